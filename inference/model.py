@@ -1,0 +1,207 @@
+"""A card's cell as a function: named uncertain inputs -> named outputs.
+
+:class:`CellModel` reads which inputs a card gives (porosity or loading, reservoir or measured
+charged thickness, resistances or not) once; :meth:`CellModel.evaluate` then applies the stack
+equations of :mod:`nassb.inference.cell` to whatever the inputs are: floats, numpy arrays of
+Monte Carlo draws, complex-step perturbations, or PyTensor tensors.  gum, mc and bayes all call
+this one function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from ..priors import CellCard, FieldSpec, Measured
+from . import cell as eq
+
+# Output name -> (unit, description).  One name per concept in code, JSON and reports.
+OUTPUTS = {
+    "E_V_theo": ("Wh/l", "volumetric energy density, theoretical capacity (Eq. 1)"),
+    "E_V_real": ("Wh/l", "volumetric energy density, delivered capacity (Eq. 1)"),
+    "E_m_theo": ("Wh/kg", "gravimetric energy density, theoretical capacity (Eq. 5)"),
+    "E_m_real": ("Wh/kg", "gravimetric energy density, delivered capacity (Eq. 5)"),
+    "d_anode_theo": ("um", "charged anode thickness at the theoretical capacity"),
+    "d_anode_real": ("um", "charged anode thickness at the delivered capacity"),
+    "porosity": ("1", "cathode porosity (given or derived from the loading)"),
+    "C_theo": ("mAh/cm^2", "theoretical areal capacity of the cathode"),
+    "utilisation": ("1", "delivered over theoretical capacity"),
+    "R_separator": ("ohm*cm^2", "separator area resistance at the cell temperature (Eq. 4)"),
+    "R_interface": ("ohm*cm^2", "one anode|separator interface at the cell temperature (Eq. 4)"),
+}
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of the model: its name (``section.field`` or ``material.field``) and prior."""
+
+    name: str
+    prior: Measured
+
+
+class CellModel:
+    """The cell of one card as a function of its inputs.
+
+    Parameters
+    ----------
+    card : CellCard
+        A validated card (:func:`nassb.priors.load_card`).
+
+    Attributes
+    ----------
+    inputs : dict[str, Measured]
+        Every quantity the equations use, uncertain or fixed, by name.
+    outputs : dict[str, str]
+        Output name -> unit, for the outputs this card supports.
+    """
+
+    def __init__(self, card: CellCard):
+        self.card = card
+        self.inputs: dict[str, Measured] = {}
+        anode, sep, cat = card.anode, card.separator, card.cathode
+
+        self._add("cell.voltage", card.cell["voltage"])
+        self._add("cell.temperature", card.cell["temperature"])
+
+        self.measured_anode = anode.get("charged_thickness") is not None
+        self.has_delivered = cat.get("delivered_capacity") is not None
+        self.derived_porosity = cat.get("porosity") is None
+        self.derived_capacity = cat.get("theoretical_capacity") is None
+
+        if self.measured_anode:
+            self._add("anode.charged_thickness", anode.get("charged_thickness"))
+        else:
+            self._add("anode.reservoir_thickness", anode.get("reservoir_thickness"))
+            spread = anode.get("plating_uncertainty")
+            if spread is not None and spread.value > 0:
+                # A zero-mean deviation of the plated layer, so it appears in the budget.
+                self._add("anode.plating", Measured(0.0, spread.value, "um", "normal",
+                                                    bounds=FieldSpec("um"), source=spread.source))
+        self._material("anode", "density")
+        if not self.measured_anode or self.has_delivered:
+            self._material("anode", "specific_capacity")
+
+        self._add("separator.thickness", sep.get("thickness"))
+        self._material("separator", "density")
+
+        self._add("cathode.thickness", cat.get("thickness"))
+        self._material("cathode", "density")
+        if self.derived_porosity:
+            self._add("cathode.loading", cat.get("loading"))
+        else:
+            self._add("cathode.porosity", cat.get("porosity"))
+        if self.derived_capacity:
+            self._add("cathode.loading", cat.get("loading"))
+            self._add("cathode.active_fraction", cat.get("active_fraction"))
+            self._material("cathode", "specific_capacity")
+        else:
+            self._add("cathode.theoretical_capacity", cat.get("theoretical_capacity"))
+        if self.has_delivered:
+            self._add("cathode.delivered_capacity", cat.get("delivered_capacity"))
+        self.electrolyte = card.electrolyte
+        if self.electrolyte is not None:
+            self._add(f"{self.electrolyte.name}.density", self.electrolyte.get("density"))
+
+        material = sep.material
+        self.has_conductivity = material.get("conductivity") is not None
+        self.has_interface = material.get("interface_resistance") is not None
+        if self.has_conductivity or self.has_interface:
+            ref = material.get("reference_temperature") or card.cell["temperature"]
+            self._add(f"{material.name}.reference_temperature", ref)
+        if self.has_conductivity:
+            self._material("separator", "conductivity")
+            self._material("separator", "activation_energy", default=0.0)
+        if self.has_interface:
+            self._material("separator", "interface_resistance")
+            self._material("separator", "interface_activation_energy", default=0.0)
+
+        self.outputs = {name: unit for name, (unit, _) in OUTPUTS.items() if self._supports(name)}
+
+    def _add(self, name: str, prior: Measured) -> None:
+        self.inputs.setdefault(name, prior)
+
+    def _material(self, role: str, key: str, default: float | None = None) -> None:
+        material = getattr(self.card, role).material
+        prior = material.get(key)
+        if prior is None:
+            prior = Measured(default, unit="eV", source="not given: no temperature dependence")
+        self._add(f"{material.name}.{key}", prior)
+
+    def _supports(self, name: str) -> bool:
+        if name.endswith("_real") or name == "utilisation":
+            return self.has_delivered
+        if name == "R_separator":
+            return self.has_conductivity
+        if name == "R_interface":
+            return self.has_interface
+        return True
+
+    def name_of(self, role: str, key: str) -> str:
+        """Input name of a material quantity of a layer (``"nzsp-tape.density"``)."""
+        return f"{getattr(self.card, role).material.name}.{key}"
+
+    @property
+    def uncertain(self) -> list[str]:
+        """Names of the inputs that carry an uncertainty, in card order."""
+        return [name for name, prior in self.inputs.items() if prior.uncertain]
+
+    def nominal(self) -> dict[str, float]:
+        """Each input at the mean of its distribution."""
+        return {name: prior.moments()[0] for name, prior in self.inputs.items()}
+
+    def evaluate(self, x: Mapping[str, object], xp=np) -> dict[str, object]:
+        """Evaluate every output for inputs ``x`` (name -> float, array or tensor).
+
+        ``xp`` supplies ``exp``: ``numpy`` (default) or ``pytensor.tensor``.
+        """
+        m = self.name_of
+        temperature = x["cell.temperature"]
+        c_theo = (eq.capacity_from_loading(x["cathode.loading"], x["cathode.active_fraction"],
+                                           x[m("cathode", "specific_capacity")])
+                  if self.derived_capacity else x["cathode.theoretical_capacity"])
+        porosity = (eq.derived_porosity(x["cathode.loading"], x[m("cathode", "density")],
+                                        x["cathode.thickness"])
+                    if self.derived_porosity else x["cathode.porosity"])
+        liquid = x[f"{self.electrolyte.name}.density"] if self.electrolyte is not None else 0.0
+
+        capacities = {"theo": c_theo}
+        if self.has_delivered:
+            capacities["real"] = x["cathode.delivered_capacity"]
+        out: dict[str, object] = {}
+        for state, capacity in capacities.items():
+            d_anode = self._anode_thickness(x, capacity, capacities)
+            mass = eq.stack_mass(x[m("anode", "density")], d_anode,
+                                 x[m("separator", "density")], x["separator.thickness"],
+                                 x[m("cathode", "density")], x["cathode.thickness"], porosity, liquid)
+            voltage = x["cell.voltage"]
+            out[f"E_V_{state}"] = eq.volumetric_energy(voltage, capacity, d_anode,
+                                                        x["separator.thickness"], x["cathode.thickness"])
+            out[f"E_m_{state}"] = eq.gravimetric_energy(voltage, capacity, mass)
+            out[f"d_anode_{state}"] = d_anode
+        out["porosity"] = porosity
+        out["C_theo"] = c_theo
+        if self.has_delivered:
+            out["utilisation"] = capacities["real"] / c_theo
+
+        sep = self.card.separator.material.name
+        if self.has_conductivity:
+            out["R_separator"] = eq.separator_resistance(
+                x["separator.thickness"], x[f"{sep}.conductivity"], x[f"{sep}.activation_energy"],
+                temperature, x[f"{sep}.reference_temperature"], xp)
+        if self.has_interface:
+            out["R_interface"] = eq.interface_resistance(
+                x[f"{sep}.interface_resistance"], x[f"{sep}.interface_activation_energy"],
+                temperature, x[f"{sep}.reference_temperature"], xp)
+        return {name: out[name] for name in self.outputs}
+
+    def _anode_thickness(self, x, capacity, capacities):
+        if self.measured_anode:
+            if not self.has_delivered:
+                return x["anode.charged_thickness"]
+            s = eq.swelling(x[self.name_of("anode", "density")], x[self.name_of("anode", "specific_capacity")])
+            return x["anode.charged_thickness"] + s * (capacity - capacities["real"])
+        s = eq.swelling(x[self.name_of("anode", "density")], x[self.name_of("anode", "specific_capacity")])
+        plating = x.get("anode.plating", 0.0)
+        return eq.charged_anode_thickness(x["anode.reservoir_thickness"], s, capacity, plating)

@@ -1,0 +1,22 @@
+"""Measured quantities and cards: what the user knows, as probability distributions."""
+
+from .card import CellCard, Layer, Material, builtin_cards, builtin_materials, load_card
+from .errors import CardError, DataError, NassbError, OptionError
+from .quantity import DISTRIBUTIONS, FieldSpec, Measured, parse_quantity
+
+__all__ = [
+    "CardError",
+    "CellCard",
+    "DISTRIBUTIONS",
+    "DataError",
+    "FieldSpec",
+    "Layer",
+    "Material",
+    "Measured",
+    "NassbError",
+    "OptionError",
+    "builtin_cards",
+    "builtin_materials",
+    "load_card",
+    "parse_quantity",
+]

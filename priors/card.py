@@ -1,0 +1,307 @@
+"""Cell cards: TOML files (or built-in names) turned into a validated specification.
+
+A card only describes; it computes nothing.  :func:`load_card` reads a path or a built-in name,
+merges a ``base`` card and the built-in materials under it, converts every quantity to its
+canonical unit (priors/fields.py) and checks what a cell needs.  Every mistake is a
+:class:`~nassb.priors.errors.CardError` that names the file and the field.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from . import fields as F
+from .errors import CardError
+from .quantity import Measured, parse_quantity
+
+_TOP_LEVEL = ("base", "cell", "anode", "separator", "cathode", "materials")
+_ROLES = ("anode", "separator", "cathode")
+
+
+@dataclass(frozen=True)
+class Material:
+    """A material: its name, a description and its quantities (density, conductivity, ...)."""
+
+    name: str
+    description: str
+    quantities: Mapping[str, Measured]
+
+    def get(self, key: str) -> Measured | None:
+        return self.quantities.get(key)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of the stack ([anode], [separator] or [cathode]) with its material."""
+
+    material: Material
+    quantities: Mapping[str, Measured]
+
+    def get(self, key: str) -> Measured | None:
+        return self.quantities.get(key)
+
+
+@dataclass(frozen=True)
+class CellCard:
+    """A validated cell card.
+
+    Attributes
+    ----------
+    name : str
+        The cell's name ([cell] name).
+    origin : str
+        The path the card was read from, or its built-in name; error messages start with it.
+    cell : Mapping[str, Measured]
+        voltage [V], temperature [K], optional area [cm^2] and pressure [MPa].
+    anode, separator, cathode : Layer
+        The layers with their resolved materials.
+    electrolyte : Material or None
+        The liquid in the cathode pores; None for an empty (or solid-filled) pore volume.
+    sha256 : str
+        Hash of the merged card text, for provenance.
+    """
+
+    name: str
+    origin: str
+    description: str
+    cell: Mapping[str, Measured]
+    anode: Layer
+    separator: Layer
+    cathode: Layer
+    electrolyte: Material | None
+    sha256: str = field(default="")
+
+    def get(self, section: str, key: str) -> Measured | None:
+        return self.cell.get(key) if section == "cell" else getattr(self, section).get(key)
+
+
+def builtin_cards() -> list[str]:
+    """Names of the cards shipped with nassb (``paper-cell-1``, ...)."""
+    folder = resources.files("nassb.priors") / "data" / "cells"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _builtin_text(name: str) -> str:
+    return (resources.files("nassb.priors") / "data" / "cells" / f"{name}.toml").read_text("utf-8")
+
+
+def _builtin_materials() -> dict:
+    text = (resources.files("nassb.priors") / "data" / "materials.toml").read_text("utf-8")
+    return tomllib.loads(text)["materials"]
+
+
+def builtin_materials() -> list[str]:
+    """Names of the materials any card may refer to (``sodium``, ``nzsp-tape``, ...)."""
+    return sorted(_builtin_materials())
+
+
+def load_card(ref: str | Path) -> CellCard:
+    """Read and validate a cell card.
+
+    Parameters
+    ----------
+    ref : str or Path
+        A path to a TOML card, or the name of a built-in card (see :func:`builtin_cards`).
+    """
+    raw, origin = _read(ref, seen=())
+    digest = hashlib.sha256(repr(sorted(raw.items(), key=str)).encode()).hexdigest()
+    try:
+        return _validate(raw, origin, digest)
+    except CardError as err:
+        raise err.located(file=origin) from None
+
+
+def _read(ref: str | Path, seen: tuple[str, ...]) -> tuple[dict, str]:
+    """Load a card's TOML, with its ``base`` merged under it."""
+    text, origin, folder = _locate(ref)
+    if origin in seen:
+        raise CardError(f"card bases form a loop: {' -> '.join(seen + (origin,))}", file=origin, field="base")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise CardError(f"not valid TOML: {err}", file=origin) from None
+    unknown = [key for key in raw if key not in _TOP_LEVEL]
+    if unknown:
+        raise CardError(f"unknown section; expected one of {', '.join(_TOP_LEVEL)}", file=origin, field=unknown[0])
+    base = raw.pop("base", None)
+    if base is None:
+        return raw, origin
+    if not isinstance(base, str):
+        raise CardError(f"expected a card path or built-in name, got {base!r}", file=origin, field="base")
+    base_ref = folder / base if folder is not None and not _is_builtin(base) else base
+    try:
+        merged, _ = _read(base_ref, seen + (origin,))
+    except CardError as err:
+        raise CardError(str(err), file=origin, field="base") from None
+    _merge(merged, raw)
+    return merged, origin
+
+
+def _is_builtin(name: str) -> bool:
+    return name in builtin_cards()
+
+
+def _locate(ref: str | Path) -> tuple[str, str, Path | None]:
+    path = Path(ref)
+    if path.is_file():
+        try:
+            return path.read_text("utf-8"), str(ref), path.parent
+        except (OSError, UnicodeDecodeError) as err:
+            raise CardError(f"cannot read the card: {err}", file=str(ref)) from None
+    name = str(ref)
+    if _is_builtin(name):
+        return _builtin_text(name), name, None
+    if path.suffix or "/" in name or path.exists():
+        raise CardError("no such card file", file=name)
+    raise CardError(f"neither a card file nor a built-in card; built-in cards: {', '.join(builtin_cards())}", file=name)
+
+
+def _merge(into: dict, over: dict) -> None:
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict) and not _is_quantity_table(value):
+            _merge(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+
+
+def _is_quantity_table(value: dict) -> bool:
+    return "value" in value or "sd" in value or "dist" in value
+
+
+def _section(raw: dict, name: str) -> dict:
+    table = raw.get(name)
+    if table is None:
+        raise CardError(f"missing section [{name}]", field=name)
+    if not isinstance(table, dict):
+        raise CardError(f"expected a table [{name}], got {table!r}", field=name)
+    return table
+
+
+def _quantities(table: dict, section: str, specs: dict, text_keys: tuple[str, ...]) -> tuple[dict, dict]:
+    """Split a section into parsed quantities and text fields, rejecting unknown keys."""
+    quantities, text = {}, {}
+    for key, raw in table.items():
+        where = f"{section}.{key}"
+        if key in text_keys:
+            if not isinstance(raw, str) or not raw.strip():
+                raise CardError(f"expected a non-empty string, got {raw!r}", field=where)
+            text[key] = raw.strip()
+        elif key in specs:
+            try:
+                quantities[key] = parse_quantity(raw, specs[key])
+            except CardError as err:
+                raise err.located(field=where) from None
+        else:
+            valid = ", ".join(sorted(tuple(specs) + text_keys))
+            raise CardError(f"unknown field; expected one of {valid}", field=where)
+    return quantities, text
+
+
+def _validate(raw: dict, origin: str, digest: str) -> CellCard:
+    sections = {}
+    for name in ("cell",) + _ROLES:
+        table = _section(raw, name)
+        q, t = _quantities(table, name, F.SECTION_FIELDS[name], F.TEXT_FIELDS[name])
+        for key in F.REQUIRED[name]:
+            if key not in q and key not in t:
+                raise CardError("missing required field", field=f"{name}.{key}")
+        sections[name] = (q, t)
+
+    materials = _materials(raw)
+
+    def material(section: str, key: str = "material") -> Material:
+        ref = sections[section][1][key]
+        if ref not in materials:
+            known = ", ".join(sorted(materials))
+            raise CardError(f"unknown material {ref!r}; known materials: {known}", field=f"{section}.{key}")
+        return materials[ref]
+
+    layers = {role: Layer(material(role), MappingProxyType(sections[role][0])) for role in _ROLES}
+    electrolyte = material("cathode", "electrolyte") if "electrolyte" in sections["cathode"][1] else None
+    card = CellCard(
+        name=sections["cell"][1]["name"],
+        origin=origin,
+        description=sections["cell"][1].get("description", ""),
+        cell=MappingProxyType(sections["cell"][0]),
+        anode=layers["anode"],
+        separator=layers["separator"],
+        cathode=layers["cathode"],
+        electrolyte=electrolyte,
+        sha256=digest,
+    )
+    _check_cell(card)
+    return card
+
+
+def _materials(raw: dict) -> dict[str, Material]:
+    tables = _builtin_materials()
+    own = raw.get("materials", {})
+    if not isinstance(own, dict):
+        raise CardError("expected tables [materials.NAME]", field="materials")
+    for name, table in own.items():
+        if not isinstance(table, dict):
+            raise CardError("expected a table [materials.NAME]", field=f"materials.{name}")
+        merged = copy.deepcopy(tables.get(name, {}))
+        merged.update(table)
+        tables[name] = merged
+    out = {}
+    for name, table in tables.items():
+        q, t = _quantities(table, f"materials.{name}", F.MATERIAL_FIELDS, F.TEXT_FIELDS["material"])
+        out[name] = Material(name, t.get("description", ""), MappingProxyType(q))
+    return out
+
+
+def _need(layer: Layer, key: str, role: str, why: str) -> None:
+    if layer.material.get(key) is None:
+        raise CardError(f"material {layer.material.name!r} has no {key}, needed {why}",
+                        field=f"materials.{layer.material.name}.{key}")
+
+
+def _check_cell(card: CellCard) -> None:
+    """Cross-field checks: what the cell equations need, and what cannot both be given."""
+    anode, cathode = card.anode, card.cathode
+    if anode.get("reservoir_thickness") is None and anode.get("charged_thickness") is None:
+        raise CardError("give reservoir_thickness or a measured charged_thickness",
+                        field="anode.reservoir_thickness")
+    _need(anode, "density", "anode", "for the stack mass (Eq. 5)")
+    if anode.get("charged_thickness") is None or cathode.get("delivered_capacity") is not None:
+        _need(anode, "specific_capacity", "anode", "for the anode's swelling on charge")
+    _need(card.separator, "density", "separator", "for the stack mass (Eq. 5)")
+    _need(cathode, "density", "cathode", "for the stack mass (Eq. 5)")
+    if card.electrolyte is not None and card.electrolyte.get("density") is None:
+        raise CardError(f"material {card.electrolyte.name!r} has no density, needed for the stack mass",
+                        field=f"materials.{card.electrolyte.name}.density")
+
+    has_loading = cathode.get("loading") is not None
+    if cathode.get("porosity") is None and not has_loading:
+        raise CardError("give porosity, or loading (and active_fraction) to derive it", field="cathode.porosity")
+    if cathode.get("theoretical_capacity") is None:
+        if not has_loading or cathode.get("active_fraction") is None:
+            raise CardError("give theoretical_capacity, or loading and active_fraction to derive it",
+                            field="cathode.theoretical_capacity")
+        _need(cathode, "specific_capacity", "cathode", "to derive theoretical_capacity from the loading")
+    if has_loading and cathode.get("porosity") is None:
+        solid = cathode.get("loading").value * 10.0 / (cathode.material.get("density").value * cathode.get("thickness").value)
+        if not 0.0 < solid < 1.0:
+            raise CardError(
+                f"a loading of {cathode.get('loading').value:g} mg/cm^2 does not fit a "
+                f"{cathode.get('thickness').value:g} um cathode of solid density "
+                f"{cathode.material.get('density').value:g} g/cm^3 (derived porosity {1 - solid:.2f})",
+                field="cathode.loading")
+
+    sep = card.separator.material
+    if sep.get("activation_energy") is not None and sep.get("conductivity") is None:
+        raise CardError("activation_energy without conductivity", field=f"materials.{sep.name}.conductivity")
+    for value_key, energy_key in (("conductivity", "activation_energy"),
+                                  ("interface_resistance", "interface_activation_energy")):
+        if sep.get(value_key) is not None and sep.get("reference_temperature") is not None \
+                and sep.get(energy_key) is None:
+            raise CardError(f"{value_key} at a reference_temperature needs {energy_key} to reach the cell temperature",
+                            field=f"materials.{sep.name}.{energy_key}")

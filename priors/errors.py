@@ -1,0 +1,52 @@
+"""One exception hierarchy for user mistakes.
+
+The command line turns a :class:`NassbError` into exit code 2 and one line on stderr; nothing
+else in the package catches them.  Each error names where the mistake is (a file, a field) and
+what is wrong, so that the line is enough to fix it.
+"""
+
+from __future__ import annotations
+
+
+class NassbError(Exception):
+    """A mistake in what the user gave us (a card, a data file, an option).
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, e.g. ``"porosity must lie in (0, 1), got 1.2"``.
+    file : str, optional
+        The file the mistake is in (a path or a built-in card name).
+    field : str, optional
+        The dotted field inside the file, e.g. ``"cathode.porosity"``.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.field = field
+
+    def located(self, *, file: str | None = None, field: str | None = None) -> "NassbError":
+        """Return the same error with a file or a field filled in where it was missing."""
+        return type(self)(
+            self.message,
+            file=self.file or file,
+            field=self.field or field,
+        )
+
+    def __str__(self) -> str:
+        where = ": ".join(part for part in (self.file, self.field) if part)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class CardError(NassbError):
+    """A cell or material card is malformed, incomplete or physically impossible."""
+
+
+class DataError(NassbError):
+    """A data file (CSV, spectrum) cannot be read or holds impossible values."""
+
+
+class OptionError(NassbError):
+    """A command-line option has a value that cannot be used."""

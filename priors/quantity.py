@@ -1,0 +1,335 @@
+"""A measured quantity: value, standard uncertainty, unit, distribution, bounds and source.
+
+The card grammar (design.md) accepts
+
+* a plain number, read in the field's canonical unit: ``porosity = 0.63``;
+* a string with an optional uncertainty and a unit: ``"50 ± 4 um"``, ``"(50 +/- 4) um"``,
+  ``"1.6 ± 0.3 mS/cm"``, ``"30 degC"``;
+* a table: ``{value = 0.63, sd = 0.03, dist = "normal", unit = "1", low, high, coverage,
+  source}``, where ``value`` and ``sd`` may themselves be strings with units.
+
+"±" is a standard uncertainty (coverage factor k = 1) unless ``coverage`` says otherwise, in
+which case the standard uncertainty is the expanded one divided by ``coverage``.  Every quantity
+is converted to its field's canonical unit on reading (:class:`FieldSpec`), so the cell
+equations never see a unit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .errors import CardError
+from .units import conversion
+
+DISTRIBUTIONS = ("normal", "lognormal", "truncnormal", "uniform", "fixed")
+_TABLE_KEYS = ("value", "sd", "unit", "dist", "low", "high", "coverage", "source")
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf|infinity)"
+_PLUS_MINUS = r"(?:±|\+/-|\+-)"
+_QUANTITY = re.compile(
+    rf"^\s*\(?\s*(?P<value>{_NUMBER})\s*(?:{_PLUS_MINUS}\s*(?P<sd>{_NUMBER}))?\s*\)?\s*(?P<unit>.*?)\s*$",
+    re.IGNORECASE,
+)
+# Probability mass outside the physical bounds below which truncation is not worth a draw.
+_NEGLIGIBLE_MASS = 1e-12
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What one card field holds: its canonical unit and its physical bounds.
+
+    ``low``/``high`` are bounds in the canonical unit; ``low_open``/``high_open`` say whether the
+    bound itself is excluded (a thickness is > 0, a reservoir >= 0, a porosity in (0, 1)).
+    """
+
+    unit: str
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    words: str = "a quantity"
+
+    def admits(self, x: float) -> bool:
+        above = x > self.low if self.low_open else x >= self.low
+        below = x < self.high if self.high_open else x <= self.high
+        return above and below
+
+    def describe_bounds(self) -> str:
+        lo = "(" if self.low_open else "["
+        hi = ")" if self.high_open else "]"
+        if self.high == math.inf:
+            return f"{'>' if self.low_open else '>='} {_fmt(self.low)} {self.unit}".rstrip()
+        return f"in {lo}{_fmt(self.low)}, {_fmt(self.high)}{hi}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A measured (or assumed) quantity in its canonical unit.
+
+    Attributes
+    ----------
+    value : float
+        Best estimate (for ``uniform`` the midpoint of ``low``/``high``).
+    sd : float
+        Standard uncertainty (k = 1), in ``unit``; 0 for a fixed value.
+    unit : str
+        Canonical unit of the field (pint spelling), e.g. ``"um"``.
+    dist : str
+        One of :data:`DISTRIBUTIONS`.
+    low, high : float
+        Range of a ``uniform`` or truncation bounds of a ``truncnormal``.
+    bounds : FieldSpec
+        The physical bounds of the field; draws outside them are truncated away.
+    source : str
+        Where the number comes from.
+    """
+
+    value: float
+    sd: float = 0.0
+    unit: str = ""
+    dist: str = "fixed"
+    low: float = -math.inf
+    high: float = math.inf
+    bounds: FieldSpec = FieldSpec("")
+    source: str = ""
+
+    @property
+    def uncertain(self) -> bool:
+        return self.dist != "fixed" and self.sd > 0
+
+    def _truncation(self) -> tuple[float, float]:
+        return max(self.low, self.bounds.low), min(self.high, self.bounds.high)
+
+    def moments(self) -> tuple[float, float]:
+        """Mean and standard deviation of the distribution (what first-order propagation uses)."""
+        if not self.uncertain or self.dist in ("normal", "lognormal", "uniform"):
+            return self.value, (self.sd if self.uncertain else 0.0)
+        from scipy import stats
+
+        dist = self._truncnorm(stats)
+        return float(dist.mean()), float(dist.std())
+
+    def _truncnorm(self, stats):
+        lo, hi = self._truncation()
+        return stats.truncnorm((lo - self.value) / self.sd, (hi - self.value) / self.sd,
+                               loc=self.value, scale=self.sd)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray | float:
+        """Draw ``size`` values; a fixed quantity returns its value as a float."""
+        if not self.uncertain:
+            return float(self.value)
+        if self.dist == "uniform":
+            return rng.uniform(self.low, self.high, size)
+        if self.dist == "lognormal":
+            s2 = math.log1p((self.sd / self.value) ** 2)
+            return rng.lognormal(math.log(self.value) - s2 / 2, math.sqrt(s2), size)
+        lo, hi = self._truncation()
+        outside = self._mass_outside(lo, hi)
+        if outside < _NEGLIGIBLE_MASS:
+            return rng.normal(self.value, self.sd, size)
+        if outside < 0.5:
+            return self._rejection(rng, size, lo, hi)
+        from scipy import stats
+
+        return self._truncnorm(stats).rvs(size=size, random_state=rng)
+
+    def _rejection(self, rng: np.random.Generator, size: int, lo: float, hi: float) -> np.ndarray:
+        """Truncated normal by redrawing the draws outside [lo, hi] (cheap when they are few)."""
+        x = rng.normal(self.value, self.sd, size)
+        bad = np.flatnonzero((x < lo) | (x > hi))
+        while bad.size:
+            x[bad] = rng.normal(self.value, self.sd, bad.size)
+            bad = bad[(x[bad] < lo) | (x[bad] > hi)]
+        return x
+
+    def _mass_outside(self, lo: float, hi: float) -> float:
+        from math import erfc, sqrt
+
+        def tail(z: float) -> float:
+            return 0.5 * erfc(z / sqrt(2))
+
+        below = tail((self.value - lo) / self.sd) if lo > -math.inf else 0.0
+        above = tail((hi - self.value) / self.sd) if hi < math.inf else 0.0
+        return below + above
+
+    def with_value(self, value: float) -> "Measured":
+        """A copy with another best estimate (for scenario cards and design candidates)."""
+        return replace(self, value=float(value))
+
+    def __str__(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        if not self.uncertain:
+            return f"{self.value:g}{unit}"
+        return f"{self.value:g} ± {self.sd:g}{unit}"
+
+
+def parse_quantity(raw, spec: FieldSpec) -> Measured:
+    """Read a card entry into a :class:`Measured` in the field's canonical unit.
+
+    Parameters
+    ----------
+    raw : float, int, str or dict
+        The entry as TOML gives it.
+    spec : FieldSpec
+        Canonical unit and physical bounds of the field.
+
+    Raises
+    ------
+    CardError
+        With a message saying what is wrong (the caller adds the file and the field).
+    """
+    if isinstance(raw, bool):
+        raise CardError(f"expected {spec.words}, got {raw!r}")
+    if isinstance(raw, (int, float)):
+        return _build(float(raw), None, spec.unit, spec, {})
+    if isinstance(raw, str):
+        value, sd, unit = _split(raw, spec)
+        return _build(value, sd, unit, spec, {})
+    if isinstance(raw, dict):
+        return _parse_table(raw, spec)
+    raise CardError(f"expected a number, a string like '50 ± 4 um' or a table, got {raw!r}")
+
+
+def _split(text: str, spec: FieldSpec) -> tuple[float, float | None, str]:
+    match = _QUANTITY.match(text)
+    if not match:
+        raise CardError(f"expected a number with an optional '± uncertainty' and a unit, got {text!r}")
+    value = float(match["value"])
+    sd = float(match["sd"]) if match["sd"] is not None else None
+    unit = match["unit"] or spec.unit
+    return value, sd, unit
+
+
+def _number_or_text(raw, key: str, spec: FieldSpec) -> tuple[float, str | None]:
+    """A table entry that is a number (unit from the table) or a string with its own unit."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise CardError(f"'{key}' must be a number, got {raw!r}")
+    if isinstance(raw, str):
+        value, sd, unit = _split(raw, spec)
+        if sd is not None:
+            raise CardError(f"'{key}' must be a single number, got {raw!r}")
+        return value, (unit if _QUANTITY.match(raw)["unit"] else None)
+    return float(raw), None
+
+
+def _parse_table(table: dict, spec: FieldSpec) -> Measured:
+    unknown = sorted(set(table) - set(_TABLE_KEYS))
+    if unknown:
+        raise CardError(f"unknown key '{unknown[0]}' in quantity table; expected one of {', '.join(_TABLE_KEYS)}")
+    dist = table.get("dist")
+    if dist is not None and dist not in DISTRIBUTIONS:
+        raise CardError(f"'{dist}' is not a supported distribution; must be one of {', '.join(DISTRIBUTIONS)}")
+    source = table.get("source", "")
+    if not isinstance(source, str):
+        raise CardError(f"'source' must be a string, got {source!r}")
+    unit = table.get("unit")
+    if unit is not None and not isinstance(unit, str):
+        raise CardError(f"'unit' must be a string, got {unit!r}")
+    extra: dict = {"dist": dist, "source": source}
+    for key in ("coverage", "low", "high"):
+        if key in table:
+            extra[key] = table[key]
+
+    value = sd = None
+    value_unit = sd_unit = None
+    if "value" in table:
+        raw = table["value"]
+        if isinstance(raw, str):
+            value, sd, typed = _split(raw, spec)
+            value_unit = typed if _QUANTITY.match(raw)["unit"] else None
+        else:
+            value, value_unit = _number_or_text(raw, "value", spec)
+    if "sd" in table:
+        if sd is not None:
+            raise CardError("give the uncertainty either in 'value' ('50 ± 4 um') or as 'sd', not both")
+        sd, sd_unit = _number_or_text(table["sd"], "sd", spec)
+    base_unit = unit or value_unit or sd_unit or spec.unit
+    if value is None:
+        if dist != "uniform" and not ("low" in table and "high" in table):
+            raise CardError("quantity table needs a 'value'")
+    return _build(value, sd, base_unit, spec, extra, sd_unit=sd_unit)
+
+
+def _finite(x, what: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise CardError(f"'{what}' must be a number, got {x!r}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise CardError(f"{what} must be a finite number, got {x}")
+    return x
+
+
+def _build(value, sd, unit: str, spec: FieldSpec, extra: dict, *, sd_unit: str | None = None) -> Measured:
+    convert = conversion(unit, spec.unit)
+    convert_sd = conversion(sd_unit, spec.unit) if sd_unit else convert
+    dist = extra.get("dist")
+    coverage = _finite(extra.get("coverage", 1.0), "coverage")
+    if coverage <= 0:
+        raise CardError(f"coverage must be > 0, got {coverage:g}")
+
+    if value is not None:
+        value = _finite(value, "value")
+    if sd is not None:
+        sd = _finite(sd, "uncertainty")
+        if sd < 0:
+            raise CardError(f"uncertainty must be >= 0, got {sd:g}")
+    low = _finite(extra["low"], "low") if "low" in extra else None
+    high = _finite(extra["high"], "high") if "high" in extra else None
+    if low is not None and high is not None and not low < high:
+        raise CardError(f"low must be below high, got low={low:g}, high={high:g}")
+
+    # Convert to the canonical unit.  An uncertainty is a difference, so it converts as one
+    # (this keeps "25 ± 1 degC" at 1 K).
+    c_value = convert(value) if value is not None else None
+    c_sd = None
+    if sd is not None:
+        ref = value if value is not None else 0.0
+        c_sd = abs(convert_sd(ref + sd) - convert_sd(ref)) / coverage
+    c_low = convert(low) if low is not None else -math.inf
+    c_high = convert(high) if high is not None else math.inf
+
+    if dist is None:
+        dist = "normal" if c_sd else "fixed"
+    if dist == "uniform":
+        if low is None or high is None:
+            if c_value is None or c_sd is None:
+                raise CardError("a uniform quantity needs 'low' and 'high' (or value and sd)")
+            half = math.sqrt(3.0) * c_sd
+            c_low, c_high = c_value - half, c_value + half
+        c_value = 0.5 * (c_low + c_high)
+        c_sd = (c_high - c_low) / math.sqrt(12.0)
+    elif c_value is None:
+        raise CardError("quantity table needs a 'value'")
+    if dist in ("normal", "lognormal", "truncnormal") and not c_sd:
+        raise CardError(f"a {dist} quantity needs an uncertainty > 0")
+    if dist == "fixed":
+        c_sd = 0.0
+    if dist == "lognormal" and c_value <= 0:
+        raise CardError(f"a lognormal quantity needs a value > 0, got {value:g}")
+    if dist == "truncnormal" and low is None and high is None:
+        dist = "normal"  # physical bounds alone truncate a normal quantity anyway
+
+    if not spec.admits(c_value):
+        raise CardError(f"must be {spec.describe_bounds()}, got {value:g}{' ' + unit if unit else ''}".replace("must be in", "must lie in"))
+    for name, bound in (("low", c_low), ("high", c_high)):
+        if math.isfinite(bound) and dist == "uniform" and not spec.admits(bound):
+            raise CardError(f"{name} must be {spec.describe_bounds()}, got {bound:g} {spec.unit}".rstrip())
+
+    return Measured(
+        value=c_value,
+        sd=c_sd or 0.0,
+        unit=spec.unit,
+        dist=dist,
+        low=c_low,
+        high=c_high,
+        bounds=spec,
+        source=extra.get("source", ""),
+    )
