@@ -76,7 +76,7 @@ def _statistics(values) -> list[float]:
 
 def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None = None,
                  digits: int = 2, batch: int = 100_000, max_draws: int = 5_000_000,
-                 keep_draws: bool = False) -> PropagationResult:
+                 keep_draws: bool = False, progress=None) -> PropagationResult:
     """Monte Carlo propagation of a card's distributions to every output.
 
     Parameters
@@ -90,6 +90,8 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
         Seed of the random generator; chosen and recorded in the result when not given.
     keep_draws : bool
         Keep the draws (``result.draws``) for plots and NetCDF.
+    progress : callable, optional
+        Called with the number of draws done after each batch (a progress display).
     """
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
@@ -100,7 +102,7 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
         chunks = [_batch(model, rng, int(draws))]
         converged = True
     else:
-        chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws)
+        chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws, progress)
     y = {q: _join([c[q] for c in chunks]) for q in quantities}
     total = len(chunks) * (int(draws) if draws is not None else batch)
 
@@ -126,7 +128,7 @@ def _join(parts: list):
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def _adaptive(model, rng, quantities, digits, batch, max_draws):
+def _adaptive(model, rng, quantities, digits, batch, max_draws, progress):
     """JCGM 101 7.9.4: run batches until the batch statistics are stable to ``digits``."""
     chunks, per_batch = [], []
     while True:
@@ -134,6 +136,8 @@ def _adaptive(model, rng, quantities, digits, batch, max_draws):
         chunks.append(chunk)
         per_batch.append([_statistics(chunk[q])[:4] for q in quantities])
         h = len(chunks)
+        if progress is not None:
+            progress(h * batch)
         if h < 2:
             continue
         s = np.asarray(per_batch)  # (h, quantity, 4)

@@ -1,0 +1,56 @@
+"""Terminal tables for propagation results, in the paper's style."""
+
+from __future__ import annotations
+
+from .format import interval, with_uncertainty
+
+_BUDGET_FOR = ("E_V_real", "E_V_theo")
+_METHOD_WORDS = {
+    "gum": "first order (JCGM 100), exact derivatives",
+    "mc": "Monte Carlo (JCGM 101)",
+}
+
+
+def propagation_table(result, *, budget_rows: int = 5) -> str:
+    """The result as text: one row per quantity, then the leading budget entries."""
+    attrs = result.dataset.attrs
+    origin = attrs.get("card", "")
+    title = result.cell if origin in ("", result.cell) else f"{result.cell} ({origin})"
+    lines = [f"{title}: {_METHOD_WORDS.get(result.method, result.method)}"]
+    if result.method == "mc":
+        state = "converged" if attrs["converged"] else "NOT converged: raise --draws"
+        digits = f", {attrs['significant_digits']} significant digits" if attrs["significant_digits"] else ""
+        lines.append(f"{attrs['draws']:,} draws, seed {attrs['seed']}{digits}, {state}")
+    lines.append("")
+    rows = [("quantity", "value", "95 % interval")]
+    for name, q in result.summary().items():
+        unit = "" if q["unit"] == "1" else q["unit"]
+        span = interval(*q["ci95"], q["sd"]) if q["sd"] > 0 else "exact"
+        rows.append((name, with_uncertainty(q["mean"], q["sd"], unit), span))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+    if result.method == "mc":
+        lines.extend(_first_order_lines(result))
+    target = next((q for q in _BUDGET_FOR if q in result.quantities), None)
+    if target and result.budget(target):
+        lines.append("")
+        unit = result[target]["unit"]
+        lines.append(f"uncertainty budget of {target} (largest first)")
+        entries = [e for e in result.budget(target) if e["share"] > 0][:budget_rows]
+        width = max(len(e["input"]) for e in entries)
+        for e in entries:
+            src = with_uncertainty(e["value"], e["sd"], "" if e["unit"] == "1" else e["unit"])
+            lines.append(f"  {e['input'].ljust(width)}  {e['contribution']:7.2f} {unit}  "
+                         f"{100 * e['share']:5.1f} %   ({src})")
+    return "\n".join(lines)
+
+
+def _first_order_lines(result) -> list[str]:
+    checks = {q: result.first_order_check(q) for q in result.quantities if result[q]["sd"] > 0}
+    poor = [q for q, c in checks.items() if not c["adequate"]]
+    if not poor:
+        return ["", "first order is adequate for every quantity (JCGM 101 section 8)"]
+    return ["", "first order is not adequate (JCGM 101 section 8; skewed, use these intervals) for: "
+            + ", ".join(poor)]
