@@ -110,8 +110,11 @@ class Measured:
 
     def moments(self) -> tuple[float, float]:
         """Mean and standard deviation of the distribution (what first-order propagation uses)."""
-        if not self.uncertain or self.dist in ("normal", "lognormal", "uniform"):
-            return self.value, (self.sd if self.uncertain else 0.0)
+        if not self.uncertain:
+            return self.value, 0.0
+        if self.dist in ("lognormal", "uniform") or (
+                self.dist == "normal" and self._mass_outside(*self._truncation()) < _NEGLIGIBLE_MASS):
+            return self.value, self.sd
         from scipy import stats
 
         dist = self._truncnorm(stats)

@@ -1,0 +1,56 @@
+"""Shared helpers: run the command line in-process or as a real process, write cards."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from nassb.reports.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class CliRun:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+    def json(self):
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def nassb(capsys):
+    """Run ``nassb ARGS...`` in this process; returns exit code, stdout and stderr."""
+
+    def run(*args: str) -> CliRun:
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse exits on bad options
+            code = exit_.code
+        captured = capsys.readouterr()
+        return CliRun(code, captured.out, captured.err)
+
+    return run
+
+
+def run_process(*args: str, env=None) -> subprocess.CompletedProcess:
+    """Run the installed command line as a separate process."""
+    return subprocess.run([sys.executable, "-m", "nassb.reports.cli", *args],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture
+def write_card(tmp_path):
+    """Write a card (dedented TOML text) to a file and return its path."""
+
+    def write(text: str, name: str = "card.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,22 @@
+"""The README's Quick start is what CI runs."""
+
+from __future__ import annotations
+
+import re
+
+from .conftest import REPO
+
+
+def _quick_start_commands() -> list[str]:
+    text = (REPO / "README.md").read_text("utf-8")
+    section = re.search(r"^## Quick start$(.*?)^## ", text, re.S | re.M).group(1)
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.S)
+    return [line for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def test_quick_start_has_two_commands_and_ci_runs_the_second():
+    commands = _quick_start_commands()
+    assert len(commands) == 2
+    assert "nassb propagate paper-cell-1" in commands[0]
+    ci = (REPO / ".ci" / "run").read_text("utf-8")
+    assert commands[1] in ci.splitlines()
