@@ -9,7 +9,6 @@ this one function.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -31,14 +30,6 @@ OUTPUTS = {
     "R_separator": ("ohm*cm^2", "separator area resistance at the cell temperature (Eq. 4)"),
     "R_interface": ("ohm*cm^2", "one anode|separator interface at the cell temperature (Eq. 4)"),
 }
-
-
-@dataclass(frozen=True)
-class Input:
-    """One input of the model: its name (``section.field`` or ``material.field``) and prior."""
-
-    name: str
-    prior: Measured
 
 
 class CellModel:
@@ -107,9 +98,12 @@ class CellModel:
         material = sep.material
         self.has_conductivity = material.get("conductivity") is not None
         self.has_interface = material.get("interface_resistance") is not None
-        if self.has_conductivity or self.has_interface:
-            ref = material.get("reference_temperature") or card.cell["temperature"]
-            self._add(f"{material.name}.reference_temperature", ref)
+        # Without a reference temperature the values were measured at the cell temperature:
+        # the reference is then that same input, not a second draw of it.
+        self.reference = "cell.temperature"
+        if material.get("reference_temperature") is not None and (self.has_conductivity or self.has_interface):
+            self.reference = f"{material.name}.reference_temperature"
+            self._add(self.reference, material.get("reference_temperature"))
         if self.has_conductivity:
             self._material("separator", "conductivity")
             self._material("separator", "activation_energy", default=0.0)
@@ -189,11 +183,11 @@ class CellModel:
         if self.has_conductivity:
             out["R_separator"] = eq.separator_resistance(
                 x["separator.thickness"], x[f"{sep}.conductivity"], x[f"{sep}.activation_energy"],
-                temperature, x[f"{sep}.reference_temperature"], xp)
+                temperature, x[self.reference], xp)
         if self.has_interface:
             out["R_interface"] = eq.interface_resistance(
                 x[f"{sep}.interface_resistance"], x[f"{sep}.interface_activation_energy"],
-                temperature, x[f"{sep}.reference_temperature"], xp)
+                temperature, x[self.reference], xp)
         return {name: out[name] for name in self.outputs}
 
     def _anode_thickness(self, x, capacity, capacities):

@@ -78,9 +78,6 @@ class CellCard:
     electrolyte: Material | None
     sha256: str = field(default="")
 
-    def get(self, section: str, key: str) -> Measured | None:
-        return self.cell.get(key) if section == "cell" else getattr(self, section).get(key)
-
 
 def builtin_cards() -> list[str]:
     """Names of the cards shipped with nassb (``paper-cell-1``, ...)."""

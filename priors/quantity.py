@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -162,10 +162,6 @@ class Measured:
         below = tail((self.value - lo) / self.sd) if lo > -math.inf else 0.0
         above = tail((hi - self.value) / self.sd) if hi < math.inf else 0.0
         return below + above
-
-    def with_value(self, value: float) -> "Measured":
-        """A copy with another best estimate (for scenario cards and design candidates)."""
-        return replace(self, value=float(value))
 
     def __str__(self) -> str:
         unit = f" {self.unit}" if self.unit else ""

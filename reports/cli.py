@@ -75,8 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _propagate(args) -> int:
     from ..inference import CellModel, propagate_gum, propagate_mc
-    from ..priors import load_card
+    from ..priors import OptionError, load_card
 
+    if args.method == "gum":
+        given = [flag for flag, value in (("--draws", args.draws), ("--seed", args.seed)) if value is not None]
+        if given:
+            raise OptionError(f"{given[0]} applies to --method mc only", field="propagate")
     model = CellModel(load_card(args.card))
     if args.method == "mc":
         progress = None if args.json else _progress_printer()

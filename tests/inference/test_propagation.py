@@ -206,3 +206,37 @@ def test_the_same_model_runs_as_a_pytensor_graph(cell1):
     expected = cell1.evaluate(point)
     for name, value in zip(names, got):
         assert float(value) == pytest.approx(float(expected[name]), rel=1e-12), name
+
+
+def test_uncertain_cell_temperature_without_reference_keeps_measured_resistances(write_card):
+    # Resistances given with no reference temperature were measured at the cell temperature:
+    # an uncertain cell temperature must not add Arrhenius scatter to them.
+    path = write_card("""
+        base = "paper-cell-1"
+        [cell]
+        temperature = "30 ± 2 degC"
+        [materials.flat]
+        density = "3.3 g/cm3"
+        conductivity = "1.6 mS/cm"
+        interface_resistance = "1.5 ohm*cm^2"
+        activation_energy = "0.28 eV"
+        interface_activation_energy = "0.41 eV"
+        [separator]
+        material = "flat"
+    """)
+    result = propagate_gum(CellModel(load_card(path)))
+    assert result["R_separator"]["sd"] == pytest.approx(0.1 * 4 / 1.6, rel=1e-9)  # thickness only
+    assert result["R_interface"]["sd"] == 0
+
+
+def test_results_write_netcdf_atomically(cell1, tmp_path):
+    import xarray as xr
+
+    result = propagate_mc(cell1, draws=20_000, seed=1, keep_draws=True)
+    path = result.to_netcdf(tmp_path / "out" / "cell1.nc", include_draws=True)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["cell1.nc"]
+    back = xr.open_dataset(path, engine="h5netcdf")
+    assert float(back["mean"].sel(quantity="E_V_real")) == pytest.approx(result["E_V_real"]["mean"])
+    assert back.attrs["seed"] == 1
+    draws = xr.open_dataset(path, engine="h5netcdf", group="draws")
+    assert draws["E_V_real"].size == 20_000

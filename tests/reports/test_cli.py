@@ -36,7 +36,8 @@ REQUIRED = ("E_V_theo", "E_V_real", "E_m_theo", "E_m_real", "d_anode_theo", "d_a
 
 @pytest.mark.parametrize("method", ["gum", "mc"])
 def test_json_contract(nassb, method):
-    run = nassb("propagate", "paper-cell-1", "--method", method, "--draws", "20000", "--seed", "1", "--json")
+    extra = ["--draws", "20000", "--seed", "1"] if method == "mc" else []
+    run = nassb("propagate", "paper-cell-1", "--method", method, *extra, "--json")
     assert run.code == 0 and run.err == ""
     doc = run.json()
     assert doc["cell"] == "paper-cell-1" and doc["method"] == method
@@ -109,8 +110,9 @@ def test_bad_cards_exit_2_with_one_line(nassb, write_card, old, new, field, word
     (["propagate", "paper-cell-1", "--method", "magic"], "invalid choice"),
     (["propagate", "paper-cell-1", "--method", "mc", "--draws", "-5"], "--draws"),
     (["propagate", "paper-cell-1", "--method", "mc", "--draws", "many"], "expected a whole number"),
-    (["propagate", "paper-cell-1", "--seed", "-1"], "--seed"),
+    (["propagate", "paper-cell-1", "--method", "mc", "--seed", "-1"], "--seed"),
     (["propagate"], "CARD"),
+    (["propagate", "paper-cell-1", "--draws", "100"], "--draws applies to --method mc only"),
 ])
 def test_bad_options_exit_2_with_one_line(nassb, args, words):
     run = nassb(*args)
