@@ -9,12 +9,12 @@ contract (``to_json``) and NetCDF (``to_netcdf``) are written from it.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+
+from ..priors.files import atomic_target
 
 
 class PropagationResult:
@@ -29,9 +29,17 @@ class PropagationResult:
         Monte Carlo draws of every output along ``draw``.
     """
 
-    def __init__(self, dataset: xr.Dataset, draws: xr.Dataset | None = None):
+    def __init__(self, dataset: xr.Dataset, draws: xr.Dataset | None = None, *, idata=None,
+                 extras: dict | None = None):
         self.dataset = dataset
         self.draws = draws
+        self.idata = idata
+        self.extras = dict(extras or {})
+
+    @property
+    def diagnostics(self) -> dict | None:
+        """Sampler diagnostics of a Bayesian result (None for gum and mc)."""
+        return self.extras.get("diagnostics")
 
     @property
     def method(self) -> str:
@@ -39,7 +47,7 @@ class PropagationResult:
 
     @property
     def cell(self) -> str:
-        return self.dataset.attrs["cell"]
+        return self.dataset.attrs.get("cell") or self.dataset.attrs.get("file", "")
 
     @property
     def quantities(self) -> list[str]:
@@ -84,8 +92,9 @@ class PropagationResult:
 
     def to_json(self) -> dict:
         """The JSON document of the command line (design.md contract) plus method details."""
-        out = {"cell": self.cell, "method": self.method, "card": self.dataset.attrs.get("card", ""),
-               "quantities": self.summary()}
+        attrs = self.dataset.attrs
+        out = {key: attrs[key] for key in ("cell", "method", "card", "file") if key in attrs}
+        out["quantities"] = self.summary()
         if "contribution" in self.dataset:
             out["budget"] = {q: self.budget(q) for q in self.quantities}
         if self.method == "mc":
@@ -100,6 +109,7 @@ class PropagationResult:
                                   for q in self.quantities},
                 "first_order_check": {q: self.first_order_check(q) for q in self.quantities},
             }
+        out.update(self.extras)
         return out
 
     def first_order_check(self, quantity: str) -> dict:
@@ -113,20 +123,20 @@ class PropagationResult:
         }
 
     def to_netcdf(self, path: str | Path, *, include_draws: bool = False) -> Path:
-        """Write the summary (and optionally the draws, as group ``draws``) atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        os.close(fd)
-        try:
-            _netcdf_safe(self.dataset).to_netcdf(tmp, engine="h5netcdf", mode="w")
-            if include_draws and self.draws is not None:
-                self.draws.to_netcdf(tmp, engine="h5netcdf", mode="a", group="draws")
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+        """Write the summary (and optionally the draws, as group ``draws``) atomically.
+
+        A Bayesian result writes its arviz InferenceData instead (posterior, sample_stats,
+        observed_data), with the summary as the group ``summary``.
+        """
+        with atomic_target(path) as tmp:
+            if self.idata is not None:
+                self.idata.to_netcdf(str(tmp), engine="h5netcdf")
+                _netcdf_safe(self.dataset).to_netcdf(tmp, engine="h5netcdf", mode="a", group="summary")
+            else:
+                _netcdf_safe(self.dataset).to_netcdf(tmp, engine="h5netcdf", mode="w")
+                if include_draws and self.draws is not None:
+                    self.draws.to_netcdf(tmp, engine="h5netcdf", mode="a", group="draws")
+        return Path(path)
 
 
 def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:

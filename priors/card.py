@@ -19,9 +19,10 @@ from typing import Mapping
 
 from . import fields as F
 from .errors import CardError
+from .observations import Observation, parse_observations
 from .quantity import Measured, parse_quantity
 
-_TOP_LEVEL = ("base", "cell", "anode", "separator", "cathode", "materials")
+_TOP_LEVEL = ("base", "cell", "anode", "separator", "cathode", "materials", "observations")
 _ROLES = ("anode", "separator", "cathode")
 
 
@@ -64,6 +65,8 @@ class CellCard:
         The layers with their resolved materials.
     electrolyte : Material or None
         The liquid in the cathode pores; None for an empty (or solid-filled) pore volume.
+    observations : tuple
+        The data attached with ``[[observations]]`` (nassb.priors.observations).
     sha256 : str
         Hash of the merged card text, for provenance.
     """
@@ -76,6 +79,7 @@ class CellCard:
     separator: Layer
     cathode: Layer
     electrolyte: Material | None
+    observations: tuple[Observation, ...] = ()
     sha256: str = field(default="")
 
 
@@ -127,6 +131,7 @@ def _read(ref: str | Path, seen: tuple[str, ...]) -> tuple[dict, str]:
     unknown = [key for key in raw if key not in _TOP_LEVEL]
     if unknown:
         raise CardError(f"unknown section; expected one of {', '.join(_TOP_LEVEL)}", file=origin, field=unknown[0])
+    _anchor_files(raw, folder if folder is not None else _builtin_folder())
     base = raw.pop("base", None)
     if base is None:
         return raw, origin
@@ -139,6 +144,18 @@ def _read(ref: str | Path, seen: tuple[str, ...]) -> tuple[dict, str]:
         raise CardError(str(err), file=origin, field="base") from None
     _merge(merged, raw)
     return merged, origin
+
+
+def _builtin_folder() -> Path:
+    return Path(str(resources.files("nassb.priors") / "data" / "cells"))
+
+
+def _anchor_files(raw: dict, folder: Path) -> None:
+    """Make observation files relative to the card that names them (bases live elsewhere)."""
+    for table in raw.get("observations", []) if isinstance(raw.get("observations"), list) else []:
+        if isinstance(table, dict) and isinstance(table.get("file"), str) and table["file"].strip():
+            path = Path(table["file"].strip())
+            table["file"] = str(path if path.is_absolute() else folder / path)
 
 
 def _is_builtin(name: str) -> bool:
@@ -222,6 +239,7 @@ def _validate(raw: dict, origin: str, digest: str) -> CellCard:
 
     layers = {role: Layer(material(role), MappingProxyType(sections[role][0])) for role in _ROLES}
     electrolyte = material("cathode", "electrolyte") if "electrolyte" in sections["cathode"][1] else None
+    observations = parse_observations(raw.get("observations"), None, set(materials))
     card = CellCard(
         name=sections["cell"][1]["name"],
         origin=origin,
@@ -231,6 +249,7 @@ def _validate(raw: dict, origin: str, digest: str) -> CellCard:
         separator=layers["separator"],
         cathode=layers["cathode"],
         electrolyte=electrolyte,
+        observations=observations,
         sha256=digest,
     )
     _check_cell(card)

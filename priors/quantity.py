@@ -16,6 +16,7 @@ equations never see a unit.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -110,6 +111,10 @@ class Measured:
 
     def moments(self) -> tuple[float, float]:
         """Mean and standard deviation of the distribution (what first-order propagation uses)."""
+        return self._moments
+
+    @functools.cached_property
+    def _moments(self) -> tuple[float, float]:
         if not self.uncertain:
             return self.value, 0.0
         if self.dist in ("lognormal", "uniform") or (

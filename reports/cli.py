@@ -2,7 +2,8 @@
 
 Only argparse, json and sys are imported at module level, so ``nassb --help`` stays light; each
 command imports what it needs when it runs.  A :class:`~nassb.priors.errors.NassbError` (a user
-mistake) becomes exit code 2 and one line on stderr; nothing else is caught.
+mistake) becomes exit code 2 and one line on stderr; nothing else is caught.  A Bayesian result
+that fails the diagnostics gate warns on stderr, and exits with code 3 under ``--strict``.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import argparse
 import json
 import sys
 
-METHODS = ("gum", "mc")
+METHODS = ("gum", "mc", "bayes")
 EXIT_USER_ERROR = 2
+EXIT_DIAGNOSTICS = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,50 +24,69 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"{self.prog}: {message}\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+def _sampler_options(parser: argparse.ArgumentParser, *, bayes_only: bool) -> None:
+    tag = "bayes: " if bayes_only else ""
+    parser.add_argument("--tune", type=_whole(1), metavar="N", help=f"{tag}NUTS tuning steps per chain (default 1000)")
+    parser.add_argument("--chains", type=_whole(1), metavar="N", help=f"{tag}NUTS chains (default 4)")
+    parser.add_argument("--sampler", choices=("pymc", "nutpie"),
+                        help=f"{tag}NUTS implementation (default pymc; nutpie needs the nutpie extra)")
+    parser.add_argument("--strict", action="store_true",
+                        help=f"{tag}exit with code 3 when R-hat > 1.01, bulk ESS < 400 or any divergence")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="nassb",
-        description="Honest error bars and next-cell proposals for metal-anode cells.",
-    )
+    parser = _Parser(prog="nassb", description="Honest error bars and next-cell proposals for metal-anode cells.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     prop = commands.add_parser(
-        "propagate",
-        help="energy densities and resistances of a card with their uncertainties",
-        description="Propagate a cell card's uncertainties to its energy densities (Eq. 1, 5), "
-                    "anode thickness and separator/interface resistances.",
-    )
+        "propagate", help="energy densities and resistances of a card with their uncertainties",
+        description="Propagate a cell card's uncertainties (and, with bayes, its observations) to its "
+                    "energy densities (Eq. 1, 5), anode thickness and separator/interface resistances.")
     prop.add_argument("card", metavar="CARD", help="a card file (TOML) or a built-in card name, e.g. paper-cell-1")
     prop.add_argument("--method", choices=METHODS, default="gum",
-                      help="gum: first order with the uncertainty budget; mc: Monte Carlo (default: gum)")
-    prop.add_argument("--draws", type=_positive_int, metavar="N",
-                      help="mc: a fixed number of draws (default: adaptive, see --digits)")
-    prop.add_argument("--digits", type=_positive_int, default=2, metavar="D",
+                      help="gum: first order with the uncertainty budget; mc: Monte Carlo; "
+                           "bayes: posterior given the card's observations (default: gum)")
+    prop.add_argument("--draws", type=_whole(1), metavar="N",
+                      help="mc: a fixed number of draws (default: adaptive, see --digits); "
+                           "bayes: draws per chain (default 1000)")
+    prop.add_argument("--digits", type=_whole(1), default=2, metavar="D",
                       help="mc: stop when the results are stable to D significant digits (default 2)")
-    prop.add_argument("--seed", type=_seed, metavar="S", help="mc: random seed (default: drawn and reported)")
+    prop.add_argument("--seed", type=_whole(0), metavar="S", help="mc, bayes: random seed (default: drawn and reported)")
+    _sampler_options(prop, bayes_only=True)
+    prop.add_argument("--out", metavar="DIR", help="write result.nc (NetCDF) and summary.json into DIR")
     prop.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
     prop.set_defaults(run=_propagate)
+
+    fit = commands.add_parser("fit", help="fit measured data (Arrhenius series)")
+    fits = fit.add_subparsers(dest="fit_kind", metavar="KIND", parser_class=_Parser, required=True)
+    arr = fits.add_parser(
+        "arrhenius", help="Bayesian fit of Eq. 4 to conductivity or area resistance against temperature",
+        description="Fit R(T) = kappa exp(E_A / k_B T) (or sigma = d / R) to a CSV with a "
+                    "'temperature [degC]' column and a 'conductivity [mS/cm]' or "
+                    "'resistance [ohm*cm^2]' column, robust to a wrong point (Student-t).")
+    arr.add_argument("csv", metavar="CSV", help="the temperature series")
+    arr.add_argument("--at", default="25 degC", metavar="TEMPERATURE",
+                     help="temperature at which to report the value (default: '25 degC')")
+    arr.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
+    arr.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
+    _sampler_options(arr, bayes_only=False)
+    arr.add_argument("--out", metavar="DIR", help="write result.nc (NetCDF) and summary.json into DIR")
+    arr.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    arr.set_defaults(run=_fit_arrhenius)
 
     cards = commands.add_parser("cards", help="list the built-in cards and materials")
     cards.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
@@ -73,28 +94,93 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _settings(args):
+    from ..inference.sampling import SamplerSettings
+
+    defaults = SamplerSettings()
+    return SamplerSettings(
+        draws=args.draws or defaults.draws, tune=args.tune or defaults.tune,
+        chains=args.chains or defaults.chains, seed=args.seed, sampler=args.sampler or defaults.sampler,
+        progress=not args.json and sys.stderr.isatty())
+
+
+def _refuse(args, flags: tuple[str, ...], method: str) -> None:
+    from ..priors import OptionError
+
+    for flag in flags:
+        value = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if value not in (None, False):
+            raise OptionError(f"{flag} does not apply to --method {method}", field="propagate")
+
+
 def _propagate(args) -> int:
-    from ..inference import CellModel, propagate_gum, propagate_mc
-    from ..priors import OptionError, load_card
+    from ..inference import CellModel
+    from ..priors import load_card
 
     if args.method == "gum":
-        given = [flag for flag, value in (("--draws", args.draws), ("--seed", args.seed)) if value is not None]
-        if given:
-            raise OptionError(f"{given[0]} applies to --method mc only", field="propagate")
+        _refuse(args, ("--draws", "--seed", "--tune", "--chains", "--sampler", "--strict"), "gum")
+    elif args.method == "mc":
+        _refuse(args, ("--tune", "--chains", "--sampler", "--strict"), "mc")
     model = CellModel(load_card(args.card))
-    if args.method == "mc":
+    if args.method == "gum":
+        from ..inference import propagate_gum
+
+        result = propagate_gum(model)
+    elif args.method == "mc":
+        from ..inference import propagate_mc
+
         progress = None if args.json else _progress_printer()
         result = propagate_mc(model, draws=args.draws, seed=args.seed, digits=args.digits, progress=progress)
         if progress is not None:
             progress(None)
     else:
-        result = propagate_gum(model)
+        from ..inference.bayes import propagate_bayes
+
+        result = propagate_bayes(model, _settings(args))
+    return _finish(args, result)
+
+
+def _fit_arrhenius(args) -> int:
+    from ..inference.arrhenius import fit_arrhenius, series_from_table
+    from ..priors import OptionError, fields, parse_quantity
+    from ..priors.errors import CardError
+    from ..priors.tables import read_table
+
+    try:
+        at = parse_quantity(args.at, fields.TEMPERATURE).value
+    except CardError as err:
+        raise OptionError(err.message, field="--at") from None
+    series = series_from_table(read_table(args.csv))
+    result = fit_arrhenius(series, at, _settings(args))
+    result.extras = {"at": args.at, **result.extras}
+    return _finish(args, result)
+
+
+def _finish(args, result) -> int:
+    """Print (table or JSON), write --out, and apply the diagnostics gate."""
+    document = result.to_json()
+    if args.out:
+        from ..priors.files import write_text
+
+        from pathlib import Path
+
+        out = Path(args.out)
+        result.to_netcdf(out / "result.nc")
+        write_text(out / "summary.json", json.dumps(document, indent=2, allow_nan=False) + "\n")
     if args.json:
-        _print_json(result.to_json())
+        _print_json(document)
     else:
         from .text import propagation_table
 
         print(propagation_table(result))
+    diag = result.diagnostics
+    if diag is not None and not diag["ok"]:
+        from ..inference.sampling import gate_warnings
+
+        for line in gate_warnings(diag):
+            sys.stderr.write(f"nassb: warning: {line}\n")
+        if getattr(args, "strict", False):
+            return EXIT_DIAGNOSTICS
     return 0
 
 
@@ -116,10 +202,7 @@ def _progress_printer():
         return None
 
     def show(draws):
-        if draws is None:
-            sys.stderr.write("\r\033[K")
-        else:
-            sys.stderr.write(f"\rMonte Carlo: {draws:,} draws")
+        sys.stderr.write("\r\033[K" if draws is None else f"\rMonte Carlo: {draws:,} draws")
         sys.stderr.flush()
 
     return show

@@ -8,6 +8,7 @@ _BUDGET_FOR = ("E_V_real", "E_V_theo")
 _METHOD_WORDS = {
     "gum": "first order (JCGM 100), exact derivatives",
     "mc": "Monte Carlo (JCGM 101)",
+    "bayes": "Bayesian posterior (PyMC, NUTS)",
 }
 
 
@@ -17,6 +18,8 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
     origin = attrs.get("card", "")
     title = result.cell if origin in ("", result.cell) else f"{result.cell} ({origin})"
     lines = [f"{title}: {_METHOD_WORDS.get(result.method, result.method)}"]
+    if "at" in result.extras:
+        lines[0] += f", values at {result.extras['at']}"
     if result.method == "mc":
         state = "converged" if attrs["converged"] else "NOT converged: raise --draws"
         digits = f", {attrs['significant_digits']} significant digits" if attrs["significant_digits"] else ""
@@ -33,6 +36,8 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
 
     if result.method == "mc":
         lines.extend(_first_order_lines(result))
+    if result.diagnostics is not None:
+        lines.extend(_diagnostic_lines(result))
     target = next((q for q in _BUDGET_FOR if q in result.quantities), None)
     if target and result.budget(target):
         lines.append("")
@@ -54,3 +59,19 @@ def _first_order_lines(result) -> list[str]:
         return ["", "first order is adequate for every quantity (JCGM 101 section 8)"]
     return ["", "first order is not adequate (JCGM 101 section 8; skewed, use these intervals) for: "
             + ", ".join(poor)]
+
+
+def _diagnostic_lines(result) -> list[str]:
+    d = result.diagnostics
+    lines = ["", f"{d['chains']} chains x {d['draws_per_chain']} draws, seed {result.extras.get('seed')}: "
+                 f"max R-hat {d['max_rhat']:.3f}, min ESS bulk {d['min_ess_bulk']:.0f} / tail "
+                 f"{d['min_ess_tail']:.0f}, {d['divergences']} divergences"
+                 + ("" if d["ok"] else "  (FAILS the gate: see the warning)")]
+    ls = result.extras.get("least_squares")
+    if ls:
+        parts = []
+        for name, q in ls.items():
+            text = with_uncertainty(q["value"], q.get("se", 0.0), q["unit"])
+            parts.append(f"{name} {text}")
+        lines.append("least squares (ln y on 1/T): " + ", ".join(parts))
+    return lines

@@ -1,0 +1,187 @@
+"""Bayesian propagation: the card's priors, the same cell equations as a PyTensor graph, and the
+observations the card attaches, sampled with NUTS (PyMC) and judged by arviz diagnostics.
+
+Each uncertain input becomes a PyMC variable with its card distribution (truncated at its
+physical bounds where they matter); fixed inputs stay constants unless data observe them, when a
+weak prior (normal, sd half the value) replaces the fixed value.  :meth:`CellModel.evaluate`
+with ``xp=pytensor.tensor`` gives every output as a deterministic.  Observations:
+
+replicates
+    readings y_ij of specimen j: y_ij ~ N(theta_j, reading_sd), theta_j = mu + tau z_j; mu has the
+    card's prior, tau (specimen-to-specimen spread) a half-normal prior with the card's sd as scale.
+    The cell's own value is theta of its specimen (``cell_sample``) or a new specimen mu + tau z.
+capacities
+    discharge_k ~ N(C_delivered, s_d); discharge_k / charge_k ~ N(CE, s_ce), CE ~ U(0.5, 1.05):
+    the delivered capacity is the level of the listed cycles, CE their mean efficiency.
+arrhenius
+    the robust Eq. 4 likelihood (nassb.inference.arrhenius) on the material's value at its
+    reference temperature and its activation energy.
+measurement
+    value ~ N(quantity at the measurement temperature, its sd).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..priors import CardError, Measured
+from ..priors.observations import (ARRHENIUS_FIELDS, ArrheniusSeries, Capacities, Measurement,
+                                   Replicates)
+from .arrhenius import SIGN, robust_loglike
+from .cell import BOLTZMANN_EV
+from .model import CellModel
+from .result import PropagationResult, summary_dataset
+from .sampling import SamplerSettings, diagnostics, posterior_summary, sample
+
+_WEAK = 0.5  # sd of the weak prior given to an observed fixed value, relative to the value
+EXTRA_OUTPUTS = {"coulombic_efficiency": "1"}
+
+
+def _observed_inputs(model: CellModel) -> dict[str, str]:
+    """Input name -> the observation (``observations[i]``) that informs it."""
+    out = {}
+    for obs in model.card.observations:
+        if isinstance(obs, (Replicates, Measurement)):
+            names = [obs.quantity]
+        elif isinstance(obs, Capacities):
+            names = ["cathode.delivered_capacity"]
+        else:
+            names = [obs.quantity, obs.energy]
+        for name in names:
+            if name not in model.inputs:
+                field = f"{obs.where}.quantity" if not isinstance(obs, Capacities) else obs.where
+                why = ("add delivered_capacity to [cathode]" if isinstance(obs, Capacities)
+                       else "this card does not use it (derived, or not given)")
+                raise CardError(f"{name!r} is not an input of this cell: {why}", file=model.card.origin, field=field)
+            out.setdefault(name, obs.where)
+    return out
+
+
+def _prior(name: str, prior: Measured, observed: bool):
+    """A PyMC variable for one input (or a float for a fixed, unobserved one)."""
+    import pymc as pm
+
+    if not prior.uncertain:
+        if not observed:
+            return float(prior.value)
+        scale = _WEAK * abs(prior.value) or 1.0
+        prior = Measured(prior.value, scale, prior.unit, "normal", bounds=prior.bounds, source=prior.source)
+    lo, hi = max(prior.low, prior.bounds.low), min(prior.high, prior.bounds.high)
+    if prior.dist == "uniform":
+        return pm.Uniform(name, lower=prior.low, upper=prior.high)
+    if prior.dist == "lognormal":
+        s2 = np.log1p((prior.sd / prior.value) ** 2)
+        return pm.LogNormal(name, mu=np.log(prior.value) - s2 / 2, sigma=np.sqrt(s2))
+    if prior._mass_outside(lo, hi) < 1e-12:
+        return pm.Normal(name, mu=prior.value, sigma=prior.sd)
+    return pm.TruncatedNormal(name, mu=prior.value, sigma=prior.sd,
+                              lower=lo if np.isfinite(lo) else None, upper=hi if np.isfinite(hi) else None)
+
+
+def build(model: CellModel):
+    """The PyMC model of a card: priors, observations, and every output as a deterministic.
+
+    Returns the model and the names of the quantities to report (outputs first, then the
+    observed inputs and extras such as the Coulombic efficiency).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    observed = _observed_inputs(model)
+    replicated = {o.quantity: o for o in model.card.observations if isinstance(o, Replicates)}
+    report = list(model.outputs)
+    with pm.Model() as pmodel:
+        x = {}
+        for name, prior in model.inputs.items():
+            if name in replicated:
+                x[name] = _replicates(name, prior, replicated[name])
+            else:
+                x[name] = _prior(name, prior, name in observed)
+        for obs in model.card.observations:
+            if isinstance(obs, Capacities):
+                _capacities(obs, x["cathode.delivered_capacity"])
+                report.append("coulombic_efficiency")
+            elif isinstance(obs, ArrheniusSeries):
+                key = obs.quantity.partition(".")[2]
+                sign = SIGN["conductivity" if key == "conductivity" else "resistance"]
+                robust_loglike(_safe(obs.where), pt.log(x[obs.quantity]), x[obs.energy], obs.temperature,
+                               x[model.reference], obs.values, sign)
+            elif isinstance(obs, Measurement):
+                _measurement(obs, x, model)
+        for name, expr in model.evaluate(x, xp=pt).items():
+            pm.Deterministic(name, pt.as_tensor_variable(expr))
+        for name in observed:
+            if name not in report and name in pmodel.named_vars:
+                report.append(name)
+    return pmodel, report
+
+
+def _safe(where: str) -> str:
+    return where.replace("[", "_").replace("]", "")
+
+
+def _replicates(name: str, prior: Measured, obs: Replicates):
+    import pymc as pm
+
+    centre = _prior(f"{name}_population_mean", prior, observed=True)
+    spread_scale = prior.sd if prior.uncertain else 0.1 * abs(prior.value)
+    spread = pm.HalfNormal(f"{name}_specimen_spread", sigma=spread_scale)
+    n = len(obs.sample_names)
+    z = pm.Normal(f"{name}_specimen_z", 0.0, 1.0, shape=n)
+    theta = centre + spread * z
+    reading_sd = obs.reading_sd if obs.reading_sd is not None else pm.HalfNormal(
+        f"{name}_reading_sd", sigma=spread_scale)
+    pm.Normal(f"{_safe(obs.where)}_observed", mu=theta[obs.samples], sigma=reading_sd, observed=obs.values)
+    if obs.cell_sample is not None:
+        return pm.Deterministic(name, theta[obs.cell_sample])
+    new = pm.Normal(f"{name}_cell_z", 0.0, 1.0)
+    return pm.Deterministic(name, centre + spread * new)
+
+
+def _capacities(obs: Capacities, delivered) -> None:
+    import pymc as pm
+
+    level = float(np.mean(obs.discharge))
+    scatter = pm.HalfNormal(f"{_safe(obs.where)}_discharge_scatter", sigma=0.1 * level)
+    pm.Normal(f"{_safe(obs.where)}_discharge", mu=delivered, sigma=scatter, observed=obs.discharge)
+    efficiency = pm.Uniform("coulombic_efficiency", lower=0.5, upper=1.05)
+    ratio_scatter = pm.HalfNormal(f"{_safe(obs.where)}_efficiency_scatter", sigma=0.05)
+    pm.Normal(f"{_safe(obs.where)}_efficiency", mu=efficiency, sigma=ratio_scatter,
+              observed=obs.discharge / obs.charge)
+
+
+def _measurement(obs: Measurement, x: dict, model: CellModel) -> None:
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    value = x[obs.quantity]
+    if obs.temperature is not None:
+        material, _, key = obs.quantity.partition(".")
+        if key not in ARRHENIUS_FIELDS:
+            raise CardError("temperature applies to conductivity or interface_resistance only",
+                            file=model.card.origin, field=f"{obs.where}.temperature")
+        sign = SIGN["conductivity" if key == "conductivity" else "resistance"]
+        energy = x[f"{material}.{ARRHENIUS_FIELDS[key]}"]
+        value = value * pt.exp(sign * energy / BOLTZMANN_EV * (1.0 / obs.temperature - 1.0 / x[model.reference]))
+    mean, sd = obs.value.moments()
+    pm.Normal(f"{_safe(obs.where)}_observed", mu=value, sigma=sd, observed=mean)
+
+
+def propagate_bayes(model: CellModel, settings: SamplerSettings = SamplerSettings()) -> PropagationResult:
+    """Posterior of every output given the card's priors and observations (NUTS).
+
+    The result has the gum/mc summary (mean, sd, equal-tailed 95 % interval) plus the
+    InferenceData (``result.idata``) and ``diagnostics`` in its JSON.
+    """
+    seed = settings.resolved_seed()
+    pmodel, report = build(model)
+    idata = sample(pmodel, settings, seed)
+    stats = np.array([posterior_summary(idata, name) for name in report])
+    units = [model.outputs.get(n) or EXTRA_OUTPUTS.get(n) or (model.inputs[n].unit or "1") for n in report]
+    ds = summary_dataset(report, units, stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3],
+                         attrs={"cell": model.card.name, "card": model.card.origin,
+                                "card_sha256": model.card.sha256, "method": "bayes", "seed": seed,
+                                "observations": len(model.card.observations)})
+    free = [v.name for v in pmodel.free_RVs]
+    diag = diagnostics(idata, free + report)
+    return PropagationResult(ds, idata=idata, extras={"diagnostics": diag, "seed": seed})

@@ -1,0 +1,239 @@
+"""Observations a card attaches (``[[observations]]``): what was measured, read into canonical
+units.  They only describe data; the likelihoods that use them are in nassb.inference.bayes.
+
+Kinds and keys (``file`` is relative to the card; ``source`` says where the data come from):
+
+``replicates``
+    Repeated readings of one card quantity (``quantity = "separator.thickness"``): a column
+    named after the field (or ``column = NAME``), optional ``sample`` column (readings of the
+    same specimen share a sample id), optional ``reading_sd`` (one reading's standard
+    uncertainty, e.g. the micrometer's), optional ``cell_sample`` (the id of the specimen that
+    is in this cell; otherwise the cell's is a new specimen of the same population).
+``capacities``
+    Charge and discharge per cycle: columns ``cycle``, ``charge [mAh/cm^2]``,
+    ``discharge [mAh/cm^2]``; optional ``cycles = [first, last]``.  Informs the delivered
+    capacity, the utilisation and the Coulombic efficiency.
+``arrhenius``
+    A temperature series of a material's ``conductivity`` or ``interface_resistance``
+    (``quantity = "nzsp-tape.conductivity"``): columns ``temperature [degC]`` and
+    ``conductivity [mS/cm]`` (or ``resistance [ohm*cm^2]``).  Informs the value at the
+    material's reference temperature and its activation energy (Eq. 4).
+``measurement``
+    One value with its uncertainty, e.g. a resistance fitted elsewhere: ``quantity``,
+    ``value = "1.4 ± 0.3 ohm*cm^2"``, optional ``temperature`` (Arrhenius-shifted to it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import fields as F
+from .errors import CardError, DataError
+from .quantity import FieldSpec, Measured, parse_quantity
+from .tables import Table, read_table
+
+KINDS = ("replicates", "capacities", "arrhenius", "measurement")
+_KEYS = {
+    "replicates": ("kind", "quantity", "file", "column", "reading_sd", "cell_sample", "source"),
+    "capacities": ("kind", "file", "cycles", "source"),
+    "arrhenius": ("kind", "quantity", "file", "source"),
+    "measurement": ("kind", "quantity", "value", "temperature", "source"),
+}
+ARRHENIUS_FIELDS = {"conductivity": "activation_energy", "interface_resistance": "interface_activation_energy"}
+
+
+@dataclass(frozen=True)
+class Replicates:
+    quantity: str
+    values: np.ndarray
+    samples: np.ndarray  # integer specimen index of each reading
+    sample_names: tuple[str, ...]
+    reading_sd: float | None
+    cell_sample: int | None
+    file: str
+    source: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Capacities:
+    cycles: np.ndarray
+    charge: np.ndarray
+    discharge: np.ndarray
+    file: str
+    source: str
+    where: str
+
+
+@dataclass(frozen=True)
+class ArrheniusSeries:
+    quantity: str           # "<material>.conductivity" or "<material>.interface_resistance"
+    energy: str             # the paired activation energy, "<material>.activation_energy"
+    temperature: np.ndarray  # K
+    values: np.ndarray      # mS/cm or ohm cm^2
+    file: str
+    source: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    quantity: str
+    value: Measured
+    temperature: float | None
+    where: str
+    source: str
+
+
+Observation = Replicates | Capacities | ArrheniusSeries | Measurement
+
+
+def field_spec(quantity: str, materials: set[str]) -> FieldSpec:
+    """The FieldSpec of a card quantity named ``section.field`` or ``material.field``."""
+    section, _, key = quantity.partition(".")
+    specs = F.SECTION_FIELDS.get(section) if section in F.SECTION_FIELDS else (
+        F.MATERIAL_FIELDS if section in materials else None)
+    if specs is None or key not in specs:
+        raise CardError(f"unknown quantity {quantity!r}; write it as section.field "
+                        "(separator.thickness) or material.field (nzsp-tape.conductivity)")
+    return specs[key]
+
+
+def parse_observations(raw, folder: Path | None, materials: set[str]) -> tuple[Observation, ...]:
+    """Read every ``[[observations]]`` table of a card (files relative to ``folder``)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+        raise CardError("expected [[observations]] tables", field="observations")
+    out = []
+    for i, table in enumerate(raw):
+        where = f"observations[{i}]"
+        try:
+            out.append(_parse_one(table, where, folder, materials))
+        except CardError as err:
+            raise err.located(field=where) from None
+    return tuple(out)
+
+
+def _parse_one(table: dict, where: str, folder: Path | None, materials: set[str]) -> Observation:
+    kind = table.get("kind")
+    if kind not in KINDS:
+        raise CardError(f"kind {kind!r} is not supported; must be one of {', '.join(KINDS)}", field=f"{where}.kind")
+    unknown = [k for k in table if k not in _KEYS[kind]]
+    if unknown:
+        raise CardError(f"unknown key for a {kind} observation; expected one of {', '.join(_KEYS[kind])}",
+                        field=f"{where}.{unknown[0]}")
+    source = _text(table, "source", where, required=False) or ""
+    if kind == "measurement":
+        quantity = _text(table, "quantity", where)
+        spec = _located(lambda: field_spec(quantity, materials), f"{where}.quantity")
+        if "value" not in table:
+            raise CardError("missing required field", field=f"{where}.value")
+        value = _located(lambda: parse_quantity(table["value"], spec), f"{where}.value")
+        if not value.uncertain:
+            raise CardError("a measurement needs an uncertainty ('1.4 ± 0.3 ohm*cm^2')", field=f"{where}.value")
+        temperature = None
+        if "temperature" in table:
+            temperature = _located(lambda: parse_quantity(table["temperature"], F.TEMPERATURE), f"{where}.temperature").value
+        return Measurement(quantity, value, temperature, where, source)
+
+    file = _text(table, "file", where)
+    path = (folder / file) if folder is not None else Path(file)
+    data = read_table(path, label=str(path))
+    if kind == "replicates":
+        return _replicates(table, data, where, materials, source)
+    if kind == "capacities":
+        return _capacities(table, data, where, source)
+    return _arrhenius(table, data, where, materials, source)
+
+
+def _text(table: dict, key: str, where: str, required: bool = True) -> str | None:
+    value = table.get(key)
+    if value is None:
+        if required:
+            raise CardError("missing required field", field=f"{where}.{key}")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise CardError(f"expected a non-empty string, got {value!r}", field=f"{where}.{key}")
+    return value.strip()
+
+
+def _located(thunk, field: str):
+    try:
+        return thunk()
+    except CardError as err:
+        raise err.located(field=field) from None
+
+
+def _replicates(table, data: Table, where, materials, source) -> Replicates:
+    quantity = _text(table, "quantity", where)
+    spec = _located(lambda: field_spec(quantity, materials), f"{where}.quantity")
+    name = table.get("column") or quantity.partition(".")[2]
+    candidates = [c for c in data.columns if c.lower() != "sample"]
+    if name not in data.columns and table.get("column") is None and len(candidates) == 1:
+        name = candidates[0]
+    column = data.find(name, spec=spec)
+    sample_col = data.find("sample", required=False)
+    if sample_col is not None:
+        labels = [f"{v:g}" for v in sample_col.values]
+    else:
+        labels = [str(i + 1) for i in range(len(data))]
+    names = tuple(dict.fromkeys(labels))
+    index = np.array([names.index(label) for label in labels])
+    reading_sd = None
+    if "reading_sd" in table:
+        reading_sd = _located(lambda: parse_quantity(table["reading_sd"], FieldSpec(spec.unit, 0.0)), f"{where}.reading_sd").value
+    if len(column.values) < 2:
+        raise DataError("replicates need at least two readings", file=data.path, field=column.name)
+    if reading_sd is None and len(names) == len(labels):
+        raise CardError("with one reading per specimen, give reading_sd (the instrument's standard uncertainty)"
+                        " or a sample column with repeated readings", field=f"{where}.reading_sd")
+    cell_sample = None
+    if "cell_sample" in table:
+        label = str(table["cell_sample"])
+        if label not in names:
+            raise CardError(f"no sample {label!r} in {data.path}", field=f"{where}.cell_sample")
+        cell_sample = names.index(label)
+    return Replicates(quantity, column.values, index, names, reading_sd, cell_sample, data.path, source, where)
+
+
+def _capacities(table, data: Table, where, source) -> Capacities:
+    cycles = data.find("cycle").values
+    charge = data.find("charge", spec=F.AREAL_CAPACITY).values
+    discharge = data.find("discharge", spec=F.AREAL_CAPACITY).values
+    if "cycles" in table:
+        span = table["cycles"]
+        if not (isinstance(span, list) and len(span) == 2 and all(isinstance(v, int) for v in span) and span[0] <= span[1]):
+            raise CardError(f"expected [first, last] cycle numbers, got {span!r}", field=f"{where}.cycles")
+        keep = (cycles >= span[0]) & (cycles <= span[1])
+        if not keep.any():
+            raise CardError(f"no cycle of {data.path} lies in {span}", field=f"{where}.cycles")
+        cycles, charge, discharge = cycles[keep], charge[keep], discharge[keep]
+    return Capacities(cycles, charge, discharge, data.path, source, where)
+
+
+def _arrhenius(table, data: Table, where, materials, source) -> ArrheniusSeries:
+    quantity = _text(table, "quantity", where)
+    material, _, key = quantity.partition(".")
+    if material not in materials or key not in ARRHENIUS_FIELDS:
+        raise CardError(f"expected MATERIAL.conductivity or MATERIAL.interface_resistance, got {quantity!r}",
+                        field=f"{where}.quantity")
+    temperature = data.find("temperature", spec=F.TEMPERATURE).values
+    if key == "conductivity":
+        values = data.find("conductivity", spec=F.CONDUCTIVITY).values
+    else:
+        values = data.find("resistance", "interface_resistance", spec=F.AREA_RESISTANCE).values
+    check_series(temperature, values, data.path)
+    return ArrheniusSeries(quantity, f"{material}.{ARRHENIUS_FIELDS[key]}", temperature, values,
+                           data.path, source, where)
+
+
+def check_series(temperature: np.ndarray, values: np.ndarray, path: str) -> None:
+    """An Arrhenius series needs positive values at two or more distinct temperatures."""
+    if np.unique(temperature).size < 2:
+        raise DataError("an Arrhenius fit needs at least two different temperatures", file=path, field="temperature")
+    if np.any(values <= 0):
+        raise DataError("values must be > 0 for an Arrhenius fit", file=path)
