@@ -1,0 +1,192 @@
+"""Bayesian propagation: prior-only agrees with Monte Carlo, data shrink what they inform by as
+much as they should, Arrhenius fits recover known truths.  Sampling tests are marked slow."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nassb.inference import CellModel, propagate_gum, propagate_mc
+from nassb.inference.arrhenius import Series, fit_arrhenius, least_squares, series_from_table
+from nassb.inference.bayes import build, propagate_bayes
+from nassb.inference.cell import BOLTZMANN_EV
+from nassb.inference.sampling import SamplerSettings
+from nassb.priors import CardError, load_card
+from nassb.priors.tables import read_table
+
+from ..conftest import REPO
+
+SYNTHETIC = REPO / "priors" / "data" / "synthetic"
+QUICK = SamplerSettings(draws=500, tune=500, chains=2, seed=1)
+
+
+def _arrhenius(t_kelvin, value_ref, energy, sign, t_ref=303.15):
+    return value_ref * np.exp(sign * energy / BOLTZMANN_EV * (1 / t_kelvin - 1 / t_ref))
+
+
+@pytest.fixture(scope="module")
+def example():
+    return propagate_bayes(CellModel(load_card("example-cell-1-synthetic")), SamplerSettings(seed=2))
+
+
+@pytest.mark.slow
+def test_prior_only_bayes_matches_monte_carlo():
+    model = CellModel(load_card("paper-cell-1"))
+    bayes = propagate_bayes(model, SamplerSettings(seed=3))
+    assert bayes.diagnostics["ok"], bayes.diagnostics
+    mc = propagate_mc(model, draws=400_000, seed=3)
+    ess = bayes.diagnostics["min_ess_bulk"]
+    for q in ("E_V_theo", "E_V_real", "E_m_real", "d_anode_real", "R_separator", "R_interface"):
+        b, m = bayes[q], mc[q]
+        assert abs(b["mean"] - m["mean"]) < 4 * m["sd"] / math.sqrt(ess), q
+        assert b["sd"] == pytest.approx(m["sd"], rel=0.08), q
+
+
+@pytest.mark.slow
+def test_example_data_pull_the_observed_quantities(example):
+    assert example.diagnostics["ok"], example.diagnostics
+    # Arrhenius series drawn from 1.6 mS/cm, 0.28 eV and 1.5 ohm cm2, 0.41 eV (at 30 degC).
+    for name, truth in (("nzsp-tape.conductivity", 1.6), ("nzsp-tape.activation_energy", 0.28),
+                        ("nzsp-tape.interface_resistance", 1.5), ("nzsp-tape.interface_activation_energy", 0.41)):
+        low, high = example[name]["ci95"]
+        assert low < truth < high, name
+    # The typed ±0.3 mS/cm and ±0.6 ohm cm2 give way to the data.
+    assert example["R_separator"]["sd"] < 0.25 * propagate_gum(CellModel(load_card("paper-cell-1")))["R_separator"]["sd"]
+    # Capacities: the delivered capacity is the discharge level, CE the mean efficiency.
+    table = read_table(SYNTHETIC / "cell-1-cycling.csv")
+    discharge = table.find("discharge").values
+    ratio = discharge / table.find("charge").values
+    assert example["cathode.delivered_capacity"]["mean"] == pytest.approx(discharge.mean(), abs=0.01)
+    assert example["coulombic_efficiency"]["mean"] == pytest.approx(ratio.mean(), abs=0.003)
+    assert example["utilisation"]["mean"] == pytest.approx(discharge.mean() / 2.52, abs=0.005)
+    # Ten readings on ten tapes (spread 1.5 um, reading 1 um): the cell's own tape is still a
+    # new tape, so its thickness keeps the spread, but no longer the typed ±4 um.
+    thickness = example["separator.thickness"]
+    assert 1.0 < thickness["sd"] < 2.6
+    assert thickness["mean"] == pytest.approx(read_table(SYNTHETIC / "separator-thickness.csv").find("thickness").values.mean(), abs=0.5)
+
+
+def _write_csv(path: Path, header: str, rows) -> Path:
+    lines = ["# SYNTHETIC DATA - not measured: written by a test from known values.", header]
+    lines += [",".join(f"{v:.6g}" for v in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_replicates_shrink_energy_densities_by_what_the_data_justify(tmp_path, write_card):
+    # Five readings of this cell's own cathode and separator: their thicknesses become known to
+    # about a reading's error over sqrt(5); the energy density's sd must shrink to what first
+    # order predicts with those posterior input uncertainties, no more and no less.
+    rng = np.random.default_rng(7)
+    _write_csv(tmp_path / "cathode.csv", "sample,thickness [um]",
+               [(1, v) for v in 203.0 + rng.normal(0, 2.0, 5)] + [(2, v) for v in 196.0 + rng.normal(0, 2.0, 5)])
+    _write_csv(tmp_path / "separator.csv", "sample,thickness [um]",
+               [(1, v) for v in 51.0 + rng.normal(0, 1.0, 5)] + [(2, v) for v in 48.0 + rng.normal(0, 1.0, 5)])
+    card = write_card("""
+        base = "paper-cell-1"
+        [[observations]]
+        kind = "replicates"
+        quantity = "cathode.thickness"
+        file = "cathode.csv"
+        reading_sd = "2 um"
+        cell_sample = "1"
+        [[observations]]
+        kind = "replicates"
+        quantity = "separator.thickness"
+        file = "separator.csv"
+        reading_sd = "1 um"
+        cell_sample = "1"
+    """)
+    model = CellModel(load_card(card))
+    post = propagate_bayes(model, SamplerSettings(seed=4))
+    assert post.diagnostics["ok"], post.diagnostics
+    prior = propagate_gum(CellModel(load_card("paper-cell-1")))
+    for name, reading in (("cathode.thickness", 2.0), ("separator.thickness", 1.0)):
+        assert post[name]["sd"] == pytest.approx(reading / math.sqrt(5), rel=0.25)
+    for q in ("E_V_real", "E_m_real"):
+        expected = 0.0
+        for entry in prior.budget(q):
+            u = post[entry["input"]]["sd"] if entry["input"] in post.quantities else entry["sd"]
+            expected += (entry["sensitivity"] * u) ** 2
+        assert post[q]["sd"] == pytest.approx(math.sqrt(expected), rel=0.1), q
+        assert post[q]["sd"] < 0.75 * prior[q]["sd"]
+
+
+def test_observations_of_inputs_the_cell_does_not_use_are_refused(write_card, tmp_path):
+    _write_csv(tmp_path / "p.csv", "porosity", [(0.6,), (0.62,)])
+    path = write_card("""
+        base = "paper-cell-1"
+        [[observations]]
+        kind = "replicates"
+        quantity = "cathode.loading"
+        file = "p.csv"
+        column = "porosity"
+        reading_sd = 0.01
+    """)
+    with pytest.raises(CardError) as caught:
+        build(CellModel(load_card(path)))
+    assert caught.value.field == "observations[0].quantity"
+    assert "not an input of this cell" in caught.value.message
+
+
+def test_least_squares_recovers_an_exact_line():
+    t = np.linspace(263.15, 313.15, 8)
+    series = Series(t, _arrhenius(t, 1.6, 0.28, -1.0), "conductivity", "mS/cm", "exact")
+    ls = least_squares(series, 303.15)
+    assert ls["activation_energy"]["value"] == pytest.approx(0.28, rel=1e-10)
+    assert ls["conductivity"]["value"] == pytest.approx(1.6, rel=1e-10)
+
+
+@pytest.mark.slow
+def test_arrhenius_fit_covers_known_truths_and_shrugs_off_a_wrong_point():
+    # Simulation-based recovery: ten data sets from a known law (4 % noise), one of them with a
+    # wrong point (x3).  The 95 % interval should cover the truth about 95 % of the time: we
+    # require 8 of 10 (a miss of 3 has probability 1 % for a calibrated interval).
+    truth_e, truth_r = 0.41, 1.5
+    covered = 0
+    t = np.arange(-10.0, 41.0, 5.0) + 273.15
+    for seed in range(10):
+        rng = np.random.default_rng(100 + seed)
+        values = _arrhenius(t, truth_r, truth_e, 1.0) * rng.lognormal(0.0, 0.04, t.size)
+        if seed == 0:
+            values[0] *= 3.0  # the coldest point: most leverage on the slope
+        series = Series(t, values, "resistance", "ohm*cm^2", f"simulated {seed}")
+        fit = fit_arrhenius(series, 303.15, SamplerSettings(draws=500, tune=500, chains=2, seed=seed))
+        low, high = fit["activation_energy"]["ci95"]
+        covered += low < truth_e < high
+        if seed == 0:
+            robust = abs(fit["activation_energy"]["mean"] - truth_e)
+            ordinary = abs(fit.extras["least_squares"]["activation_energy"]["value"] - truth_e)
+            assert robust < 0.5 * ordinary
+            assert fit["resistance"]["ci95"][0] < truth_r < fit["resistance"]["ci95"][1]
+    assert covered >= 8
+
+
+def test_example_series_read_as_conductivity_and_resistance():
+    conductivity = series_from_table(read_table(SYNTHETIC / "nzsp-conductivity.csv"))
+    resistance = series_from_table(read_table(SYNTHETIC / "nzsp-interface-resistance.csv"))
+    assert conductivity.kind == "conductivity" and conductivity.unit == "mS/cm"
+    assert resistance.kind == "resistance" and resistance.temperature.min() == pytest.approx(263.15)
+    assert "SYNTHETIC" in read_table(SYNTHETIC / "nzsp-conductivity.csv").comments[0]
+
+
+@pytest.mark.slow
+def test_a_measurement_at_another_temperature_moves_the_reference_value(write_card):
+    # One interface resistance of 1.0 ± 0.05 ohm cm2 measured at 25 degC, with E_A = 0.41 ± 0.04
+    # eV, pins the 30 degC value near 1.0 / exp(0.41/k_B (1/298.15 - 1/303.15)) = 0.77.
+    path = write_card("""
+        base = "paper-cell-1"
+        [[observations]]
+        kind = "measurement"
+        quantity = "nzsp-tape.interface_resistance"
+        value = "1.0 ± 0.05 ohm*cm^2"
+        temperature = "25 degC"
+    """)
+    result = propagate_bayes(CellModel(load_card(path)), QUICK)
+    expected = 1.0 / math.exp(0.41 / BOLTZMANN_EV * (1 / 298.15 - 1 / 303.15))
+    assert result["R_interface"]["mean"] == pytest.approx(expected, rel=0.05)
+    assert result["R_interface"]["sd"] < 0.1
