@@ -108,5 +108,8 @@ def gate_warnings(diag: dict) -> list[str]:
 def posterior_summary(idata, name: str) -> tuple[float, float, float, float]:
     """Mean, sd and the equal-tailed 95 % interval of one posterior variable."""
     values = np.asarray(idata.posterior[name]).ravel()
+    if not _varies(values):  # a fixed quantity: no rounding noise dressed up as uncertainty
+        v = float(values.mean())
+        return v, 0.0, v, v
     low, high = np.quantile(values, [0.025, 0.975])
     return float(values.mean()), float(values.std(ddof=1)), float(low), float(high)
