@@ -68,7 +68,7 @@ def test_the_gate_warns_and_strict_exits_3(nassb):
 
 @pytest.mark.slow
 def test_bayes_json_has_the_gum_contract_and_diagnostics(nassb):
-    run = nassb("propagate", "example-cell-1-synthetic", "--method", "bayes", "--seed", "3", "--json")
+    run = nassb("propagate", "example-cell-1-synthetic", "--method", "bayes", "--seed", "3", "--json", *FAST)
     assert run.code == 0, run.err
     doc = run.json()
     assert doc["method"] == "bayes"
