@@ -60,7 +60,7 @@ def _observed_inputs(model: CellModel) -> dict[str, str]:
     return out
 
 
-def _prior(name: str, prior: Measured, observed: bool):
+def prior_variable(name: str, prior: Measured, observed: bool = False):
     """A PyMC variable for one input (or a float for a fixed, unobserved one)."""
     import pymc as pm
 
@@ -99,7 +99,7 @@ def build(model: CellModel):
             if name in replicated:
                 x[name] = _replicates(name, prior, replicated[name])
             else:
-                x[name] = _prior(name, prior, name in observed)
+                x[name] = prior_variable(name, prior, name in observed)
         for obs in model.card.observations:
             if isinstance(obs, Capacities):
                 _capacities(obs, x["cathode.delivered_capacity"])
@@ -133,7 +133,7 @@ def _replicates(name: str, prior: Measured, obs: Replicates):
     import pymc as pm
     import pytensor.tensor as pt
 
-    centre = _prior(f"{name}_population_mean", prior, observed=True)
+    centre = prior_variable(f"{name}_population_mean", prior, observed=True)
     spread_scale = prior.sd if prior.uncertain else 0.1 * abs(prior.value)
     spread = pm.HalfNormal(f"{name}_specimen_spread", sigma=spread_scale)
     reading_sd = obs.reading_sd if obs.reading_sd is not None else pm.HalfNormal(

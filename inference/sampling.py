@@ -32,6 +32,7 @@ class SamplerSettings:
     target_accept: float = 0.9
     progress: bool = False
     sampler: str = "pymc"
+    init: str = "jitter+adapt_diag"
 
     def resolved_seed(self) -> int:
         return self.seed if self.seed is not None else int(np.random.SeedSequence().generate_state(1)[0])
@@ -61,6 +62,7 @@ def sample(pmodel, settings: SamplerSettings, seed: int):
         warnings.simplefilter("ignore")
         return pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=cores,
                          random_seed=seed, target_accept=settings.target_accept, nuts_sampler=settings.sampler,
+                         init=settings.init,
                          progressbar=settings.progress, compute_convergence_checks=False)
 
 

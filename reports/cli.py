@@ -88,6 +88,35 @@ def build_parser() -> argparse.ArgumentParser:
     arr.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
     arr.set_defaults(run=_fit_arrhenius)
 
+    risk = commands.add_parser(
+        "risk", help="fracture, short-circuit, resistance and retention risks of a card",
+        description="Score a card with the calibrated risk models (priors/README.md): probability that "
+                    "the separator cracks at the card's pressure, that sodium shorts the cell within "
+                    "--cycles at --current, the cell resistance and its ohmic drop, and the capacity "
+                    "retention from the sodium inventory.")
+    risk.add_argument("card", metavar="CARD", help="a card file (TOML) or a built-in card name")
+    risk.add_argument("--current", metavar="J",
+                      help="current density: a number in mA/cm^2 or a quantity such as '0.5 mA/cm^2' "
+                           "(default: C/10 of the card's capacity)")
+    risk.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="cycles to look ahead (default 100)")
+    risk.add_argument("--seed", type=_whole(0), default=0, metavar="S", help="seed of the card's draws (default 0)")
+    risk.add_argument("--posterior", metavar="FILE",
+                      help="calibrated draws from 'nassb risk-calibrate --out' (default: the shipped calibration)")
+    risk.add_argument("--out", metavar="DIR", help="write result.nc (NetCDF) and summary.json into DIR")
+    risk.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    risk.set_defaults(run=_risk)
+
+    cal = commands.add_parser(
+        "risk-calibrate", help="calibrate the risk models on the seed paper's observations (PyMC)",
+        description="Sample the risk models' posterior given priors/data/risk.toml and "
+                    "priors/data/risk-observations.toml, and write the draws as NetCDF.")
+    cal.add_argument("--out", metavar="FILE", required=True, help="where to write the posterior draws (NetCDF)")
+    cal.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
+    cal.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
+    _sampler_options(cal, bayes_only=False)
+    cal.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    cal.set_defaults(run=_risk_calibrate)
+
     cards = commands.add_parser("cards", help="list the built-in cards and materials")
     cards.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
     cards.set_defaults(run=_cards)
@@ -154,6 +183,60 @@ def _fit_arrhenius(args) -> int:
     result = fit_arrhenius(series, at, _settings(args))
     result.extras = {"at": args.at, **result.extras}
     return _finish(args, result)
+
+
+def _risk(args) -> int:
+    from ..inference.risk import RiskModel
+    from ..inference.risk.scoring import default_current, score_card
+    from ..priors import OptionError, load_card, parse_quantity
+    from ..priors.errors import CardError
+    from ..priors.quantity import Measured
+    from ..priors.risk import CURRENT
+
+    card = load_card(args.card)
+    if args.current is None:
+        current = Measured(default_current(card), unit="mA/cm^2", bounds=CURRENT)
+    else:
+        try:
+            current = parse_quantity(args.current, CURRENT)
+        except CardError as err:
+            raise OptionError(err.message, field="--current") from None
+    risk = RiskModel.load(args.posterior) if args.posterior else None
+    return _finish(args, score_card(card, current=current, cycles=args.cycles, risk=risk, seed=args.seed))
+
+
+def _risk_calibrate(args) -> int:
+    from ..inference.risk.calibrate import calibrate, save_posterior
+
+    settings = _settings(args)
+    from dataclasses import replace
+
+    from ..inference.risk.calibrate import CALIBRATION_TARGET_ACCEPT
+
+    settings = replace(settings, init="adapt_diag", target_accept=CALIBRATION_TARGET_ACCEPT)
+    idata, diag = calibrate(settings)
+    save_posterior(idata, args.out, diag)
+    from ..inference.risk import RiskModel
+
+    model = RiskModel.from_idata(idata)
+    summary = {name: {"mean": float(v.mean()), "sd": float(v.std(ddof=1)),
+                      "ci95": [float(q) for q in __import__("numpy").quantile(v, [0.025, 0.975])]}
+               for name, v in model.draws.items()}
+    document = {"out": args.out, "parameters": summary, "diagnostics": diag}
+    if args.json:
+        _print_json(document)
+    else:
+        for name, q in summary.items():
+            print(f"{name:32s} {q['mean']:10.4g} ± {q['sd']:.3g}   [{q['ci95'][0]:.4g}, {q['ci95'][1]:.4g}]")
+        print(f"written: {args.out}")
+    if not diag["ok"]:
+        from ..inference.sampling import gate_warnings
+
+        for line in gate_warnings(diag):
+            sys.stderr.write(f"nassb: warning: {line}\n")
+        if args.strict:
+            return EXIT_DIAGNOSTICS
+    return 0
 
 
 def _finish(args, result) -> int:

@@ -9,6 +9,7 @@ _METHOD_WORDS = {
     "gum": "first order (JCGM 100), exact derivatives",
     "mc": "Monte Carlo (JCGM 101)",
     "bayes": "Bayesian posterior (PyMC, NUTS)",
+    "risk": "risk models, posterior predictive",
 }
 
 
@@ -38,6 +39,8 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
         lines.extend(_first_order_lines(result))
     if result.diagnostics is not None:
         lines.extend(_diagnostic_lines(result))
+    if "most_informative" in result.extras:
+        lines.extend(_risk_lines(result))
     target = next((q for q in _BUDGET_FOR if q in result.quantities), None)
     if target and result.budget(target):
         lines.append("")
@@ -74,4 +77,15 @@ def _diagnostic_lines(result) -> list[str]:
             text = with_uncertainty(q["value"], q.get("se", 0.0), q["unit"])
             parts.append(f"{name} {text}")
         lines.append("least squares (ln y on 1/T): " + ", ".join(parts))
+    return lines
+
+
+def _risk_lines(result) -> list[str]:
+    c = result.extras["conditions"]
+    lines = ["", f"at {c['current']['value']:.3g} mA/cm^2 over {c['cycles']} cycles; "
+                 f"{result.dataset.attrs['draws']} calibrated draws (the intervals are wide: the "
+                 "calibration rests on a handful of observations)", "", "what would narrow each most:"]
+    width = max(len(n) for n in result.extras["most_informative"])
+    for name, info in result.extras["most_informative"].items():
+        lines.append(f"  {name.ljust(width)}  {info['parameter']}: {info['experiment']}")
     return lines
