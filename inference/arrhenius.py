@@ -15,10 +15,16 @@ import numpy as np
 
 from ..priors import DataError, fields as F
 from ..priors.tables import Table
-from .cell import BOLTZMANN_EV
+from .cell import BOLTZMANN_EV as _K_B
+from .cell import arrhenius_exponent
 
 STUDENT_NU = 4.0
 SIGN = {"conductivity": -1.0, "resistance": 1.0}
+
+
+def sign_of(field: str) -> float:
+    """-1 for a conductivity (it rises with temperature), +1 for any resistance."""
+    return SIGN["conductivity"] if field == "conductivity" else SIGN["resistance"]
 
 
 def robust_loglike(name: str, log_reference, energy, temperature: np.ndarray, reference_temperature,
@@ -31,7 +37,7 @@ def robust_loglike(name: str, log_reference, energy, temperature: np.ndarray, re
     import pymc as pm
 
     scale = pm.HalfNormal(f"{name}_log_scatter", sigma=0.2)
-    mean = log_reference + sign * energy / BOLTZMANN_EV * (1.0 / temperature - 1.0 / reference_temperature)
+    mean = log_reference + arrhenius_exponent(sign * energy, temperature, reference_temperature)
     return pm.StudentT(f"{name}_observed", nu=STUDENT_NU, mu=mean, sigma=scale, observed=np.log(values))
 
 
@@ -77,14 +83,14 @@ def least_squares(series: Series, at: float) -> dict:
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     sign = SIGN[series.kind]
     out = {
-        "activation_energy": {"value": float(sign * coef[1] * BOLTZMANN_EV), "unit": "eV"},
+        "activation_energy": {"value": float(sign * coef[1] * _K_B), "unit": "eV"},
         series.kind: {"value": float(math.exp(coef[0])), "unit": series.unit},
     }
     if n > 2:
         residual = y - design @ coef
         s2 = float(residual @ residual) / (n - 2)
         cov = s2 * np.linalg.inv(design.T @ design)
-        out["activation_energy"]["se"] = float(math.sqrt(cov[1, 1]) * BOLTZMANN_EV)
+        out["activation_energy"]["se"] = float(math.sqrt(cov[1, 1]) * _K_B)
         out[series.kind]["se"] = float(math.exp(coef[0]) * math.sqrt(cov[0, 0]))
     return out
 
@@ -105,8 +111,7 @@ def build_fit_model(series: Series, at: float):
         log_centre = pm.Normal("log_value_at_centre", mu=float(y.mean()), sigma=3.0)
         robust_loglike(series.kind, log_centre, energy, series.temperature, centre, series.values,
                        SIGN[series.kind])
-        pm.Deterministic(series.kind, pt.exp(
-            log_centre + SIGN[series.kind] * energy / BOLTZMANN_EV * (1.0 / at - 1.0 / centre)))
+        pm.Deterministic(series.kind, pt.exp(log_centre + arrhenius_exponent(SIGN[series.kind] * energy, at, centre)))
     return model
 
 

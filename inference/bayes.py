@@ -29,8 +29,8 @@ import numpy as np
 from ..priors import CardError, Measured
 from ..priors.observations import (ARRHENIUS_FIELDS, ArrheniusSeries, Capacities, Measurement,
                                    Replicates)
-from .arrhenius import SIGN, robust_loglike
-from .cell import BOLTZMANN_EV
+from .arrhenius import robust_loglike, sign_of
+from .cell import arrhenius_factor
 from .model import CellModel
 from .result import PropagationResult, summary_dataset
 from .sampling import SamplerSettings, diagnostics, posterior_summary, sample
@@ -69,23 +69,26 @@ def prior_variable(name: str, prior: Measured, observed: bool = False):
             return float(prior.value)
         scale = _WEAK * abs(prior.value) or 1.0
         prior = Measured(prior.value, scale, prior.unit, "normal", bounds=prior.bounds, source=prior.source)
-    lo, hi = max(prior.low, prior.bounds.low), min(prior.high, prior.bounds.high)
     if prior.dist == "uniform":
         return pm.Uniform(name, lower=prior.low, upper=prior.high)
+    lo, hi = prior.truncation()
+    bounds = {"lower": lo if np.isfinite(lo) else None, "upper": hi if np.isfinite(hi) else None}
     if prior.dist == "lognormal":
-        s2 = np.log1p((prior.sd / prior.value) ** 2)
-        return pm.LogNormal(name, mu=np.log(prior.value) - s2 / 2, sigma=np.sqrt(s2))
-    if prior._mass_outside(lo, hi) < 1e-12:
+        mu, sigma = prior.lognormal_parameters()
+        if not prior.truncated:
+            return pm.LogNormal(name, mu=mu, sigma=sigma)
+        return pm.Truncated(name, pm.LogNormal.dist(mu=mu, sigma=sigma), **bounds)
+    if not prior.truncated:
         return pm.Normal(name, mu=prior.value, sigma=prior.sd)
-    return pm.TruncatedNormal(name, mu=prior.value, sigma=prior.sd,
-                              lower=lo if np.isfinite(lo) else None, upper=hi if np.isfinite(hi) else None)
+    return pm.TruncatedNormal(name, mu=prior.value, sigma=prior.sd, **bounds)
 
 
 def build(model: CellModel):
     """The PyMC model of a card: priors, observations, and every output as a deterministic.
 
-    Returns the model and the names of the quantities to report (outputs first, then the
-    observed inputs and extras such as the Coulombic efficiency).
+    Returns the model, the names of the quantities to report (outputs first, then the
+    observed inputs and extras such as the Coulombic efficiency), and whether the model has
+    latent specimens (a hierarchy that needs smaller steps).
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -105,10 +108,8 @@ def build(model: CellModel):
                 _capacities(obs, x["cathode.delivered_capacity"])
                 report.append("coulombic_efficiency")
             elif isinstance(obs, ArrheniusSeries):
-                key = obs.quantity.partition(".")[2]
-                sign = SIGN["conductivity" if key == "conductivity" else "resistance"]
                 robust_loglike(_safe(obs.where), pt.log(x[obs.quantity]), x[obs.energy], obs.temperature,
-                               x[model.reference], obs.values, sign)
+                               x[model.reference], obs.values, sign_of(obs.quantity.partition(".")[2]))
             elif isinstance(obs, Measurement):
                 _measurement(obs, x, model)
         for name, expr in model.evaluate(x, xp=pt).items():
@@ -116,7 +117,8 @@ def build(model: CellModel):
         for name in observed:
             if name not in report and name in pmodel.named_vars:
                 report.append(name)
-    return pmodel, report
+    hierarchical = any(name.endswith("_specimen") for name in pmodel.named_vars)
+    return pmodel, report, hierarchical
 
 
 def _safe(where: str) -> str:
@@ -174,16 +176,12 @@ def _measurement(obs: Measurement, x: dict, model: CellModel) -> None:
     import pytensor.tensor as pt
 
     value = x[obs.quantity]
-    if obs.temperature is not None:
+    if obs.temperature is not None:  # observations.py allows it for Arrhenius fields only
         material, _, key = obs.quantity.partition(".")
-        if key not in ARRHENIUS_FIELDS:
-            raise CardError("temperature applies to conductivity or interface_resistance only",
-                            file=model.card.origin, field=f"{obs.where}.temperature")
-        sign = SIGN["conductivity" if key == "conductivity" else "resistance"]
         energy = x[f"{material}.{ARRHENIUS_FIELDS[key]}"]
-        value = value * pt.exp(sign * energy / BOLTZMANN_EV * (1.0 / obs.temperature - 1.0 / x[model.reference]))
-    mean, sd = obs.value.moments()
-    pm.Normal(f"{_safe(obs.where)}_observed", mu=value, sigma=sd, observed=mean)
+        value = value * arrhenius_factor(sign_of(key) * energy, obs.temperature, x[model.reference], xp=pt)
+    # The measured value and its uncertainty as written, not the moments of a truncated prior.
+    pm.Normal(f"{_safe(obs.where)}_observed", mu=value, sigma=obs.value.sd, observed=obs.value.value)
 
 
 def propagate_bayes(model: CellModel, settings: SamplerSettings = SamplerSettings()) -> PropagationResult:
@@ -193,8 +191,8 @@ def propagate_bayes(model: CellModel, settings: SamplerSettings = SamplerSetting
     InferenceData (``result.idata``) and ``diagnostics`` in its JSON.
     """
     seed = settings.resolved_seed()
-    pmodel, report = build(model)
-    if any(name.endswith("_specimen") for name in pmodel.named_vars):
+    pmodel, report, hierarchical = build(model)
+    if hierarchical:
         # Latent specimens under a spread learned from few specimens make a funnel: smaller
         # steps (target acceptance 0.99) remove the divergences it causes with 0.9.
         settings = replace(settings, target_accept=max(settings.target_accept, HIERARCHICAL_TARGET_ACCEPT))

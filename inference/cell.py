@@ -76,9 +76,17 @@ def gravimetric_energy(voltage, capacity, mass):
     return voltage * capacity / mass
 
 
+def arrhenius_exponent(activation_energy, temperature, reference_temperature):
+    """Eq. 4 on a log scale: ln R(T) - ln R(T_ref) = E_A / k_B (1/T - 1/T_ref) (eV, K)."""
+    return activation_energy / BOLTZMANN_EV * (1.0 / temperature - 1.0 / reference_temperature)
+
+
 def arrhenius_factor(activation_energy, temperature, reference_temperature, xp=np):
-    """Eq. 4 ratio R(T) / R(T_ref) = exp(E_A / k_B (1/T - 1/T_ref)) for an area resistance."""
-    return xp.exp(activation_energy / BOLTZMANN_EV * (1.0 / temperature - 1.0 / reference_temperature))
+    """Eq. 4 ratio R(T) / R(T_ref) = exp(E_A / k_B (1/T - 1/T_ref)) for an area resistance.
+
+    A conductivity (sigma = d / R) follows the same law with ``-activation_energy``.
+    """
+    return xp.exp(arrhenius_exponent(activation_energy, temperature, reference_temperature))
 
 
 def separator_resistance(thickness, conductivity, activation_energy, temperature,

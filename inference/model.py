@@ -14,6 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from ..priors import CellCard, FieldSpec, Measured
+from ..priors.fields import ENERGY
 from . import cell as eq
 
 # Output name -> (unit, description).  One name per concept in code, JSON and reports.
@@ -120,7 +121,7 @@ class CellModel:
         material = getattr(self.card, role).material
         prior = material.get(key)
         if prior is None:
-            prior = Measured(default, unit="eV", source="not given: no temperature dependence")
+            prior = Measured(default, unit="eV", bounds=ENERGY, source="not given: no temperature dependence")
         self._add(f"{material.name}.{key}", prior)
 
     def _supports(self, name: str) -> bool:

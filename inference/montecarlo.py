@@ -51,19 +51,31 @@ def interval_statistics(y: np.ndarray, p: float = PROBABILITY) -> tuple[float, f
     part = np.partition(y, (tail - 1, q))
     low = np.sort(part[:tail])
     high = np.sort(part[q:])
-    r = int(round(tail / 2.0)) - 1 if tail > 1 else 0
+    r = (tail + 1) // 2 - 1  # JCGM 101 7.7.2: r = (M - q)/2, or (M - q + 1)/2 when odd
     best = int(np.argmin(high - low))
     return float(low[r]), float(high[r]), float(low[best]), float(high[best])
 
 
 def _batch(model: CellModel, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
-    """One batch of draws of every output; an output no uncertain input reaches stays a float."""
+    """One batch of draws of every output; an output no uncertain input reaches stays a float.
+
+    Draws whose derived porosity leaves (0, 1) (a loading too heavy for the drawn thickness and
+    density) are physically impossible: they are dropped, which truncates the joint
+    distribution, and counted.
+    """
     y = model.evaluate(draw_inputs(model, rng, size))
+    porosity = np.asarray(y["porosity"])
+    rejected = 0
+    if porosity.ndim:
+        valid = (porosity > 0.0) & (porosity < 1.0)
+        rejected = int(size - np.count_nonzero(valid))
+        if rejected:
+            y = {k: (v[valid] if np.ndim(v) else v) for k, v in y.items()}
     for name, values in y.items():
         if not np.all(np.isfinite(values)):
             bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
             raise FloatingPointError(f"{name}: {bad} of {size} Monte Carlo draws are not finite")
-    return y
+    return y, rejected
 
 
 def _statistics(values) -> list[float]:
@@ -99,12 +111,21 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
     quantities = list(model.outputs)
 
     if draws is not None:
+        if draws < 2:
+            raise ValueError("Monte Carlo needs at least 2 draws")
         chunks = [_batch(model, rng, int(draws))]
         converged = True
     else:
         chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws, progress)
-    y = {q: _join([c[q] for c in chunks]) for q in quantities}
-    total = len(chunks) * (int(draws) if draws is not None else batch)
+    rejected = sum(r for _, r in chunks)
+    y = {q: _join([c[q] for c, _ in chunks]) for q in quantities}
+    total = len(chunks) * (int(draws) if draws is not None else batch) - rejected
+    if total < 2:
+        from ..priors import CardError
+
+        raise CardError("fewer than 2 Monte Carlo draws give a derived porosity in (0, 1): the loading "
+                        "does not fit the cathode's thickness and density", file=model.card.origin,
+                        field="cathode.loading")
 
     stats = np.array([_statistics(y[q]) for q in quantities])
     gum = propagate_gum(model)
@@ -112,7 +133,8 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
         quantities, [model.outputs[q] for q in quantities], stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3],
         attrs={"cell": model.card.name, "card": model.card.origin, "card_sha256": model.card.sha256,
                "method": "mc", "draws": total, "seed": seed,
-               "significant_digits": digits if draws is None else 0, "converged": converged},
+               "significant_digits": digits if draws is None else 0, "converged": converged,
+               "rejected_draws": rejected},
     )
     ds["shortest_low"] = ("quantity", stats[:, 4])
     ds["shortest_high"] = ("quantity", stats[:, 5])
@@ -132,8 +154,8 @@ def _adaptive(model, rng, quantities, digits, batch, max_draws, progress):
     """JCGM 101 7.9.4: run batches until the batch statistics are stable to ``digits``."""
     chunks, per_batch = [], []
     while True:
-        chunk = _batch(model, rng, batch)
-        chunks.append(chunk)
+        chunk, rejected = _batch(model, rng, batch)
+        chunks.append((chunk, rejected))
         per_batch.append([_statistics(chunk[q])[:4] for q in quantities])
         h = len(chunks)
         if progress is not None:

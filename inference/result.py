@@ -104,6 +104,7 @@ class PropagationResult:
                 "seed": int(attrs["seed"]),
                 "significant_digits": int(attrs["significant_digits"]) if attrs["significant_digits"] else None,
                 "converged": bool(attrs["converged"]),
+                "rejected_draws": int(attrs.get("rejected_draws", 0)),
                 "shortest_ci95": {q: [float(self.dataset["shortest_low"].sel(quantity=q)),
                                       float(self.dataset["shortest_high"].sel(quantity=q))]
                                   for q in self.quantities},

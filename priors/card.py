@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -112,18 +113,40 @@ def load_card(ref: str | Path) -> CellCard:
         A path to a TOML card, or the name of a built-in card (see :func:`builtin_cards`).
     """
     raw, origin = _read(ref, seen=())
-    digest = hashlib.sha256(repr(sorted(raw.items(), key=str)).encode()).hexdigest()
+    _drop_removed(raw, keep=("materials",))
+    digest = _digest(raw)
     try:
         return _validate(raw, origin, digest)
     except CardError as err:
         raise err.located(file=origin) from None
 
 
+def _digest(raw: dict) -> str:
+    """SHA-256 of the merged card and of the data files its observations name (provenance)."""
+    h = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode())
+    for table in raw.get("observations", []) if isinstance(raw.get("observations"), list) else []:
+        path = Path(table["file"]) if isinstance(table, dict) and isinstance(table.get("file"), str) else None
+        if path is not None and path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _drop_removed(raw: dict, keep: tuple[str, ...] = ()) -> None:
+    """``field = false`` removes a field (one a base card gave): drop those keys everywhere
+    except under ``keep`` (materials are merged with the built-ins first)."""
+    for key in [k for k, v in raw.items() if v is False]:
+        del raw[key]
+    for key, value in raw.items():
+        if isinstance(value, dict) and key not in keep:
+            _drop_removed(value)
+
+
 def _read(ref: str | Path, seen: tuple[str, ...]) -> tuple[dict, str]:
     """Load a card's TOML, with its ``base`` merged under it."""
     text, origin, folder = _locate(ref)
-    if origin in seen:
-        raise CardError(f"card bases form a loop: {' -> '.join(seen + (origin,))}", file=origin, field="base")
+    identity = str((folder / Path(ref).name).resolve()) if folder is not None else f"built-in {origin}"
+    if identity in seen:
+        raise CardError(f"card bases form a loop through {origin}", file=origin, field="base")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -139,7 +162,7 @@ def _read(ref: str | Path, seen: tuple[str, ...]) -> tuple[dict, str]:
         raise CardError(f"expected a card path or built-in name, got {base!r}", file=origin, field="base")
     base_ref = folder / base if folder is not None and not _is_builtin(base) else base
     try:
-        merged, _ = _read(base_ref, seen + (origin,))
+        merged, _ = _read(base_ref, seen + (identity,))
     except CardError as err:
         raise CardError(str(err), file=origin, field="base") from None
     _merge(merged, raw)
@@ -164,6 +187,8 @@ def _is_builtin(name: str) -> bool:
 
 def _locate(ref: str | Path) -> tuple[str, str, Path | None]:
     path = Path(ref)
+    if path.is_dir():
+        raise CardError("is a directory, not a card file", file=str(ref))
     if path.is_file():
         try:
             return path.read_text("utf-8"), str(ref), path.parent
@@ -265,7 +290,8 @@ def _materials(raw: dict) -> dict[str, Material]:
         if not isinstance(table, dict):
             raise CardError("expected a table [materials.NAME]", field=f"materials.{name}")
         merged = copy.deepcopy(tables.get(name, {}))
-        merged.update(table)
+        _merge(merged, table)
+        _drop_removed(merged)
         tables[name] = merged
     out = {}
     for name, table in tables.items():
@@ -296,6 +322,11 @@ def _check_cell(card: CellCard) -> None:
                         field=f"materials.{card.electrolyte.name}.density")
 
     has_loading = cathode.get("loading") is not None
+    if has_loading and cathode.get("porosity") is not None and cathode.get("theoretical_capacity") is not None:
+        raise CardError("loading is not used when porosity and theoretical_capacity are both given; "
+                        "set porosity = false to derive it from the loading", field="cathode.loading")
+    if cathode.get("active_fraction") is not None and not has_loading:
+        raise CardError("active_fraction needs a loading", field="cathode.active_fraction")
     if cathode.get("porosity") is None and not has_loading:
         raise CardError("give porosity, or loading (and active_fraction) to derive it", field="cathode.porosity")
     if cathode.get("theoretical_capacity") is None:

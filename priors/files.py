@@ -8,6 +8,15 @@ import tempfile
 from pathlib import Path
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once, at import, not while other threads may create files
+
+
 @contextlib.contextmanager
 def atomic_target(path: str | Path):
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
@@ -19,11 +28,11 @@ def atomic_target(path: str | Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a result file is as readable as any other
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a result file is as readable as any other
     try:
         yield Path(tmp)
+        with open(tmp, "rb+") as handle:  # on disk before it takes the name
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import fields as F
 from .errors import CardError, DataError
-from .quantity import FieldSpec, Measured, parse_quantity
+from .quantity import Measured, parse_quantity, parse_uncertainty
 from .tables import Table, read_table
 
 KINDS = ("replicates", "capacities", "arrhenius", "measurement")
@@ -109,12 +109,20 @@ def parse_observations(raw, folder: Path | None, materials: set[str]) -> tuple[O
     if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
         raise CardError("expected [[observations]] tables", field="observations")
     out = []
+    seen: dict[str, str] = {}
     for i, table in enumerate(raw):
         where = f"observations[{i}]"
         try:
-            out.append(_parse_one(table, where, folder, materials))
+            obs = _parse_one(table, where, folder, materials)
         except CardError as err:
             raise err.located(field=where) from None
+        # One data set per target: two would need a model of how they relate.
+        target = "capacities" if isinstance(obs, Capacities) else f"{type(obs).__name__}:{obs.quantity}"
+        if target in seen:
+            raise CardError(f"a second observation of the same kind and quantity as {seen[target]}; "
+                            "merge the data into one file", field=where)
+        seen[target] = where
+        out.append(obs)
     return tuple(out)
 
 
@@ -137,12 +145,15 @@ def _parse_one(table: dict, where: str, folder: Path | None, materials: set[str]
             raise CardError("a measurement needs an uncertainty ('1.4 ± 0.3 ohm*cm^2')", field=f"{where}.value")
         temperature = None
         if "temperature" in table:
+            if quantity.partition(".")[2] not in ARRHENIUS_FIELDS:
+                raise CardError("a temperature applies to conductivity or interface_resistance only",
+                                field=f"{where}.temperature")
             temperature = _located(lambda: parse_quantity(table["temperature"], F.TEMPERATURE), f"{where}.temperature").value
         return Measurement(quantity, value, temperature, where, source)
 
     file = _text(table, "file", where)
     path = (folder / file) if folder is not None else Path(file)
-    data = read_table(path, label=str(path))
+    data = read_table(path, label=str(path), text_columns=("sample",))
     if kind == "replicates":
         return _replicates(table, data, where, materials, source)
     if kind == "capacities":
@@ -171,21 +182,19 @@ def _located(thunk, field: str):
 def _replicates(table, data: Table, where, materials, source) -> Replicates:
     quantity = _text(table, "quantity", where)
     spec = _located(lambda: field_spec(quantity, materials), f"{where}.quantity")
-    name = table.get("column") or quantity.partition(".")[2]
+    column_name = _text(table, "column", where, required=False)
+    name = column_name or quantity.partition(".")[2]
     candidates = [c for c in data.columns if c.lower() != "sample"]
-    if name not in data.columns and table.get("column") is None and len(candidates) == 1:
+    if name not in data.columns and column_name is None and len(candidates) == 1:
         name = candidates[0]
     column = data.find(name, spec=spec)
     sample_col = data.find("sample", required=False)
-    if sample_col is not None:
-        labels = [f"{v:g}" for v in sample_col.values]
-    else:
-        labels = [str(i + 1) for i in range(len(data))]
+    labels = list(sample_col.values) if sample_col is not None else [str(i + 1) for i in range(len(data))]
     names = tuple(dict.fromkeys(labels))
     index = np.array([names.index(label) for label in labels])
     reading_sd = None
     if "reading_sd" in table:
-        reading_sd = _located(lambda: parse_quantity(table["reading_sd"], FieldSpec(spec.unit, 0.0)), f"{where}.reading_sd").value
+        reading_sd = _located(lambda: parse_uncertainty(table["reading_sd"], spec), f"{where}.reading_sd")
     if len(column.values) < 2:
         raise DataError("replicates need at least two readings", file=data.path, field=column.name)
     if reading_sd is None and len(names) == len(labels):
@@ -193,7 +202,7 @@ def _replicates(table, data: Table, where, materials, source) -> Replicates:
                         " or a sample column with repeated readings", field=f"{where}.reading_sd")
     cell_sample = None
     if "cell_sample" in table:
-        label = str(table["cell_sample"])
+        label = str(table["cell_sample"]).strip()
         if label not in names:
             raise CardError(f"no sample {label!r} in {data.path}", field=f"{where}.cell_sample")
         cell_sample = names.index(label)
@@ -206,7 +215,8 @@ def _capacities(table, data: Table, where, source) -> Capacities:
     discharge = data.find("discharge", spec=F.AREAL_CAPACITY).values
     if "cycles" in table:
         span = table["cycles"]
-        if not (isinstance(span, list) and len(span) == 2 and all(isinstance(v, int) for v in span) and span[0] <= span[1]):
+        whole = all(isinstance(v, int) and not isinstance(v, bool) for v in span) if isinstance(span, list) else False
+        if not (whole and len(span) == 2 and 1 <= span[0] <= span[1]):
             raise CardError(f"expected [first, last] cycle numbers, got {span!r}", field=f"{where}.cycles")
         keep = (cycles >= span[0]) & (cycles <= span[1])
         if not keep.any():

@@ -60,11 +60,29 @@ class FieldSpec:
         return above and below
 
     def describe_bounds(self) -> str:
+        """The bounds as the end of "must ...": "be > 0 um" or "lie in (0, 1)"."""
         lo = "(" if self.low_open else "["
         hi = ")" if self.high_open else "]"
         if self.high == math.inf:
-            return f"{'>' if self.low_open else '>='} {_fmt(self.low)} {self.unit}".rstrip()
-        return f"in {lo}{_fmt(self.low)}, {_fmt(self.high)}{hi}"
+            if self.low == -math.inf:
+                return "be a number"
+            return f"be {'>' if self.low_open else '>='} {_fmt(self.low)} {self.unit}".rstrip()
+        return f"lie in {lo}{_fmt(self.low)}, {_fmt(self.high)}{hi}"
+
+
+def _normal_tail(z: float) -> float:
+    """P(Z > z) for a standard normal Z."""
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def _redraw(draw, size: int, lo: float, hi: float) -> np.ndarray:
+    """``size`` draws from ``draw(n)`` restricted to [lo, hi] by redrawing the ones outside."""
+    x = draw(size)
+    bad = np.flatnonzero((x < lo) | (x > hi))
+    while bad.size:
+        x[bad] = draw(bad.size)
+        bad = bad[(x[bad] < lo) | (x[bad] > hi)]
+    return x
 
 
 def _fmt(x: float) -> str:
@@ -106,8 +124,33 @@ class Measured:
     def uncertain(self) -> bool:
         return self.dist != "fixed" and self.sd > 0
 
-    def _truncation(self) -> tuple[float, float]:
+    def truncation(self) -> tuple[float, float]:
+        """Bounds that draws must respect: the table's low/high within the field's bounds."""
         return max(self.low, self.bounds.low), min(self.high, self.bounds.high)
+
+    def lognormal_parameters(self) -> tuple[float, float]:
+        """mu and sigma of the log of a lognormal quantity with this mean and sd."""
+        s2 = math.log1p((self.sd / self.value) ** 2)
+        return math.log(self.value) - s2 / 2, math.sqrt(s2)
+
+    def mass_outside(self) -> float:
+        """Probability that the untruncated distribution falls outside :meth:`truncation`."""
+        if not self.uncertain or self.dist == "uniform":
+            return 0.0
+        lo, hi = self.truncation()
+        if self.dist == "lognormal":
+            mu, sigma = self.lognormal_parameters()
+            below = _normal_tail((mu - math.log(lo)) / sigma) if lo > 0 else 0.0
+            above = _normal_tail((math.log(hi) - mu) / sigma) if hi < math.inf else 0.0
+            return below + above
+        below = _normal_tail((self.value - lo) / self.sd) if lo > -math.inf else 0.0
+        above = _normal_tail((hi - self.value) / self.sd) if hi < math.inf else 0.0
+        return below + above
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the bounds cut off enough probability to matter (draws and moments)."""
+        return self.mass_outside() >= _NEGLIGIBLE_MASS
 
     def moments(self) -> tuple[float, float]:
         """Mean and standard deviation of the distribution (what first-order propagation uses)."""
@@ -117,56 +160,48 @@ class Measured:
     def _moments(self) -> tuple[float, float]:
         if not self.uncertain:
             return self.value, 0.0
-        if self.dist in ("lognormal", "uniform") or (
-                self.dist == "normal" and self._mass_outside(*self._truncation()) < _NEGLIGIBLE_MASS):
+        if self.dist == "uniform" or not self.truncated:
             return self.value, self.sd
         from scipy import stats
 
+        lo, hi = self.truncation()
+        if self.dist == "lognormal":
+            mu, sigma = self.lognormal_parameters()
+            dist = stats.lognorm(s=sigma, scale=math.exp(mu))
+            mean = dist.expect(lambda x: x, lb=lo, ub=hi, conditional=True)
+            second = dist.expect(lambda x: x * x, lb=lo, ub=hi, conditional=True)
+            return float(mean), float(math.sqrt(max(second - mean * mean, 0.0)))
         dist = self._truncnorm(stats)
         return float(dist.mean()), float(dist.std())
 
     def _truncnorm(self, stats):
-        lo, hi = self._truncation()
+        lo, hi = self.truncation()
         return stats.truncnorm((lo - self.value) / self.sd, (hi - self.value) / self.sd,
                                loc=self.value, scale=self.sd)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray | float:
-        """Draw ``size`` values; a fixed quantity returns its value as a float."""
+        """Draw ``size`` values; a fixed quantity returns its value as a float.
+
+        Draws outside :meth:`truncation` are redrawn (cheap when they are few); a normal that
+        loses half its mass or more is drawn by inverse CDF instead.
+        """
         if not self.uncertain:
             return float(self.value)
         if self.dist == "uniform":
             return rng.uniform(self.low, self.high, size)
         if self.dist == "lognormal":
-            s2 = math.log1p((self.sd / self.value) ** 2)
-            return rng.lognormal(math.log(self.value) - s2 / 2, math.sqrt(s2), size)
-        lo, hi = self._truncation()
-        outside = self._mass_outside(lo, hi)
+            mu, sigma = self.lognormal_parameters()
+            draw = lambda n: rng.lognormal(mu, sigma, n)  # noqa: E731
+        else:
+            draw = lambda n: rng.normal(self.value, self.sd, n)  # noqa: E731
+        outside = self.mass_outside()
         if outside < _NEGLIGIBLE_MASS:
-            return rng.normal(self.value, self.sd, size)
+            return draw(size)
         if outside < 0.5:
-            return self._rejection(rng, size, lo, hi)
+            return _redraw(draw, size, *self.truncation())
         from scipy import stats
 
         return self._truncnorm(stats).rvs(size=size, random_state=rng)
-
-    def _rejection(self, rng: np.random.Generator, size: int, lo: float, hi: float) -> np.ndarray:
-        """Truncated normal by redrawing the draws outside [lo, hi] (cheap when they are few)."""
-        x = rng.normal(self.value, self.sd, size)
-        bad = np.flatnonzero((x < lo) | (x > hi))
-        while bad.size:
-            x[bad] = rng.normal(self.value, self.sd, bad.size)
-            bad = bad[(x[bad] < lo) | (x[bad] > hi)]
-        return x
-
-    def _mass_outside(self, lo: float, hi: float) -> float:
-        from math import erfc, sqrt
-
-        def tail(z: float) -> float:
-            return 0.5 * erfc(z / sqrt(2))
-
-        below = tail((self.value - lo) / self.sd) if lo > -math.inf else 0.0
-        above = tail((hi - self.value) / self.sd) if hi < math.inf else 0.0
-        return below + above
 
     def __str__(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
@@ -322,10 +357,10 @@ def _build(value, sd, unit: str, spec: FieldSpec, extra: dict, *, sd_unit: str |
         dist = "normal"  # physical bounds alone truncate a normal quantity anyway
 
     if not spec.admits(c_value):
-        raise CardError(f"must be {spec.describe_bounds()}, got {value:g}{' ' + unit if unit else ''}".replace("must be in", "must lie in"))
+        raise CardError(f"must {spec.describe_bounds()}, got {value:g}{' ' + unit if unit else ''}")
     for name, bound in (("low", c_low), ("high", c_high)):
         if math.isfinite(bound) and dist == "uniform" and not spec.admits(bound):
-            raise CardError(f"{name} must be {spec.describe_bounds()}, got {bound:g} {spec.unit}".rstrip())
+            raise CardError(f"{name} must {spec.describe_bounds()}, got {bound:g} {spec.unit}".rstrip())
 
     return Measured(
         value=c_value,
@@ -337,3 +372,18 @@ def _build(value, sd, unit: str, spec: FieldSpec, extra: dict, *, sd_unit: str |
         bounds=spec,
         source=extra.get("source", ""),
     )
+
+
+def parse_uncertainty(raw, spec: FieldSpec) -> float:
+    """A standard uncertainty alone (``"1.0 um"``, ``"0.5 degC"``, or a number in the field's
+    unit), converted as a difference into the canonical unit; it must be > 0."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise CardError(f"expected an uncertainty like '1 {spec.unit}', got {raw!r}")
+    value, sd, unit = _split(raw, spec) if isinstance(raw, str) else (float(raw), None, spec.unit)
+    if sd is not None:
+        raise CardError(f"expected a single uncertainty, got {raw!r}")
+    value = _finite(value, "uncertainty")
+    if value <= 0:
+        raise CardError(f"uncertainty must be > 0, got {value:g}")
+    convert = conversion(unit, spec.unit)
+    return abs(convert(value) - convert(0.0))

@@ -2,7 +2,8 @@
 
 A header cell is a name and an optional unit in square brackets, parsed by pint:
 ``temperature [degC]``, ``conductivity [mS/cm]``, ``resistance [ohm*cm^2]``, ``thickness [um]``.
-Lines starting with ``#`` are comments (synthetic files say so there).  Every mistake is a
+Lines starting with ``#`` are comments (synthetic files say so there); there are no comments
+at the end of a data line.  Every mistake is a
 :class:`~nassb.priors.errors.DataError` naming the file, the column (or row) and what is wrong.
 """
 
@@ -63,31 +64,30 @@ class Table:
         values = np.array([convert(float(v)) for v in column.values]) if column.values.size else column.values
         for row, value in enumerate(values, start=1):
             if not spec.admits(value):
-                raise DataError(f"row {row}: must be {spec.describe_bounds()}, got {column.values[row - 1]:g}",
-                                file=self.path, field=column.name)
+                raise DataError(f"data row {row}: must {spec.describe_bounds()}, got "
+                                f"{column.values[row - 1]:g} {column.unit or spec.unit}", file=self.path, field=column.name)
         return Column(column.name, spec.unit, values)
 
-    def dimension_of(self, column: Column) -> str:
-        """The pint dimensionality of a column's unit, as text (``"[length]"``)."""
-        if not column.unit:
-            return "dimensionless"
-        return str(registry().parse_units(normalise_unit(column.unit)).dimensionality)
 
-
-def read_table(path: str | Path, *, label: str | None = None) -> Table:
-    """Read a CSV data file (numbers only, comments after ``#``).
+def read_table(path: str | Path, *, label: str | None = None, text_columns: tuple[str, ...] = ()) -> Table:
+    """Read a CSV data file: numbers, except in ``text_columns``; lines starting with ``#`` are
+    comments.
 
     Parameters
     ----------
     path : str or Path
     label : str, optional
         How to name the file in messages (default: the path as given).
+    text_columns : tuple of str
+        Columns kept as text (specimen ids), compared by name, any case.
     """
     label = label or str(path)
     try:
-        text = Path(path).read_text("utf-8")
+        text = Path(path).read_text("utf-8-sig")  # spreadsheets write a byte-order mark
     except FileNotFoundError:
         raise DataError("no such data file", file=label) from None
+    except IsADirectoryError:
+        raise DataError("is a directory, not a data file", file=label) from None
     except (OSError, UnicodeDecodeError) as err:
         raise DataError(f"cannot read the data file: {err}", file=label) from None
     lines = text.splitlines()
@@ -114,10 +114,14 @@ def read_table(path: str | Path, *, label: str | None = None) -> Table:
     if len(set(n.lower() for n in names)) != len(names):
         raise DataError("two columns have the same name", file=label)
     values = [[] for _ in names]
+    is_text = [name.lower() in {t.lower() for t in text_columns} for name in names]
     for number, row in body:
         if len(row) != len(names):
             raise DataError(f"line {number}: {len(row)} values for {len(names)} columns", file=label)
         for i, cell in enumerate(row):
+            if is_text[i]:
+                values[i].append(cell.strip())
+                continue
             try:
                 value = float(cell)
             except ValueError:
@@ -127,5 +131,6 @@ def read_table(path: str | Path, *, label: str | None = None) -> Table:
                 raise DataError(f"line {number}: {cell.strip()} is not a finite number", file=label,
                                 field=names[i])
             values[i].append(value)
-    columns = {name: Column(name, unit, np.array(v)) for name, unit, v in zip(names, units, values)}
+    columns = {name: Column(name, unit, np.array(v, dtype=object if text else float))
+               for name, unit, v, text in zip(names, units, values, is_text)}
     return Table(label, columns, comments)

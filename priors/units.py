@@ -19,7 +19,8 @@ _SPELLINGS = (
     ("%", "percent"),
     ("·", "*"),
 )
-_TRAILING_EXPONENT = re.compile(r"(?<=[A-Za-z])([23])\b")
+# "cm2", "g/cm3", and the "mAh cm-2", "mS cm-1" of battery papers.
+_TRAILING_EXPONENT = re.compile(r"(?<=[A-Za-z])(-?[1-9])\b")
 
 
 @functools.lru_cache(maxsize=1)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 METHODS = ("gum", "mc", "bayes")
 EXIT_USER_ERROR = 2
 EXIT_DIAGNOSTICS = 3
+MIN_MC_DRAWS = 100
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     prop.add_argument("--draws", type=_whole(1), metavar="N",
                       help="mc: a fixed number of draws (default: adaptive, see --digits); "
                            "bayes: draws per chain (default 1000)")
-    prop.add_argument("--digits", type=_whole(1), default=2, metavar="D",
+    prop.add_argument("--digits", type=_whole(1), metavar="D",
                       help="mc: stop when the results are stable to D significant digits (default 2)")
     prop.add_argument("--seed", type=_whole(0), metavar="S", help="mc, bayes: random seed (default: drawn and reported)")
     _sampler_options(prop, bayes_only=True)
@@ -125,7 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args):
     from ..inference.sampling import SamplerSettings
+    from ..priors import OptionError
 
+    if args.chains is not None and args.chains < 2:
+        raise OptionError("R-hat needs at least 2 chains", field="--chains")
     defaults = SamplerSettings()
     return SamplerSettings(
         draws=args.draws or defaults.draws, tune=args.tune or defaults.tune,
@@ -146,10 +151,16 @@ def _propagate(args) -> int:
     from ..inference import CellModel
     from ..priors import load_card
 
+    from ..priors import OptionError
+
     if args.method == "gum":
-        _refuse(args, ("--draws", "--seed", "--tune", "--chains", "--sampler", "--strict"), "gum")
+        _refuse(args, ("--draws", "--digits", "--seed", "--tune", "--chains", "--sampler", "--strict"), "gum")
     elif args.method == "mc":
         _refuse(args, ("--tune", "--chains", "--sampler", "--strict"), "mc")
+        if args.draws is not None and args.draws < MIN_MC_DRAWS:
+            raise OptionError(f"Monte Carlo needs at least {MIN_MC_DRAWS} draws, got {args.draws}", field="--draws")
+    else:
+        _refuse(args, ("--digits",), "bayes")
     model = CellModel(load_card(args.card))
     if args.method == "gum":
         from ..inference import propagate_gum
@@ -159,7 +170,7 @@ def _propagate(args) -> int:
         from ..inference import propagate_mc
 
         progress = None if args.json else _progress_printer()
-        result = propagate_mc(model, draws=args.draws, seed=args.seed, digits=args.digits, progress=progress)
+        result = propagate_mc(model, draws=args.draws, seed=args.seed, digits=args.digits or 2, progress=progress)
         if progress is not None:
             progress(None)
     else:
@@ -176,9 +187,12 @@ def _fit_arrhenius(args) -> int:
     from ..priors.tables import read_table
 
     try:
-        at = parse_quantity(args.at, fields.TEMPERATURE).value
+        at_quantity = parse_quantity(args.at, fields.TEMPERATURE)
     except CardError as err:
         raise OptionError(err.message, field="--at") from None
+    if at_quantity.uncertain:
+        raise OptionError("give one temperature, without an uncertainty", field="--at")
+    at = at_quantity.value
     series = series_from_table(read_table(args.csv))
     result = fit_arrhenius(series, at, _settings(args))
     result.extras = {"at": args.at, **result.extras}
@@ -241,17 +255,11 @@ def _risk_calibrate(args) -> int:
 
 def _finish(args, result) -> int:
     """Print (table or JSON), write --out, and apply the diagnostics gate."""
-    document = result.to_json()
+    text = _json_text(result.to_json())  # before any file is written
     if args.out:
-        from ..priors.files import write_text
-
-        from pathlib import Path
-
-        out = Path(args.out)
-        result.to_netcdf(out / "result.nc")
-        write_text(out / "summary.json", json.dumps(document, indent=2, allow_nan=False) + "\n")
+        _write_out(args.out, result, text)
     if args.json:
-        _print_json(document)
+        sys.stdout.write(text)
     else:
         from .text import propagation_table
 
@@ -291,8 +299,38 @@ def _progress_printer():
     return show
 
 
+def _write_out(folder: str, result, text: str) -> None:
+    """result.nc and summary.json into ``folder``, each replaced atomically."""
+    from pathlib import Path
+
+    from ..priors import OptionError
+    from ..priors.files import write_text
+
+    out = Path(folder)
+    try:
+        result.to_netcdf(out / "result.nc")
+        write_text(out / "summary.json", text)
+    except OSError as err:
+        raise OptionError(f"cannot write into {folder!r}: {err.strerror or err}", field="--out") from None
+
+
+def _finite(value):
+    """JSON has no NaN: a number that is not finite (an R-hat of one chain) becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json_text(document) -> str:
+    return json.dumps(_finite(document), indent=2, allow_nan=False) + "\n"
+
+
 def _print_json(document) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    sys.stdout.write(_json_text(document))
 
 
 def main(argv: list[str] | None = None) -> int:

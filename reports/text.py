@@ -25,6 +25,8 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
         state = "converged" if attrs["converged"] else "NOT converged: raise --draws"
         digits = f", {attrs['significant_digits']} significant digits" if attrs["significant_digits"] else ""
         lines.append(f"{attrs['draws']:,} draws, seed {attrs['seed']}{digits}, {state}")
+        if attrs.get("rejected_draws"):
+            lines.append(f"{attrs['rejected_draws']:,} draws dropped: their derived porosity left (0, 1)")
     lines.append("")
     rows = [("quantity", "value", "95 % interval")]
     for name, q in result.summary().items():
@@ -42,11 +44,11 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
     if "most_informative" in result.extras:
         lines.extend(_risk_lines(result))
     target = next((q for q in _BUDGET_FOR if q in result.quantities), None)
-    if target and result.budget(target):
+    entries = [e for e in result.budget(target) if e["share"] > 0][:budget_rows] if target else []
+    if entries:
         lines.append("")
         unit = result[target]["unit"]
         lines.append(f"uncertainty budget of {target} (largest first)")
-        entries = [e for e in result.budget(target) if e["share"] > 0][:budget_rows]
         width = max(len(e["input"]) for e in entries)
         for e in entries:
             src = with_uncertainty(e["value"], e["sd"], "" if e["unit"] == "1" else e["unit"])

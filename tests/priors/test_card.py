@@ -131,3 +131,95 @@ def test_loading_that_overfills_the_cathode_is_refused(write_card):
     card = MINIMAL.replace("porosity = 0.63", 'loading = "80 mg/cm2"\nactive_fraction = 0.925')
     err = _error(write_card(card))
     assert err.field == "cathode.loading" and "does not fit" in err.message
+
+
+def test_a_base_loop_spelled_another_way_is_caught(write_card, tmp_path):
+    (tmp_path / "loop").mkdir()
+    write_card('base = "../loop/self.toml"\n', "loop/self.toml")
+    with pytest.raises(CardError, match="loop"):
+        load_card(tmp_path / "loop" / "self.toml")
+
+
+def test_false_removes_a_base_field_and_the_loading_derives_porosity(write_card):
+    path = write_card("""
+        base = "paper-cell-1"
+        [cathode]
+        porosity = false
+        loading = "23.1 mg/cm2"
+        active_fraction = 0.925
+    """)
+    card = load_card(path)
+    assert card.cathode.get("porosity") is None and card.cathode.get("loading").value == 23.1
+
+
+def test_a_loading_that_nothing_uses_is_refused(write_card):
+    path = write_card("""
+        base = "paper-cell-1"
+        [cathode]
+        loading = "23.1 mg/cm2"
+        active_fraction = 0.925
+    """)
+    err = _error(path)
+    assert err.field == "cathode.loading" and "porosity = false" in err.message
+
+
+def test_material_fields_merge_deeply(write_card):
+    path = write_card(MINIMAL + '\n[materials.sodium.density]\nsource = "my own pycnometry"\n')
+    density = load_card(path).anode.material.get("density")
+    assert density.value == 0.968 and density.source == "my own pycnometry"
+
+
+def test_a_directory_is_not_a_card(tmp_path):
+    assert "is a directory" in _error(tmp_path).message
+
+
+def test_paper_units_with_negative_exponents(write_card):
+    path = write_card(MINIMAL.replace('theoretical_capacity = "2.52 mAh/cm2"', 'theoretical_capacity = "2.52 mAh cm-2"'))
+    assert load_card(path).cathode.get("theoretical_capacity").value == pytest.approx(2.52)
+
+
+def _with_observation(write_card, tmp_path, observation: str, csv: str = "") -> CardError:
+    if csv:
+        (tmp_path / "data.csv").write_text(csv, encoding="utf-8")
+    return _error(write_card(MINIMAL + "\n[[observations]]\n" + observation))
+
+
+@pytest.mark.parametrize("observation, csv, field, words", [
+    ('kind = "replicates"\nquantity = "separator.thickness"\nfile = "data.csv"\nreading_sd = "0 um"',
+     "thickness [um]\n50\n51\n", "observations[0].reading_sd", "must be > 0"),
+    ('kind = "replicates"\nquantity = "separator.thickness"\nfile = "data.csv"\nreading_sd = "1 um"\ncolumn = 5',
+     "thickness [um]\n50\n51\n", "observations[0].column", "expected a non-empty string"),
+    ('kind = "capacities"\nfile = "data.csv"\ncycles = [true, 5]',
+     "cycle,charge [mAh/cm^2],discharge [mAh/cm^2]\n1,2.2,2.1\n", "observations[0].cycles", "expected [first, last]"),
+    ('kind = "measurement"\nquantity = "separator.thickness"\nvalue = "50 ± 1 um"\ntemperature = "25 degC"',
+     "", "observations[0].temperature", "conductivity or interface_resistance only"),
+])
+def test_bad_observations_name_their_field(write_card, tmp_path, observation, csv, field, words):
+    err = _with_observation(write_card, tmp_path, observation, csv)
+    assert err.field == field and words in err.message
+
+
+def test_two_observations_of_one_quantity_are_refused(write_card, tmp_path):
+    (tmp_path / "data.csv").write_text("cycle,charge [mAh/cm^2],discharge [mAh/cm^2]\n1,2.2,2.1\n2,2.2,2.15\n")
+    err = _error(write_card(MINIMAL + '\n[[observations]]\nkind = "capacities"\nfile = "data.csv"\n'
+                            '\n[[observations]]\nkind = "capacities"\nfile = "data.csv"\n'))
+    assert err.field == "observations[1]" and "merge the data" in err.message
+
+
+def test_specimen_ids_are_text_and_readings_convert_as_differences(write_card, tmp_path):
+    (tmp_path / "data.csv").write_text("\ufeff# SYNTHETIC test data\nsample,thickness [mm]\n"
+                                       "20261126,0.050\n20261127,0.051\nA,0.049\nA,0.0495\n", encoding="utf-8")
+    card = load_card(write_card(MINIMAL + '\n[[observations]]\nkind = "replicates"\nquantity = "separator.thickness"\n'
+                                'file = "data.csv"\nreading_sd = "0.5 um"\ncell_sample = "20261127"\n'))
+    obs = card.observations[0]
+    assert obs.sample_names == ("20261126", "20261127", "A")
+    assert obs.cell_sample == 1 and obs.values[1] == pytest.approx(51.0)
+    assert obs.reading_sd == pytest.approx(0.5)
+
+
+def test_a_temperature_uncertainty_converts_as_a_difference():
+    from nassb.priors import fields
+    from nassb.priors.quantity import parse_uncertainty
+
+    assert parse_uncertainty("0.5 degC", fields.TEMPERATURE) == pytest.approx(0.5)
+    assert parse_uncertainty("0.9 degF", fields.TEMPERATURE) == pytest.approx(0.5)

@@ -129,9 +129,27 @@ def test_bad_observations_exit_2(nassb, write_card, tmp_path, observation, field
     (tmp_path / "s.csv").write_text("temperature [degC],conductivity [mS/cm]\n30,1.6\n20,1.2\n")
     (tmp_path / "t.csv").write_text("thickness [um]\n50\n51\n")
     path = write_card(f'base = "paper-cell-1"\n[[observations]]\n{observation}\n')
-    run = nassb("propagate", str(path), "--method", "bayes")
+    run = nassb("propagate", str(path), "--method", "bayes", *FAST)
     assert run.code == 2
     lines = run.err.strip().splitlines()
     assert len(lines) == 1 and words in lines[0]
     if field:
         assert f"{path}: {field}:" in lines[0]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["propagate", "paper-cell-1", "--method", "bayes", "--chains", "1"], "R-hat needs at least 2 chains"),
+    (["propagate", "paper-cell-1", "--digits", "3"], "--digits does not apply to --method gum"),
+    (["fit", "arrhenius", str(SYNTHETIC / "nzsp-conductivity.csv"), "--at", "25 ± 1 degC"], "without an uncertainty"),
+    (["propagate", "paper-cell-1", "--method", "mc", "--draws", "1"], "at least 100 draws"),
+])
+def test_options_that_cannot_give_a_finite_answer_are_refused(nassb, args, words):
+    run = nassb(*args)
+    assert run.code == 2 and len(run.err.strip().splitlines()) == 1 and words in run.err
+
+
+def test_an_unwritable_out_is_one_line(nassb, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    run = nassb("propagate", "paper-cell-1", "--out", str(blocker / "sub"))
+    assert run.code == 2 and "--out" in run.err and len(run.err.strip().splitlines()) == 1
