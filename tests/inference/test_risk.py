@@ -154,3 +154,18 @@ def test_posterior_predictive_costs_milliseconds_per_design(risk):
     probabilities = risk.fracture(pressure, 80.0, 1.0)
     assert probabilities.shape == (50, risk.size)
     assert np.all(np.diff(probabilities.mean(axis=1)) >= 0)
+
+
+@pytest.mark.slow
+def test_risk_calibrate_writes_draws_that_score_cards(nassb, tmp_path):
+    out = tmp_path / "risk.nc"
+    run = nassb("risk-calibrate", "--out", str(out), "--draws", "300", "--tune", "300", "--chains", "2",
+                "--seed", "3", "--json")
+    assert run.code == 0, run.err  # without --strict a short run that misses the gate still writes
+    doc = run.json()
+    assert set(doc["parameters"]) == set(load_risk_priors())
+    fresh = RiskModel.load(out)
+    assert fresh.size == 600
+    assert 0.15 < fresh.fracture(1.0, 110.0, 0.503).mean() < 0.85
+    scored = nassb("risk", "paper-cell-2", "--posterior", str(out), "--json").json()
+    assert scored["quantities"]["P_fracture"]["ci95"][1] <= 1.0
