@@ -20,3 +20,9 @@ def test_quick_start_has_two_commands_and_ci_runs_the_second():
     assert "nassb propagate paper-cell-1" in commands[0]
     ci = (REPO / ".ci" / "run").read_text("utf-8")
     assert commands[1] in ci.splitlines()
+
+
+def test_readme_shows_what_the_first_command_prints(nassb):
+    text = (REPO / "README.md").read_text("utf-8")
+    shown = re.search(r"```text\n(.*?)```", text, re.S).group(1)
+    assert nassb("propagate", "paper-cell-1").out == shown
