@@ -64,8 +64,15 @@ class PropagationResult:
         }
 
     def summary(self) -> dict[str, dict]:
-        """Every quantity's summary, by name."""
-        return {q: self[q] for q in self.quantities}
+        """Every quantity's summary, by name (read from the arrays at once, not per label)."""
+        ds = self.dataset
+        columns = [ds[k].values for k in ("mean", "sd", "ci95_low", "ci95_high")]
+        units = ds["unit"].values
+        return {
+            str(q): {"mean": float(columns[0][i]), "sd": float(columns[1][i]), "unit": str(units[i]),
+                     "ci95": [float(columns[2][i]), float(columns[3][i])]}
+            for i, q in enumerate(ds["quantity"].values)
+        }
 
     def budget(self, quantity: str) -> list[dict]:
         """First-order uncertainty budget of one quantity, largest contribution first.
