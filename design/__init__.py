@@ -1,3 +1,8 @@
-"""Design search (Optuna): the design space, constraints and proposals.  Filled by the design issue."""
+"""Design search (Optuna): the design space, scoring a design, the study and its proposals."""
 
-__all__: list[str] = []
+from .score import DesignScorer, Limits, summarise
+from .space import DesignSpace, Variable, design_space
+from .study import SearchSettings, open_study, proposals
+
+__all__ = ["DesignScorer", "DesignSpace", "Limits", "SearchSettings", "Variable", "design_space", "open_study",
+           "proposals", "summarise"]

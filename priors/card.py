@@ -23,7 +23,7 @@ from .errors import CardError
 from .observations import Observation, parse_observations
 from .quantity import Measured, parse_quantity
 
-_TOP_LEVEL = ("base", "cell", "anode", "separator", "cathode", "materials", "observations")
+_TOP_LEVEL = ("base", "cell", "anode", "separator", "cathode", "materials", "observations", "design")
 _ROLES = ("anode", "separator", "cathode")
 
 
@@ -68,6 +68,8 @@ class CellCard:
         The liquid in the cathode pores; None for an empty (or solid-filled) pore volume.
     observations : tuple
         The data attached with ``[[observations]]`` (nassb.priors.observations).
+    design : Mapping
+        The ``[design]`` ranges of the design search, as written (nassb.design checks them).
     sha256 : str
         Hash of the merged card text, for provenance.
     """
@@ -81,6 +83,7 @@ class CellCard:
     cathode: Layer
     electrolyte: Material | None
     observations: tuple[Observation, ...] = ()
+    design: Mapping = field(default_factory=dict)
     sha256: str = field(default="")
 
 
@@ -275,10 +278,19 @@ def _validate(raw: dict, origin: str, digest: str) -> CellCard:
         cathode=layers["cathode"],
         electrolyte=electrolyte,
         observations=observations,
+        design=MappingProxyType(_design_table(raw)),
         sha256=digest,
     )
     _check_cell(card)
     return card
+
+
+def _design_table(raw: dict) -> dict:
+    """The raw ``[design]`` ranges; nassb.design checks them (the search's own schema)."""
+    table = raw.get("design", {})
+    if not isinstance(table, dict):
+        raise CardError("expected a table [design]", field="design")
+    return copy.deepcopy(table)
 
 
 def _materials(raw: dict) -> dict[str, Material]:

@@ -119,6 +119,34 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
     cal.set_defaults(run=_risk_calibrate)
 
+    des = commands.add_parser(
+        "design", help="propose the next cells: Optuna search under fracture, short, rate and retention limits",
+        description="Search cathode capacity, porosity, separator thickness, sodium reservoir and stack "
+                    "pressure (ranges from the card's [design] table) for the highest energy density "
+                    "whose risks stay within the limits.  Trials are kept in --storage; rerunning the "
+                    "same command adds trials to the same study.")
+    des.add_argument("card", metavar="CARD", nargs="?", default="paper-cell-1",
+                     help="the card whose materials and uncertainties the designs share (default paper-cell-1)")
+    des.add_argument("--trials", type=_whole(1), default=200, metavar="N", help="trials this worker runs (default 200)")
+    des.add_argument("--seed", type=_whole(0), metavar="S", help="seed of the sampler (default: random)")
+    des.add_argument("--storage", default="sqlite:///nassb-design.db", metavar="URL",
+                     help="Optuna storage: a SQLite file (default sqlite:///nassb-design.db) or postgresql://...")
+    des.add_argument("--study", metavar="NAME", help="study name (default: from the card and the settings)")
+    des.add_argument("--objective", choices=("E_V", "E_m"), default="E_V", help="what to maximise (default E_V)")
+    des.add_argument("--quantile", type=float, default=0.05, metavar="Q",
+                     help="maximise this quantile of the objective (default 0.05, robust); 'mean' is --quantile -1")
+    des.add_argument("--pareto", choices=("P_short", "E_m"), help="a second objective: the Pareto front")
+    des.add_argument("--max-fracture", type=float, default=0.1, metavar="P", help="mean P(fracture) limit (default 0.1)")
+    des.add_argument("--max-short", type=float, default=0.2, metavar="P", help="mean P(short within --cycles) limit (default 0.2)")
+    des.add_argument("--max-drop", type=float, default=0.1, metavar="V", help="mean ohmic drop limit at --current, V (default 0.1)")
+    des.add_argument("--min-retention", type=float, default=0.8, metavar="R", help="mean retention after --cycles (default 0.8)")
+    des.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
+    des.add_argument("--current", metavar="J", help="target current density (default: C/10 of the card)")
+    des.add_argument("--sampler", choices=("tpe", "random", "gp"), default="tpe", help="Optuna sampler (default tpe; gp needs torch)")
+    des.add_argument("--top", type=_whole(1), default=5, metavar="K", help="proposals to list (default 5)")
+    des.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    des.set_defaults(run=_design)
+
     cards = commands.add_parser("cards", help="list the built-in cards and materials")
     cards.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
     cards.set_defaults(run=_cards)
@@ -250,6 +278,73 @@ def _risk_calibrate(args) -> int:
             sys.stderr.write(f"nassb: warning: {line}\n")
         if args.strict:
             return EXIT_DIAGNOSTICS
+    return 0
+
+
+def _current(args, card):
+    from ..inference.risk.scoring import default_current
+    from ..priors import OptionError, parse_quantity
+    from ..priors.errors import CardError
+    from ..priors.quantity import Measured
+    from ..priors.risk import CURRENT
+
+    if args.current is None:
+        return Measured(default_current(card), unit="mA/cm^2", bounds=CURRENT)
+    try:
+        return parse_quantity(args.current, CURRENT)
+    except CardError as err:
+        raise OptionError(err.message, field="--current") from None
+
+
+def _design(args) -> int:
+    from ..design import DesignScorer, Limits, SearchSettings, design_space, open_study, proposals
+    from ..design.study import describe_design, finished, make_objective
+    from ..inference.risk import RiskModel
+    from ..priors import OptionError, load_card
+
+    for flag, value, lo, hi in (("--max-fracture", args.max_fracture, 0, 1), ("--max-short", args.max_short, 0, 1),
+                                ("--min-retention", args.min_retention, 0, 1), ("--max-drop", args.max_drop, 0, math.inf)):
+        if not (lo <= value <= hi) or not math.isfinite(value) and hi != math.inf:
+            raise OptionError(f"must lie in [{lo}, {hi}], got {value:g}", field=flag)
+    quantile = None if args.quantile < 0 else args.quantile
+    if quantile is not None and not 0 < quantile < 1:
+        raise OptionError(f"must lie in (0, 1) (or -1 for the mean), got {args.quantile:g}", field="--quantile")
+    card = load_card(args.card)
+    space = design_space(card)
+    current = _current(args, card).value
+    risk = RiskModel.load()
+    limits = Limits(args.max_fracture, args.max_short, args.max_drop, args.min_retention)
+    settings = SearchSettings(card.sha256, args.objective, quantile, args.pareto, current, args.cycles, limits,
+                              tuple((v.name, v.low, v.high) for v in space))
+    scorer = DesignScorer(card, risk, current=current, cycles=args.cycles)
+    name = args.study or f"{card.name}-{settings.fingerprint()}"
+    study = open_study(args.storage, name, settings, args.sampler, args.seed)
+    show = not args.json and sys.stderr.isatty()
+    study.optimize(make_objective(space, scorer, settings), n_trials=args.trials, show_progress_bar=show)
+    done = finished(study)
+    document = {
+        "study": name,
+        "storage": args.storage,
+        "settings": {"objective": args.objective, "quantile": quantile, "pareto": args.pareto,
+                     "current": {"value": current, "unit": "mA/cm^2"}, "cycles": args.cycles,
+                     "limits": {"max_fracture": limits.max_fracture, "max_short": limits.max_short,
+                                "max_drop": limits.max_drop, "min_retention": limits.min_retention}},
+        "n_trials": len(done),
+        "n_feasible": sum(1 for t in done if t.user_attrs.get("feasible")),
+        "proposals": proposals(study, space, scorer, settings, top=args.top),
+        "baselines": {},
+    }
+    for baseline in ("paper-cell-1", "paper-cell-2", "paper-roadmap-1-activation", "paper-roadmap-2-porosity",
+                     "paper-roadmap-3-no-reservoir"):
+        other = load_card(baseline)
+        own = DesignScorer(other, risk, current=current, cycles=args.cycles)
+        document["baselines"][baseline] = describe_design(own, settings, own.design_of_card(other))
+    if args.json:
+        _print_json(document)
+    else:
+        from .text import design_table
+
+        print(design_table(document))
     return 0
 
 

@@ -91,3 +91,40 @@ def _risk_lines(result) -> list[str]:
     for name, info in result.extras["most_informative"].items():
         lines.append(f"  {name.ljust(width)}  {info['parameter']}: {info['experiment']}")
     return lines
+
+
+def design_table(doc: dict) -> str:
+    """Proposals of a design study and the paper's cells on the same footing."""
+    st = doc["settings"]
+    target = "mean" if st["quantile"] is None else f"{100 * st['quantile']:g} % quantile of"
+    lines = [f"study {doc['study']}: {doc['n_trials']} trials, {doc['n_feasible']} feasible",
+             f"maximising the {target} {st['objective']} at {st['current']['value']:.3g} mA/cm^2 over "
+             f"{st['cycles']} cycles; limits: P_fracture <= {st['limits']['max_fracture']:g}, "
+             f"P_short <= {st['limits']['max_short']:g}, ohmic drop <= {st['limits']['max_drop']:g} V, "
+             f"retention >= {st['limits']['min_retention']:g}", ""]
+    header = ("", "capacity", "porosity", "separator", "reservoir", "pressure", "cathode", "E_V Wh/l",
+              "E_m Wh/kg", "P_frac", "P_short", "drop V", "retention", "limited by")
+    rows = [header]
+
+    def row(label, entry):
+        d, q = entry["design"], entry["quantities"]
+        return (label, f"{d['capacity']['value']:.2f}", f"{d['porosity']['value']:.2f}",
+                f"{d['separator_thickness']['value']:.0f} um", f"{d['reservoir_thickness']['value']:.0f} um",
+                f"{d['pressure']['value']:.3g} MPa", f"{d['cathode_thickness']['value']:.0f} um",
+                with_uncertainty(q["E_V"]["mean"], q["E_V"]["sd"]), with_uncertainty(q["E_m"]["mean"], q["E_m"]["sd"]),
+                f"{q['P_fracture']['mean']:.2f}", f"{q['P_short']['mean']:.2f}", f"{q['ohmic_drop']['mean']:.3f}",
+                f"{q['retention']['mean']:.2f}",
+                ", ".join(entry["active_constraints"]) or ("-" if entry["feasible"] else "infeasible"))
+
+    for p in doc["proposals"]:
+        rows.append(row(f"#{p['rank']}", p))
+    if not doc["proposals"]:
+        lines.append("no feasible design yet: run more --trials or relax the limits")
+    for name, entry in doc["baselines"].items():
+        rows.append(row(name, entry))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for r in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    lines.append("")
+    lines.append("capacity in mAh/cm^2; E_V and E_m at the card's utilisation; risks are posterior means")
+    return "\n".join(lines)

@@ -1,0 +1,151 @@
+"""Scoring a candidate design: its posterior predictive over the calibrated draws.
+
+Nothing is sampled per trial.  The card's inputs are drawn once (common random numbers), the
+design's layers replace the card's, and the one cell model plus the risk forms are evaluated on
+all draws at once: a few milliseconds per design.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..inference import CellModel
+from ..inference.cell import swelling
+from ..inference.montecarlo import draw_inputs
+from ..inference.risk import RiskModel
+from ..priors import CardError, CellCard
+
+QUANTITIES = {"E_V": "Wh/l", "E_m": "Wh/kg", "P_fracture": "1", "P_short": "1", "ohmic_drop": "V",
+              "retention": "1", "R_cell": "ohm*cm^2"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The constraints a design must meet (means over the posterior)."""
+
+    max_fracture: float = 0.1
+    max_short: float = 0.2
+    max_drop: float = 0.1       # V at the target current
+    min_retention: float = 0.8  # after the target cycles
+
+    def violations(self, means: dict[str, float]) -> dict[str, float]:
+        """Constraint values in Optuna's convention: <= 0 is feasible."""
+        return {
+            "P_fracture": means["P_fracture"] - self.max_fracture,
+            "P_short": means["P_short"] - self.max_short,
+            "ohmic_drop": means["ohmic_drop"] - self.max_drop,
+            "retention": self.min_retention - means["retention"],
+        }
+
+    def active(self, means: dict[str, float], margin: float = 0.2) -> list[str]:
+        """Constraints within ``margin`` (relative) of their limit: what limits the design."""
+        limits = {"P_fracture": self.max_fracture, "P_short": self.max_short, "ohmic_drop": self.max_drop,
+                  "retention": 1.0 - self.min_retention}
+        values = self.violations(means)
+        return [name for name, v in values.items() if v > -margin * max(limits[name], 1e-9)]
+
+
+class DesignScorer:
+    """Evaluates designs (dicts of design variables, canonical units) for one card.
+
+    Parameters
+    ----------
+    card : CellCard
+        Materials, uncertainties and the cell's utilisation come from it.
+    risk : RiskModel
+        Calibrated draws; their number sets the number of card draws.
+    current : float
+        Target current density, mA/cm^2.
+    cycles : int
+        Target number of cycles.
+    seed : int
+        Seed of the card's draws (common to every design).
+    """
+
+    def __init__(self, card: CellCard, risk: RiskModel, *, current: float, cycles: int, seed: int = 0):
+        self.card, self.risk, self.current, self.cycles = card, risk, float(current), int(cycles)
+        if card.cell.get("area") is None:
+            raise CardError("missing, needed for the fracture size effect", file=card.origin, field="cell.area")
+        model = self.model = CellModel(card)
+        if "R_separator" not in model.outputs or "R_interface" not in model.outputs:
+            raise CardError("the separator material needs conductivity and interface_resistance",
+                            file=card.origin, field=f"materials.{card.separator.material.name}")
+        rng = np.random.default_rng(seed)
+        n = risk.size
+        self.base = draw_inputs(model, rng, n)
+        nominal = model.nominal()
+        y0 = model.evaluate(nominal)
+        self.area = card.cell["area"].sample(rng, n)
+        sep, cat = card.separator.get("thickness"), card.cathode.get("thickness")
+        # Manufacturing tolerances carried over from the card, relative to its layers.
+        self.sep_noise = 1.0 + (sep.sd / sep.value) * rng.standard_normal(n)
+        self.cat_noise = 1.0 + (cat.sd / cat.value) * rng.standard_normal(n)
+        base_y = model.evaluate(self.base)
+        self.utilisation = (np.asarray(self.base["cathode.delivered_capacity"]) / base_y["C_theo"]
+                            if model.has_delivered else 1.0)
+        # Capacity per um of solid cathode (mAh/cm^2/um), as the card's cathode has it.
+        self.solid_capacity = float(y0["C_theo"]) / (nominal["cathode.thickness"] * (1.0 - float(y0["porosity"])))
+        self.swelling = swelling(self.base[model.name_of("anode", "density")],
+                                 self.base[model.name_of("anode", "specific_capacity")])
+
+    def layers(self, design: dict) -> dict[str, float]:
+        """The cathode thickness (um) that holds the design's capacity at its porosity."""
+        return {"cathode_thickness": design["capacity"] / (self.solid_capacity * (1.0 - design["porosity"]))}
+
+    def score(self, design: dict) -> dict[str, np.ndarray]:
+        """Per-draw E_V, E_m (delivered capacity) and the risks of one design."""
+        model, d = self.model, design
+        x = dict(self.base)
+        thickness = self.layers(d)["cathode_thickness"]
+        x["cathode.thickness"] = thickness * self.cat_noise
+        x["separator.thickness"] = d["separator_thickness"] * self.sep_noise
+        x["anode.reservoir_thickness"] = d["reservoir_thickness"]
+        if model.derived_porosity or model.derived_capacity:
+            solid = x[model.name_of("cathode", "density")]
+            x["cathode.loading"] = (1.0 - d["porosity"]) * solid * x["cathode.thickness"] / 10.0
+            if model.derived_capacity:
+                fq = self.solid_capacity * 10.0 / float(model.nominal()[model.name_of("cathode", "density")])
+                x["cathode.active_fraction"] = 1.0
+                x[model.name_of("cathode", "specific_capacity")] = fq * 1e3
+        if not model.derived_porosity:
+            x["cathode.porosity"] = d["porosity"]
+        if not model.derived_capacity:
+            x["cathode.theoretical_capacity"] = d["capacity"]
+        delivered = d["capacity"] * self.utilisation
+        if model.has_delivered:
+            x["cathode.delivered_capacity"] = delivered
+        y = model.evaluate(x)
+        state = "real" if model.has_delivered else "theo"
+        risk = self.risk.score(
+            pressure=d["pressure"], separator_thickness=x["separator.thickness"], area=self.area,
+            current=self.current, cycles=float(self.cycles), reservoir_thickness=d["reservoir_thickness"],
+            swelling=self.swelling, capacity=delivered, cathode_thickness=x["cathode.thickness"],
+            porosity=y["porosity"], r_separator=y["R_separator"], r_interface=y["R_interface"])
+        n = self.risk.size
+        out = {"E_V": y[f"E_V_{state}"], "E_m": y[f"E_m_{state}"], **risk.as_dict()}
+        return {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in out.items()}
+
+    def design_of_card(self, card: CellCard) -> dict:
+        """A card's own cell as a design (for scoring the paper's cells on the same footing)."""
+        model = CellModel(card)
+        nominal = model.nominal()
+        y = model.evaluate(nominal)
+        for key, field in (("pressure", "cell.pressure"), ("reservoir", "anode.reservoir_thickness")):
+            if (card.cell.get("pressure") if key == "pressure" else card.anode.get("reservoir_thickness")) is None:
+                raise CardError("missing, needed to score the card as a design", file=card.origin, field=field)
+        return {"capacity": float(y["C_theo"]), "porosity": float(y["porosity"]),
+                "separator_thickness": nominal["separator.thickness"],
+                "reservoir_thickness": nominal["anode.reservoir_thickness"],
+                "pressure": card.cell["pressure"].value}
+
+
+def summarise(values: dict[str, np.ndarray]) -> dict[str, dict]:
+    """Mean, sd and equal-tailed 95 % interval of each per-draw quantity."""
+    out = {}
+    for name, v in values.items():
+        low, high = np.quantile(v, [0.025, 0.975])
+        out[name] = {"mean": float(v.mean()), "sd": float(v.std(ddof=1)), "unit": QUANTITIES[name],
+                     "ci95": [float(low), float(high)]}
+    return out

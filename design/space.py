@@ -1,0 +1,97 @@
+"""The design space: which cell parameters the search may change, and within which ranges.
+
+Ranges come from a card's optional ``[design]`` table (quantities with units; defaults below,
+from the seed paper and its roadmap):
+
+    [design]
+    capacity = { low = "0.5 mAh/cm^2", high = "5 mAh/cm^2" }
+    porosity = { low = 0.2, high = 0.7 }
+    separator_thickness = { low = "20 um", high = "200 um" }
+    reservoir_thickness = { low = "0 um", high = "60 um" }
+    pressure = { low = "0.005 MPa", high = "5 MPa" }
+
+A variable with ``low == high`` is fixed.  Everything else (materials, their uncertainties,
+utilisation) comes from the card and the calibrated risk posteriors.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..priors import CardError, CellCard, fields as F, parse_quantity
+from ..priors.quantity import FieldSpec
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One design variable: canonical unit, range, and whether the search samples it on a log scale."""
+
+    name: str
+    unit: str
+    low: float
+    high: float
+    log: bool = False
+
+    @property
+    def fixed(self) -> bool:
+        return self.low == self.high
+
+
+# name -> (field spec for its bounds, default low, default high, log scale)
+DEFAULTS: dict[str, tuple[FieldSpec, str, str, bool]] = {
+    "capacity": (F.AREAL_CAPACITY, "0.5 mAh/cm^2", "5 mAh/cm^2", False),
+    "porosity": (F.FRACTION, "0.2", "0.7", False),
+    "separator_thickness": (F.THICKNESS, "20 um", "200 um", True),
+    "reservoir_thickness": (F.THICKNESS_OR_ZERO, "0 um", "60 um", False),
+    "pressure": (FieldSpec("MPa", 0.0, math.inf, low_open=True, words="a pressure"), "0.005 MPa", "5 MPa", True),
+}
+
+
+@dataclass(frozen=True)
+class DesignSpace:
+    variables: tuple[Variable, ...]
+
+    def __iter__(self):
+        return iter(self.variables)
+
+    def names(self) -> list[str]:
+        return [v.name for v in self.variables]
+
+    def distance(self, a: dict, b: dict) -> float:
+        """Largest difference of two designs, each variable scaled to its range (log where sampled so)."""
+        out = 0.0
+        for v in self.variables:
+            if v.fixed:
+                continue
+            if v.log:
+                span = math.log(v.high / v.low)
+                d = abs(math.log(a[v.name] / b[v.name])) / span
+            else:
+                d = abs(a[v.name] - b[v.name]) / (v.high - v.low)
+            out = max(out, d)
+        return out
+
+
+def design_space(card: CellCard, raw: dict | None = None) -> DesignSpace:
+    """The design space of a card: its ``[design]`` table over the defaults."""
+    raw = raw if raw is not None else card.design
+    unknown = [k for k in raw if k not in DEFAULTS]
+    if unknown:
+        raise CardError(f"unknown design variable; expected one of {', '.join(DEFAULTS)}",
+                        file=card.origin, field=f"design.{unknown[0]}")
+    out = []
+    for name, (spec, low, high, log) in DEFAULTS.items():
+        table = raw.get(name, {})
+        where = f"design.{name}"
+        if not isinstance(table, dict) or set(table) - {"low", "high"}:
+            raise CardError("expected { low = ..., high = ... }", file=card.origin, field=where)
+        try:
+            lo = parse_quantity(table.get("low", low), spec).value
+            hi = parse_quantity(table.get("high", high), spec).value
+        except CardError as err:
+            raise err.located(file=card.origin, field=where) from None
+        if lo > hi:
+            raise CardError(f"low ({lo:g}) is above high ({hi:g})", file=card.origin, field=where)
+        out.append(Variable(name, spec.unit or "1", lo, hi, log and lo > 0))
+    return DesignSpace(tuple(out))

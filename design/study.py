@@ -1,0 +1,183 @@
+"""The Optuna study: storage (SQLite by default, PostgreSQL for many workers), the objective and
+constraints of a trial, and distinct proposals from the finished trials.
+
+Every finished trial is committed to the storage at once, so a killed worker loses nothing but
+its running trial; heartbeats mark a dead worker's trial failed so it does not hang.  The study
+remembers the settings it was created with and refuses a worker with others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..priors import OptionError
+from .score import DesignScorer, Limits, summarise
+from .space import DesignSpace
+
+SAMPLERS = ("tpe", "random", "gp")
+SECOND_OBJECTIVES = {"P_short": "minimize", "E_m": "maximize", "E_V": "maximize"}
+HEARTBEAT_S = 10
+GRACE_S = 30
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """What a study optimises; stored with the study so every worker agrees."""
+
+    card_sha256: str
+    objective: str = "E_V"
+    quantile: float | None = 0.05     # None: the mean
+    pareto: str | None = None         # a second objective: P_short or E_m
+    current: float = 0.2              # mA/cm^2
+    cycles: int = 100
+    limits: Limits = field(default_factory=Limits)
+    space: tuple = ()
+
+    def fingerprint(self) -> str:
+        text = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _quiet_optuna() -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("optuna").setLevel(logging.WARNING)
+
+
+def make_sampler(name: str, seed: int | None, multi: bool):
+    import optuna
+
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "gp":
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise OptionError("the GP sampler needs torch: pip install 'nassb[gp]'", field="--sampler") from None
+        if multi:
+            raise OptionError("the GP sampler takes one objective; drop --pareto", field="--sampler")
+        return optuna.samplers.GPSampler(seed=seed)
+    raise OptionError(f"'{name}' is not a sampler; must be one of {', '.join(SAMPLERS)}", field="--sampler")
+
+
+def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed: int | None):
+    """Create or load the study; refuse one created with other settings (nothing is written)."""
+    import optuna
+    import sqlalchemy.exc
+
+    _quiet_optuna()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError, ModuleNotFoundError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise OptionError(f"cannot open the storage {url!r}: {first}", field="--storage") from None
+    fingerprint = settings.fingerprint()
+    directions = ["maximize"] + ([SECOND_OBJECTIVES[settings.pareto]] if settings.pareto else [])
+    try:
+        existing = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        existing = None
+    if existing is not None:
+        theirs = existing.user_attrs.get("nassb_settings")
+        if theirs != fingerprint:
+            raise OptionError(f"study {name!r} exists with other settings ({existing.user_attrs.get('nassb_description', '?')}); "
+                              "choose another --study or the same settings", field="--study")
+    study = optuna.create_study(study_name=name, storage=storage, directions=directions, load_if_exists=True,
+                                sampler=make_sampler(sampler, seed, bool(settings.pareto)))
+    if existing is None:
+        study.set_user_attr("nassb_settings", fingerprint)
+        study.set_user_attr("nassb_description", describe(settings))
+    return study
+
+
+def describe(settings: SearchSettings) -> str:
+    target = "mean" if settings.quantile is None else f"q{settings.quantile:g}"
+    pareto = f" vs {settings.pareto}" if settings.pareto else ""
+    return f"{target} {settings.objective}{pareto}, {settings.current:g} mA/cm^2, {settings.cycles} cycles"
+
+
+def objective_value(values: dict[str, np.ndarray], name: str, quantile: float | None) -> float:
+    return float(values[name].mean() if quantile is None else np.quantile(values[name], quantile))
+
+
+def make_objective(space: DesignSpace, scorer: DesignScorer, settings: SearchSettings):
+    """The function Optuna calls for each trial."""
+
+    def objective(trial):
+        design = {v.name: (v.low if v.fixed else trial.suggest_float(v.name, v.low, v.high, log=v.log))
+                  for v in space}
+        values = scorer.score(design)
+        means = {k: float(v.mean()) for k, v in values.items()}
+        violations = settings.limits.violations(means)
+        for key, value in violations.items():
+            trial.set_constraint(key, value)
+        trial.set_user_attr("design", design)
+        trial.set_user_attr("means", means)
+        trial.set_user_attr("feasible", all(v <= 0 for v in violations.values()))
+        first = objective_value(values, settings.objective, settings.quantile)
+        if settings.pareto:
+            second = objective_value(values, settings.pareto, None if settings.pareto == "P_short" else settings.quantile)
+            return first, second
+        return first
+
+    return objective
+
+
+def finished(study) -> list:
+    import optuna
+
+    return [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
+
+
+def proposals(study, space: DesignSpace, scorer: DesignScorer, settings: SearchSettings, top: int = 5,
+              min_distance: float = 0.1) -> list[dict]:
+    """The best feasible designs that differ from each other by at least ``min_distance`` (of a
+    variable's range); for a Pareto study, the feasible front."""
+    trials = [t for t in finished(study) if t.user_attrs.get("feasible")]
+    if settings.pareto:
+        front = {t.number for t in study.best_trials}
+        trials = [t for t in trials if t.number in front]
+    trials.sort(key=lambda t: -t.values[0])
+    chosen = []
+    for t in trials:
+        design = t.user_attrs["design"]
+        if all(space.distance(design, c.user_attrs["design"]) >= min_distance for c in chosen):
+            chosen.append(t)
+        if len(chosen) >= top and not settings.pareto:
+            break
+    return [describe_design(scorer, settings, t.user_attrs["design"], rank=i + 1, trial=t.number)
+            for i, t in enumerate(chosen)]
+
+
+def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict, **extra) -> dict:
+    """A design with its predicted quantities and the constraints that limit it."""
+    values = scorer.score(design)
+    summary = summarise(values)
+    means = {k: v["mean"] for k, v in summary.items()}
+    units = {v.name: v.unit for v in _space_units()}
+    shown = dict(design, cathode_thickness=scorer.layers(design)["cathode_thickness"])
+    return {
+        **extra,
+        "design": {k: {"value": float(v), "unit": units.get(k, "um")} for k, v in shown.items()},
+        "objective": objective_value(values, settings.objective, settings.quantile),
+        "quantities": summary,
+        "feasible": all(v <= 0 for v in settings.limits.violations(means).values()),
+        "active_constraints": settings.limits.active(means),
+    }
+
+
+def _space_units():
+    from .space import DEFAULTS, Variable
+
+    return [Variable(name, spec.unit or "1", 0.0, 0.0) for name, (spec, *_rest) in DEFAULTS.items()]
