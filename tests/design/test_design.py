@@ -176,3 +176,20 @@ def test_two_workers_share_one_postgresql_study():
     assert all(w.returncode == 0 for w in workers), [o[1] for o in outputs]
     numbers = sorted(t.number for t in _count(url, study))
     assert numbers == list(range(30))
+
+
+def test_seeded_studies_reproduce(nassb, tmp_path):
+    first = nassb("design", "--storage", f"sqlite:///{tmp_path / 'a.db'}", "--trials", "12", "--seed", "7", "--json").json()
+    second = nassb("design", "--storage", f"sqlite:///{tmp_path / 'b.db'}", "--trials", "12", "--seed", "7", "--json").json()
+    assert first["proposals"] == second["proposals"]
+
+
+def test_pareto_mode_lists_a_front(nassb, tmp_path):
+    doc = _design(nassb, tmp_path, "--trials", "30", "--seed", "8", "--pareto", "P_short", "--max-short", "1",
+                  "--max-fracture", "1", name="pareto")
+    front = doc.json()["proposals"]
+    assert len(front) >= 2
+    # Along a front, more energy costs more short-circuit risk.
+    front.sort(key=lambda p: p["quantities"]["E_V"]["mean"])
+    shorts = [p["quantities"]["P_short"]["mean"] for p in front]
+    assert shorts[-1] >= shorts[0]
