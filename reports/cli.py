@@ -147,6 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
     des.set_defaults(run=_design)
 
+    rep = commands.add_parser(
+        "report", help="write an uncertainty report (HTML, Markdown, JSON, NetCDF) for a card",
+        description="Write report.html (self-contained), report.md with its figures, summary.json and the "
+                    "draws as NetCDF for a card: Table 1 by every method, the uncertainty budget, "
+                    "distributions, resistances against temperature, risks, diagnostics and provenance.")
+    rep.add_argument("card", metavar="CARD", help="a card file (TOML) or a built-in card name")
+    rep.add_argument("--out", metavar="DIR", help="report directory (default: report-CARDNAME)")
+    rep.add_argument("--seed", type=_whole(0), default=0, metavar="S", help="seed of the Monte Carlo draws (default 0)")
+    rep.set_defaults(run=_report)
+
     cards = commands.add_parser("cards", help="list the built-in cards and materials")
     cards.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
     cards.set_defaults(run=_cards)
@@ -345,6 +355,24 @@ def _design(args) -> int:
         from .text import design_table
 
         print(design_table(document))
+    return 0
+
+
+def _report(args) -> int:
+    import re
+
+    from ..priors import OptionError, load_card
+    from .cell_report import cell_report
+    from .report import write_report
+
+    card = load_card(args.card)
+    out = args.out or "report-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", card.name).strip("-.") or "cell")
+    report = cell_report(card, seed=args.seed, command=["nassb", *sys.argv[1:]] if sys.argv[1:] else None)
+    try:
+        html = write_report(report, out)
+    except OSError as err:
+        raise OptionError(f"cannot write the report into {out!r}: {err.strerror or err}", field="--out") from None
+    print(html)
     return 0
 
 

@@ -17,7 +17,7 @@ def _quick_start_commands() -> list[str]:
 def test_quick_start_has_two_commands_and_ci_runs_the_second():
     commands = _quick_start_commands()
     assert len(commands) == 2
-    assert "nassb propagate paper-cell-1" in commands[0]
+    assert commands[0].endswith("nassb report paper-cell-1")
     ci = (REPO / ".ci" / "run").read_text("utf-8")
     assert commands[1] in ci.splitlines()
 

@@ -1,0 +1,146 @@
+"""The report of one cell card: Table 1 by every method, where its error bars come from, the
+resistances against temperature, the risks, diagnostics and provenance."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import figures
+from .format import with_uncertainty
+from .report import Report, provenance, table_rows
+
+REPORT_DRAWS = 200_000
+KEPT_DRAWS = 100_000
+TABLE = ("E_V_theo", "E_V_real", "E_m_theo", "E_m_real", "d_anode_theo", "d_anode_real", "porosity",
+         "utilisation", "R_separator", "R_interface")
+
+
+def improvement_sentence(budget: list[dict], quantity: str, sd: float, unit: str) -> str:
+    """Which measurement to improve first, and what halving its uncertainty would buy."""
+    top = budget[0]
+    shrunk = math.sqrt(max(sd ** 2 - 0.75 * top["contribution"] ** 2, 0.0))
+    unit_in = "" if top["unit"] == "1" else f" {top['unit']}"
+    return (f"The largest share of the variance of {quantity} ({100 * top['share']:.0f} %) comes from "
+            f"{top['input']} (± {top['sd']:.3g}{unit_in}). Measuring it to ± {top['sd'] / 2:.3g}{unit_in} "
+            f"would shrink u({quantity}) from {sd:.2g} to {shrunk:.2g} {unit}.")
+
+
+def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_settings=None) -> Report:
+    import xarray as xr
+
+    from ..inference import CellModel, propagate_gum, propagate_mc
+
+    model = CellModel(card)
+    gum = propagate_gum(model)
+    mc = propagate_mc(model, draws=REPORT_DRAWS, seed=seed, keep_draws=True)
+    results = {"gum": gum, "mc": mc}
+    report = Report(title=f"Uncertainty report: {card.name}", kind="cell")
+    if card.observations:
+        from ..inference.bayes import propagate_bayes
+        from ..inference.sampling import SamplerSettings
+
+        results["bayes"] = propagate_bayes(model, bayes_settings or SamplerSettings(seed=seed))
+
+    names = [n for n in TABLE if n in model.outputs]
+    report.sections.append({
+        "title": "Energy densities and resistances",
+        "kind": "table",
+        "methods": list(results),
+        "rows": table_rows(results, names),
+        "note": (f"gum: first order (JCGM 100), 95 % interval y ± 1.96 u. mc: {REPORT_DRAWS:,} Monte Carlo draws "
+                 f"(JCGM 101), seed {seed}, probabilistically symmetric 95 % interval."
+                 + (" bayes: posterior given the card's observations (NUTS)." if "bayes" in results else "")),
+    })
+
+    target = "E_V_real" if "E_V_real" in model.outputs else "E_V_theo"
+    budget = [e for e in gum.budget(target) if e["share"] > 0]
+    if budget:
+        unit = gum[target]["unit"]
+        report.figures["budget"] = figures.budget_chart(budget, target, unit)
+        report.sections.append({
+            "title": f"Where the error bar of {target} comes from",
+            "kind": "budget",
+            "figure": "budget",
+            "sentence": improvement_sentence(budget, target, gum[target]["sd"], unit),
+            "rows": [{"input": e["input"], "value": with_uncertainty(e["value"], e["sd"], "" if e["unit"] == "1" else e["unit"]),
+                      "contribution": f"{e['contribution']:.3g} {unit}", "share": f"{100 * e['share']:.1f} %"}
+                     for e in budget[:8]],
+        })
+
+    energies = [n for n in ("E_V_real", "E_m_real") if n in model.outputs] or ["E_V_theo", "E_m_theo"]
+    report.figures["densities"] = figures.densities(
+        {n: mc.draws[n].values for n in energies}, {n: gum[n] for n in energies}, energies, model.outputs)
+    checks = {n: mc.first_order_check(n) for n in energies}
+    report.sections.append({
+        "title": "Distributions of the energy densities",
+        "kind": "figure",
+        "figure": "densities",
+        "text": "; ".join(f"{n}: first order is {'adequate' if c['adequate'] else 'not adequate'} "
+                          f"(JCGM 101 section 8: end-point differences {c['d_low']:.2g} and {c['d_high']:.2g} "
+                          f"against a tolerance of {c['tolerance']:.2g})" for n, c in checks.items()),
+    })
+
+    if "R_separator" in model.outputs or "R_interface" in model.outputs:
+        report.figures["resistances"] = _resistance_figure(model, seed)
+        report.sections.append({"title": "Separator and interface against temperature", "kind": "figure",
+                                "figure": "resistances",
+                                "text": "Median and 95 % band over the card's uncertainties (Eq. 4); the dashed "
+                                        "line is the cell temperature."})
+
+    report.sections.append(_risk_section(card, seed))
+    if "bayes" in results:
+        d = results["bayes"].diagnostics
+        report.sections.append({"title": "Sampler diagnostics", "kind": "text",
+                                "text": f"{d['chains']} chains x {d['draws_per_chain']} draws: max R-hat {d['max_rhat']:.3f}, "
+                                        f"min bulk ESS {d['min_ess_bulk']:.0f}, min tail ESS {d['min_ess_tail']:.0f}, "
+                                        f"{d['divergences']} divergences"
+                                        + ("" if d["ok"] else f"; FAILS the gate for: {', '.join(d['failing'])}")})
+
+    report.provenance = provenance(command, card=card.origin, card_sha256=card.sha256, seed=seed,
+                                   monte_carlo_draws=REPORT_DRAWS)
+    report.summary = {"cell": card.name, "methods": {m: r.to_json() for m, r in results.items()},
+                      "provenance": report.provenance}
+    kept = mc.draws.isel(draw=slice(0, KEPT_DRAWS)).astype("float32")
+    kept.attrs = {"description": f"first {KEPT_DRAWS} Monte Carlo draws of every output (float32)", "seed": seed}
+    report.datasets["draws.nc"] = kept
+    if "bayes" in results:
+        report.datasets["posterior.nc"] = results["bayes"].idata
+    del xr
+    return report
+
+
+def _resistance_figure(model, seed: int) -> bytes:
+    from ..inference.montecarlo import draw_inputs
+
+    rng = np.random.default_rng(seed)
+    x = draw_inputs(model, rng, 4000)
+    temperature_c = np.linspace(-20.0, 60.0, 81)
+    bands = {}
+    for name in ("R_separator", "R_interface"):
+        if name not in model.outputs:
+            continue
+        rows = [np.asarray(model.evaluate({**x, "cell.temperature": t + 273.15})[name]) for t in temperature_c]
+        bands[name] = np.percentile(np.vstack(rows), [2.5, 50, 97.5], axis=1)
+    return figures.resistance_bands(temperature_c, bands, model.nominal()["cell.temperature"] - 273.15)
+
+
+def _risk_section(card, seed: int) -> dict:
+    from ..inference.risk.scoring import default_current, score_card
+    from ..priors import CardError, Measured
+    from ..priors.risk import CURRENT
+
+    try:
+        current = Measured(default_current(card), unit="mA/cm^2", bounds=CURRENT)
+        result = score_card(card, current=current, cycles=100, seed=seed)
+    except CardError as err:
+        return {"title": "Risks", "kind": "text", "text": f"Not scored: {err.field}: {err.message}."}
+    rows = [{"name": name, "value": with_uncertainty(q["mean"], q["sd"], "" if q["unit"] == "1" else q["unit"]),
+             "interval": f"[{q['ci95'][0]:.3g}, {q['ci95'][1]:.3g}]",
+             "narrow": f"{result.extras['most_informative'][name]['parameter']}: "
+                       f"{result.extras['most_informative'][name]['experiment']}"}
+            for name, q in result.summary().items()]
+    return {"title": "Risks (calibrated risk models)", "kind": "risk", "rows": rows,
+            "text": f"At {current.value:.3g} mA/cm^2 (C/10) over 100 cycles. The risk models rest on a handful of "
+                    "observations in the seed paper: read the intervals, not the means."}

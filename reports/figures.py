@@ -1,0 +1,138 @@
+"""Figures for reports (matplotlib, headless): labelled axes with units, readable fonts, and the
+Okabe-Ito palette, which stays distinct for colour-blind readers.  Each function returns PNG
+bytes, so a report can embed them and nothing touches the disk half-written."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "figure.dpi": 110,
+                         "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO), "axes.grid": True,
+                         "grid.alpha": 0.3})
+    return plt
+
+
+def _png(fig) -> bytes:
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def budget_chart(entries: list[dict], quantity: str, unit: str) -> bytes:
+    """Horizontal bars: each input's contribution u_i(y) to a quantity's standard uncertainty."""
+    plt = _pyplot()
+    entries = [e for e in entries if e["share"] > 0][:8][::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(entries) + 1.4))
+    ax.barh([e["input"] for e in entries], [e["contribution"] for e in entries], color=OKABE_ITO[0])
+    for i, e in enumerate(entries):
+        ax.text(e["contribution"], i, f" {100 * e['share']:.0f} %", va="center", fontsize=10)
+    ax.set_xlabel(f"contribution to u({quantity}) / {unit}")
+    ax.set_title(f"Uncertainty budget of {quantity} (first order)")
+    ax.set_xlim(0, max(e["contribution"] for e in entries) * 1.2)
+    return _png(fig)
+
+
+def densities(draws: dict[str, np.ndarray], gum: dict[str, dict], names: list[str], units: dict[str, str]) -> bytes:
+    """Monte Carlo densities of the energy densities with the first-order normal beside them."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4))
+    for ax, name in zip(np.atleast_1d(axes), names):
+        y = np.asarray(draws[name])
+        ax.hist(y, bins=120, density=True, color=OKABE_ITO[0], alpha=0.55, label="Monte Carlo")
+        mean, sd = gum[name]["mean"], gum[name]["sd"]
+        grid = np.linspace(y.min(), y.max(), 300)
+        ax.plot(grid, np.exp(-0.5 * ((grid - mean) / sd) ** 2) / (sd * np.sqrt(2 * np.pi)), color=OKABE_ITO[1],
+                lw=2, label="first order")
+        ax.set_xlabel(f"{name} / {units[name]}")
+        ax.set_ylabel(f"density / (1/({units[name]}))")
+        ax.legend(fontsize=9)
+    return _png(fig)
+
+
+def resistance_bands(temperature_c: np.ndarray, bands: dict[str, np.ndarray], cell_temperature_c: float) -> bytes:
+    """Median and 95 % band of area resistances against temperature (log scale)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for color, (name, q) in zip(OKABE_ITO, bands.items()):
+        ax.fill_between(temperature_c, q[0], q[2], color=color, alpha=0.25)
+        ax.plot(temperature_c, q[1], color=color, lw=2, label=f"{name} (median, 95 % band)")
+    ax.axvline(cell_temperature_c, color="0.3", ls="--", lw=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("temperature / °C")
+    ax.set_ylabel("area resistance / (Ω cm²)")
+    ax.legend(fontsize=9)
+    return _png(fig)
+
+
+def arrhenius_plot(temperature_k: np.ndarray, values: np.ndarray, grid_k: np.ndarray, band: np.ndarray,
+                   kind: str, unit: str) -> bytes:
+    """Data and the posterior band of Eq. 4 against 1000/T."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.fill_between(1000 / grid_k, band[0], band[2], color=OKABE_ITO[0], alpha=0.25, label="95 % band")
+    ax.plot(1000 / grid_k, band[1], color=OKABE_ITO[0], lw=2, label="posterior median")
+    ax.plot(1000 / temperature_k, values, "o", color=OKABE_ITO[3], label="data")
+    ax.set_yscale("log")
+    ax.set_xlabel("1000 / T / (1/K)")
+    ax.set_ylabel(f"{kind} / ({unit})")
+    ax.legend(fontsize=9)
+    return _png(fig)
+
+
+def optimisation_history(values: list[float], feasible: list[bool], label: str) -> bytes:
+    """Objective per trial (feasible and not) and the running best feasible value."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    x = np.arange(len(values))
+    v, f = np.asarray(values, dtype=float), np.asarray(feasible, dtype=bool)
+    ax.plot(x[~f], v[~f], "x", color="0.6", ms=4, label="infeasible")
+    ax.plot(x[f], v[f], "o", color=OKABE_ITO[0], ms=4, label="feasible")
+    best = np.maximum.accumulate(np.where(f, v, -np.inf))
+    ax.step(x, np.where(np.isfinite(best), best, np.nan), where="post", color=OKABE_ITO[1], lw=2, label="best feasible")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(label)
+    ax.legend(fontsize=9)
+    return _png(fig)
+
+
+def design_map(trials: list[tuple[float, float, bool]], marks: dict[str, tuple[float, float]], xlabel: str,
+               ylabel: str) -> bytes:
+    """Every trial in (risk, energy) and the paper's cells and roadmap marked on the same axes."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    t = np.asarray([(a, b) for a, b, _ in trials]) if trials else np.empty((0, 2))
+    feasible = np.asarray([f for *_, f in trials], dtype=bool)
+    if len(t):
+        ax.plot(t[~feasible, 0], t[~feasible, 1], "x", color="0.6", ms=4, label="infeasible trials")
+        ax.plot(t[feasible, 0], t[feasible, 1], "o", color=OKABE_ITO[0], ms=4, label="feasible trials")
+    markers = ["s", "D", "^", "v", "P", "*"]
+    for (name, (x, y)), marker, color in zip(marks.items(), markers, OKABE_ITO[1:]):
+        ax.plot([x], [y], marker, color=color, ms=9, label=name, mec="black")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, loc="best")
+    return _png(fig)
+
+
+def importances(values: dict[str, float]) -> bytes:
+    """Parameter importances of a study (Optuna's fANOVA)."""
+    plt = _pyplot()
+    items = sorted(values.items(), key=lambda kv: kv[1])
+    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(items) + 1.4))
+    ax.barh([k for k, _ in items], [v for _, v in items], color=OKABE_ITO[2])
+    ax.set_xlabel("importance for the objective (fANOVA, sums to 1)")
+    return _png(fig)
