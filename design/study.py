@@ -69,8 +69,11 @@ def make_sampler(name: str, seed: int | None, multi: bool):
     raise OptionError(f"'{name}' is not a sampler; must be one of {', '.join(SAMPLERS)}", field="--sampler")
 
 
-def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed: int | None):
-    """Create or load the study; refuse one created with other settings (nothing is written)."""
+def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed: int | None, card: str = ""):
+    """Create or load the study; refuse one created with other settings (nothing is written).
+
+    A new study records its settings and the card it searches, so a report can rebuild them.
+    """
     import optuna
     import sqlalchemy.exc
 
@@ -98,6 +101,35 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     if existing is None:
         study.set_user_attr("nassb_settings", fingerprint)
         study.set_user_attr("nassb_description", describe(settings))
+        study.set_user_attr("nassb_card", card)
+        study.set_user_attr("nassb_search", json.loads(json.dumps(asdict(settings), default=str)))
+    return study
+
+
+def settings_of(study) -> SearchSettings:
+    """The settings a study was created with (for reports and further workers)."""
+    raw = dict(study.user_attrs["nassb_search"])
+    raw["limits"] = Limits(**raw["limits"])
+    raw["space"] = tuple(tuple(v) for v in raw["space"])
+    return SearchSettings(**raw)
+
+
+def load_existing(url: str, name: str):
+    """An existing study (for reports); refuses a missing one or one nassb did not create."""
+    import optuna
+    import sqlalchemy.exc
+
+    _quiet_optuna()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            study = optuna.load_study(study_name=name, storage=url)
+    except KeyError:
+        raise OptionError(f"no study {name!r} in {url}", field="--study") from None
+    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as err:
+        raise OptionError(f"cannot open the storage {url!r}: {str(err).splitlines()[0]}", field="--storage") from None
+    if "nassb_search" not in study.user_attrs:
+        raise OptionError(f"study {name!r} was not made by nassb design", field="--study")
     return study
 
 

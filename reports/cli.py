@@ -152,8 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write report.html (self-contained), report.md with its figures, summary.json and the "
                     "draws as NetCDF for a card: Table 1 by every method, the uncertainty budget, "
                     "distributions, resistances against temperature, risks, diagnostics and provenance.")
-    rep.add_argument("card", metavar="CARD", help="a card file (TOML) or a built-in card name")
-    rep.add_argument("--out", metavar="DIR", help="report directory (default: report-CARDNAME)")
+    rep.add_argument("card", metavar="CARD", nargs="?", help="a card file (TOML) or a built-in card name")
+    rep.add_argument("--study", metavar="NAME", help="report a design study instead (with --storage)")
+    rep.add_argument("--storage", default="sqlite:///nassb-design.db", metavar="URL",
+                     help="the study's storage (default sqlite:///nassb-design.db)")
+    rep.add_argument("--arrhenius", metavar="CSV", help="report an Arrhenius fit of this series instead")
+    rep.add_argument("--at", default="25 degC", metavar="TEMPERATURE", help="with --arrhenius: where to report the value")
+    rep.add_argument("--out", metavar="DIR", help="report directory (default: report-NAME)")
     rep.add_argument("--seed", type=_whole(0), default=0, metavar="S", help="seed of the Monte Carlo draws (default 0)")
     rep.set_defaults(run=_report)
 
@@ -328,7 +333,10 @@ def _design(args) -> int:
                               tuple((v.name, v.low, v.high) for v in space))
     scorer = DesignScorer(card, risk, current=current, cycles=args.cycles)
     name = args.study or f"{card.name}-{settings.fingerprint()}"
-    study = open_study(args.storage, name, settings, args.sampler, args.seed)
+    from pathlib import Path
+
+    origin = str(Path(args.card).resolve()) if Path(args.card).is_file() else card.origin
+    study = open_study(args.storage, name, settings, args.sampler, args.seed, card=origin)
     show = not args.json and sys.stderr.isatty()
     study.optimize(make_objective(space, scorer, settings), n_trials=args.trials, show_progress_bar=show)
     done = finished(study)
@@ -365,9 +373,31 @@ def _report(args) -> int:
     from .cell_report import cell_report
     from .report import write_report
 
-    card = load_card(args.card)
-    out = args.out or "report-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", card.name).strip("-.") or "cell")
-    report = cell_report(card, seed=args.seed, command=["nassb", *sys.argv[1:]] if sys.argv[1:] else None)
+    given = [flag for flag, value in (("CARD", args.card), ("--study", args.study), ("--arrhenius", args.arrhenius))
+             if value]
+    if len(given) != 1:
+        raise OptionError("give exactly one of CARD, --study NAME or --arrhenius CSV", field="report")
+    command = ["nassb", *sys.argv[1:]] if sys.argv[1:] else None
+    if args.study:
+        from .study_report import study_report
+
+        report, label = study_report(args.storage, args.study, command=command), args.study
+    elif args.arrhenius:
+        from .study_report import arrhenius_report
+        from ..priors import fields, parse_quantity
+        from ..priors.errors import CardError
+
+        try:
+            at = parse_quantity(args.at, fields.TEMPERATURE).value
+        except CardError as err:
+            raise OptionError(err.message, field="--at") from None
+        from pathlib import Path
+
+        report, label = arrhenius_report(args.arrhenius, at, args.at, seed=args.seed, command=command), Path(args.arrhenius).stem
+    else:
+        card = load_card(args.card)
+        report, label = cell_report(card, seed=args.seed, command=command), card.name
+    out = args.out or "report-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "nassb")
     try:
         html = write_report(report, out)
     except OSError as err:

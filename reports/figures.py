@@ -129,10 +129,10 @@ def design_map(trials: list[tuple[float, float, bool]], marks: dict[str, tuple[f
 
 
 def importances(values: dict[str, float]) -> bytes:
-    """Parameter importances of a study (Optuna's fANOVA)."""
+    """Parameter importances of a study (Optuna's default evaluator)."""
     plt = _pyplot()
     items = sorted(values.items(), key=lambda kv: kv[1])
     fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(items) + 1.4))
     ax.barh([k for k, _ in items], [v for _, v in items], color=OKABE_ITO[2])
-    ax.set_xlabel("importance for the objective (fANOVA, sums to 1)")
+    ax.set_xlabel("importance for the objective (Optuna, sums to 1)")
     return _png(fig)

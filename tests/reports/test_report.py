@@ -118,3 +118,34 @@ def test_report_opens_in_a_real_browser(paper_report, tmp_path):
 def test_report_module_renders_without_a_browser():
     files = report_module.render(report_module.Report(title="t <i>", kind="cell"))
     assert b"t &lt;i&gt;" in files["report.html"]
+
+
+def test_study_report_lists_proposals_and_the_papers_cells(nassb, tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    assert nassb("design", "--storage", storage, "--study", "r", "--trials", "25", "--seed", "1", "--json").code == 0
+    run = nassb("report", "--study", "r", "--storage", storage, "--out", str(tmp_path / "sr"))
+    assert run.code == 0, run.err
+    md = (tmp_path / "sr" / "report.md").read_text()
+    assert "paper-roadmap-3-no-reservoir" in md and "Optimisation history" in md
+    summary = json.loads((tmp_path / "sr" / "summary.json").read_text())
+    assert summary["n_trials"] == 25 and set(summary["baselines"]) >= {"paper-cell-1", "paper-cell-2"}
+    missing = nassb("report", "--study", "nope", "--storage", storage)
+    assert missing.code == 2 and "no study 'nope'" in missing.err
+
+
+def test_report_needs_exactly_one_subject(nassb):
+    run = nassb("report")
+    assert run.code == 2 and "exactly one of CARD" in run.err
+
+
+@pytest.mark.slow
+def test_arrhenius_report(nassb, tmp_path):
+    from ..conftest import REPO
+
+    csv = REPO / "priors" / "data" / "synthetic" / "nzsp-conductivity.csv"
+    run = nassb("report", "--arrhenius", str(csv), "--at", "30 degC", "--out", str(tmp_path / "ar"))
+    assert run.code == 0, run.err
+    summary = json.loads((tmp_path / "ar" / "summary.json").read_text())
+    low, high = summary["quantities"]["activation_energy"]["ci95"]
+    assert low < 0.28 < high
+    assert (tmp_path / "ar" / "figures" / "arrhenius.png").stat().st_size > 0
