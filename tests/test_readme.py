@@ -26,3 +26,17 @@ def test_readme_shows_what_the_first_command_prints(nassb):
     text = (REPO / "README.md").read_text("utf-8")
     shown = re.search(r"```text\n(.*?)```", text, re.S).group(1)
     assert nassb("propagate", "paper-cell-1").out == shown
+
+
+def test_every_code_folder_is_an_installed_package():
+    # A subpackage missing from pyproject.toml works in an editable checkout and breaks a real
+    # install: every folder with an __init__.py must be listed.
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    listed = set(config["packages"])
+    for top in ("priors", "inference", "design", "reports"):
+        for init in (REPO / top).rglob("__init__.py"):
+            package = "nassb." + ".".join(init.parent.relative_to(REPO).parts)
+            assert package in listed, package
+            assert config["package-dir"][package] == init.parent.relative_to(REPO).as_posix()
