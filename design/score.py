@@ -31,20 +31,21 @@ class Limits:
     min_retention: float = 0.8  # after the target cycles
 
     def violations(self, means: dict[str, float]) -> dict[str, float]:
-        """Constraint values in Optuna's convention: <= 0 is feasible."""
+        """Constraint values in Optuna's convention (<= 0 is feasible), relative to each limit so
+        that a probability and a voltage weigh alike when the sampler ranks infeasible trials."""
+        def rel(excess: float, scale: float) -> float:
+            return excess / max(scale, 1e-9)
+
         return {
-            "P_fracture": means["P_fracture"] - self.max_fracture,
-            "P_short": means["P_short"] - self.max_short,
-            "ohmic_drop": means["ohmic_drop"] - self.max_drop,
-            "retention": self.min_retention - means["retention"],
+            "P_fracture": rel(means["P_fracture"] - self.max_fracture, self.max_fracture),
+            "P_short": rel(means["P_short"] - self.max_short, self.max_short),
+            "ohmic_drop": rel(means["ohmic_drop"] - self.max_drop, self.max_drop),
+            "retention": rel(self.min_retention - means["retention"], 1.0 - self.min_retention),
         }
 
     def active(self, means: dict[str, float], margin: float = 0.2) -> list[str]:
         """Constraints within ``margin`` (relative) of their limit: what limits the design."""
-        limits = {"P_fracture": self.max_fracture, "P_short": self.max_short, "ohmic_drop": self.max_drop,
-                  "retention": 1.0 - self.min_retention}
-        values = self.violations(means)
-        return [name for name, v in values.items() if v > -margin * max(limits[name], 1e-9)]
+        return [name for name, v in self.violations(means).items() if v > -margin]
 
 
 class DesignScorer:
@@ -69,6 +70,10 @@ class DesignScorer:
         if card.cell.get("area") is None:
             raise CardError("missing, needed for the fracture size effect", file=card.origin, field="cell.area")
         model = self.model = CellModel(card)
+        if model.measured_anode:
+            raise CardError("a measured charged_thickness fixes the anode; the design search needs "
+                            "reservoir_thickness instead (set charged_thickness = false)",
+                            file=card.origin, field="anode.charged_thickness")
         if "R_separator" not in model.outputs or "R_interface" not in model.outputs:
             raise CardError("the separator material needs conductivity and interface_resistance",
                             file=card.origin, field=f"materials.{card.separator.material.name}")
@@ -78,13 +83,17 @@ class DesignScorer:
         nominal = model.nominal()
         y0 = model.evaluate(nominal)
         self.area = card.cell["area"].sample(rng, n)
-        sep, cat = card.separator.get("thickness"), card.cathode.get("thickness")
-        # Manufacturing tolerances carried over from the card, relative to its layers.
-        self.sep_noise = 1.0 + (sep.sd / sep.value) * rng.standard_normal(n)
-        self.cat_noise = 1.0 + (cat.sd / cat.value) * rng.standard_normal(n)
-        base_y = model.evaluate(self.base)
-        self.utilisation = (np.asarray(self.base["cathode.delivered_capacity"]) / base_y["C_theo"]
+        # Manufacturing tolerances carried over from the card: its own draws of each layer,
+        # relative to the layer's nominal value (they respect the card's bounds and shapes).
+        self.sep_noise = np.asarray(self.base["separator.thickness"]) / nominal["separator.thickness"]
+        self.cat_noise = np.asarray(self.base["cathode.thickness"]) / nominal["cathode.thickness"]
+        self.loading_noise = (np.asarray(self.base["cathode.loading"]) / nominal["cathode.loading"]
+                              if "cathode.loading" in self.base else 1.0)
+        # Delivered over theoretical capacity, against the nominal theoretical capacity: the
+        # design sets its own capacity, so only the delivery's uncertainty carries over.
+        self.utilisation = (np.asarray(self.base["cathode.delivered_capacity"]) / float(y0["C_theo"])
                             if model.has_delivered else 1.0)
+        self.solid_density = nominal[model.name_of("cathode", "density")]
         # Capacity per um of solid cathode (mAh/cm^2/um), as the card's cathode has it.
         self.solid_capacity = float(y0["C_theo"]) / (nominal["cathode.thickness"] * (1.0 - float(y0["porosity"])))
         self.swelling = swelling(self.base[model.name_of("anode", "density")],
@@ -103,12 +112,12 @@ class DesignScorer:
         x["separator.thickness"] = d["separator_thickness"] * self.sep_noise
         x["anode.reservoir_thickness"] = d["reservoir_thickness"]
         if model.derived_porosity or model.derived_capacity:
-            solid = x[model.name_of("cathode", "density")]
-            x["cathode.loading"] = (1.0 - d["porosity"]) * solid * x["cathode.thickness"] / 10.0
+            # The design's loading, with the card's loading uncertainty (a weighed quantity).
+            loading = (1.0 - d["porosity"]) * self.solid_density * thickness / 10.0
+            x["cathode.loading"] = loading * self.loading_noise
             if model.derived_capacity:
-                fq = self.solid_capacity * 10.0 / float(model.nominal()[model.name_of("cathode", "density")])
                 x["cathode.active_fraction"] = 1.0
-                x[model.name_of("cathode", "specific_capacity")] = fq * 1e3
+                x[model.name_of("cathode", "specific_capacity")] = d["capacity"] / loading * 1e3
         if not model.derived_porosity:
             x["cathode.porosity"] = d["porosity"]
         if not model.derived_capacity:
@@ -132,9 +141,8 @@ class DesignScorer:
         model = CellModel(card)
         nominal = model.nominal()
         y = model.evaluate(nominal)
-        for key, field in (("pressure", "cell.pressure"), ("reservoir", "anode.reservoir_thickness")):
-            if (card.cell.get("pressure") if key == "pressure" else card.anode.get("reservoir_thickness")) is None:
-                raise CardError("missing, needed to score the card as a design", file=card.origin, field=field)
+        if card.cell.get("pressure") is None:
+            raise CardError("missing, needed to score the card as a design", file=card.origin, field="cell.pressure")
         return {"capacity": float(y["C_theo"]), "porosity": float(y["porosity"]),
                 "separator_thickness": nominal["separator.thickness"],
                 "reservoir_thickness": nominal["anode.reservoir_thickness"],

@@ -87,10 +87,12 @@ def design_space(card: CellCard, raw: dict | None = None) -> DesignSpace:
         if not isinstance(table, dict) or set(table) - {"low", "high"}:
             raise CardError("expected { low = ..., high = ... }", file=card.origin, field=where)
         try:
-            lo = parse_quantity(table.get("low", low), spec).value
-            hi = parse_quantity(table.get("high", high), spec).value
+            bounds = [parse_quantity(table.get(key, default), spec) for key, default in (("low", low), ("high", high))]
         except CardError as err:
             raise err.located(file=card.origin, field=where) from None
+        if any(b.uncertain for b in bounds):
+            raise CardError("a range bound is a plain value, without an uncertainty", file=card.origin, field=where)
+        lo, hi = (b.value for b in bounds)
         if lo > hi:
             raise CardError(f"low ({lo:g}) is above high ({hi:g})", file=card.origin, field=where)
         out.append(Variable(name, spec.unit or "1", lo, hi, log and lo > 0))

@@ -13,14 +13,17 @@ import json
 import logging
 import warnings
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..priors import OptionError
 from .score import DesignScorer, Limits, summarise
-from .space import DesignSpace
+from .space import DEFAULTS, DesignSpace
 
 SAMPLERS = ("tpe", "random", "gp")
+BASELINES = ("paper-cell-1", "paper-cell-2", "paper-roadmap-1-activation", "paper-roadmap-2-porosity",
+             "paper-roadmap-3-no-reservoir")
 SECOND_OBJECTIVES = {"P_short": "minimize", "E_m": "maximize", "E_V": "maximize"}
 HEARTBEAT_S = 10
 GRACE_S = 30
@@ -38,6 +41,7 @@ class SearchSettings:
     cycles: int = 100
     limits: Limits = field(default_factory=Limits)
     space: tuple = ()
+    risk: str = ""                    # fingerprint of the calibrated risk draws
 
     def fingerprint(self) -> str:
         text = json.dumps(asdict(self), sort_keys=True, default=str)
@@ -87,23 +91,45 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
         raise OptionError(f"cannot open the storage {url!r}: {first}", field="--storage") from None
     fingerprint = settings.fingerprint()
     directions = ["maximize"] + ([SECOND_OBJECTIVES[settings.pareto]] if settings.pareto else [])
+    sampler_ = make_sampler(sampler, seed, bool(settings.pareto))
     try:
-        existing = optuna.load_study(study_name=name, storage=storage)
-    except KeyError:
-        existing = None
-    if existing is not None:
-        theirs = existing.user_attrs.get("nassb_settings")
-        if theirs != fingerprint:
-            raise OptionError(f"study {name!r} exists with other settings ({existing.user_attrs.get('nassb_description', '?')}); "
-                              "choose another --study or the same settings", field="--study")
-    study = optuna.create_study(study_name=name, storage=storage, directions=directions, load_if_exists=True,
-                                sampler=make_sampler(sampler, seed, bool(settings.pareto)))
-    if existing is None:
-        study.set_user_attr("nassb_settings", fingerprint)
-        study.set_user_attr("nassb_description", describe(settings))
-        study.set_user_attr("nassb_card", card)
-        study.set_user_attr("nassb_search", json.loads(json.dumps(asdict(settings), default=str)))
+        study = optuna.create_study(study_name=name, storage=storage, directions=directions, sampler=sampler_)
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler_)
+        _check_settings(study, name, fingerprint)
+        return study
+    # Created here: record what it searches (a worker that loads it meanwhile waits for this).
+    study.set_user_attr("nassb_description", describe(settings))
+    study.set_user_attr("nassb_card", card)
+    study.set_user_attr("nassb_search", json.loads(json.dumps(asdict(settings), default=str)))
+    study.set_user_attr("nassb_settings", fingerprint)
     return study
+
+
+def _check_settings(study, name: str, fingerprint: str, wait_s: float = 10.0) -> None:
+    """Refuse a study made with other settings; wait briefly for a study another worker is
+    creating at this very moment to record its settings."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while "nassb_settings" not in study.user_attrs and time.monotonic() < deadline:
+        time.sleep(0.2)
+    theirs = study.user_attrs.get("nassb_settings")
+    if theirs != fingerprint:
+        raise OptionError(f"study {name!r} exists with other settings ({study.user_attrs.get('nassb_description', '?')}); "
+                          "choose another --study or the same settings", field="--study")
+
+
+def baselines(settings: SearchSettings, risk) -> dict[str, dict]:
+    """The paper's cells and roadmap steps scored on the footing of a study's settings."""
+    from ..priors import load_card
+
+    out = {}
+    for name in BASELINES:
+        card = load_card(name)
+        scorer = DesignScorer(card, risk, current=settings.current, cycles=settings.cycles)
+        out[name] = describe_design(scorer, settings, scorer.design_of_card(card))
+    return out
 
 
 def settings_of(study) -> SearchSettings:
@@ -120,6 +146,8 @@ def load_existing(url: str, name: str):
     import sqlalchemy.exc
 
     _quiet_optuna()
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+        raise OptionError(f"no such study file {url[len('sqlite:///'):]!r}", field="--storage")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -197,7 +225,7 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
     values = scorer.score(design)
     summary = summarise(values)
     means = {k: v["mean"] for k, v in summary.items()}
-    units = {v.name: v.unit for v in _space_units()}
+    units = {name: spec.unit or "1" for name, (spec, *_rest) in DEFAULTS.items()}
     shown = dict(design, cathode_thickness=scorer.layers(design)["cathode_thickness"])
     return {
         **extra,
@@ -207,9 +235,3 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
         "feasible": all(v <= 0 for v in settings.limits.violations(means).values()),
         "active_constraints": settings.limits.active(means),
     }
-
-
-def _space_units():
-    from .space import DEFAULTS, Variable
-
-    return [Variable(name, spec.unit or "1", 0.0, 0.0) for name, (spec, *_rest) in DEFAULTS.items()]

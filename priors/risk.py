@@ -84,6 +84,7 @@ class ResistanceObservation:
     card: str
     pressure: float
     value: float       # ohm cm^2
+    scatter: float     # standard deviation of ln R from cell to cell
     citation: str
     assumption: str
 
@@ -189,6 +190,7 @@ def load_risk_observations(path: str | Path | None = None) -> RiskObservations:
         short.append(obs)
     resistance = [ResistanceObservation(str(t.get("card", "")), quantity(t, "pressure", F.PRESSURE, f"resistance[{i}]"),
                                         quantity(t, "value", F.AREA_RESISTANCE, f"resistance[{i}]"),
+                                        quantity(t, "log_scatter", _POSITIVE, f"resistance[{i}]"),
                                         text(t, "citation"), text(t, "assumption"))
                   for i, t in enumerate(raw.get("resistance", []))]
     efficiency = [EfficiencyObservation(float(t["minimum"]), float(t["precision"]), count(t, "cycles", f"efficiency[{i}]"),

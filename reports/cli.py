@@ -133,9 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Optuna storage: a SQLite file (default sqlite:///nassb-design.db) or postgresql://...")
     des.add_argument("--study", metavar="NAME", help="study name (default: from the card and the settings)")
     des.add_argument("--objective", choices=("E_V", "E_m"), default="E_V", help="what to maximise (default E_V)")
-    des.add_argument("--quantile", type=float, default=0.05, metavar="Q",
-                     help="maximise this quantile of the objective (default 0.05, robust); 'mean' is --quantile -1")
-    des.add_argument("--pareto", choices=("P_short", "E_m"), help="a second objective: the Pareto front")
+    des.add_argument("--quantile", default="0.05", metavar="Q",
+                     help="maximise this quantile of the objective (default 0.05, robust), or 'mean'")
+    des.add_argument("--pareto", choices=("P_short", "E_m", "E_V"), help="a second objective: the Pareto front")
     des.add_argument("--max-fracture", type=float, default=0.1, metavar="P", help="mean P(fracture) limit (default 0.1)")
     des.add_argument("--max-short", type=float, default=0.2, metavar="P", help="mean P(short within --cycles) limit (default 0.2)")
     des.add_argument("--max-drop", type=float, default=0.1, metavar="V", help="mean ohmic drop limit at --current, V (default 0.1)")
@@ -244,20 +244,11 @@ def _fit_arrhenius(args) -> int:
 
 def _risk(args) -> int:
     from ..inference.risk import RiskModel
-    from ..inference.risk.scoring import default_current, score_card
-    from ..priors import OptionError, load_card, parse_quantity
-    from ..priors.errors import CardError
-    from ..priors.quantity import Measured
-    from ..priors.risk import CURRENT
+    from ..inference.risk.scoring import score_card
+    from ..priors import load_card
 
     card = load_card(args.card)
-    if args.current is None:
-        current = Measured(default_current(card), unit="mA/cm^2", bounds=CURRENT)
-    else:
-        try:
-            current = parse_quantity(args.current, CURRENT)
-        except CardError as err:
-            raise OptionError(err.message, field="--current") from None
+    current = _current(args, card)
     risk = RiskModel.load(args.posterior) if args.posterior else None
     return _finish(args, score_card(card, current=current, cycles=args.cycles, risk=risk, seed=args.seed))
 
@@ -265,6 +256,15 @@ def _risk(args) -> int:
 def _risk_calibrate(args) -> int:
     from ..inference.risk.calibrate import calibrate, save_posterior
 
+    import numpy as np
+
+    from ..priors import OptionError
+    from ..priors.files import check_writable
+
+    try:  # before minutes of sampling, not after
+        check_writable(args.out)
+    except OSError as err:
+        raise OptionError(f"cannot write {args.out!r}: {err.strerror or err}", field="--out") from None
     settings = _settings(args)
     from dataclasses import replace
 
@@ -277,7 +277,7 @@ def _risk_calibrate(args) -> int:
 
     model = RiskModel.from_idata(idata)
     summary = {name: {"mean": float(v.mean()), "sd": float(v.std(ddof=1)),
-                      "ci95": [float(q) for q in __import__("numpy").quantile(v, [0.025, 0.975])]}
+                      "ci95": [float(q) for q in np.quantile(v, [0.025, 0.975])]}
                for name, v in model.draws.items()}
     document = {"out": args.out, "parameters": summary, "diagnostics": diag}
     if args.json:
@@ -306,14 +306,17 @@ def _current(args, card):
     if args.current is None:
         return Measured(default_current(card), unit="mA/cm^2", bounds=CURRENT)
     try:
-        return parse_quantity(args.current, CURRENT)
+        current = parse_quantity(args.current, CURRENT)
     except CardError as err:
         raise OptionError(err.message, field="--current") from None
+    if current.uncertain:
+        raise OptionError("give one current density, without an uncertainty", field="--current")
+    return current
 
 
 def _design(args) -> int:
     from ..design import DesignScorer, Limits, SearchSettings, design_space, open_study, proposals
-    from ..design.study import describe_design, finished, make_objective
+    from ..design.study import baselines, finished, make_objective
     from ..inference.risk import RiskModel
     from ..priors import OptionError, load_card
 
@@ -321,16 +324,26 @@ def _design(args) -> int:
                                 ("--min-retention", args.min_retention, 0, 1), ("--max-drop", args.max_drop, 0, math.inf)):
         if not (lo <= value <= hi) or not math.isfinite(value) and hi != math.inf:
             raise OptionError(f"must lie in [{lo}, {hi}], got {value:g}", field=flag)
-    quantile = None if args.quantile < 0 else args.quantile
-    if quantile is not None and not 0 < quantile < 1:
-        raise OptionError(f"must lie in (0, 1) (or -1 for the mean), got {args.quantile:g}", field="--quantile")
+    if args.quantile == "mean":
+        quantile = None
+    else:
+        try:
+            quantile = float(args.quantile)
+        except ValueError:
+            raise OptionError(f"expected a number in (0, 1) or 'mean', got {args.quantile!r}", field="--quantile") from None
+        if not 0 < quantile < 1:
+            raise OptionError(f"must lie in (0, 1), or be 'mean', got {args.quantile}", field="--quantile")
+    if args.pareto == args.objective:
+        raise OptionError(f"the second objective must differ from --objective {args.objective}", field="--pareto")
+    if args.storage.rstrip("/") in ("sqlite:", "sqlite:/", "sqlite://") or ":memory:" in args.storage:
+        raise OptionError("an in-memory study cannot be resumed or shared; give a file or a server", field="--storage")
     card = load_card(args.card)
     space = design_space(card)
     current = _current(args, card).value
     risk = RiskModel.load()
     limits = Limits(args.max_fracture, args.max_short, args.max_drop, args.min_retention)
     settings = SearchSettings(card.sha256, args.objective, quantile, args.pareto, current, args.cycles, limits,
-                              tuple((v.name, v.low, v.high) for v in space))
+                              tuple((v.name, v.low, v.high) for v in space), risk.fingerprint)
     scorer = DesignScorer(card, risk, current=current, cycles=args.cycles)
     name = args.study or f"{card.name}-{settings.fingerprint()}"
     from pathlib import Path
@@ -352,11 +365,7 @@ def _design(args) -> int:
         "proposals": proposals(study, space, scorer, settings, top=args.top),
         "baselines": {},
     }
-    for baseline in ("paper-cell-1", "paper-cell-2", "paper-roadmap-1-activation", "paper-roadmap-2-porosity",
-                     "paper-roadmap-3-no-reservoir"):
-        other = load_card(baseline)
-        own = DesignScorer(other, risk, current=current, cycles=args.cycles)
-        document["baselines"][baseline] = describe_design(own, settings, own.design_of_card(other))
+    document["baselines"] = baselines(settings, risk)
     if args.json:
         _print_json(document)
     else:
@@ -467,19 +476,10 @@ def _write_out(folder: str, result, text: str) -> None:
         raise OptionError(f"cannot write into {folder!r}: {err.strerror or err}", field="--out") from None
 
 
-def _finite(value):
-    """JSON has no NaN: a number that is not finite (an R-hat of one chain) becomes null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
 def _json_text(document) -> str:
-    return json.dumps(_finite(document), indent=2, allow_nan=False) + "\n"
+    from .format import json_text
+
+    return json_text(document)
 
 
 def _print_json(document) -> None:
@@ -505,6 +505,11 @@ def main(argv: list[str] | None = None) -> int:
     except NassbError as err:
         sys.stderr.write(f"nassb: {err}\n")
         return EXIT_USER_ERROR
+    except BrokenPipeError:  # the reader (head, less) left: stop quietly, like any Unix tool
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

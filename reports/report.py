@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import json
 import os
 import platform
 import shutil
@@ -18,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .format import interval, with_uncertainty
+from ..priors.files import _UMASK
+from .format import interval, json_text, with_uncertainty
+
+MARKER = ".nassb-report"
 
 
 @dataclass
@@ -49,9 +51,9 @@ def provenance(command: list[str] | None, **extra) -> dict:
 
 def _md(text) -> str:
     """A user-supplied string made inert in Markdown (and in HTML that renders Markdown)."""
-    text = str(text)
-    for ch, rep in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "\\`"), ("*", "\\*"),
-                    ("_", "\\_"), ("[", "\\["), ("]", "\\]")):
+    text = " ".join(str(text).splitlines())
+    for ch, rep in (("\\", "\\\\"), ("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "\\`"),
+                    ("*", "\\*"), ("_", "\\_"), ("[", "\\["), ("]", "\\]")):
         text = text.replace(ch, rep)
     return text
 
@@ -64,7 +66,6 @@ def _environment():
     html = jinja2.Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True)
     md = jinja2.Environment(loader=loader, autoescape=False, trim_blocks=True, lstrip_blocks=True)
     md.filters["md"] = _md
-    html.filters["md"] = lambda s: s
     return html, md
 
 
@@ -72,31 +73,27 @@ def render(report: Report) -> dict[str, bytes]:
     """Every file of the report, as bytes, by relative path."""
     html_env, md_env = _environment()
     images = {name: base64.b64encode(png).decode("ascii") for name, png in report.figures.items()}
-    context = {"report": report, "images": images, "json": json.dumps(report.provenance, indent=2)}
+    context = {"report": report, "images": images}
     files = {
         "report.html": html_env.get_template("report.html.j2").render(**context).encode("utf-8"),
         "report.md": md_env.get_template("report.md.j2").render(**context).encode("utf-8"),
-        "summary.json": (json.dumps(_finite(report.summary), indent=2, allow_nan=False) + "\n").encode("utf-8"),
+        "summary.json": json_text(report.summary).encode("utf-8"),
     }
     for name, png in report.figures.items():
         files[f"figures/{name}.png"] = png
     return files
 
 
-def _finite(value):
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
 def write_report(report: Report, out: str | Path) -> Path:
     """Write the report into ``out`` as a whole: build it in a sibling temporary directory, then
-    swap it in.  A run that dies before the swap leaves the previous report untouched."""
+    swap it in.  A run that dies before the swap leaves the previous report untouched.
+
+    ``out`` must be new, empty, or a report nassb wrote (it holds the marker file): any other
+    directory is refused, never replaced.
+    """
     out = Path(out)
+    if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or (out / MARKER).is_file())):
+        raise FileExistsError(f"{out} exists and is not an nassb report directory; choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
@@ -107,9 +104,9 @@ def write_report(report: Report, out: str | Path) -> Path:
         for name, data in report.datasets.items():
             if hasattr(data, "to_netcdf"):
                 data.to_netcdf(str(staging / name), engine="h5netcdf")
-        for path in staging.rglob("*"):
-            os.chmod(path, 0o755 if path.is_dir() else 0o644)
-        os.chmod(staging, 0o755)
+        (staging / MARKER).write_text("written by nassb report; nassb replaces this directory as a whole\n")
+        for path in [staging, *staging.rglob("*")]:
+            os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_UMASK)
         _swap(staging, out)
     finally:
         if staging.exists():

@@ -22,20 +22,24 @@ def _proposal_row(label: str, entry: dict) -> list[str]:
 
 HEADER = ["", "capacity mAh/cm²", "porosity", "separator um", "reservoir um", "pressure MPa", "cathode um",
           "E_V Wh/l", "E_m Wh/kg", "P_fracture", "P_short", "drop V", "retention", "limited by"]
-BASELINES = ("paper-cell-1", "paper-cell-2", "paper-roadmap-1-activation", "paper-roadmap-2-porosity",
-             "paper-roadmap-3-no-reservoir")
 
 
 def study_report(storage: str, name: str, *, command: list[str] | None = None, top: int = 5) -> Report:
     from ..design import DesignScorer, design_space, proposals
-    from ..design.study import describe, describe_design, finished, load_existing, settings_of
+    from ..design.study import baselines as score_baselines
+    from ..design.study import describe, finished, load_existing, settings_of
     from ..inference.risk import RiskModel
-    from ..priors import load_card
+    from ..priors import OptionError, load_card
 
     study = load_existing(storage, name)
     settings = settings_of(study)
     card = load_card(study.user_attrs["nassb_card"])
+    if card.sha256 != settings.card_sha256:
+        raise OptionError(f"the card {card.origin} changed since the study was made; its trials were scored "
+                          "with the old one", field="--study")
     risk = RiskModel.load()
+    if settings.risk and risk.fingerprint != settings.risk:
+        raise OptionError("the risk calibration changed since the study was made", field="--study")
     space = design_space(card)
     scorer = DesignScorer(card, risk, current=settings.current, cycles=settings.cycles)
     trials = finished(study)
@@ -46,17 +50,13 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
                                     f"limits: P_fracture <= {settings.limits.max_fracture:g}, P_short <= "
                                     f"{settings.limits.max_short:g}, ohmic drop <= {settings.limits.max_drop:g} V, "
                                     f"retention >= {settings.limits.min_retention:g}; card {card.name}."})
-    if trials:
+    if len(trials) >= 2:
         label = ("mean " if settings.quantile is None else f"{100 * settings.quantile:g} % quantile of ") + settings.objective
         report.figures["history"] = figures.optimisation_history([t.values[0] for t in trials], feasible, label)
         report.sections.append({"title": "Optimisation history", "kind": "figure", "figure": "history", "text": ""})
 
     chosen = proposals(study, space, scorer, settings, top=top)
-    baselines = {}
-    for baseline in BASELINES:
-        other = load_card(baseline)
-        own = DesignScorer(other, risk, current=settings.current, cycles=settings.cycles)
-        baselines[baseline] = describe_design(own, settings, own.design_of_card(other))
+    baselines = score_baselines(settings, risk)
     rows = [_proposal_row(f"#{p['rank']}", p) for p in chosen] + [_proposal_row(k, v) for k, v in baselines.items()]
     report.sections.append({"title": "Proposals, and the paper's cells on the same footing", "kind": "rows",
                             "header": HEADER, "rows": rows,
@@ -70,23 +70,31 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
                                                f"{settings.objective} (posterior mean)")
     report.sections.append({"title": ("Pareto front" if settings.pareto else "Trials") + " and the paper's cells",
                             "kind": "figure", "figure": "map", "text": ""})
-    try:
-        import optuna
-
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # Optuna's evaluator ranks what drives low targets: negate the maximised objective.
-            importance = optuna.importance.get_param_importances(study, target=lambda t: -t.values[0])
-        report.figures["importances"] = figures.importances(importance)
-        report.sections.append({"title": "Parameter importances", "kind": "figure", "figure": "importances", "text": ""})
-    except (RuntimeError, ValueError) as err:
-        report.sections.append({"title": "Parameter importances", "kind": "text", "text": f"not available: {err}"})
+    report.sections.append(_importances(study, report, feasible))
     report.provenance = provenance(command, study=name, storage=storage, card=card.origin, card_sha256=card.sha256)
     report.summary = {"study": name, "n_trials": len(trials), "n_feasible": sum(feasible), "proposals": chosen,
                       "baselines": baselines, "provenance": report.provenance}
     return report
+
+
+def _importances(study, report: Report, feasible: list[bool]) -> dict:
+    """Parameter importances (Optuna's default evaluator), or why there are none."""
+    title = "Parameter importances"
+    if sum(feasible) < 2:
+        return {"title": title, "kind": "text", "text": "not available: fewer than two feasible trials"}
+    import warnings
+
+    import optuna
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # Optuna's evaluator ranks what drives low targets: negate the maximised objective.
+            values = optuna.importance.get_param_importances(study, target=lambda t: -t.values[0])
+    except (RuntimeError, ValueError) as err:
+        return {"title": title, "kind": "text", "text": f"not available: {err}"}
+    report.figures["importances"] = figures.importances(values)
+    return {"title": title, "kind": "figure", "figure": "importances", "text": ""}
 
 
 def arrhenius_report(path: str, at: float, at_text: str, *, seed: int = 0, command: list[str] | None = None) -> Report:

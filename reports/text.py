@@ -87,6 +87,8 @@ def _risk_lines(result) -> list[str]:
     lines = ["", f"at {c['current']['value']:.3g} mA/cm^2 over {c['cycles']} cycles; "
                  f"{result.dataset.attrs['draws']} calibrated draws (the intervals are wide: the "
                  "calibration rests on a handful of observations)", "", "what would narrow each most:"]
+    if "caveat" in result.extras:
+        lines.insert(2, f"caveat: {result.extras['caveat']}")
     width = max(len(n) for n in result.extras["most_informative"])
     for name, info in result.extras["most_informative"].items():
         lines.append(f"  {name.ljust(width)}  {info['parameter']}: {info['experiment']}")
@@ -97,8 +99,9 @@ def design_table(doc: dict) -> str:
     """Proposals of a design study and the paper's cells on the same footing."""
     st = doc["settings"]
     target = "mean" if st["quantile"] is None else f"{100 * st['quantile']:g} % quantile of"
+    pareto = f" against {st['pareto']} (Pareto front)" if st.get("pareto") else ""
     lines = [f"study {doc['study']}: {doc['n_trials']} trials, {doc['n_feasible']} feasible",
-             f"maximising the {target} {st['objective']} at {st['current']['value']:.3g} mA/cm^2 over "
+             f"maximising the {target} {st['objective']}{pareto} at {st['current']['value']:.3g} mA/cm^2 over "
              f"{st['cycles']} cycles; limits: P_fracture <= {st['limits']['max_fracture']:g}, "
              f"P_short <= {st['limits']['max_short']:g}, ohmic drop <= {st['limits']['max_drop']:g} V, "
              f"retention >= {st['limits']['min_retention']:g}", ""]

@@ -5,7 +5,7 @@ The likelihoods, one per kind of observation (priors/data/risk-observations.toml
 * fracture: failures of ``trials`` tapes ~ Binomial(P_fracture);
 * short: ``shorted_by`` N is interval censored, P(T <= N)^cells; ``shorted_in`` N is
   P(N - 1 < T <= N)^cells;
-* resistance: ln R_observed ~ N(ln R_cell, 0.25) (cell-to-cell scatter);
+* resistance: ln R_observed ~ N(ln R_cell, scatter) (cell-to-cell scatter, from the file);
 * efficiency: the mean Coulombic efficiency reported above ``minimum`` with ``precision``.
 
 The posterior draws of the parameters are what the design search scores candidates with.
@@ -21,7 +21,6 @@ from ..bayes import prior_variable
 from ..model import CellModel
 from . import forms
 
-RESISTANCE_SCATTER = 0.25
 CALIBRATION_TARGET_ACCEPT = 0.99  # 0.95 left a few divergences in the fracture ridge
 
 
@@ -33,9 +32,9 @@ def build_calibration(priors: dict[str, RiskPrior], observations: RiskObservatio
     with pm.Model() as model:
         p = {name: prior_variable(name, rp.prior) for name, rp in priors.items()}
         for i, o in enumerate(observations.fracture):
-            stress = forms.bending_stress(o.pressure, o.thickness, p["fracture.span_reference"],
-                                          p["fracture.span_exponent"])
-            hazard = (o.area / forms.STRENGTH_REFERENCE_AREA) * (stress / p["fracture.strength"]) ** p["fracture.weibull_modulus"]
+            hazard = forms.fracture_hazard(o.pressure, o.thickness, o.area, p["fracture.strength"],
+                                           p["fracture.weibull_modulus"], p["fracture.span_reference"],
+                                           p["fracture.span_exponent"])
             loglike = 0.0
             if o.failures:  # written per count, so an infinite hazard never meets a zero count
                 loglike = loglike + o.failures * log_one_minus_exp_neg(hazard)
@@ -50,7 +49,7 @@ def build_calibration(priors: dict[str, RiskPrior], observations: RiskObservatio
 
             # H(N) = (j/j_c)^m N^beta: the current factor once, the cycle factor per N, so the
             # hazard of the one cycle N - 1 -> N is a product, not a difference of large numbers.
-            scale = (o.current / ccd) ** p["short.ccd_modulus"]
+            scale = forms.current_stress(o.current, ccd, p["short.ccd_modulus"])
             beta = p["short.cycle_exponent"]
             if o.shorted_by is not None:
                 loglike = o.cells * log_one_minus_exp_neg(scale * float(o.shorted_by) ** beta)
@@ -65,7 +64,7 @@ def build_calibration(priors: dict[str, RiskPrior], observations: RiskObservatio
                       + forms.cathode_resistance(cell["thickness"], cell["porosity"], p["rate.liquid_conductivity"],
                                                  p["rate.bruggeman"], p["rate.charge_transfer"], xp=pt)
                       + forms.contact_resistance(o.pressure, p["rate.contact_reference"], p["rate.contact_exponent"]))
-            pm.Normal(f"resistance_{i}", mu=pt.log(r_cell), sigma=RESISTANCE_SCATTER, observed=np.log(o.value))
+            pm.Normal(f"resistance_{i}", mu=pt.log(r_cell), sigma=o.scatter, observed=np.log(o.value))
         for i, o in enumerate(observations.efficiency):
             z = (1.0 - p["inventory.loss"] - o.minimum) / o.precision
             pm.Potential(f"efficiency_{i}", pm.logcdf(pm.Normal.dist(0.0, 1.0), z))

@@ -33,11 +33,17 @@ def bending_stress(pressure, thickness, span_reference, span_exponent):
     return PLATE_FACTOR * pressure * (span / thickness) ** 2
 
 
+def fracture_hazard(pressure, thickness, area, strength, weibull_modulus, span_reference, span_exponent):
+    """Weibull risk of rupture (A/A_0) (sigma/sigma_0)^m: P(fracture) = 1 - exp(-hazard)."""
+    stress = bending_stress(pressure, thickness, span_reference, span_exponent)
+    return (area / STRENGTH_REFERENCE_AREA) * (stress / strength) ** weibull_modulus
+
+
 def fracture_probability(pressure, thickness, area, strength, weibull_modulus, span_reference,
                          span_exponent, xp=np):
     """Weibull probability that the separator cracks: 1 - exp(-(A/A_0) (sigma/sigma_0)^m)."""
-    stress = bending_stress(pressure, thickness, span_reference, span_exponent)
-    return 1.0 - xp.exp(-(area / STRENGTH_REFERENCE_AREA) * (stress / strength) ** weibull_modulus)
+    return 1.0 - xp.exp(-fracture_hazard(pressure, thickness, area, strength, weibull_modulus, span_reference,
+                                         span_exponent))
 
 
 def critical_current(pressure, reservoir, thickness, capacity, ccd_reference, pressure_exponent,
@@ -62,7 +68,12 @@ def short_cumulative_hazard(current, cycles, ccd, ccd_modulus, cycle_exponent):
     The critical current density is Weibull-scattered from cell to cell (modulus m, scale j_c)
     and falls with cycling as N^(-beta/m): a cell shorts in the cycle its CCD drops below j.
     """
-    return (current / ccd) ** ccd_modulus * cycles ** cycle_exponent
+    return current_stress(current, ccd, ccd_modulus) * cycles ** cycle_exponent
+
+
+def current_stress(current, ccd, ccd_modulus):
+    """(j / j_c)^m: the cumulative short-circuit hazard of the first cycle."""
+    return (current / ccd) ** ccd_modulus
 
 
 def short_probability(current, cycles, ccd, ccd_modulus, cycle_exponent, xp=np):

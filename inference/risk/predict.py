@@ -3,6 +3,7 @@ thousands of draws, so the design search can call it for every trial."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -39,12 +40,14 @@ class RiskModel:
         Parameter name (``"fracture.strength"``) -> 1-d array of posterior draws.
     """
 
-    def __init__(self, draws: dict[str, np.ndarray]):
-        sizes = {v.size for v in draws.values()}
+    def __init__(self, draws: dict[str, np.ndarray], fingerprint: str = ""):
+        sizes = {np.size(v) for v in draws.values()}
         if len(sizes) != 1:
             raise ValueError("every parameter needs the same number of draws")
         self.draws = {k: np.asarray(v, dtype=float).ravel() for k, v in draws.items()}
         self.size = sizes.pop()
+        self.fingerprint = fingerprint or hashlib.sha256(
+            b"".join(self.draws[k].tobytes() for k in sorted(self.draws))).hexdigest()[:16]
 
     @classmethod
     def from_idata(cls, idata) -> "RiskModel":
@@ -59,11 +62,18 @@ class RiskModel:
         from ...priors import DataError
 
         source = Path(path) if path is not None else Path(str(resources.files("nassb.priors") / "data" / POSTERIOR_FILE))
+        from ...priors.risk import PARAMETERS
+
         try:
             with xr.open_dataset(source, engine="h5netcdf", group="posterior") as ds:
-                return cls({n: ds[n].values.ravel() for n in ds.data_vars if "." in n})
-        except (OSError, ValueError) as err:
-            raise DataError(f"cannot read the risk posterior: {err}", file=str(source)) from None
+                draws = {n: ds[n].values.ravel() for n in ds.data_vars if "." in n}
+        except (OSError, ValueError, KeyError) as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise DataError(f"cannot read the risk posterior: {first}", file=str(source)) from None
+        missing = [f"{m}.{k}" for m, keys in PARAMETERS.items() for k in keys if f"{m}.{k}" not in draws]
+        if missing:
+            raise DataError(f"not a risk posterior: missing {', '.join(missing)}", file=str(source))
+        return cls(draws)
 
     def p(self, name: str) -> np.ndarray:
         return self.draws[name]

@@ -12,6 +12,7 @@ from ..montecarlo import draw_inputs
 from ..result import PropagationResult, summary_dataset
 from .predict import RiskModel, RiskScore
 
+CALIBRATED_SEPARATOR = "nzsp-tape"  # what the observations in priors/data/risk-observations.toml used
 MODEL_OF = {"P_fracture": "fracture", "P_short": "short", "R_cell": "rate", "ohmic_drop": "rate",
             "retention": "inventory"}
 
@@ -45,6 +46,9 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
                               ("cell", "area", "for the fracture size effect"),
                               ("anode", "reservoir_thickness", "for the short circuit and the sodium inventory")):
         _required(card, section, key, why)
+    if card.anode.material.get("specific_capacity") is None:
+        raise CardError("missing, needed for the sodium inventory", file=card.origin,
+                        field=f"materials.{card.anode.material.name}.specific_capacity")
     model = CellModel(card)
     if "R_separator" not in model.outputs or "R_interface" not in model.outputs:
         raise CardError("the separator material needs conductivity and interface_resistance for the cell resistance",
@@ -57,10 +61,19 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
     area = card.cell["area"].sample(rng, n)
     j = current.sample(rng, n)
     capacity = x.get("cathode.delivered_capacity", y["C_theo"])
-    s = swelling(x[model.name_of("anode", "density")], x[model.name_of("anode", "specific_capacity")])
+
+    def drawn(name: str, prior: Measured):
+        # An input the cell equations do not use (a card with a measured charged anode) still
+        # has a card value the risks need: draw it here.
+        return x[name] if name in x else prior.sample(rng, n)
+
+    anode = card.anode.material
+    s = swelling(drawn(f"{anode.name}.density", anode.get("density")),
+                 drawn(f"{anode.name}.specific_capacity", anode.get("specific_capacity")))
     score = risk.score(
         pressure=pressure, separator_thickness=x["separator.thickness"], area=area, current=j, cycles=float(cycles),
-        reservoir_thickness=x["anode.reservoir_thickness"], swelling=s, capacity=capacity,
+        reservoir_thickness=drawn("anode.reservoir_thickness", card.anode.get("reservoir_thickness")), swelling=s,
+        capacity=capacity,
         cathode_thickness=x["cathode.thickness"], porosity=y["porosity"],
         r_separator=y["R_separator"], r_interface=y["R_interface"])
     return _result(card, score, risk, current, cycles, seed)
@@ -86,4 +99,8 @@ def _result(card, score: RiskScore, risk: RiskModel, current: Measured, cycles: 
                              "experiment": priors[parameter].experiment if parameter in priors else ""}
     extras = {"conditions": {"current": {"value": float(current.value), "unit": "mA/cm^2"}, "cycles": cycles},
               "most_informative": informative}
+    if card.separator.material.name != CALIBRATED_SEPARATOR:
+        extras["caveat"] = (f"the risk models are calibrated on {CALIBRATED_SEPARATOR} tapes; for "
+                            f"{card.separator.material.name} their fracture and short-circuit parameters are the "
+                            "NaSICON ones until a calibration of its own exists")
     return PropagationResult(ds, extras=extras)

@@ -104,7 +104,7 @@ def test_relaxed_limits_lead_to_the_papers_roadmap_region(nassb, tmp_path):
     # With every limit lifted, the best cell is the roadmap's: thin separator, dense cathode,
     # no sodium reservoir.
     doc = _design(nassb, tmp_path, "--trials", "150", "--seed", "4", "--max-fracture", "1", "--max-short", "1",
-                  "--max-drop", "100", "--min-retention", "0", "--quantile", "-1").json()
+                  "--max-drop", "100", "--min-retention", "0", "--quantile", "mean").json()
     best = {k: v["value"] for k, v in doc["proposals"][0]["design"].items()}
     assert best["separator_thickness"] < 35
     assert best["reservoir_thickness"] < 8
@@ -193,3 +193,64 @@ def test_pareto_mode_lists_a_front(nassb, tmp_path):
     front.sort(key=lambda p: p["quantities"]["E_V"]["mean"])
     shorts = [p["quantities"]["P_short"]["mean"] for p in front]
     assert shorts[-1] >= shorts[0]
+
+
+def test_scoring_a_loading_card_reproduces_its_own_uncertainty(write_card):
+    # A card whose porosity and capacity follow from a weighed loading: scored as its own
+    # design, its energy densities carry the card's uncertainty, as mc propagates it.
+    from nassb.inference import CellModel, propagate_mc
+
+    card = load_card(write_card("""
+        base = "paper-cell-1"
+        [cathode]
+        porosity = false
+        theoretical_capacity = false
+        loading = "23.1 ± 0.5 mg/cm2"
+        active_fraction = 0.925
+    """))
+    scorer = DesignScorer(card, RiskModel.load(), current=0.214, cycles=100)
+    values = scorer.score(scorer.design_of_card(card))
+    mc = propagate_mc(CellModel(card), draws=100_000, seed=1)
+    for ours, theirs in (("E_V", "E_V_real"), ("E_m", "E_m_real")):
+        assert values[ours].mean() == pytest.approx(mc[theirs]["mean"], rel=0.01)
+        assert values[ours].std() == pytest.approx(mc[theirs]["sd"], rel=0.1)
+
+
+def test_wide_tolerances_stay_physical(nassb, tmp_path, write_card):
+    card = write_card('base = "paper-cell-1"\n[separator]\nthickness = "50 ± 25 um"\n')
+    run = nassb("design", str(card), "--storage", f"sqlite:///{tmp_path / 'w.db'}", "--trials", "5", "--seed", "1", "--json")
+    assert run.code == 0, run.err
+
+
+def test_a_measured_anode_card_is_scored_for_risk_but_refused_for_design(nassb, tmp_path, write_card):
+    card = write_card('base = "paper-cell-1"\n[anode]\ncharged_thickness = "55 ± 6 um"\n')
+    assert nassb("risk", str(card), "--json").code == 0
+    run = nassb("design", str(card), "--storage", f"sqlite:///{tmp_path / 'm.db'}", "--trials", "2")
+    assert run.code == 2 and "anode.charged_thickness" in run.err
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--objective", "E_m", "--pareto", "E_m"], "must differ"),
+    (["--storage", "sqlite://"], "in-memory"),
+    (["--quantile", "-0.5"], "--quantile"),
+    (["--current", "0.5 ± 0.1 mA/cm^2"], "without an uncertainty"),
+])
+def test_more_refused_design_options(nassb, args, words):
+    run = nassb("design", "--trials", "1", *args)
+    assert run.code == 2 and words in run.err
+
+
+def test_the_mean_objective(nassb, tmp_path):
+    run = _design(nassb, tmp_path, "--trials", "3", "--quantile", "mean", name="mean")
+    assert run.code == 0 and run.json()["settings"]["quantile"] is None
+
+
+def test_a_posterior_missing_parameters_is_refused(nassb, tmp_path):
+    import xarray as xr
+
+    path = tmp_path / "partial.nc"
+    xr.Dataset().to_netcdf(path, engine="h5netcdf")
+    xr.Dataset({"fracture.strength": ("draw", np.ones(10))}).to_netcdf(path, engine="h5netcdf", mode="a",
+                                                                        group="posterior")
+    run = nassb("risk", "paper-cell-1", "--posterior", str(path))
+    assert run.code == 2 and "missing" in run.err and len(run.err.strip().splitlines()) == 1

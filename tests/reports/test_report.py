@@ -33,7 +33,7 @@ def test_report_holds_table_1(paper_report):
     assert summary["provenance"]["card_sha256"] == load_card("paper-cell-1").sha256
     assert "halving" not in md and "would shrink u(E\\_V\\_real) from 9.6 to 6.9 Wh/l" in md
     files = sorted(p.relative_to(paper_report.parent).as_posix() for p in paper_report.parent.rglob("*") if p.is_file())
-    assert files == ["draws.nc", "figures/budget.png", "figures/densities.png", "figures/resistances.png",
+    assert files == [".nassb-report", "draws.nc", "figures/budget.png", "figures/densities.png", "figures/resistances.png",
                      "report.html", "report.md", "summary.json"]
 
 
@@ -149,3 +149,25 @@ def test_arrhenius_report(nassb, tmp_path):
     low, high = summary["quantities"]["activation_energy"]["ci95"]
     assert low < 0.28 < high
     assert (tmp_path / "ar" / "figures" / "arrhenius.png").stat().st_size > 0
+
+
+def test_out_never_replaces_a_directory_nassb_did_not_write(nassb, tmp_path):
+    own = tmp_path / "thesis"
+    own.mkdir()
+    (own / "thesis.tex").write_text("precious")
+    run = nassb("report", "paper-cell-2", "--out", str(own))
+    assert run.code == 2 and "not an nassb report directory" in run.err
+    assert (own / "thesis.tex").read_text() == "precious"
+    # A report directory nassb wrote is replaced as a whole.
+    assert nassb("report", "paper-cell-2", "--out", str(tmp_path / "rep")).code == 0
+    assert nassb("report", "paper-cell-2", "--out", str(tmp_path / "rep"), "--seed", "4").code == 0
+    assert (tmp_path / "rep" / ".nassb-report").is_file()
+
+
+def test_a_study_report_refuses_a_card_changed_since(nassb, tmp_path, write_card):
+    card = write_card('base = "paper-cell-1"\n[cell]\nname = "mutable"\n', "mutable.toml")
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    assert nassb("design", str(card), "--storage", storage, "--study", "m", "--trials", "3", "--json").code == 0
+    card.write_text('base = "paper-cell-2"\n[cell]\nname = "mutable"\n')
+    run = nassb("report", "--study", "m", "--storage", storage, "--out", str(tmp_path / "r"))
+    assert run.code == 2 and "changed since the study was made" in run.err
