@@ -86,6 +86,8 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+        if url.startswith("sqlite"):
+            _write_ahead(storage.engine)
     except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError, ModuleNotFoundError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise OptionError(f"cannot open the storage {url!r}: {first}", field="--storage") from None
@@ -104,6 +106,21 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     study.set_user_attr("nassb_search", json.loads(json.dumps(asdict(settings), default=str)))
     study.set_user_attr("nassb_settings", fingerprint)
     return study
+
+
+def _write_ahead(engine) -> None:
+    """SQLite in write-ahead-log mode with normal syncing: a committed trial survives a killed
+    process (not a power cut), and each trial costs about a quarter less (bench/README.md)."""
+    import sqlalchemy
+
+    @sqlalchemy.event.listens_for(engine, "connect")
+    def pragmas(connection, _record):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    engine.dispose()  # connections opened before the listener was attached
 
 
 def _check_settings(study, name: str, fingerprint: str, wait_s: float = 10.0) -> None:
