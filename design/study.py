@@ -79,18 +79,9 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     A new study records its settings and the card it searches, so a report can rebuild them.
     """
     import optuna
-    import sqlalchemy.exc
 
     _quiet_optuna()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
-        if url.startswith("sqlite"):
-            _write_ahead(storage.engine)
-    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError, ModuleNotFoundError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise OptionError(f"cannot open the storage {url!r}: {first}", field="--storage") from None
+    storage = _storage(url)
     fingerprint = settings.fingerprint()
     directions = ["maximize"] + ([SECOND_OBJECTIVES[settings.pareto]] if settings.pareto else [])
     sampler_ = make_sampler(sampler, seed, bool(settings.pareto))
@@ -106,6 +97,32 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     study.set_user_attr("nassb_search", json.loads(json.dumps(asdict(settings), default=str)))
     study.set_user_attr("nassb_settings", fingerprint)
     return study
+
+
+def _storage(url: str, attempts: int = 6):
+    """Optuna's RDB storage for ``url``.  Workers that start together on a new database race to
+    create its tables; the loser sees a duplicate-key error and simply retries."""
+    import time
+
+    import optuna
+    import sqlalchemy.exc
+
+    for attempt in range(attempts):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+            if url.startswith("sqlite"):
+                _write_ahead(storage.engine)
+            return storage
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == attempts - 1:
+                raise OptionError(f"cannot create the study tables in {url!r}: other workers keep "
+                                  "colliding; start again", field="--storage") from None
+            time.sleep(0.3 * (attempt + 1))
+        except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError, ModuleNotFoundError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise OptionError(f"cannot open the storage {url!r}: {first}", field="--storage") from None
 
 
 def _write_ahead(engine) -> None:
