@@ -14,6 +14,30 @@ from nassb.reports.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 
+# A small complete card built from the built-in materials; tests replace single lines of it.
+MINIMAL_CARD = """
+[cell]
+name = "mini"
+voltage = "3.4 V"
+temperature = "25 degC"
+
+[anode]
+material = "sodium"
+reservoir_thickness = "36 ± 5 um"
+
+[separator]
+material = "nzsp-tape"
+thickness = "50 ± 4 um"
+
+[cathode]
+material = "nvp-composite"
+electrolyte = "naclo4-ecpc"
+thickness = "200 ± 10 um"
+porosity = 0.63
+theoretical_capacity = "2.52 mAh/cm2"
+delivered_capacity = "2.14 mAh/cm2"
+"""
+
 
 class CliRun:
     def __init__(self, code: int, out: str, err: str):

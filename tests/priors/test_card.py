@@ -6,29 +6,9 @@ import pytest
 
 from nassb.priors import CardError, builtin_cards, builtin_materials, load_card
 
-from ..conftest import REPO
+from ..conftest import MINIMAL_CARD, REPO
 
-MINIMAL = """
-[cell]
-name = "mini"
-voltage = "3.4 V"
-temperature = "25 degC"
-
-[anode]
-material = "sodium"
-reservoir_thickness = "36 ± 5 um"
-
-[separator]
-material = "nzsp-tape"
-thickness = "50 ± 4 um"
-
-[cathode]
-material = "nvp-composite"
-electrolyte = "naclo4-ecpc"
-thickness = "200 ± 10 um"
-porosity = 0.63
-theoretical_capacity = "2.52 mAh/cm2"
-"""
+MINIMAL = MINIMAL_CARD
 
 
 def test_builtins_are_listed():

@@ -9,27 +9,9 @@ import sys
 
 import pytest
 
-from ..conftest import run_process
+from ..conftest import MINIMAL_CARD, run_process
 
-MINIMAL = """
-[cell]
-name = "mini"
-voltage = "3.4 V"
-temperature = "25 degC"
-[anode]
-material = "sodium"
-reservoir_thickness = "36 ± 5 um"
-[separator]
-material = "nzsp-tape"
-thickness = "50 ± 4 um"
-[cathode]
-material = "nvp-composite"
-electrolyte = "naclo4-ecpc"
-thickness = "200 ± 10 um"
-porosity = 0.63
-theoretical_capacity = "2.52 mAh/cm2"
-delivered_capacity = "2.14 mAh/cm2"
-"""
+MINIMAL = MINIMAL_CARD
 REQUIRED = ("E_V_theo", "E_V_real", "E_m_theo", "E_m_real", "d_anode_theo", "d_anode_real",
             "R_separator", "R_interface")
 
