@@ -32,7 +32,7 @@ import numpy as np
 
 from . import fields as F
 from .errors import CardError, DataError
-from .quantity import Measured, parse_quantity, parse_uncertainty
+from .quantity import FieldSpec, Measured, parse_quantity, parse_uncertainty
 from .tables import Table, read_table
 
 KINDS = ("replicates", "capacities", "arrhenius", "measurement")

@@ -28,8 +28,6 @@ def improvement_sentence(budget: list[dict], quantity: str, sd: float, unit: str
 
 
 def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_settings=None) -> Report:
-    import xarray as xr
-
     from ..inference import CellModel, propagate_gum, propagate_mc
 
     model = CellModel(card)
@@ -107,7 +105,6 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
     report.datasets["draws.nc"] = kept
     if "bayes" in results:
         report.datasets["posterior.nc"] = results["bayes"].idata
-    del xr
     return report
 
 

@@ -9,7 +9,6 @@ that fails the diagnostics gate warns on stderr, and exits with code 3 under ``-
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
@@ -49,6 +48,13 @@ def _sampler_options(parser: argparse.ArgumentParser, *, bayes_only: bool) -> No
                         help=f"{tag}exit with code 3 when R-hat > 1.01, bulk ESS < 400 or any divergence")
 
 
+def _output_options(parser: argparse.ArgumentParser, *, out: bool = False) -> None:
+    """--json (and --out DIR) as every command that prints a result spells them."""
+    if out:
+        parser.add_argument("--out", metavar="DIR", help="write result.nc (NetCDF) and summary.json into DIR")
+    parser.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="nassb", description="Honest error bars and next-cell proposals for metal-anode cells.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -69,8 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="mc: stop when the results are stable to D significant digits (default 2)")
     prop.add_argument("--seed", type=_whole(0), metavar="S", help="mc, bayes: random seed (default: drawn and reported)")
     _sampler_options(prop, bayes_only=True)
-    prop.add_argument("--out", metavar="DIR", help="write result.nc (NetCDF) and summary.json into DIR")
-    prop.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    _output_options(prop, out=True)
     prop.set_defaults(run=_propagate)
 
     fit = commands.add_parser("fit", help="fit measured data (Arrhenius series)")
@@ -86,8 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     arr.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
     arr.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
     _sampler_options(arr, bayes_only=False)
-    arr.add_argument("--out", metavar="DIR", help="write result.nc (NetCDF) and summary.json into DIR")
-    arr.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    _output_options(arr, out=True)
     arr.set_defaults(run=_fit_arrhenius)
 
     risk = commands.add_parser(
@@ -104,8 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--seed", type=_whole(0), default=0, metavar="S", help="seed of the card's draws (default 0)")
     risk.add_argument("--posterior", metavar="FILE",
                       help="calibrated draws from 'nassb risk-calibrate --out' (default: the shipped calibration)")
-    risk.add_argument("--out", metavar="DIR", help="write result.nc (NetCDF) and summary.json into DIR")
-    risk.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    _output_options(risk, out=True)
     risk.set_defaults(run=_risk)
 
     cal = commands.add_parser(
@@ -116,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
     cal.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
     _sampler_options(cal, bayes_only=False)
-    cal.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    _output_options(cal)
     cal.set_defaults(run=_risk_calibrate)
 
     des = commands.add_parser(
@@ -144,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("--current", metavar="J", help="target current density (default: C/10 of the card)")
     des.add_argument("--sampler", choices=("tpe", "random", "gp"), default="tpe", help="Optuna sampler (default tpe; gp needs torch)")
     des.add_argument("--top", type=_whole(1), default=5, metavar="K", help="proposals to list (default 5)")
-    des.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    _output_options(des)
     des.set_defaults(run=_design)
 
     rep = commands.add_parser(
@@ -163,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(run=_report)
 
     cards = commands.add_parser("cards", help="list the built-in cards and materials")
-    cards.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    _output_options(cards)
     cards.set_defaults(run=_cards)
     return parser
 
