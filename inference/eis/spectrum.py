@@ -1,0 +1,49 @@
+"""One impedance spectrum as every part of nassb.inference.eis sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """A measured (or synthetic) impedance spectrum.
+
+    Attributes
+    ----------
+    frequency : ndarray
+        Frequencies in Hz, finite, > 0 and distinct (any order).
+    z : ndarray of complex
+        Impedance Z' + j Z'' at each frequency, in ``unit``; Z'' < 0 on a capacitive arc.
+    source : str
+        The file it came from, as given (for messages).
+    name : str
+        The file, or ``file#k`` for the k-th spectrum (1-based) of a file that holds several.
+    unit : str
+        ``"ohm"``, or ``"ohm*cm^2"`` for a spectrum already normalised to the electrode area.
+    temperature : float, optional
+        Measurement temperature in K, where the file says it.
+    cycle : int, optional
+        Cycle number, where the file says it (EC-Lab's ``cycle number``).
+    notes : tuple of str
+        Comment lines of the file (a synthetic file says so there).
+    """
+
+    frequency: np.ndarray
+    z: np.ndarray
+    source: str
+    name: str
+    unit: str = "ohm"
+    temperature: float | None = None
+    cycle: int | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return int(self.frequency.size)
+
+    @property
+    def omega(self) -> np.ndarray:
+        """Angular frequency 2 pi f in rad/s."""
+        return 2.0 * np.pi * self.frequency
