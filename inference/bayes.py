@@ -17,7 +17,8 @@ arrhenius
     the robust Eq. 4 likelihood (nassb.inference.arrhenius) on the material's value at its
     reference temperature and its activation energy.
 measurement
-    value ~ N(quantity at the measurement temperature, its sd).
+    value ~ N(quantity at the measurement temperature, its sd); ``separator.resistance`` is
+    d / sigma(T) of the card's separator (an impedance fit's R_separator).
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from dataclasses import replace
 import numpy as np
 
 from ..priors import CardError, Measured
-from ..priors.observations import (ARRHENIUS_FIELDS, ArrheniusSeries, Capacities, Measurement,
-                                   Replicates)
+from ..priors.observations import (ARRHENIUS_FIELDS, DERIVED_QUANTITIES, ArrheniusSeries, Capacities,
+                                   Measurement, Replicates)
 from .arrhenius import robust_loglike, sign_of
-from .cell import arrhenius_factor
+from .cell import arrhenius_factor, separator_resistance
 from .model import CellModel
 from .result import PropagationResult, summary_dataset
 from .sampling import SamplerSettings, diagnostics, posterior_summary, sample
@@ -44,7 +45,9 @@ def _observed_inputs(model: CellModel) -> dict[str, str]:
     """Input name -> the observation (``observations[i]``) that informs it."""
     out = {}
     for obs in model.card.observations:
-        if isinstance(obs, (Replicates, Measurement)):
+        if isinstance(obs, Measurement) and obs.quantity in DERIVED_QUANTITIES:
+            names = ["separator.thickness", f"{model.card.separator.material.name}.conductivity"]
+        elif isinstance(obs, (Replicates, Measurement)):
             names = [obs.quantity]
         elif isinstance(obs, Capacities):
             names = ["cathode.delivered_capacity"]
@@ -175,6 +178,13 @@ def _measurement(obs: Measurement, x: dict, model: CellModel) -> None:
     import pymc as pm
     import pytensor.tensor as pt
 
+    if obs.quantity == "separator.resistance":
+        material = model.card.separator.material.name
+        temperature = obs.temperature if obs.temperature is not None else x["cell.temperature"]
+        value = separator_resistance(x["separator.thickness"], x[f"{material}.conductivity"],
+                                     x[f"{material}.activation_energy"], temperature, x[model.reference], xp=pt)
+        pm.Normal(f"{_safe(obs.where)}_observed", mu=value, sigma=obs.value.sd, observed=obs.value.value)
+        return
     value = x[obs.quantity]
     if obs.temperature is not None:  # observations.py allows it for Arrhenius fields only
         material, _, key = obs.quantity.partition(".")

@@ -124,13 +124,17 @@ def load_card(ref: str | Path) -> CellCard:
         raise err.located(file=origin) from None
 
 
+_FILE_KEYS = ("file", "fit")  # observation keys that name a file (a data table, an impedance fit)
+
+
 def _digest(raw: dict) -> str:
     """SHA-256 of the merged card and of the data files its observations name (provenance)."""
     h = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode())
     for table in raw.get("observations", []) if isinstance(raw.get("observations"), list) else []:
-        path = Path(table["file"]) if isinstance(table, dict) and isinstance(table.get("file"), str) else None
-        if path is not None and path.is_file():
-            h.update(path.read_bytes())
+        for key in _FILE_KEYS:
+            path = Path(table[key]) if isinstance(table, dict) and isinstance(table.get(key), str) else None
+            if path is not None and path.is_file():
+                h.update(path.read_bytes())
     return h.hexdigest()
 
 
@@ -179,9 +183,10 @@ def _builtin_folder() -> Path:
 def _anchor_files(raw: dict, folder: Path) -> None:
     """Make observation files relative to the card that names them (bases live elsewhere)."""
     for table in raw.get("observations", []) if isinstance(raw.get("observations"), list) else []:
-        if isinstance(table, dict) and isinstance(table.get("file"), str) and table["file"].strip():
-            path = Path(table["file"].strip())
-            table["file"] = str(path if path.is_absolute() else folder / path)
+        for key in _FILE_KEYS:
+            if isinstance(table, dict) and isinstance(table.get(key), str) and table[key].strip():
+                path = Path(table[key].strip())
+                table[key] = str(path if path.is_absolute() else folder / path)
 
 
 def _is_builtin(name: str) -> bool:

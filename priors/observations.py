@@ -21,6 +21,12 @@ Kinds and keys (``file`` is relative to the card; ``source`` says where the data
 ``measurement``
     One value with its uncertainty, e.g. a resistance fitted elsewhere: ``quantity``,
     ``value = "1.4 ± 0.3 ohm*cm^2"``, optional ``temperature`` (Arrhenius-shifted to it).
+    Instead of ``value``, ``fit = "eis-fit/summary.json"`` (what ``nassb fit eis --out`` writes)
+    and ``derived = "R_interface"`` take the posterior mean and sd of that derived quantity (or
+    parameter) of the impedance fit, and the spectrum's temperature; ``spectrum = NAME`` picks
+    one spectrum of a batch fit.  Besides card fields, ``quantity = "separator.resistance"``
+    observes the separator's area resistance d / sigma(T) (ohm cm^2), which informs its
+    thickness, conductivity and activation energy together.
 """
 
 from __future__ import annotations
@@ -40,8 +46,10 @@ _KEYS = {
     "replicates": ("kind", "quantity", "file", "column", "reading_sd", "cell_sample", "source"),
     "capacities": ("kind", "file", "cycles", "source"),
     "arrhenius": ("kind", "quantity", "file", "source"),
-    "measurement": ("kind", "quantity", "value", "temperature", "source"),
+    "measurement": ("kind", "quantity", "value", "temperature", "fit", "derived", "spectrum", "source"),
 }
+# Measurable quantities that are not card fields: the separator's area resistance d / sigma(T).
+DERIVED_QUANTITIES = {"separator.resistance": F.AREA_RESISTANCE}
 ARRHENIUS_FIELDS = {"conductivity": "activation_energy", "interface_resistance": "interface_activation_energy"}
 
 
@@ -137,18 +145,28 @@ def _parse_one(table: dict, where: str, folder: Path | None, materials: set[str]
     source = _text(table, "source", where, required=False) or ""
     if kind == "measurement":
         quantity = _text(table, "quantity", where)
-        spec = _located(lambda: field_spec(quantity, materials), f"{where}.quantity")
-        if "value" not in table:
-            raise CardError("missing required field", field=f"{where}.value")
-        value = _located(lambda: parse_quantity(table["value"], spec), f"{where}.value")
+        spec = DERIVED_QUANTITIES.get(quantity) or _located(lambda: field_spec(quantity, materials), f"{where}.quantity")
+        temperature = None
+        if ("value" in table) == ("fit" in table):
+            raise CardError("give either value or fit (with derived)", field=f"{where}.value")
+        if "fit" in table:
+            value, temperature, fit_source = _from_fit(table, where, folder, spec)
+            source = source or fit_source
+        else:
+            for key in ("derived", "spectrum"):
+                if key in table:
+                    raise CardError(f"{key} goes with fit", field=f"{where}.{key}")
+            value = _located(lambda: parse_quantity(table["value"], spec), f"{where}.value")
         if not value.uncertain:
             raise CardError("a measurement needs an uncertainty ('1.4 ± 0.3 ohm*cm^2')", field=f"{where}.value")
-        temperature = None
         if "temperature" in table:
-            if quantity.partition(".")[2] not in ARRHENIUS_FIELDS:
-                raise CardError("a temperature applies to conductivity or interface_resistance only",
-                                field=f"{where}.temperature")
+            if quantity.partition(".")[2] not in ARRHENIUS_FIELDS and quantity not in DERIVED_QUANTITIES:
+                raise CardError("a temperature applies to conductivity, interface_resistance or "
+                                "separator.resistance only", field=f"{where}.temperature")
             temperature = _located(lambda: parse_quantity(table["temperature"], F.TEMPERATURE), f"{where}.temperature").value
+        elif temperature is not None and quantity.partition(".")[2] not in ARRHENIUS_FIELDS \
+                and quantity not in DERIVED_QUANTITIES:
+            temperature = None  # a temperature-independent field: the spectrum's temperature is moot
         return Measurement(quantity, value, temperature, where, source)
 
     file = _text(table, "file", where)
@@ -159,6 +177,51 @@ def _parse_one(table: dict, where: str, folder: Path | None, materials: set[str]
     if kind == "capacities":
         return _capacities(table, data, where, source)
     return _arrhenius(table, data, where, materials, source)
+
+
+def _from_fit(table: dict, where: str, folder: Path | None, spec: FieldSpec):
+    """(value, temperature in K or None, source) from an impedance fit's summary JSON."""
+    import json
+
+    file = _text(table, "fit", where)
+    name = _text(table, "derived", where)
+    path = (folder / file) if folder is not None else Path(file)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise DataError(f"cannot read: {err.strerror or err}", file=str(path)) from None
+    except ValueError as err:
+        raise DataError(f"not a JSON document ({err})", file=str(path)) from None
+    wanted = table.get("spectrum")
+    spectra = doc.get("spectra", []) if isinstance(doc, dict) and "spectra" in doc else (
+        doc if isinstance(doc, list) else [doc])
+    if not all(isinstance(s, dict) and "parameters" in s for s in spectra):
+        raise DataError("not the summary of 'nassb fit eis'", file=str(path))
+    if wanted is not None:
+        chosen = [s for s in spectra if s.get("spectrum") == wanted]
+        if not chosen:
+            names = ", ".join(str(s.get("spectrum")) for s in spectra)
+            raise CardError(f"no spectrum {wanted!r} in {path}; it has {names}", field=f"{where}.spectrum")
+        entry, temperature = chosen[0], chosen[0].get("temperature")
+    elif isinstance(doc, dict) and "spectra" in doc and name in doc.get("parameters", {}):
+        entry, temperature = doc, doc.get("reference_temperature")  # a joint fit's R_ref
+    elif len(spectra) == 1:
+        entry, temperature = spectra[0], spectra[0].get("temperature")
+    else:
+        raise CardError(f"{path} holds {len(spectra)} spectra; say which with spectrum = NAME",
+                        field=f"{where}.spectrum")
+    found = {**entry.get("parameters", {}), **entry.get("derived", {})}
+    if name not in found:
+        raise CardError(f"no parameter or derived quantity {name!r} in {path}; it has {', '.join(found)}",
+                        field=f"{where}.derived")
+    q = found[name]
+    try:
+        text = f"{float(q['mean'])!r} ± {float(q['sd'])!r} {q.get('unit') or ''}".strip()
+    except (KeyError, TypeError, ValueError):
+        raise DataError(f"{name} has no mean and sd", file=str(path)) from None
+    value = _located(lambda: parse_quantity(text, spec), f"{where}.derived")
+    source = f"{path.name}: {name} of an impedance fit ({entry.get('circuit', '')})"
+    return value, (float(temperature) if temperature is not None else None), source
 
 
 def _text(table: dict, key: str, where: str, required: bool = True) -> str | None:

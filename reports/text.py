@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from .format import interval, with_uncertainty
 
 _BUDGET_FOR = ("E_V_real", "E_V_theo")
@@ -131,3 +133,63 @@ def design_table(doc: dict) -> str:
     lines.append("")
     lines.append("capacity in mAh/cm^2; E_V and E_m at the card's utilisation; risks are posterior means")
     return "\n".join(lines)
+
+
+def eis_table(fit) -> str:
+    """An impedance fit as text: one block per spectrum (posterior, 95 % interval, least
+    squares), or, for many spectra, one row per spectrum of the resistances and derived values."""
+    doc = fit.to_json()
+    spectra = doc["spectra"] if isinstance(doc, dict) and "spectra" in doc else (doc if isinstance(doc, list) else [doc])
+    lines = [f"{fit.circuit.text}: Bayesian equivalent-circuit fit (PyMC, NUTS), {len(spectra)} spectr"
+             f"{'um' if len(spectra) == 1 else 'a'}" + (f", area {fit.settings.area:g} cm^2" if fit.settings.area else "")]
+    if isinstance(doc, dict) and doc.get("joint"):
+        lines.append(f"joint Arrhenius fit, values at {doc['reference_temperature'] - 273.15:g} degC")
+        lines.extend(_eis_rows({k: v for k, v in doc["parameters"].items()}, None))
+    if len(spectra) == 1 or (isinstance(doc, dict) and doc.get("joint") and len(spectra) <= 3):
+        for spec in spectra:
+            lines.append("")
+            lines.append(_spectrum_title(spec))
+            lines.extend(_eis_rows({**spec["parameters"], **spec["derived"]}, spec["least_squares"]))
+    else:
+        names = [n for n in fit.circuit.names if fit.circuit.parameter(n).kind == "R"] + [d.name for d in fit.derived]
+        rows = [("spectrum", *names)]
+        for spec in spectra:
+            merged = {**spec["parameters"], **spec["derived"]}
+            rows.append((_spectrum_title(spec), *(with_uncertainty(merged[n]["mean"], merged[n]["sd"]) for n in names)))
+        units = {**spectra[0]["parameters"], **spectra[0]["derived"]}
+        lines.append("")
+        lines.append("resistances in " + ", ".join(dict.fromkeys(units[n]["unit"] for n in names)))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    lines.extend(_diagnostic_lines(fit))
+    return "\n".join(lines)
+
+
+def _spectrum_title(spec: dict) -> str:
+    extra = [f"{spec['temperature'] - 273.15:g} degC" if spec.get("temperature") else "",
+             f"cycle {spec['cycle']}" if spec.get("cycle") is not None else ""]
+    extra = ", ".join(e for e in extra if e)
+    return f"{spec['spectrum']}" + (f" ({extra})" if extra else "")
+
+
+def _eis_rows(quantities: dict, least_squares: dict | None) -> list[str]:
+    rows = [("parameter", "posterior", "95 % interval", "least squares" if least_squares else "")]
+    for name, q in quantities.items():
+        unit = "" if q["unit"] in ("1", "") else q["unit"]
+        ls = f"{least_squares[name]:.4g}" if least_squares and name in least_squares else ""
+        rows.append((name, *_scaled(q, unit), ls))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def _scaled(q: dict, unit: str) -> tuple[str, str]:
+    """Value and interval, with a power of ten pulled out of very small or large numbers."""
+    mean, sd, (low, high) = q["mean"], q["sd"], q["ci95"]
+    size = max(abs(mean), abs(high), 1e-300)
+    if 1e-2 <= size < 1e5:
+        return with_uncertainty(mean, sd, unit), interval(low, high, sd)
+    exponent = int(math.floor(math.log10(size)))
+    f = 10.0 ** -exponent
+    value = with_uncertainty(mean * f, sd * f)
+    return f"({value})e{exponent} {unit}".rstrip(), f"{interval(low * f, high * f, sd * f)}e{exponent}"

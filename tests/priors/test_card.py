@@ -172,7 +172,7 @@ def _with_observation(write_card, tmp_path, observation: str, csv: str = "") -> 
     ('kind = "capacities"\nfile = "data.csv"\ncycles = [true, 5]',
      "cycle,charge [mAh/cm^2],discharge [mAh/cm^2]\n1,2.2,2.1\n", "observations[0].cycles", "expected [first, last]"),
     ('kind = "measurement"\nquantity = "separator.thickness"\nvalue = "50 ± 1 um"\ntemperature = "25 degC"',
-     "", "observations[0].temperature", "conductivity or interface_resistance only"),
+     "", "observations[0].temperature", "conductivity, interface_resistance or separator.resistance only"),
 ])
 def test_bad_observations_name_their_field(write_card, tmp_path, observation, csv, field, words):
     err = _with_observation(write_card, tmp_path, observation, csv)

@@ -1,0 +1,175 @@
+"""The coordinates a fit moves in, shared by least squares and NUTS.
+
+Every positive parameter is fitted as its logarithm and a CPE exponent n as logit(n), so that
+0 < n < 1.  An arc ``p(R,CPE)`` or ``p(R,C)`` is fitted as (ln R, ln tau, n) rather than
+(ln R, ln Q, n): tau = (R Q)^(1/n) places the arc on the frequency axis (Q = tau^n / R,
+C = tau / R).  The arcs' ln tau are ordered left to right (the leftmost arc is the fastest)
+through the coordinates themselves, ln tau_1 and then ln(ln tau_k - ln tau_(k-1)), so that two
+arcs cannot swap labels from a poor start or between chains.
+
+Every coordinate is unconstrained: one vector ``theta`` per spectrum, in the order
+``Layout.coordinates``.  Priors are stated on the natural quantities (ln R, ln tau, n) and
+carried to theta with the log-Jacobian that :meth:`Layout.unpack` returns.
+
+An arc's ln tau has a flat prior over the measured window (1/omega_max .. 1/omega_min) with
+normal tails of one decade's sd beyond it: no pull towards the middle, and an arc the data
+cannot place stays within a decade or two of the window instead of wandering off.
+
+Scales: each log quantity gets a weakly informative normal prior centred on a magnitude the
+spectrum itself gives (its resistance span, its frequency window) with a wide spread, so the
+prior only says "an ohm-scale resistor in an ohm-scale spectrum", not what the answer is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .circuit import Circuit
+from .spectrum import Spectrum
+
+LOG_SD = 3.0       # prior sd of ln R, ln Q, ln C, ln L, ln W around the spectrum's own scale
+LOG_TAU_SD = math.log(10.0)  # prior: flat over the measured window, a decade's sd beyond it
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which coordinate each parameter comes from.
+
+    Attributes
+    ----------
+    logs : tuple of str
+        Parameters fitted directly as ln(value) (resistors, and the C/CPE/L/W outside arcs).
+    exponents : tuple of str
+        CPE exponents n.
+    arcs : tuple of (str, str, str or None)
+        (resistor, capacitive element, its exponent or None for a capacitor) per ordered arc.
+    """
+
+    circuit: Circuit
+    logs: tuple[str, ...]
+    exponents: tuple[str, ...]
+    arcs: tuple[tuple[str, str, str | None], ...]
+
+    @classmethod
+    def of(cls, circuit: Circuit) -> "Layout":
+        arcs = tuple((a.resistor, a.capacitor.name, f"{a.capacitor.name}_n" if a.capacitor.kind == "CPE" else None)
+                     for a in circuit.arcs)
+        in_arc = {f"{c}_Q" if n else c for _, c, n in arcs}
+        logs = tuple(p.name for p in circuit.parameters if p.log_scale and p.name not in in_arc)
+        exponents = tuple(p.name for p in circuit.parameters if p.kind == "n")
+        return cls(circuit, logs, exponents, arcs)
+
+    @property
+    def coordinates(self) -> tuple[str, ...]:
+        """Names of theta's entries: ln R..., the arcs' tau coordinates, logit n..."""
+        taus = tuple(f"log_tau[{a[0]}]" if k == 0 else f"log_gap[{a[0]}]" for k, a in enumerate(self.arcs))
+        return (*(f"log[{n}]" for n in self.logs), *taus, *(f"logit[{n}]" for n in self.exponents))
+
+    def unpack(self, theta, xp=np):
+        """(logs, log_tau, exponents, log_jacobian) from ``theta[..., i]``.
+
+        ``log_tau`` is a list (one entry per arc, increasing); the log-Jacobian is that of
+        (ln tau, n) with respect to theta, to be added to a prior stated on ln tau and n.
+        """
+        i = 0
+        logs = {}
+        for name in self.logs:
+            logs[name] = theta[..., i]
+            i += 1
+        log_tau, log_jacobian = [], 0.0
+        for k in range(len(self.arcs)):
+            y = theta[..., i]
+            i += 1
+            if k:
+                log_tau.append(log_tau[-1] + xp.exp(y))
+                log_jacobian = log_jacobian + y
+            else:
+                log_tau.append(y)
+        exponents = {}
+        for name in self.exponents:
+            x = theta[..., i]
+            i += 1
+            n = 1.0 / (1.0 + xp.exp(-x))
+            exponents[name] = n
+            log_jacobian = log_jacobian + xp.log(n) + xp.log1p(-n)
+        return logs, log_tau, exponents, log_jacobian
+
+    def pack(self, logs: dict, log_tau, exponents: dict) -> np.ndarray:
+        """theta from natural quantities (``log_tau`` strictly increasing)."""
+        taus = [log_tau[0]] + [np.log(log_tau[k] - log_tau[k - 1]) for k in range(1, len(log_tau))] if len(log_tau) else []
+        logits = [np.log(exponents[n]) - np.log1p(-exponents[n]) for n in self.exponents]
+        return np.array([*(logs[n] for n in self.logs), *taus, *logits], dtype=float)
+
+    def log_prior(self, theta, scales: "list[Scales]", xp=np):
+        """ln p(theta) up to a constant, per spectrum (``theta[s]`` with ``scales[s]``): normal
+        ln R... and ln tau around each spectrum's own scales, uniform n, ordered arcs."""
+        logs, log_tau, exponents, out = self.unpack(theta, xp)
+        for name in self.logs:
+            kind = self.circuit.parameter(name).kind
+            centre = np.array([sc.log_centre(kind) for sc in scales])
+            out = out - 0.5 * ((logs[name] - centre) / LOG_SD) ** 2
+        middle = np.array([sc.log_tau_mid for sc in scales])
+        half = np.array([sc.log_tau_half_width for sc in scales])
+        for lt in log_tau:
+            beyond = xp.maximum(xp.abs(lt - middle) - half, 0.0)
+            out = out - 0.5 * (beyond / LOG_TAU_SD) ** 2
+        return out
+
+    def prior_precision(self) -> np.ndarray:
+        """A diagonal precision of theta's prior, to regularise the least-squares curvature."""
+        return np.array([1.0 / LOG_SD ** 2] * len(self.logs) + [1.0 / LOG_TAU_SD ** 2] * len(self.arcs)
+                        + [3.0 / np.pi ** 2] * len(self.exponents))
+
+    def values(self, logs: dict, log_tau, exponents: dict, xp=np) -> dict:
+        """Parameter values from natural quantities; ``log_tau[k]`` is arc k's ln tau."""
+        out = {name: xp.exp(logs[name]) for name in self.logs}
+        out.update(exponents)
+        for k, (resistor, capacitor, exponent) in enumerate(self.arcs):
+            lt = log_tau[k]
+            if exponent is None:
+                out[capacitor] = xp.exp(lt - logs[resistor])
+            else:
+                out[f"{capacitor}_Q"] = xp.exp(exponents[exponent] * lt - logs[resistor])
+        return out
+
+
+@dataclass(frozen=True)
+class Scales:
+    """A spectrum's own magnitudes: the priors' centres and the least-squares starts."""
+
+    resistance: float   # ohm: the real-part span, or |Z| at the lowest frequency
+    high: float         # ohm: Z' at the highest frequency
+    omega_min: float
+    omega_max: float
+
+    @classmethod
+    def of(cls, spectrum: Spectrum) -> "Scales":
+        order = np.argsort(spectrum.frequency)
+        z = spectrum.z[order]
+        w = spectrum.omega[order]
+        span = float(np.ptp(z.real))
+        resistance = max(span, float(np.abs(z).max()) * 0.1, 1e-300)
+        return cls(resistance, max(float(z.real[-1]), 1e-3 * resistance), float(w[0]), float(w[-1]))
+
+    @property
+    def log_tau_mid(self) -> float:
+        return -0.5 * (math.log(self.omega_min) + math.log(self.omega_max))
+
+    @property
+    def log_tau_half_width(self) -> float:
+        return 0.5 * (math.log(self.omega_max) - math.log(self.omega_min))
+
+    def log_centre(self, kind: str, exponent: float = 0.8) -> float:
+        """Prior centre of ln(value) for a parameter of ``kind`` outside an arc."""
+        w_mid = math.exp(-self.log_tau_mid)
+        r = self.resistance
+        return {
+            "R": math.log(r),
+            "C": -math.log(w_mid * r),
+            "Q": -math.log(r) - exponent * math.log(w_mid),
+            "L": math.log(1e-2 * r / self.omega_max),
+            "W": math.log(r * math.sqrt(w_mid)),
+        }[kind]

@@ -1,0 +1,86 @@
+"""Warnings for what the data do not determine.
+
+An arc whose peak lies outside the measured window cannot be told apart from a series resistor
+(above the highest frequency) or from what follows it (below the lowest): NUTS then explores a
+ridge on which the parts are wide and their sum is tight.  Labs that fit by least squares get
+one arbitrary point on that ridge and a covariance-diagonal error that hides the trade-off; here
+the warning names the parameters and gives the sum that the data do determine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+OUTSIDE = 0.10        # warn when this posterior share of an arc's peak lies outside the window
+TRADE_OFF_CORR = -0.6  # and two resistances whose sum is much tighter than either part
+TIGHTER = 0.5
+WIDE_PART = 0.10      # ... and when each part is uncertain by more than this (relative sd)
+WIDE = 0.5            # relative sd above which a parameter is called poorly determined
+WIDE_N = 0.15         # sd of a CPE exponent above which it is called poorly determined
+
+
+def identifiability_warnings(fit, s: int) -> list[str]:
+    """Plain-language warnings for spectrum ``s`` of an EISFit."""
+    circuit = fit.circuit
+    spectrum = fit.spectra[s]
+    draws = fit.draws(s)
+    units = fit.units()
+    f_min, f_max = float(spectrum.frequency.min()), float(spectrum.frequency.max())
+    arc_resistors = {a.resistor for a in circuit.arcs}
+    series = [p.name for p in circuit.parameters if p.kind == "R" and p.name not in arc_resistors]
+    out, named = [], set()
+    for k, arc in enumerate(circuit.arcs):
+        peak = 1.0 / (2.0 * math.pi * circuit.time_constant(arc, draws))
+        above, below = float(np.mean(peak > f_max)), float(np.mean(peak < f_min))
+        if above > OUTSIDE:
+            partners = series or [a.resistor for a in circuit.arcs[k + 1:k + 2]]
+            group = [*partners, arc.resistor]
+            out.append(f"{spectrum.name}: arc {arc.label()} peaks above the highest measured frequency "
+                       f"({_hz(f_max)}) in {above:.0%} of draws, so the data do not separate "
+                       f"{' and '.join(group)}: {_sum_text(group, draws, units)}")
+            named.update(itertools.combinations(sorted(group), 2))
+        elif below > OUTSIDE:
+            out.append(f"{spectrum.name}: arc {arc.label()} peaks below the lowest measured frequency "
+                       f"({_hz(f_min)}) in {below:.0%} of draws: {arc.resistor} is an extrapolation, "
+                       "not a measurement; extend the spectrum to lower frequencies")
+            named.add((arc.resistor, arc.resistor))
+    resistors = [p.name for p in circuit.parameters if p.kind == "R"]
+    for a, b in itertools.combinations(resistors, 2):
+        if tuple(sorted((a, b))) in named:
+            continue
+        corr = float(np.corrcoef(draws[a], draws[b])[0, 1])
+        parts = min(_relative_sd(draws[a]), _relative_sd(draws[b]))
+        if corr < TRADE_OFF_CORR and parts > WIDE_PART and _relative_sd(draws[a] + draws[b]) < TIGHTER * parts:
+            out.append(f"{spectrum.name}: {a} and {b} trade off (correlation {corr:.2f}): "
+                       f"{_sum_text([a, b], draws, units)}")
+            named.add(tuple(sorted((a, b))))
+    flagged = {name for pair in named for name in pair}
+    wide = [p.name for p in circuit.parameters if p.name not in flagged and (
+        _relative_sd(draws[p.name]) > WIDE if p.kind != "n" else float(np.std(draws[p.name])) > WIDE_N)]
+    if wide:
+        out.append(f"{spectrum.name}: poorly determined by the data: {', '.join(wide)} "
+                   "(posterior much wider than the fit suggests); quote them with their intervals")
+    return out
+
+
+def _relative_sd(values: np.ndarray) -> float:
+    mean = float(np.mean(values))
+    return float(np.std(values)) / abs(mean) if mean else math.inf
+
+
+def _sum_text(names: list[str], draws: dict, units: dict) -> str:
+    total = sum(draws[n] for n in names)
+    parts = ", ".join(f"{n} ±{_relative_sd(draws[n]):.0%}" for n in names)
+    unit = units[names[0]]
+    return (f"their sum {'+'.join(names)} = {np.mean(total):.4g} ± {np.std(total):.2g} {unit} is determined, "
+            f"the parts are not ({parts}); report the sum")
+
+
+def _hz(f: float) -> str:
+    for scale, prefix in ((1e6, "MHz"), (1e3, "kHz"), (1.0, "Hz"), (1e-3, "mHz")):
+        if f >= scale:
+            return f"{f / scale:g} {prefix}"
+    return f"{f:g} Hz"

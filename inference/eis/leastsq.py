@@ -1,0 +1,153 @@
+"""The least-squares start: scipy's trust-region fit of one spectrum from several starts.
+
+Residuals are relative, (Z_model - Z) / |Z| on the real and imaginary parts (the |Z| weighting
+of the noise model), computed in one vectorised pass over the frequencies; the Jacobian comes
+by complex step, all coordinates in one pass.  The fit moves in the same unconstrained
+coordinates as NUTS (nassb.inference.eis.coordinates), so its arcs are ordered by time constant
+whatever start found them.  The starts spread the arcs over the measured window in several
+patterns; the best fit wins.
+
+Beyond the point estimate a lab would get, the fit returns its curvature: the Gauss-Newton
+covariance of the coordinates, regularised by the prior, whose Cholesky factor whitens the
+posterior for NUTS (nassb.inference.eis.model).
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .coordinates import Layout, Scales
+from .spectrum import Spectrum
+
+N_RANGE = (0.05, 0.9995)  # least squares keeps n inside; the posterior may go further
+GAP_FLOOR = -12.0          # ln of the smallest gap between two arcs' ln tau
+MAX_EVALUATIONS = 300      # per start: an arc the data cannot place crawls on for thousands
+_STEP = 1e-20
+
+
+@dataclass(frozen=True)
+class LeastSquares:
+    """The best least-squares fit of one spectrum.
+
+    Attributes
+    ----------
+    values : dict
+        Parameter name -> value (ohm, F, H, F s^(n-1), 1, ohm s^-1/2).
+    theta : ndarray
+        The same point in the fit's coordinates.
+    scale : ndarray
+        Lower-triangular factor of the coordinates' covariance (Gauss-Newton with the prior's
+        precision added): theta = theta_hat + scale @ u makes u roughly standard normal.
+    rms : float
+        Root mean square of the relative residuals (0.005 means 0.5 % of |Z|).
+    starts : int
+        How many starts were tried.
+    """
+
+    values: dict
+    theta: np.ndarray
+    scale: np.ndarray
+    rms: float
+    starts: int
+
+
+def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None = None) -> LeastSquares:
+    from scipy.optimize import least_squares
+
+    scales = scales or Scales.of(spectrum)
+    w, z = spectrum.omega, spectrum.z
+    absz = np.r_[np.abs(z), np.abs(z)]
+    target = np.r_[z.real, z.imag]
+    size = len(layout.coordinates)
+
+    def model(theta):
+        logs, log_tau, exponents, _ = layout.unpack(theta)
+        re_, im_ = layout.circuit.impedance(layout.values(logs, log_tau, exponents), w)
+        return np.concatenate([re_ + 0.0 * w, im_ + 0.0 * w], axis=-1)
+
+    def residuals(theta):
+        return (model(theta) - target) / absz
+
+    eye = np.eye(size)
+
+    def jacobian(theta):
+        steps = (theta[None, :] + 1j * _STEP * eye)[:, None, :]  # row i moves coordinate i
+        return (model(steps).imag / _STEP / absz).T
+
+    lower, upper = _bounds(layout)
+    best = None
+    starts = list(_starts(layout, scales))
+    for theta0 in starts:
+        theta0 = np.clip(theta0, lower + 1e-9, upper - 1e-9)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                fit = least_squares(residuals, theta0, jac=jacobian, bounds=(lower, upper), method="trf",
+                                    x_scale="jac", max_nfev=MAX_EVALUATIONS)
+            except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+                continue
+        if np.isfinite(fit.cost) and (best is None or fit.cost < best.cost):
+            best = fit
+    if best is None:
+        raise RuntimeError("every least-squares start failed")
+    logs, log_tau, exponents, _ = layout.unpack(best.x)
+    values = {k: float(v) for k, v in layout.values(logs, log_tau, exponents).items()}
+    dof = max(target.size - size, 1)
+    variance = max(2.0 * best.cost / dof, 1e-10)
+    return LeastSquares(values, best.x, _whitening(best.jac, variance, layout),
+                        float(np.sqrt(np.mean(best.fun ** 2))), len(starts))
+
+
+def _whitening(jac: np.ndarray, variance: float, layout: Layout) -> np.ndarray:
+    """Cholesky factor of (J^T J / s^2 + prior precision)^-1."""
+    precision = jac.T @ jac / variance + np.diag(layout.prior_precision())
+    covariance = np.linalg.inv(precision)
+    covariance = 0.5 * (covariance + covariance.T)
+    for jitter in (0.0, 1e-10, 1e-8, 1e-6):
+        try:
+            return np.linalg.cholesky(covariance + jitter * np.eye(len(covariance)))
+        except np.linalg.LinAlgError:
+            continue
+    return np.diag(np.sqrt(np.clip(np.diag(covariance), 1e-12, None)))
+
+
+def _bounds(layout: Layout):
+    logit = np.log(np.array(N_RANGE)) - np.log1p(-np.array(N_RANGE))
+    k = len(layout.arcs)
+    lower = np.r_[np.full(len(layout.logs), -np.inf), [-np.inf] * min(k, 1), np.full(max(k - 1, 0), GAP_FLOOR),
+                  np.full(len(layout.exponents), logit[0])]
+    upper = np.r_[np.full(len(layout.logs) + k, np.inf), np.full(len(layout.exponents), logit[1])]
+    return lower, upper
+
+
+def _starts(layout: Layout, scales: Scales):
+    """Starting points: arcs' ln tau spread over the window in several patterns, resistances
+    splitting the spectrum's real span."""
+    lo, hi = -np.log(scales.omega_max), -np.log(scales.omega_min)
+    k = len(layout.arcs)
+    arc_resistors = [a[0] for a in layout.arcs]
+    series = [n for n in layout.logs if layout.circuit.parameter(n).kind == "R" and n not in arc_resistors]
+    patterns = [np.arange(1, k + 1) / (k + 1), (np.arange(k) + 0.5) / max(k, 1),
+                np.arange(1, k + 1) / (k + 1) * 0.6, 0.4 + np.arange(1, k + 1) / (k + 1) * 0.6]
+    if k:
+        patterns.append(np.r_[-0.3, np.arange(1, k) / k])  # the first arc above the window
+    weights = np.geomspace(1, 4, k) if k else np.ones(0)
+    splits = [np.full(k, 1.0 / max(k, 1)), weights / weights.sum()]
+    for fractions, split in itertools.product(patterns, splits):
+        logs = {}
+        for name in layout.logs:
+            kind = layout.circuit.parameter(name).kind
+            if name in arc_resistors:
+                logs[name] = np.log(scales.resistance * split[arc_resistors.index(name)])
+            elif kind == "R":
+                logs[name] = np.log(scales.high / max(len(series), 1))
+            else:
+                logs[name] = scales.log_centre(kind)
+        log_tau = np.sort(lo + fractions * (hi - lo)) + np.arange(k) * 1e-3
+        yield layout.pack(logs, list(log_tau), {n: 0.85 for n in layout.exponents})
+        if not k:
+            return

@@ -1,0 +1,107 @@
+"""The PyMC model of one or many spectra fitted with one circuit.
+
+Spectra are stacked point by point (``index`` says which spectrum a point belongs to), so a
+batch of any lengths is one model, one compilation and one NUTS run.  Per spectrum s the priors
+are (nassb.inference.eis.coordinates):
+
+* ln R, ln C, ln L, ln W and a CPE's ln Q outside an arc ~ N(the spectrum's own scale, 3);
+* arcs: ln tau flat over the measured window with a decade's normal tails beyond, ordered left
+  to right; Q = tau^n / R;
+* n ~ U(0, 1);
+* noise proportional to |Z|: Z'/|Z| ~ N(Z'_model/|Z|, eps_s), the same for Z'', with
+  eps_s ~ HalfNormal(0.05) learned.
+
+The sampler does not move in these coordinates directly but in whitened ones,
+theta_s = theta_hat_s + L_s u_s, where theta_hat_s and L_s L_s^T are the least-squares point and
+its (prior-regularised) covariance.  This is an affine change of variables: the posterior is
+exactly the one the priors and the likelihood define, but NUTS sees a nearly isotropic target,
+so that strongly correlated resistances (R0 and R1 along an unresolved arc) cost a few leapfrog
+steps instead of hundreds, and a diagonal mass matrix adapts per spectrum in a batch.
+
+In a multi-temperature joint fit (``arrhenius``) the named resistances are not free per spectrum
+but follow Eq. 4, ln R_s = ln R_ref + E_A / k_B (1/T_s - 1/T_ref), with ln R_ref ~ N(scale, 3) and
+E_A ~ N(0.3 eV, 0.5 eV): the activation energies come straight from the spectra.  The other
+coordinates are whitened with their conditional least-squares covariance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cell import BOLTZMANN_EV
+from .coordinates import LOG_SD, Layout, Scales
+from .leastsq import LeastSquares
+from .spectrum import Spectrum
+
+NOISE_SCALE = 0.05         # HalfNormal scale of the relative noise (5 % of |Z|)
+ENERGY_PRIOR = (0.3, 0.5)  # eV: mean and sd of an activation energy in a joint fit
+
+
+def build_model(spectra: list[Spectrum], layout: Layout, starts: list[LeastSquares], *,
+                arrhenius: tuple[str, ...] = (), reference_temperature: float | None = None):
+    """The PyMC model; the circuit's parameters are deterministics with dims ``spectrum``."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    scales = [Scales.of(s) for s in spectra]
+    index = np.concatenate([np.full(len(s), i) for i, s in enumerate(spectra)])
+    omega = np.concatenate([s.omega for s in spectra])
+    z = np.concatenate([s.z for s in spectra])
+    absz = np.abs(z)
+    circuit = layout.circuit
+    names = layout.coordinates
+    shared = [names.index(f"log[{n}]") for n in arrhenius]
+    free = [i for i in range(len(names)) if i not in shared]
+    centre, scale = _whitening(starts, free)
+    coords = {"spectrum": [s.name for s in spectra], "coordinate": [names[i] for i in free]}
+    with pm.Model(coords=coords) as pmodel:
+        u = pm.Flat("u", dims=("spectrum", "coordinate"), initval=np.zeros((len(spectra), len(free))))
+        moved = centre + (scale * u[:, None, :]).sum(axis=-1)
+        parts = [None] * len(names)
+        for j, i in enumerate(free):
+            parts[i] = moved[:, j]
+        if arrhenius:
+            temperature = np.array([s.temperature for s in spectra], dtype=float)
+            lever = (1.0 / temperature - 1.0 / reference_temperature) / BOLTZMANN_EV
+            for name, i in zip(arrhenius, shared):
+                parts[i] = _arrhenius(name, lever, np.array([st.theta[i] for st in starts]), scales, circuit)
+        theta = pt.stack(parts, axis=-1)
+        pm.Potential("prior", pt.sum(layout.log_prior(theta, scales, xp=pt)))
+        logs, log_tau, exponents, _ = layout.unpack(theta, xp=pt)
+        values = layout.values(logs, log_tau, exponents, xp=pt)
+        for p in circuit.parameters:
+            values[p.name] = pm.Deterministic(p.name, values[p.name], dims="spectrum")
+        noise = pm.HalfNormal("noise", sigma=NOISE_SCALE, dims="spectrum",
+                              initval=np.clip([st.rms for st in starts], 1e-3, 0.5))
+        per_point = {name: value[index] for name, value in values.items()}
+        re_, im_ = circuit.impedance(per_point, omega, xp=pt)
+        pm.Normal("z_real", mu=re_ / absz, sigma=noise[index], observed=z.real / absz)
+        pm.Normal("z_imag", mu=im_ / absz, sigma=noise[index], observed=z.imag / absz)
+    return pmodel
+
+
+def _whitening(starts: list[LeastSquares], free: list[int]):
+    """theta_hat and the Cholesky factor per spectrum, restricted to the free coordinates
+    (conditional covariance: the inverse of the precision's free block)."""
+    centre = np.array([st.theta[free] for st in starts])
+    if len(free) == len(starts[0].theta):
+        return centre, np.array([st.scale for st in starts])
+    factors = []
+    for st in starts:
+        precision = np.linalg.inv(st.scale @ st.scale.T)[np.ix_(free, free)]
+        covariance = np.linalg.inv(precision)
+        factors.append(np.linalg.cholesky(0.5 * (covariance + covariance.T)))
+    return centre, np.array(factors)
+
+
+def _arrhenius(name: str, lever: np.ndarray, start: np.ndarray, scales: list[Scales], circuit):
+    """ln R_s of a resistance that follows Eq. 4 across the spectra's temperatures."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    centre = float(np.mean([sc.log_centre(circuit.parameter(name).kind) for sc in scales]))
+    slope, intercept = np.polyfit(lever, start, 1) if np.ptp(lever) > 0 else (ENERGY_PRIOR[0], float(start.mean()))
+    log_ref = pm.Normal(f"log_{name}_ref", mu=centre, sigma=LOG_SD, initval=float(intercept))
+    energy = pm.Normal(f"E_A_{name}", mu=ENERGY_PRIOR[0], sigma=ENERGY_PRIOR[1], initval=float(slope))
+    pm.Deterministic(f"{name}_ref", pt.exp(log_ref))
+    return log_ref + energy * lever

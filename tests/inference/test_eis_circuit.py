@@ -1,0 +1,148 @@
+"""Circuit strings, derived expressions and the least-squares start (fast; no sampling)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from nassb.inference.eis import read_spectra
+from nassb.inference.eis.circuit import Circuit
+from nassb.inference.eis.coordinates import Layout
+from nassb.inference.eis.expressions import parse_derived
+from nassb.inference.eis.leastsq import fit_least_squares
+from nassb.inference.eis.spectrum import Spectrum
+from nassb.priors import OptionError
+
+from ..conftest import REPO
+
+SYNTHETIC = REPO / "priors" / "data" / "synthetic" / "eis"
+FIG5 = "R_A-p(R_B,CPE_B)-p(R_C,CPE_C)"
+FIG7 = "R0-p(R_DL,CPE_DL)-p(R_CT,CPE_CT)-p(R_LE,CPE_LE)-CPE_CC"
+
+
+def truth_of(spectrum) -> dict:
+    """The true parameters a synthetic file states in its '# truth:' comment."""
+    line = next(n for n in spectrum.notes if n.lstrip("# ").startswith("truth:"))
+    pairs = line.split("truth:", 1)[1].split(",")
+    return {k.strip(): float(v.split()[0]) for k, v in (p.split("=") for p in pairs)}
+
+
+def test_parameter_names_follow_impedance_py():
+    c = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)-W3-L4-p(R5,C5)")
+    assert c.names == ("R0", "R1", "CPE1_Q", "CPE1_n", "R2", "CPE2_Q", "CPE2_n", "W3", "L4", "R5", "C5")
+    assert [a.label() for a in c.arcs] == ["p(R1,CPE1)", "p(R2,CPE2)", "p(R5,C5)"]
+
+
+def test_impedance_matches_closed_forms():
+    w = np.logspace(-1, 7, 50)
+    c = Circuit("R0-p(R1,C1)-CPE2-W3-L4")
+    v = {"R0": 3.0, "R1": 10.0, "C1": 1e-6, "CPE2_Q": 2e-3, "CPE2_n": 0.7, "W3": 5.0, "L4": 1e-7}
+    expected = (3.0 + 10.0 / (1 + 1j * w * 10.0 * 1e-6) + 1 / (2e-3 * (1j * w) ** 0.7)
+                + 5.0 * (1 - 1j) / np.sqrt(w) + 1j * w * 1e-7)
+    np.testing.assert_allclose(c.complex_impedance(v, w), expected, rtol=1e-13)
+    nested = Circuit("p(R1,R2-p(R3,C3))")
+    inner = 2.0 + 4.0 / (1 + 1j * w * 4.0 * 1e-5)
+    np.testing.assert_allclose(nested.complex_impedance({"R1": 7.0, "R2": 2.0, "R3": 4.0, "C3": 1e-5}, w),
+                               1 / (1 / 7.0 + 1 / inner), rtol=1e-13)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("R0-", "expected an element"), ("R0-p(R1)", "two or more branches"), ("X1", "unknown element 'X1'"),
+    ("R0-R0", "appears twice"), ("R0-p(R1,C1", "expected ',' or ')'"), ("", "circuit string is needed"),
+    ("R0)", "unexpected character"),
+])
+def test_bad_circuits_say_where(text, words):
+    with pytest.raises(OptionError) as err:
+        Circuit(text)
+    assert err.value.field == "--circuit" and words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_derived_expressions():
+    d = parse_derived("R_sep = R0 + R1*2 - -1/4", ["R0", "R1"])
+    assert d.evaluate({"R0": np.array([1.0, 2.0]), "R1": 3.0}).tolist() == [7.25, 8.25]
+    for bad, words in [("R0+R1", "NAME=EXPR"), ("x=R0**2", "not allowed"), ("x=R9", "unknown name 'R9'"),
+                       ("x=__import__('os')", "not allowed"), ("R0=R1", "already"), ("1x=R0", "not a valid name"),
+                       ("x=R0+", "cannot parse"), ("x='a'", "only numbers")]:
+        with pytest.raises(OptionError, match=words):
+            parse_derived(bad, ["R0", "R1"])
+
+
+def test_least_squares_recovers_the_fig7_cell_and_orders_its_arcs():
+    spectrum = read_spectra(SYNTHETIC / "cell-2-after-formation.csv")[0]
+    truth = truth_of(spectrum)
+    fit = fit_least_squares(spectrum, Layout.of(Circuit(FIG7)))
+    for name in ("R0", "R_DL", "R_CT", "R_LE"):
+        assert fit.values[name] == pytest.approx(truth[name], rel=0.06), name
+    assert fit.rms < 0.007  # the files' noise is 0.5 % of |Z|
+
+
+def test_arcs_cannot_swap_labels():
+    """Whatever start finds the optimum, the left arc is the fast one: swapping the circuit's
+    arcs in the data (a slow arc first in a list of values) does not swap the answer."""
+    c = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)")
+    fast = {"R1": 30.0, "CPE1_Q": 1e-8, "CPE1_n": 0.9}
+    slow = {"R2": 10.0, "CPE2_Q": 1e-4, "CPE2_n": 0.8}
+    w = 2 * np.pi * np.logspace(6, -1, 71)
+    z = c.complex_impedance({"R0": 2.0, **fast, **slow}, w)
+    fit = fit_least_squares(Spectrum(w / 2 / np.pi, z, "t", "t"), Layout.of(c))
+    assert fit.values["R1"] == pytest.approx(30.0, rel=1e-3) and fit.values["R2"] == pytest.approx(10.0, rel=1e-3)
+    tau = [c.time_constant(a, fit.values) for a in c.arcs]
+    assert tau[0] < tau[1]
+
+
+@settings(max_examples=25, deadline=None)
+@given(r0=st.floats(0.1, 100), r1=st.floats(1, 1000), r2=st.floats(1, 1000), n=st.floats(0.7, 1.0),
+       f1=st.floats(3.0, 5.0), gap=st.floats(1.5, 3.0))
+def test_least_squares_fits_any_resolved_two_arc_spectrum(r0, r1, r2, n, f1, gap):
+    """Noise-free spectra with both arcs inside the window are fitted to < 0.1 % of |Z|."""
+    c = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)")
+    tau1, tau2 = 1 / (2 * np.pi * 10 ** f1), 1 / (2 * np.pi * 10 ** (f1 - gap))
+    v = {"R0": r0, "R1": r1, "CPE1_Q": tau1 ** n / r1, "CPE1_n": n, "R2": r2, "CPE2_Q": tau2 ** 0.8 / r2, "CPE2_n": 0.8}
+    f = np.logspace(6.5, -1, 76)
+    fit = fit_least_squares(Spectrum(f, c.complex_impedance(v, 2 * np.pi * f), "h", "h"), Layout.of(c))
+    assert fit.rms < 1e-3
+    assert sum(fit.values[k] for k in ("R0", "R1", "R2")) == pytest.approx(r0 + r1 + r2, rel=1e-2)
+
+
+def test_fit_summaries_flow_into_a_card(tmp_path):
+    """A card's measurement can take its value from `nassb fit eis --out` (summary.json)."""
+    from nassb.priors import load_card
+
+    summary = {"spectrum": "na-nzsp-na-30C.csv", "temperature": 303.15, "circuit": FIG5, "parameters": {
+        "R_A": {"mean": 2.7, "sd": 0.3, "unit": "ohm*cm^2", "ci95": [2.1, 3.3]}},
+        "derived": {"R_separator": {"mean": 6.9, "sd": 0.1, "unit": "ohm*cm^2", "ci95": [6.7, 7.1]},
+                    "R_interface": {"mean": 1.5, "sd": 0.05, "unit": "ohm*cm^2", "ci95": [1.4, 1.6]}}}
+    (tmp_path / "fit").mkdir()
+    (tmp_path / "fit" / "summary.json").write_text(json.dumps(summary))
+    card = tmp_path / "cell.toml"
+    card.write_text('base = "paper-cell-1"\n[cell]\nname = "eis"\n'
+                    '[[observations]]\nkind = "measurement"\nquantity = "separator.resistance"\n'
+                    'fit = "fit/summary.json"\nderived = "R_separator"\n'
+                    '[[observations]]\nkind = "measurement"\nquantity = "nzsp-tape.interface_resistance"\n'
+                    'fit = "fit/summary.json"\nderived = "R_interface"\n')
+    first, second = load_card(str(card)).observations
+    assert (first.value.value, first.temperature) == (6.9, 303.15) and first.value.sd == pytest.approx(0.1)
+    assert second.value.value == 1.5 and "impedance fit" in second.source
+    card.write_text(card.read_text().replace('derived = "R_interface"', 'derived = "R_nothing"'))
+    with pytest.raises(Exception) as err:
+        load_card(str(card))
+    assert "observations[1].derived" in str(err.value) and "R_interface" in str(err.value)
+
+
+def test_area_and_units_of_derived_quantities():
+    from nassb.inference.eis.fit import _derived_units
+
+    units = {"R0": "ohm*cm^2", "R1": "ohm*cm^2", "CPE1_Q": "F*s^(n-1)/cm^2", "CPE1_n": "1"}
+    derived = [parse_derived("Rs=R0+R1", list(units)), parse_derived("half=R1/2", [*units, "Rs"]),
+               parse_derived("q=CPE1_Q*2", [*units, "Rs", "half"])]
+    assert _derived_units(derived, units) == {"Rs": "ohm*cm^2", "half": "ohm*cm^2", "q": ""}
+    with pytest.raises(OptionError, match="incompatible units"):
+        _derived_units([parse_derived("bad=R0+CPE1_n", list(units))], units)
+
+
+def test_truth_parser_reads_the_synthetic_files():
+    truth = truth_of(read_spectra(SYNTHETIC / "na-nzsp-na-30C.csv")[0])
+    assert truth["R_A"] + truth["R_B"] == pytest.approx(0.011 / 1.6e-3 / 0.503, rel=1e-3)
+    assert math.isclose(truth["CPE_C_n"], 0.8)
