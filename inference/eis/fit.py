@@ -279,11 +279,11 @@ def _check(spectra: list[Spectrum], circuit: Circuit, settings: EISSettings) -> 
             raise OptionError(f"{s.name}: {len(s)} frequencies cannot determine {len(circuit.parameters)} "
                               "parameters", field="--circuit")
     if settings.arrhenius:
-        if len(spectra) < 2:
-            raise OptionError("a joint Arrhenius fit needs spectra at two or more temperatures", field="--arrhenius")
         for name in settings.arrhenius:
             if name not in circuit.names or circuit.parameter(name).kind != "R":
                 raise OptionError(f"{name!r} is not a resistor of {circuit.text}", field="--arrhenius")
+        if len(spectra) < 2:
+            raise OptionError("a joint Arrhenius fit needs spectra at two or more temperatures", field="--arrhenius")
         missing = [s.name for s in spectra if s.temperature is None]
         if missing:
             raise OptionError(f"no temperature for {missing[0]}: add '# temperature = 30 degC' to the file "

@@ -1,0 +1,187 @@
+"""``nassb fit eis``: recovery of known truths from the synthetic spectra (slow, NUTS), the
+unresolved arc, joint Arrhenius and cycle-series fits, the flow into a card, and one-line errors
+for bad files and options (fast: they stop before any sampling)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from nassb.inference.eis import read_spectra
+
+from ..inference.test_eis_circuit import FIG5, FIG7, SYNTHETIC, truth_of
+
+AREA = 0.503  # cm^2, the synthetic files' electrode area
+FAST = ["--draws", "500", "--tune", "500", "--chains", "2"]
+
+
+def _covers(q: dict, truth: float) -> bool:
+    return q["ci95"][0] <= truth <= q["ci95"][1]
+
+
+@pytest.mark.slow
+def test_fig5_spectrum_is_recovered_with_honest_intervals(nassb, tmp_path):
+    path = SYNTHETIC / "na-nzsp-na-30C.csv"
+    truth = truth_of(read_spectra(path)[0])
+    run = nassb("fit", "eis", str(path), "--circuit", FIG5, "--derive", "R_separator=R_A+R_B",
+                "--derive", "R_interface=R_C/2", "--area", "0.503 cm^2", "--seed", "3", "--json",
+                "--out", str(tmp_path / "fit"))
+    assert run.code == 0, run.err
+    doc = run.json()
+    assert set(doc) >= {"circuit", "parameters", "derived", "least_squares", "diagnostics", "warnings"}
+    assert doc["circuit"] == FIG5 and doc["temperature"] == pytest.approx(303.15)
+    for name, value in truth.items():
+        q = doc["parameters"][name]
+        scale = AREA if name.startswith("R") else (1 / AREA if name.endswith("_Q") else 1.0)
+        assert _covers(q, value * scale), (name, value * scale, q)
+        assert q["ci95"][0] <= doc["least_squares"][name] <= q["ci95"][1]
+    assert doc["parameters"]["R_A"]["unit"] == "ohm*cm^2"
+    separator = doc["derived"]["R_separator"]
+    assert separator["unit"] == "ohm*cm^2" and _covers(separator, 0.011 / 1.6e-3)  # d / sigma: 6.875
+    assert separator["sd"] < 0.02 * separator["mean"]
+    assert _covers(doc["derived"]["R_interface"], 1.5)
+    assert doc["diagnostics"]["ok"], doc["diagnostics"]
+    assert doc["kramers_kronig"]["ok"] and doc["warnings"] == []
+    assert json.loads((tmp_path / "fit" / "summary.json").read_text()) == doc
+    import arviz
+
+    assert "R_A" in arviz.from_netcdf(tmp_path / "fit" / "result.nc").posterior
+
+
+@pytest.mark.slow
+def test_an_unresolved_arc_shows_a_tight_sum_and_wide_parts(nassb):
+    """The arc peaks at 10 MHz, above the 1 MHz window: R0 and R1 trade off."""
+    path = SYNTHETIC / "nzsp-unresolved-arc.csv"
+    truth = truth_of(read_spectra(path)[0])
+    run = nassb("fit", "eis", str(path), "--circuit", "R0-p(R1,CPE1)-p(R2,CPE2)", "--derive", "R01=R0+R1",
+                "--seed", "2", "--json", *FAST)
+    assert run.code == 0, run.err
+    doc = run.json()
+    p, total = doc["parameters"], doc["derived"]["R01"]
+    assert _covers(total, truth["R0"] + truth["R1"]) and total["sd"] < 0.01 * total["mean"]
+    for name in ("R0", "R1"):
+        assert p[name]["sd"] > 0.15 * p[name]["mean"], name  # the parts are wide ...
+        assert p[name]["sd"] > 10 * total["sd"]              # ... and much wider than their sum
+    assert _covers(p["R2"], truth["R2"]) and p["R2"]["sd"] < 0.02 * p["R2"]["mean"]
+    warning = next(w for w in doc["warnings"] if "do not separate" in w)
+    assert "R0 and R1" in warning and "R0+R1" in warning
+    assert "do not separate R0 and R1" in run.err
+
+
+@pytest.mark.slow
+def test_joint_arrhenius_fit_gives_activation_energies_from_spectra(nassb):
+    files = sorted(str(p) for p in SYNTHETIC.glob("na-nzsp-na-*C.csv"))
+    assert len(files) == 6
+    run = nassb("fit", "eis", *files, "--circuit", FIG5, "--arrhenius", "R_A,R_B,R_C", "--area", "0.503",
+                "--seed", "4", "--json", *FAST)
+    assert run.code == 0, run.err
+    doc = run.json()
+    assert doc["joint"] == "arrhenius" and len(doc["spectra"]) == 6
+    shared = doc["parameters"]
+    for name, energy in (("R_A", 0.28), ("R_B", 0.28), ("R_C", 0.41)):
+        assert _covers(shared[f"E_A_{name}"], energy), (name, shared[f"E_A_{name}"])
+        assert shared[f"E_A_{name}"]["sd"] < 0.02
+    truth30 = truth_of(read_spectra(SYNTHETIC / "na-nzsp-na-30C.csv")[0])
+    for name in ("R_A", "R_B", "R_C"):
+        assert _covers(shared[f"{name}_ref"], truth30[name] * AREA), name
+    assert doc["diagnostics"]["divergences"] == 0
+
+
+@pytest.mark.slow
+def test_a_cycle_series_shows_the_growing_electrolyte_resistance(nassb):
+    """The paper's Fig. 9b: eight spectra of one file, one batch fit, R_LE against cycle."""
+    path = SYNTHETIC / "cell-2-cycling.csv"
+    spectra = read_spectra(path)
+    run = nassb("fit", "eis", str(path), "--circuit", FIG7, "--area", "0.503", "--seed", "6", "--json", *FAST)
+    assert run.code == 0, run.err
+    doc = run.json()
+    assert [s["cycle"] for s in doc] == [0, 10, 20, 30, 40, 50, 60, 70]
+    truths = [float(line.split("R_LE =")[1].split()[0]) for s in spectra[:1] for line in s.notes
+              if line.lstrip("# ").startswith("truth (cycle")]
+    r_le = [s["parameters"]["R_LE"] for s in doc]
+    covered = sum(_covers(q, t * AREA) for q, t in zip(r_le, truths))
+    assert covered >= 7, (covered, truths)
+    assert r_le[-1]["ci95"][0] > r_le[0]["ci95"][1]  # the rise is resolved, not noise
+    assert np.all(np.diff([q["mean"] for q in r_le]) > -2 * max(q["sd"] for q in r_le))
+
+
+@pytest.mark.slow
+def test_fitted_resistances_flow_into_a_card(nassb, tmp_path, write_card):
+    """fit eis --out, then a card whose measurements point at summary.json, then bayes."""
+    fit = tmp_path / "fit"
+    run = nassb("fit", "eis", str(SYNTHETIC / "na-nzsp-na-30C.csv"), "--circuit", FIG5, "--area", "0.503",
+                "--derive", "R_separator=R_A+R_B", "--derive", "R_interface=R_C/2", "--seed", "1", "--json",
+                "--out", str(fit), *FAST)
+    assert run.code == 0, run.err
+    card = write_card(f"""
+        base = "paper-cell-2"
+        [cell]
+        name = "cell-2-with-impedance"
+        [[observations]]
+        kind = "measurement"
+        quantity = "separator.resistance"
+        fit = "{fit / 'summary.json'}"
+        derived = "R_separator"
+        [[observations]]
+        kind = "measurement"
+        quantity = "nzsp-tape.interface_resistance"
+        fit = "{fit / 'summary.json'}"
+        derived = "R_interface"
+    """)
+    prior = nassb("propagate", "paper-cell-2", "--json").json()["quantities"]
+    post = nassb("propagate", str(card), "--method", "bayes", "--seed", "2", "--json", *FAST)
+    assert post.code == 0, post.err
+    q = post.json()["quantities"]
+    # Cell 2's separator is the 110 um tape of the symmetric cells: d / sigma = 6.9 ohm cm^2.
+    assert q["R_separator"]["sd"] < 0.5 * prior["R_separator"]["sd"]
+    assert _covers(q["R_separator"], 6.875)
+    assert q["R_interface"]["sd"] < 0.5 * prior["R_interface"]["sd"]
+    assert _covers(q["R_interface"], 1.5)
+
+
+# -- bad input: one line, exit code 2, before any sampling ---------------------------------------
+
+@pytest.mark.parametrize("content, words", [
+    ("", "no data"),
+    ("frequency [Hz],Z_real [ohm],Z_imag [ohm]\n", "no data"),
+    ("frequency [Hz],Z_real [ohm],Z_imag [ohm]\n1e3,1,-1\n1e2,x,-1\n10,1,-1\n1,1,-1\n0.1,1,-1\n", "x"),
+    ("frequency [Hz],Z_real [ohm],Z_imag [ohm]\n1e3,1,-1\n-1e2,1,-1\n10,1,-1\n1,1,-1\n0.1,1,-1\n", "> 0"),
+    ("frequency [Hz],Z_real [ohm],Z_imag [ohm]\n1e3,1,-1\n1e2,1,-1\n1e2,1,-1\n1,1,-1\n0.1,1,-1\n", "twice"),
+])
+def test_bad_spectra_exit_2_with_one_line(nassb, tmp_path, content, words):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    run = nassb("fit", "eis", str(path), "--circuit", "R0-p(R1,C1)")
+    assert run.code == 2 and run.out == ""
+    assert run.err.count("\n") == 1 and str(path) in run.err and words in run.err, run.err
+
+
+@pytest.mark.parametrize("options, words", [
+    (["--circuit", "R0-p(R1"], "--circuit"),
+    (["--circuit", "R0-p(R1,C1)", "--derive", "x=R7"], "unknown name 'R7'"),
+    (["--circuit", "R0-p(R1,C1)", "--area", "-1"], "--area"),
+    (["--circuit", "R0-p(R1,C1)", "--area", "3 kg"], "--area"),
+    (["--circuit", "R0-p(R1,C1)", "--arrhenius", "R0"], "two or more temperatures"),
+    (["--circuit", "R0-p(R1,C1)", "--arrhenius", "C1"], "not a resistor"),
+    (["--circuit", "R0-p(R1,C1)", "--fmin", "1e9"], "--fmin"),
+])
+def test_bad_options_exit_2_with_one_line(nassb, options, words):
+    path = SYNTHETIC / "na-nzsp-na-30C.csv"
+    run = nassb("fit", "eis", str(path), *options)
+    assert run.code == 2 and run.err.count("\n") == 1 and words in run.err, run.err
+
+
+def test_a_glob_that_matches_nothing_is_named(nassb, tmp_path):
+    run = nassb("fit", "eis", str(tmp_path / "*.mpt"), "--circuit", "R0-p(R1,C1)")
+    assert run.code == 2 and "no file matches" in run.err
+
+
+def test_a_joint_fit_needs_every_temperature(nassb, tmp_path):
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(line for line in (SYNTHETIC / "na-nzsp-na-0C.csv").read_text().splitlines()
+                               if "temperature" not in line) + "\n")
+    run = nassb("fit", "eis", str(SYNTHETIC / "na-nzsp-na-30C.csv"), str(plain), "--circuit", FIG5,
+                "--arrhenius", "R_A")
+    assert run.code == 2 and "no temperature for" in run.err and "plain.csv" in run.err, run.err
