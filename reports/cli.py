@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     eis.add_argument("--fmin", type=float, metavar="HZ", help="fit only frequencies at or above this (Hz)")
     eis.add_argument("--fmax", type=float, metavar="HZ", help="fit only frequencies at or below this (Hz)")
     eis.add_argument("--no-kk", action="store_true", help="skip the lin-KK check")
+    eis.add_argument("--report", metavar="DIR", help="also write a report (HTML, Markdown, figures) into DIR")
     eis.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
     eis.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
     _sampler_options(eis, bayes_only=False)
@@ -278,6 +279,8 @@ def _fit_eis(args) -> int:
     text = _json_text(result.to_json())
     if args.out:
         _write_out(args.out, result, text)
+    if args.report:
+        _write_report(_eis_report(result), args.report, field="--report")
     if args.json:
         sys.stdout.write(text)
     else:
@@ -287,6 +290,22 @@ def _fit_eis(args) -> int:
     for line in dict.fromkeys(w for ws in result.warnings for w in ws):
         sys.stderr.write(f"nassb: warning: {line}\n")
     return _gate(args, result.diagnostics)
+
+
+def _eis_report(result):
+    from .eis_report import eis_report
+
+    return eis_report(result, command=["nassb", *sys.argv[1:]] if sys.argv[1:] else None)
+
+
+def _write_report(report, out: str, field: str = "--out"):
+    from ..priors import OptionError
+    from .report import write_report
+
+    try:
+        return write_report(report, out)
+    except OSError as err:
+        raise OptionError(f"cannot write the report into {out!r}: {err.strerror or err}", field=field) from None
 
 
 def _risk(args) -> int:
@@ -427,7 +446,6 @@ def _report(args) -> int:
 
     from ..priors import OptionError, load_card
     from .cell_report import cell_report
-    from .report import write_report
 
     given = [flag for flag, value in (("CARD", args.card), ("--study", args.study), ("--arrhenius", args.arrhenius))
              if value]
@@ -454,11 +472,7 @@ def _report(args) -> int:
         card = load_card(args.card)
         report, label = cell_report(card, seed=args.seed, command=command), card.name
     out = args.out or "report-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "nassb")
-    try:
-        html = write_report(report, out)
-    except OSError as err:
-        raise OptionError(f"cannot write the report into {out!r}: {err.strerror or err}", field="--out") from None
-    print(html)
+    print(_write_report(report, out))
     return 0
 
 

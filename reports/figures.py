@@ -136,3 +136,62 @@ def importances(values: dict[str, float]) -> bytes:
     ax.barh([k for k, _ in items], [v for _, v in items], color=OKABE_ITO[2])
     ax.set_xlabel("importance for the objective (Optuna, sums to 1)")
     return _png(fig)
+
+
+def nyquist(curves: list[dict], unit: str) -> bytes:
+    """Measured points and posterior draws of the fitted circuit, -Z'' against Z' (equal axes).
+
+    Each entry of ``curves``: ``label``, ``z`` (measured, complex), ``draws`` (complex array,
+    draws x frequencies of the model on a fine grid).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for color, c in zip(OKABE_ITO, curves):
+        for k, line in enumerate(c["draws"]):
+            ax.plot(line.real, -line.imag, color=color, lw=0.6, alpha=0.08,
+                    label=f"{c['label']}: posterior draws" if k == 0 else None)
+        ax.plot(c["z"].real, -c["z"].imag, "o", ms=3.5, mfc="none", color=color, label=f"{c['label']}: data")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xlabel(f"Z' / ({unit})")
+    ax.set_ylabel(f"-Z'' / ({unit})")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def bode(frequency: np.ndarray, z: np.ndarray, grid: np.ndarray, band: np.ndarray, residuals: np.ndarray,
+         unit: str) -> bytes:
+    """|Z| and phase against frequency with the posterior's 95 % band, and the relative residuals
+    of the posterior median (``band``: 3 x 2 x grid: percentiles of |Z| and of the phase)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(3, 1, figsize=(6.5, 7), sharex=True, gridspec_kw={"height_ratios": [3, 3, 2]})
+    for ax, k, data, label in ((axes[0], 0, np.abs(z), f"|Z| / ({unit})"),
+                               (axes[1], 1, -np.degrees(np.angle(z)), "-phase / °")):
+        ax.fill_between(grid, band[0, k], band[2, k], color=OKABE_ITO[0], alpha=0.3, label="95 % band")
+        ax.plot(grid, band[1, k], color=OKABE_ITO[0], lw=1.5, label="posterior median")
+        ax.plot(frequency, data, "o", ms=3.5, mfc="none", color=OKABE_ITO[3], label="data")
+        ax.set_ylabel(label)
+    axes[0].set_yscale("log")
+    axes[0].legend(fontsize=8)
+    axes[2].plot(frequency, 100 * residuals.real, "o", ms=3, color=OKABE_ITO[2], label="Z'")
+    axes[2].plot(frequency, 100 * residuals.imag, "s", ms=3, color=OKABE_ITO[4], label="Z''")
+    axes[2].axhline(0, color="0.3", lw=1)
+    axes[2].set_ylabel("residual / % of |Z|")
+    axes[2].set_xscale("log")
+    axes[2].set_xlabel("frequency / Hz")
+    axes[2].legend(fontsize=8)
+    return _png(fig)
+
+
+def parameter_series(x: np.ndarray, stats: dict[str, np.ndarray], xlabel: str, unit: str) -> bytes:
+    """Posterior mean and 95 % interval of parameters against cycle number or temperature
+    (``stats[name]``: 3 x points: low, mean, high)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for color, (name, q) in zip(OKABE_ITO, stats.items()):
+        ax.fill_between(x, q[0], q[2], color=color, alpha=0.2)
+        ax.errorbar(x, q[1], yerr=[q[1] - q[0], q[2] - q[1]], fmt="o-", color=color, ms=4, capsize=3,
+                    label=f"{name} (mean, 95 % interval)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"resistance / ({unit})")
+    ax.legend(fontsize=8)
+    return _png(fig)

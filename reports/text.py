@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from .format import interval, with_uncertainty
 
 _BUDGET_FOR = ("E_V_real", "E_V_theo")
@@ -174,22 +172,9 @@ def _spectrum_title(spec: dict) -> str:
 
 
 def _eis_rows(quantities: dict, least_squares: dict | None) -> list[str]:
-    rows = [("parameter", "posterior", "95 % interval", "least squares" if least_squares else "")]
-    for name, q in quantities.items():
-        unit = "" if q["unit"] in ("1", "") else q["unit"]
-        ls = f"{least_squares[name]:.4g}" if least_squares and name in least_squares else ""
-        rows.append((name, *_scaled(q, unit), ls))
+    from .eis_format import spectrum_rows
+
+    rows = [("parameter", "posterior", "95 % interval", "least squares" if least_squares else ""),
+            *spectrum_rows(quantities, least_squares)]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-
-
-def _scaled(q: dict, unit: str) -> tuple[str, str]:
-    """Value and interval, with a power of ten pulled out of very small or large numbers."""
-    mean, sd, (low, high) = q["mean"], q["sd"], q["ci95"]
-    size = max(abs(mean), abs(high), 1e-300)
-    if 1e-2 <= size < 1e5:
-        return with_uncertainty(mean, sd, unit), interval(low, high, sd)
-    exponent = int(math.floor(math.log10(size)))
-    f = 10.0 ** -exponent
-    value = with_uncertainty(mean * f, sd * f)
-    return f"({value})e{exponent} {unit}".rstrip(), f"{interval(low * f, high * f, sd * f)}e{exponent}"

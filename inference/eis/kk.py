@@ -94,10 +94,10 @@ def _percent(fraction: float) -> str:
     return f"{value:.1f}" if value >= 0.1 else f"{value:.2f}"
 
 
-def lin_kk(spectrum: Spectrum, *, c: float = 0.85, max_m: int | None = None) -> KKResult:
+def lin_kk(spectrum: Spectrum, *, c: float = 0.85, max_m: int | None = None, capacitance: bool = True) -> KKResult:
     """Linear Kramers-Kronig test of one spectrum (Schönleber et al. 2014).
 
-    Fits Z(w) ~ R0 + j w L + sum_k R_k / (1 + j w tau_k), k = 1..M, with the tau_k spaced
+    Fits Z(w) ~ R0 + j w L + 1/(j w C) + sum_k R_k / (1 + j w tau_k), k = 1..M, with the tau_k spaced
     logarithmically from 1/w_max to 1/w_min (one element: their geometric mean), by linear least
     squares on Z' and Z'' together, each point weighted by 1/|Z|.
 
@@ -109,6 +109,9 @@ def lin_kk(spectrum: Spectrum, *, c: float = 0.85, max_m: int | None = None) -> 
         Schönleber's cut-off on mu, in (0, 1]: M grows from 1 until mu < c (see Notes).
     max_m : int, optional
         Most RC elements tried (default: the number of points, at most 50).
+    capacitance : bool
+        Include the series capacitance (impedance.py's ``add_cap``), so that a blocking
+        low-frequency tail (a current collector, Fig. 7's CPE_CC) is not mistaken for drift.
 
     Returns
     -------
@@ -127,7 +130,7 @@ def lin_kk(spectrum: Spectrum, *, c: float = 0.85, max_m: int | None = None) -> 
     spectra mu dips below c already at small M (a coarse grid of tau needs negative neighbours to
     place an arc between two grid points), and the fit left then is off by up to tens of per cent.
     So an M is accepted only when, besides mu < c, its residual standard deviation
-    s_M = sqrt(sum of squared residuals / (2N - M - 2)) is within ``UNDERFIT_FACTOR`` (2) of the
+    s_M = sqrt(sum of squared residuals / (2N - M - 3)) is within ``UNDERFIT_FACTOR`` (2) of the
     smallest s over M = 1..max_m; if no M passes both, the M with the smallest s is taken.  On
     noisy spectra this changes nothing (s is flat at the noise level once M suffices; on the
     reference spectrum below M is the same as impedance.py's linKK in 400 of 400 seeds); on
@@ -176,7 +179,7 @@ def lin_kk(spectrum: Spectrum, *, c: float = 0.85, max_m: int | None = None) -> 
     weight = 1.0 / modulus
     target = np.concatenate([z.real * weight, z.imag * weight])
     log_tau = np.log(1.0 / omega.max()), np.log(1.0 / omega.min())
-    fits = [_fit(omega, weight, target, _taus(m, *log_tau)) for m in range(1, max_m + 1)]
+    fits = [_fit(omega, weight, target, _taus(m, *log_tau), capacitance) for m in range(1, max_m + 1)]
     s = np.array([fit.s for fit in fits])
     mu = np.array([fit.mu for fit in fits])
     accepted = np.flatnonzero((mu < c) & (s <= max(UNDERFIT_FACTOR * s.min(), _EXACT)))
@@ -211,16 +214,18 @@ def _taus(m: int, low: float, high: float) -> np.ndarray:
     return np.exp(np.linspace(low, high, m)) if m > 1 else np.exp(np.array([(low + high) / 2]))
 
 
-def _fit(omega: np.ndarray, weight: np.ndarray, target: np.ndarray, tau: np.ndarray) -> _Fit:
-    """Weighted linear least squares for R0, R_1..R_M and L with fixed tau."""
+def _fit(omega: np.ndarray, weight: np.ndarray, target: np.ndarray, tau: np.ndarray, capacitance: bool) -> _Fit:
+    """Weighted linear least squares for R0, R_1..R_M, L (and 1/C) with fixed tau."""
     n, m = omega.size, tau.size
     wt = omega[:, None] * tau[None, :]
     denominator = 1.0 + wt**2
-    design = np.zeros((2 * n, m + 2))
+    design = np.zeros((2 * n, m + 2 + capacitance))
     design[:n, 0] = weight
     design[:n, 1:m + 1] = weight[:, None] / denominator
     design[n:, 1:m + 1] = -weight[:, None] * wt / denominator
     design[n:, m + 1] = weight * omega
+    if capacitance:
+        design[n:, m + 2] = -weight / omega  # 1/C: blocking electrodes, current collectors
     scale = np.linalg.norm(design, axis=0)  # columns of similar size keep lstsq well conditioned
     scale[scale == 0] = 1.0
     solution = np.linalg.lstsq(design / scale, target, rcond=None)[0] / scale
@@ -233,6 +238,6 @@ def _fit(omega: np.ndarray, weight: np.ndarray, target: np.ndarray, tau: np.ndar
         mu = -np.inf if negative > 0 else 1.0
     fitted = design @ solution
     z_fit = (fitted[:n] + 1j * fitted[n:]) / weight
-    dof = max(2 * n - m - 2, 1)
+    dof = max(2 * n - design.shape[1], 1)
     s = float(np.sqrt(np.sum((target - fitted) ** 2) / dof))
     return _Fit(m=m, mu=float(mu), s=s, z_fit=z_fit)

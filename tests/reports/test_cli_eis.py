@@ -90,12 +90,19 @@ def test_joint_arrhenius_fit_gives_activation_energies_from_spectra(nassb):
 
 
 @pytest.mark.slow
-def test_a_cycle_series_shows_the_growing_electrolyte_resistance(nassb):
-    """The paper's Fig. 9b: eight spectra of one file, one batch fit, R_LE against cycle."""
+def test_a_cycle_series_shows_the_growing_electrolyte_resistance(nassb, tmp_path):
+    """The paper's Fig. 9b: eight spectra of one file, one batch fit, R_LE against cycle, and
+    its report (Bode with bands and residuals, Nyquist with draws, the series with intervals)."""
     path = SYNTHETIC / "cell-2-cycling.csv"
     spectra = read_spectra(path)
-    run = nassb("fit", "eis", str(path), "--circuit", FIG7, "--area", "0.503", "--seed", "6", "--json", *FAST)
+    run = nassb("fit", "eis", str(path), "--circuit", FIG7, "--area", "0.503", "--seed", "6", "--json", *FAST,
+                "--report", str(tmp_path / "report"))
     assert run.code == 0, run.err
+    report = tmp_path / "report"
+    assert {p.name for p in (report / "figures").iterdir()} >= {"nyquist.png", "series.png", "bode-0.png"}
+    assert json.loads((report / "summary.json").read_text())["fit"] == run.json()
+    html = (report / "report.html").read_text()
+    assert "Resistances across the spectra" in html and "lin-KK passes" in html and "R_LE" in html
     doc = run.json()
     assert [s["cycle"] for s in doc] == [0, 10, 20, 30, 40, 50, 60, 70]
     truths = [float(line.split("R_LE =")[1].split()[0]) for s in spectra[:1] for line in s.notes
