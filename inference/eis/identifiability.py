@@ -40,7 +40,8 @@ def identifiability_warnings(fit, s: int) -> list[str]:
             group = [*partners, arc.resistor]
             out.append(f"{spectrum.name}: arc {arc.label()} peaks above the highest measured frequency "
                        f"({_hz(f_max)}) in {above:.0%} of draws, so the data do not separate "
-                       f"{' and '.join(group)}: {_sum_text(group, draws, units)}")
+                       f"{' and '.join(group)}: {_sum_text(group, draws, units)}, or fit the arc as one "
+                       "resistor (as the paper's R_A), which also samples far better")
             named.update(itertools.combinations(sorted(group), 2))
         elif below > OUTSIDE:
             out.append(f"{spectrum.name}: arc {arc.label()} peaks below the lowest measured frequency "
