@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .coordinates import Layout, Scales
+from .coordinates import LOG_SD, Layout, Scales
 from .spectrum import Spectrum
 
 N_RANGE = (0.05, 0.9995)  # least squares keeps n inside; the posterior may go further
@@ -38,7 +38,8 @@ class LeastSquares:
     values : dict
         Parameter name -> value (ohm, F, H, F s^(n-1), 1, ohm s^-1/2).
     theta : ndarray
-        The same point in the fit's coordinates.
+        Where NUTS starts, in the fit's coordinates: the posterior mode near the least-squares
+        point (the same point where the data determine everything).
     scale : ndarray
         Lower-triangular factor of the coordinates' covariance (Gauss-Newton with the prior's
         precision added): theta = theta_hat + scale @ u makes u roughly standard normal.
@@ -98,8 +99,42 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
     values = {k: float(v) for k, v in layout.values(logs, log_tau, exponents).items()}
     dof = max(target.size - size, 1)
     variance = max(2.0 * best.cost / dof, 1e-10)
-    return LeastSquares(values, best.x, _whitening(best.jac, variance, layout),
+
+    # The sampler's centre is the posterior mode, the fit with the prior's pull added: where the
+    # data do not determine a direction (an arc above the window sends R0 to 0), the mode sits
+    # where the prior puts it, not at the far end of a ridge.
+    centre, spread = _prior_rows(layout, scales)
+    rows = np.flatnonzero(np.isfinite(centre))
+    sigma = np.sqrt(variance)
+
+    def penalised(theta):
+        return np.r_[residuals(theta) / sigma, (theta[rows] - centre[rows]) / spread[rows]]
+
+    def penalised_jacobian(theta):
+        return np.r_[jacobian(theta) / sigma, eye[rows] / spread[rows][:, None]]
+
+    mode = best.x
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            refined = least_squares(penalised, best.x, jac=penalised_jacobian, bounds=(lower, upper), method="trf",
+                                    x_scale="jac", max_nfev=MAX_EVALUATIONS)
+            if np.all(np.isfinite(refined.x)):
+                mode = refined.x
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            pass
+    return LeastSquares(values, mode, _whitening(jacobian(mode), variance, layout),
                         float(np.sqrt(np.mean(best.fun ** 2))), len(starts))
+
+
+def _prior_rows(layout: Layout, scales: Scales):
+    """Centre and sd of the normal priors on theta's log coordinates (NaN elsewhere)."""
+    centre = np.full(len(layout.coordinates), np.nan)
+    spread = np.ones(len(layout.coordinates))
+    for i, name in enumerate(layout.logs):
+        centre[i] = scales.log_centre(layout.circuit.parameter(name).kind)
+        spread[i] = LOG_SD
+    return centre, spread
 
 
 def _whitening(jac: np.ndarray, variance: float, layout: Layout) -> np.ndarray:
