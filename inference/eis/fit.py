@@ -88,11 +88,7 @@ class EISFit:
         return out
 
     def _unit(self, kind: str, spectrum_unit: str) -> str:
-        if kind == "n":
-            return "1"
-        if self.settings.area is None and spectrum_unit == "ohm":
-            return {"R": "ohm", "C": "F", "Q": "F*s^(n-1)", "L": "H", "W": "ohm*s^-0.5"}[kind]
-        return _AREA[kind][1]
+        return _parameter_unit(kind, self.settings.area, spectrum_unit)
 
     def _factor(self, kind: str) -> float:
         return self.settings.area ** _AREA[kind][0] if self.settings.area else 1.0
@@ -187,6 +183,14 @@ def _stats(values: np.ndarray, unit: str) -> dict:
             "ci95": [float(low), float(high)]}
 
 
+def _parameter_unit(kind: str, area: float | None, spectrum_unit: str) -> str:
+    if kind == "n":
+        return "1"
+    if area is None and spectrum_unit == "ohm":
+        return {"R": "ohm", "C": "F", "Q": "F*s^(n-1)", "L": "H", "W": "ohm*s^-0.5"}[kind]
+    return _AREA[kind][1]
+
+
 def _derived_units(derived: list[Derived], units: dict[str, str]) -> dict[str, str]:
     """Units of derived quantities by pint; an expression over CPE parameters gets none ("")."""
     from ...priors.units import registry as _registry
@@ -239,6 +243,9 @@ def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSe
         d = parse_derived(spec, known)
         derived.append(d)
         known.append(d.name)
+    # Units first: a derived quantity that adds ohm to farad is refused before any sampling.
+    _derived_units(derived, {p.name: _parameter_unit(p.kind, settings.area, spectra[0].unit)
+                             for p in circuit.parameters})
     kk = [_kk(s) for s in spectra] if settings.kk else []
     starts = [fit_least_squares(s, layout) for s in spectra]
     sampler = settings.sampler
@@ -251,7 +258,6 @@ def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSe
     free = [v.name for v in pmodel.free_RVs]
     diag = diagnostics(idata, free + [p.name for p in circuit.parameters])
     result = EISFit(circuit, list(spectra), settings, idata, starts, derived, diag, seed, kk)
-    _derived_units(derived, {p.name: result._unit(p.kind, spectra[0].unit) for p in circuit.parameters})
     result.warnings = [
         ([k["warning"]] if kk and k.get("warning") else []) + identifiability_warnings(result, s)
         for s, k in zip(range(len(spectra)), kk or [{}] * len(spectra))

@@ -168,6 +168,7 @@ def test_bad_spectra_exit_2_with_one_line(nassb, tmp_path, content, words):
 @pytest.mark.parametrize("options, words", [
     (["--circuit", "R0-p(R1"], "--circuit"),
     (["--circuit", "R0-p(R1,C1)", "--derive", "x=R7"], "unknown name 'R7'"),
+    (["--circuit", "R0-p(R1,C1)", "--derive", "x=R0+C1"], "incompatible units"),
     (["--circuit", "R0-p(R1,C1)", "--area", "-1"], "--area"),
     (["--circuit", "R0-p(R1,C1)", "--area", "3 kg"], "--area"),
     (["--circuit", "R0-p(R1,C1)", "--arrhenius", "R0"], "two or more temperatures"),
