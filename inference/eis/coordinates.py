@@ -103,18 +103,22 @@ class Layout:
         logits = [np.log(exponents[n]) - np.log1p(-exponents[n]) for n in self.exponents]
         return np.array([*(logs[n] for n in self.logs), *taus, *logits], dtype=float)
 
-    def log_prior(self, theta, scales: "list[Scales]", xp=np):
-        """ln p(theta) up to a constant, per spectrum (``theta[s]`` with ``scales[s]``): normal
-        ln R... and ln tau around each spectrum's own scales, uniform n, ordered arcs."""
+    def prior_constants(self, scales: "list[Scales]") -> tuple[np.ndarray, np.ndarray]:
+        """Per spectrum: the prior centres of the log coordinates (spectra x logs), and the
+        measured window's middle and half-width in ln tau (spectra x 2)."""
+        centres = np.array([[sc.log_centre(self.circuit.parameter(n).kind) for n in self.logs] for sc in scales])
+        window = np.array([[sc.log_tau_mid, sc.log_tau_half_width] for sc in scales])
+        return centres.reshape(len(scales), len(self.logs)), window
+
+    def log_prior(self, theta, centres, window, xp=np):
+        """ln p(theta) up to a constant, per spectrum (``theta[s]`` with row s of
+        :meth:`prior_constants`): normal ln R... around each spectrum's own scales, ln tau flat
+        over the window with normal tails, uniform n, ordered arcs."""
         logs, log_tau, exponents, out = self.unpack(theta, xp)
-        for name in self.logs:
-            kind = self.circuit.parameter(name).kind
-            centre = np.array([sc.log_centre(kind) for sc in scales])
-            out = out - 0.5 * ((logs[name] - centre) / LOG_SD) ** 2
-        middle = np.array([sc.log_tau_mid for sc in scales])
-        half = np.array([sc.log_tau_half_width for sc in scales])
+        for i, name in enumerate(self.logs):
+            out = out - 0.5 * ((logs[name] - centres[:, i]) / LOG_SD) ** 2
         for lt in log_tau:
-            beyond = xp.maximum(xp.abs(lt - middle) - half, 0.0)
+            beyond = xp.maximum(xp.abs(lt - window[:, 0]) - window[:, 1], 0.0)
             out = out - 0.5 * (beyond / LOG_TAU_SD) ** 2
         return out
 

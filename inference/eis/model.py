@@ -54,7 +54,14 @@ def build_model(spectra: list[Spectrum], layout: Layout, starts: list[LeastSquar
     free = [i for i in range(len(names)) if i not in shared]
     centre, scale = _whitening(starts, free)
     coords = {"spectrum": [s.name for s in spectra], "coordinate": [names[i] for i in free]}
+    prior_centres, window = layout.prior_constants(scales)
     with pm.Model(coords=coords) as pmodel:
+        # Every number that comes from the data is a pm.Data (a shared variable), not a constant
+        # of the graph: two spectra fitted with one circuit then compile to the same graph, and
+        # PyTensor's compile cache serves the second.
+        centre, scale = pm.Data("whitening_centre", centre), pm.Data("whitening_scale", scale)
+        prior_centres, window = pm.Data("prior_centres", prior_centres), pm.Data("tau_window", window)
+        omega, index = pm.Data("omega", omega), pm.Data("point_spectrum", index)
         u = pm.Flat("u", dims=("spectrum", "coordinate"), initval=np.zeros((len(spectra), len(free))))
         moved = centre + (scale * u[:, None, :]).sum(axis=-1)
         parts = [None] * len(names)
@@ -63,10 +70,12 @@ def build_model(spectra: list[Spectrum], layout: Layout, starts: list[LeastSquar
         if arrhenius:
             temperature = np.array([s.temperature for s in spectra], dtype=float)
             lever = (1.0 / temperature - 1.0 / reference_temperature) / BOLTZMANN_EV
+            lever_data = pm.Data("arrhenius_lever", lever)
             for name, i in zip(arrhenius, shared):
-                parts[i] = _arrhenius(name, lever, np.array([st.theta[i] for st in starts]), scales, circuit)
+                parts[i] = _arrhenius(name, lever, lever_data, np.array([st.theta[i] for st in starts]), scales,
+                                      circuit)
         theta = pt.stack(parts, axis=-1)
-        pm.Potential("prior", pt.sum(layout.log_prior(theta, scales, xp=pt)))
+        pm.Potential("prior", pt.sum(layout.log_prior(theta, prior_centres, window, xp=pt)))
         logs, log_tau, exponents, _ = layout.unpack(theta, xp=pt)
         values = layout.values(logs, log_tau, exponents, xp=pt)
         for p in circuit.parameters:
@@ -75,8 +84,9 @@ def build_model(spectra: list[Spectrum], layout: Layout, starts: list[LeastSquar
                               initval=np.clip([st.rms for st in starts], 1e-3, 0.5))
         per_point = {name: value[index] for name, value in values.items()}
         re_, im_ = circuit.impedance(per_point, omega, xp=pt)
-        pm.Normal("z_real", mu=re_ / absz, sigma=noise[index], observed=z.real / absz)
-        pm.Normal("z_imag", mu=im_ / absz, sigma=noise[index], observed=z.imag / absz)
+        absz_data = pm.Data("abs_z", absz)
+        pm.Normal("z_real", mu=re_ / absz_data, sigma=noise[index], observed=pm.Data("z_real_scaled", z.real / absz))
+        pm.Normal("z_imag", mu=im_ / absz_data, sigma=noise[index], observed=pm.Data("z_imag_scaled", z.imag / absz))
     return pmodel
 
 
@@ -94,7 +104,7 @@ def _whitening(starts: list[LeastSquares], free: list[int]):
     return centre, np.array(factors)
 
 
-def _arrhenius(name: str, lever: np.ndarray, start: np.ndarray, scales: list[Scales], circuit):
+def _arrhenius(name: str, lever: np.ndarray, lever_data, start: np.ndarray, scales: list[Scales], circuit):
     """ln R_s of a resistance that follows Eq. 4 across the spectra's temperatures."""
     import pymc as pm
     import pytensor.tensor as pt
@@ -104,4 +114,4 @@ def _arrhenius(name: str, lever: np.ndarray, start: np.ndarray, scales: list[Sca
     log_ref = pm.Normal(f"log_{name}_ref", mu=centre, sigma=LOG_SD, initval=float(intercept))
     energy = pm.Normal(f"E_A_{name}", mu=ENERGY_PRIOR[0], sigma=ENERGY_PRIOR[1], initval=float(slope))
     pm.Deterministic(f"{name}_ref", pt.exp(log_ref))
-    return log_ref + energy * lever
+    return log_ref + energy * lever_data
