@@ -24,9 +24,11 @@ Kinds and keys (``file`` is relative to the card; ``source`` says where the data
     Instead of ``value``, ``fit = "eis-fit/summary.json"`` (what ``nassb fit eis --out`` writes)
     and ``derived = "R_interface"`` take the posterior mean and sd of that derived quantity (or
     parameter) of the impedance fit, and the spectrum's temperature; ``spectrum = NAME`` picks
-    one spectrum of a batch fit.  Besides card fields, ``quantity = "separator.resistance"``
-    observes the separator's area resistance d / sigma(T) (ohm cm^2), which informs its
-    thickness, conductivity and activation energy together.
+    one spectrum of a batch fit (two quantities of one fit enter as independent: their
+    posterior correlation is not carried).  Besides card fields,
+    ``quantity = "separator.resistance"`` observes the separator's area resistance
+    d / sigma(T) (ohm cm^2), which informs its thickness and conductivity together (and its
+    activation energy where the card gives one with an uncertainty).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..inference.eis import read_spectra
-from ..inference.eis.fit import TARGET_ACCEPT, EISSettings, fit_spectra
+from ..inference.eis.fit import EISSettings, fit_spectra
 from ..inference.eis.readers import MIN_POINTS
 from ..priors import OptionError, fields, parse_quantity
 from ..priors.errors import CardError
@@ -24,7 +24,7 @@ def fit_eis(args, sampler):
     temperature = _temperature(args.temperature, "--temperature") if args.temperature else None
     spectra = [_prepared(s, args, temperature) for s in spectra]
     settings = EISSettings(
-        sampler=replace(sampler, target_accept=max(sampler.target_accept, TARGET_ACCEPT)),
+        sampler=sampler,
         area=_area(args.area) if args.area else None,
         derive=tuple(args.derive),
         arrhenius=tuple(n.strip() for n in args.arrhenius.split(",") if n.strip()) if args.arrhenius else (),

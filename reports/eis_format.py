@@ -11,6 +11,8 @@ def scaled(q: dict, unit: str) -> tuple[str, str]:
     """Value and 95 % interval, with a power of ten pulled out of very small or large numbers:
     ``(3.8 ± 2.2)e-8 F`` rather than ``0.000000038 ± 0.000000022 F``."""
     mean, sd, (low, high) = q["mean"], q["sd"], q["ci95"]
+    if not all(v is not None and math.isfinite(v) for v in (mean, sd, low, high)):
+        return f"n/a {unit}".rstrip(), "n/a"
     size = max(abs(mean), abs(high), 1e-300)
     if 1e-2 <= size < 1e5:
         return with_uncertainty(mean, sd, unit), interval(low, high, sd)

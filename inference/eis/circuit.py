@@ -32,7 +32,6 @@ import numpy as np
 from ...priors import OptionError
 
 ELEMENTS = ("CPE", "R", "C", "L", "W")  # longest first: the type is the longest matching prefix
-_UNITS = {"R": "ohm", "C": "F", "L": "H", "Q": "F*s^(n-1)", "n": "1", "W": "ohm*s^-0.5"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
@@ -44,10 +43,6 @@ class Parameter:
     name: str
     element: str
     kind: str
-
-    @property
-    def unit(self) -> str:
-        return _UNITS[self.kind]
 
     @property
     def log_scale(self) -> bool:

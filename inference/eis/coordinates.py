@@ -110,13 +110,14 @@ class Layout:
         window = np.array([[sc.log_tau_mid, sc.log_tau_half_width] for sc in scales])
         return centres.reshape(len(scales), len(self.logs)), window
 
-    def log_prior(self, theta, centres, window, xp=np):
+    def log_prior(self, theta, centres, window, xp=np, skip: tuple[str, ...] = ()):
         """ln p(theta) up to a constant, per spectrum (``theta[s]`` with row s of
         :meth:`prior_constants`): normal ln R... around each spectrum's own scales, ln tau flat
         over the window with normal tails, uniform n, ordered arcs."""
         logs, log_tau, exponents, out = self.unpack(theta, xp)
         for i, name in enumerate(self.logs):
-            out = out - 0.5 * ((logs[name] - centres[:, i]) / LOG_SD) ** 2
+            if name not in skip:  # a joint fit's shared resistance has its prior on R_ref instead
+                out = out - 0.5 * ((logs[name] - centres[:, i]) / LOG_SD) ** 2
         for lt in log_tau:
             beyond = xp.maximum(xp.abs(lt - window[:, 0]) - window[:, 1], 0.0)
             out = out - 0.5 * (beyond / LOG_TAU_SD) ** 2

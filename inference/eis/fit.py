@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ...priors import OptionError
+from ...priors import DataError, OptionError
 from ..sampling import SamplerSettings, diagnostics, sample
 from .circuit import Circuit
 from .coordinates import Layout
@@ -73,6 +73,7 @@ class EISFit:
     seed: int
     kk: list = field(default_factory=list)
     warnings: list[list[str]] = field(default_factory=list)
+    _doc: object = field(default=None, repr=False)  # to_json, computed once
 
     @property
     def extras(self) -> dict:
@@ -150,6 +151,11 @@ class EISFit:
     def to_json(self):
         """One object per spectrum (a list for several); a joint fit wraps them with its shared
         parameters."""
+        if self._doc is None:
+            self._doc = self._document()
+        return self._doc
+
+    def _document(self):
         spectra = [self.spectrum_summary(s) for s in range(len(self.spectra))]
         if not self.settings.arrhenius:
             return spectra[0] if len(spectra) == 1 else spectra
@@ -171,6 +177,10 @@ class EISFit:
         """The InferenceData (posterior in the fit's raw units, per spectrum) written atomically."""
         from ...priors.files import atomic_target
 
+        self.idata.posterior.attrs.update({
+            "circuit": self.circuit.text, "area_cm2": self.settings.area or 0.0,
+            "units": "raw, as the spectra: ohm (or ohm*cm^2 for area-normalised files), F, H, F*s^(n-1); "
+                     "summary.json holds the area-normalised values"})
         with atomic_target(path) as tmp:
             self.idata.to_netcdf(str(tmp), engine="h5netcdf")
         return path
@@ -284,7 +294,16 @@ def _check(spectra: list[Spectrum], circuit: Circuit, settings: EISSettings) -> 
         if len(s) <= len(circuit.parameters) // 2 + 1:
             raise OptionError(f"{s.name}: {len(s)} frequencies cannot determine {len(circuit.parameters)} "
                               "parameters", field="--circuit")
+    for s in spectra:
+        if np.any(np.abs(s.z) == 0):
+            raise DataError(f"|Z| = 0 at {s.frequency[np.argmax(np.abs(s.z) == 0)]:g} Hz; the noise model is "
+                            "relative to |Z|", file=s.source)
     if settings.arrhenius:
+        if len(set(settings.arrhenius)) < len(settings.arrhenius):
+            raise OptionError("a resistance is named twice", field="--arrhenius")
+        clash = [f"{n}_ref" for n in settings.arrhenius if f"{n}_ref" in circuit.names]
+        if clash:
+            raise OptionError(f"an element may not be called {clash[0]} in a joint fit", field="--arrhenius")
         for name in settings.arrhenius:
             if name not in circuit.names or circuit.parameter(name).kind != "R":
                 raise OptionError(f"{name!r} is not a resistor of {circuit.text}", field="--arrhenius")

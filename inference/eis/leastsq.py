@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...priors import DataError
 from .coordinates import LOG_SD, Layout, Scales
 from .spectrum import Spectrum
 
@@ -94,7 +95,8 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
         if np.isfinite(fit.cost) and (best is None or fit.cost < best.cost):
             best = fit
     if best is None:
-        raise RuntimeError("every least-squares start failed")
+        raise DataError(f"{spectrum.name}: no least-squares start gave a finite fit; check the data",
+                        file=spectrum.source)
     logs, log_tau, exponents, _ = layout.unpack(best.x)
     values = {k: float(v) for k, v in layout.values(logs, log_tau, exponents).items()}
     dof = max(target.size - size, 1)
@@ -140,7 +142,12 @@ def _prior_rows(layout: Layout, scales: Scales):
 def _whitening(jac: np.ndarray, variance: float, layout: Layout) -> np.ndarray:
     """Cholesky factor of (J^T J / s^2 + prior precision)^-1."""
     precision = jac.T @ jac / variance + np.diag(layout.prior_precision())
-    covariance = np.linalg.inv(precision)
+    return covariance_factor(np.linalg.inv(precision))
+
+
+def covariance_factor(covariance: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor of a covariance, with jitter where rounding left it indefinite (and
+    the diagonal's square root as the last resort)."""
     covariance = 0.5 * (covariance + covariance.T)
     for jitter in (0.0, 1e-10, 1e-8, 1e-6):
         try:

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..cell import BOLTZMANN_EV
 from .coordinates import LOG_SD, Layout, Scales
-from .leastsq import LeastSquares
+from .leastsq import LeastSquares, covariance_factor
 from .spectrum import Spectrum
 
 NOISE_SCALE = 0.05         # HalfNormal scale of the relative noise (5 % of |Z|)
@@ -75,7 +75,7 @@ def build_model(spectra: list[Spectrum], layout: Layout, starts: list[LeastSquar
                 parts[i] = _arrhenius(name, lever, lever_data, np.array([st.theta[i] for st in starts]), scales,
                                       circuit)
         theta = pt.stack(parts, axis=-1)
-        pm.Potential("prior", pt.sum(layout.log_prior(theta, prior_centres, window, xp=pt)))
+        pm.Potential("prior", pt.sum(layout.log_prior(theta, prior_centres, window, xp=pt, skip=arrhenius)))
         logs, log_tau, exponents, _ = layout.unpack(theta, xp=pt)
         values = layout.values(logs, log_tau, exponents, xp=pt)
         for p in circuit.parameters:
@@ -98,9 +98,8 @@ def _whitening(starts: list[LeastSquares], free: list[int]):
         return centre, np.array([st.scale for st in starts])
     factors = []
     for st in starts:
-        precision = np.linalg.inv(st.scale @ st.scale.T)[np.ix_(free, free)]
-        covariance = np.linalg.inv(precision)
-        factors.append(np.linalg.cholesky(0.5 * (covariance + covariance.T)))
+        precision = np.linalg.pinv(st.scale @ st.scale.T)[np.ix_(free, free)]
+        factors.append(covariance_factor(np.linalg.pinv(precision)))
     return centre, np.array(factors)
 
 

@@ -9,7 +9,7 @@ from nassb.inference.eis import fit as fit_module
 from nassb.inference.eis import read_spectra
 from nassb.inference.eis.fit import EISSettings, fit_spectra
 from nassb.inference.eis.coordinates import Scales
-from nassb.inference.eis.leastsq import LeastSquares, _starts
+from nassb.inference.eis.leastsq import LeastSquares
 from nassb.inference.sampling import SamplerSettings
 
 from .test_eis_circuit import FIG5, SYNTHETIC, truth_of
@@ -23,7 +23,11 @@ def test_no_label_swap_from_a_poor_start(monkeypatch):
     truth = truth_of(spectrum)
 
     def poor(spectrum, layout, scales=None):
-        theta = list(_starts(layout, Scales.of(spectrum)))[3]  # both arcs in the slow 60 % of the window
+        sc = Scales.of(spectrum)
+        lo, hi = -np.log(sc.omega_max), -np.log(sc.omega_min)
+        # both arcs in the slow half of the window, the resistances split evenly, n = 0.7
+        theta = layout.pack({n: np.log(sc.resistance / 3) for n in layout.logs}, list(lo + np.array([0.55, 0.85]) * (hi - lo)),
+                            {n: 0.7 for n in layout.exponents})
         logs, log_tau, exponents, _ = layout.unpack(theta)
         values = {k: float(v) for k, v in layout.values(logs, log_tau, exponents).items()}
         return LeastSquares(values, theta, np.eye(theta.size) * 0.5, 0.05, 1)

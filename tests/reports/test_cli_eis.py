@@ -173,12 +173,20 @@ def test_bad_spectra_exit_2_with_one_line(nassb, tmp_path, content, words):
     (["--circuit", "R0-p(R1,C1)", "--area", "3 kg"], "--area"),
     (["--circuit", "R0-p(R1,C1)", "--arrhenius", "R0"], "two or more temperatures"),
     (["--circuit", "R0-p(R1,C1)", "--arrhenius", "C1"], "not a resistor"),
+    (["--circuit", "R0-p(R1,C1)", "--arrhenius", "R1,R1"], "named twice"),
     (["--circuit", "R0-p(R1,C1)", "--fmin", "1e9"], "--fmin"),
 ])
 def test_bad_options_exit_2_with_one_line(nassb, options, words):
     path = SYNTHETIC / "na-nzsp-na-30C.csv"
     run = nassb("fit", "eis", str(path), *options)
     assert run.code == 2 and run.err.count("\n") == 1 and words in run.err, run.err
+
+
+def test_a_zero_impedance_is_refused_before_fitting(nassb, tmp_path):
+    path = tmp_path / "zero.csv"
+    path.write_text("frequency [Hz],Z_real [ohm],Z_imag [ohm]\n1e3,1,-1\n1e2,0,0\n10,1,-1\n1,1,-1\n0.1,1,-1\n")
+    run = nassb("fit", "eis", str(path), "--circuit", "R0-p(R1,C1)", "--no-kk")
+    assert run.code == 2 and "|Z| = 0 at 100 Hz" in run.err and str(path) in run.err, run.err
 
 
 def test_a_glob_that_matches_nothing_is_named(nassb, tmp_path):
