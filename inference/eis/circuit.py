@@ -184,7 +184,7 @@ class Circuit:
         re_, im_ = self.impedance(values, np.asarray(omega, dtype=float))
         return np.asarray(re_) + 1j * np.asarray(im_)
 
-    def time_constant(self, arc: Arc, values: Mapping, xp=np):
+    def time_constant(self, arc: Arc, values: Mapping):
         """tau of an arc in s: (R Q)^(1/n) for a CPE, R C for a capacitor."""
         r = values[arc.resistor]
         if arc.capacitor.kind == "C":

@@ -74,6 +74,7 @@ class EISFit:
     kk: list = field(default_factory=list)
     warnings: list[list[str]] = field(default_factory=list)
     _doc: object = field(default=None, repr=False)  # to_json, computed once
+    _units: dict | None = field(default=None, repr=False)
 
     @property
     def extras(self) -> dict:
@@ -81,15 +82,11 @@ class EISFit:
 
     # -- draws -----------------------------------------------------------------------------
     def units(self) -> dict[str, str]:
-        """Unit of every parameter and derived quantity."""
-        out = {}
-        for p in self.circuit.parameters:
-            out[p.name] = self._unit(p.kind, self.spectra[0].unit)
-        out.update(_derived_units(self.derived, out))
-        return out
-
-    def _unit(self, kind: str, spectrum_unit: str) -> str:
-        return _parameter_unit(kind, self.settings.area, spectrum_unit)
+        """Unit of every parameter and derived quantity (worked out once, by pint)."""
+        if self._units is None:
+            self._units = _parameter_units(self.circuit, self.settings.area, self.spectra[0].unit)
+            self._units.update(_derived_units(self.derived, self._units))
+        return dict(self._units)
 
     def _factor(self, kind: str) -> float:
         return self.settings.area ** _AREA[kind][0] if self.settings.area else 1.0
@@ -193,12 +190,11 @@ def _stats(values: np.ndarray, unit: str) -> dict:
             "ci95": [float(low), float(high)]}
 
 
-def _parameter_unit(kind: str, area: float | None, spectrum_unit: str) -> str:
-    if kind == "n":
-        return "1"
-    if area is None and spectrum_unit == "ohm":
-        return {"R": "ohm", "C": "F", "Q": "F*s^(n-1)", "L": "H", "W": "ohm*s^-0.5"}[kind]
-    return _AREA[kind][1]
+def _parameter_units(circuit: Circuit, area: float | None, spectrum_unit: str) -> dict[str, str]:
+    """Each parameter's unit: raw for a spectrum in ohm without an area, else per cm^2."""
+    raw = {"R": "ohm", "C": "F", "Q": "F*s^(n-1)", "L": "H", "W": "ohm*s^-0.5", "n": "1"}
+    normalised = area is not None or spectrum_unit != "ohm"
+    return {p.name: _AREA[p.kind][1] if normalised else raw[p.kind] for p in circuit.parameters}
 
 
 def _derived_units(derived: list[Derived], units: dict[str, str]) -> dict[str, str]:
@@ -254,8 +250,7 @@ def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSe
         derived.append(d)
         known.append(d.name)
     # Units first: a derived quantity that adds ohm to farad is refused before any sampling.
-    _derived_units(derived, {p.name: _parameter_unit(p.kind, settings.area, spectra[0].unit)
-                             for p in circuit.parameters})
+    _derived_units(derived, _parameter_units(circuit, settings.area, spectra[0].unit))
     kk = [_kk(s) for s in spectra] if settings.kk else []
     starts = [fit_least_squares(s, layout) for s in spectra]
     sampler = settings.sampler
@@ -268,10 +263,8 @@ def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSe
     free = [v.name for v in pmodel.free_RVs]
     diag = diagnostics(idata, free + [p.name for p in circuit.parameters])
     result = EISFit(circuit, list(spectra), settings, idata, starts, derived, diag, seed, kk)
-    result.warnings = [
-        ([k["warning"]] if kk and k.get("warning") else []) + identifiability_warnings(result, s)
-        for s, k in zip(range(len(spectra)), kk or [{}] * len(spectra))
-    ]
+    kk_warnings = [[k["warning"]] if k["warning"] else [] for k in kk] or [[] for _ in spectra]
+    result.warnings = [kk_warnings[s] + identifiability_warnings(result, s) for s in range(len(spectra))]
     return result
 
 
