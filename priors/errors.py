@@ -7,6 +7,8 @@ what is wrong, so that the line is enough to fix it.
 
 from __future__ import annotations
 
+import warnings
+
 
 class NassbError(Exception):
     """A mistake in what the user gave us (a card, a data file, an option).
@@ -50,3 +52,27 @@ class DataError(NassbError):
 
 class OptionError(NassbError):
     """A command-line option has a value that cannot be used."""
+
+
+class NassbWarning(UserWarning):
+    """Something suspicious but possible in what the user gave: a value outside its plausible
+    range, a bare number read in a unit the user may not have meant.
+
+    Library code calls :func:`warn`; a notebook shows the warning as Python shows any warning,
+    and the command line prints it as one line, ``nassb: warning: FILE: FIELD: message``.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.field = field
+
+    def __str__(self) -> str:
+        where = ": ".join(part for part in (self.file, self.field) if part)
+        return f"{where}: {self.message}" if where else self.message
+
+
+def warn(message: str, *, file: str | None = None, field: str | None = None, stacklevel: int = 2) -> None:
+    """Issue a :class:`NassbWarning` naming the file and the field."""
+    warnings.warn(NassbWarning(message, file=file, field=field), stacklevel=stacklevel + 1)

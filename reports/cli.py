@@ -551,6 +551,35 @@ def _print_json(document) -> None:
     sys.stdout.write(_json_text(document))
 
 
+def _warning_lines():
+    """While a command runs, each NassbWarning (a suspicious input) is one line on stderr, once."""
+    import contextlib
+    import warnings
+
+    from ..priors.errors import NassbWarning
+
+    @contextlib.contextmanager
+    def shown():
+        seen: set[str] = set()
+        original = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if not issubclass(category, NassbWarning):
+                return original(message, category, filename, lineno, file, line)
+            text = f"nassb: warning: {message}"
+            if text not in seen:
+                seen.add(text)
+                sys.stderr.write(text + "\n")
+            return None
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", NassbWarning)
+            warnings.showwarning = show
+            yield
+
+    return shown()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nassb`` console script; returns the exit code."""
     parser = build_parser()
@@ -566,7 +595,8 @@ def main(argv: list[str] | None = None) -> int:
     from ..priors.errors import NassbError
 
     try:
-        return args.run(args)
+        with _warning_lines():
+            return args.run(args)
     except NassbError as err:
         sys.stderr.write(f"nassb: {err}\n")
         return EXIT_USER_ERROR
