@@ -23,7 +23,7 @@ PAPER = load_card("paper-cell-1")
 
 @pytest.fixture(scope="module")
 def scorer():
-    return DesignScorer(PAPER, RiskModel.load(), current=0.214, cycles=100)
+    return DesignScorer(PAPER, RiskModel.load(), cycles=100)  # C/10 of each design's own capacity
 
 
 def test_scoring_a_card_as_a_design_gives_its_table_1_energy(scorer):
@@ -209,7 +209,7 @@ def test_scoring_a_loading_card_reproduces_its_own_uncertainty(write_card):
         loading = "23.1 ± 0.5 mg/cm2"
         active_fraction = 0.925
     """))
-    scorer = DesignScorer(card, RiskModel.load(), current=0.214, cycles=100)
+    scorer = DesignScorer(card, RiskModel.load(), cycles=100)
     values = scorer.score(scorer.design_of_card(card))
     mc = propagate_mc(CellModel(card), draws=100_000, seed=1)
     for ours, theirs in (("E_V_real", "E_V_real"), ("E_m_real", "E_m_real")):
