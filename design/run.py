@@ -17,6 +17,7 @@ from .study import (QUANTITY_OF, SAMPLERS, SECOND_OBJECTIVES, SearchSettings, ba
                     settings_to_dict)
 
 DEFAULT_STORAGE = "sqlite:///nassb-design.db"
+REFINE_SHARE, REFINE_MAX, REFINE_FROM = 0.4, 100, 40  # the default local refinement (refine_budget)
 OBJECTIVES = ("E_V", "E_m")
 
 
@@ -168,7 +169,8 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
                pareto: str | None = None, max_fracture: float = 0.1, max_short: float = 0.2,
                max_drop: float = 0.1, min_retention: float = 0.8, cycles: int = 100, c_rate: float | None = None,
                current=None, within_data: bool = False, sampler: str = "tpe", seed: int | None = None, top: int = 5,
-               progress: bool = False, posterior=None, prior_widening: float = 2.0) -> DesignResult:
+               progress: bool = False, posterior=None, prior_widening: float = 2.0,
+               refine: int | None = None) -> DesignResult:
     """Search the next cells (Optuna) and return the ranked proposals.
 
     Parameters
@@ -209,6 +211,10 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
         Calibrated risk draws (a file, a CalibrationResult or a RiskModel).
     prior_widening : float
         The prior sensitivity widens each uninformed prior's spread by this factor (default 2).
+    refine : int, optional
+        Of the ``trials``, this many go to a local refinement of the best feasible trial at the
+        end (:mod:`nassb.design.refine`); default 40 % of ``trials`` (at most 100) from 40 trials
+        on, none for a Pareto study.  0 leaves every trial to the sampler.
     """
     from ..inference.risk.predict import load_risk_model
     from ..inference.risk.scoring import parse_current
@@ -223,7 +229,8 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
         raise OptionError(f"the second objective must differ from the objective {objective}", field="pareto")
     if sampler not in SAMPLERS:
         raise OptionError(f"'{sampler}' is not a sampler; must be one of {', '.join(SAMPLERS)}", field="sampler")
-    for name, value, minimum in (("trials", trials, 1), ("cycles", cycles, 1), ("top", top, 1)):
+    for name, value, minimum in (("trials", trials, 1), ("cycles", cycles, 1), ("top", top, 1),
+                                 ("refine", 0 if refine is None else refine, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise OptionError(f"must be a whole number >= {minimum}, got {value!r}", field=name)
     if not (isinstance(prior_widening, (int, float)) and math.isfinite(prior_widening) and prior_widening > 0):
@@ -248,9 +255,26 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
     name = study or f"{card.name}-{settings.fingerprint()}"
     origin = str(Path(card.origin).resolve()) if Path(card.origin).is_file() else card.origin
     optuna_study = open_study(storage, name, settings, sampler, seed, card=origin)
-    optuna_study.optimize(make_objective(space, scorer, settings, ranges), n_trials=trials,
-                          show_progress_bar=progress)
+    objective_of_trial = make_objective(space, scorer, settings, ranges)
+    local = refine_budget(refine, trials, pareto)
+    optuna_study.optimize(objective_of_trial, n_trials=trials - local, show_progress_bar=progress)
+    if local:
+        from .refine import refine as refine_best
+
+        ran = refine_best(optuna_study, space, objective_of_trial, local)
+        if ran < local:  # no feasible start yet, or the local search converged: the sampler goes on
+            optuna_study.optimize(objective_of_trial, n_trials=local - ran)
     return _result(optuna_study, name, storage, settings, scorer, space, risk, top, origin, ranges, prior_widening)
+
+
+def refine_budget(refine: int | None, trials: int, pareto: str | None) -> int:
+    """Trials of local refinement out of ``trials`` (bench/README.md: 40 % of 200 trials took the
+    median regret from 9 % to 0.2 %)."""
+    if pareto is not None:
+        return 0
+    if refine is None:
+        return min(REFINE_MAX, round(REFINE_SHARE * trials)) if trials >= REFINE_FROM else 0
+    return min(int(refine), trials)
 
 
 def load_design(study: str, storage: str = DEFAULT_STORAGE, *, top: int = 5, prior_widening: float = 2.0) -> DesignResult:

@@ -177,13 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Optuna storage: a SQLite file (default sqlite:///nassb-design.db) or postgresql://...")
     des.add_argument("--study", metavar="NAME", help="study name (default: from the card and the settings; "
                      "'nassb studies' lists them)")
-    des.add_argument("--objective", choices=("E_V", "E_m"), default="E_V", help="what to maximise (default E_V)")
+    des.add_argument("--objective", choices=("E_V", "E_m"), default="E_V",
+                     help="the energy density to maximise, at the cycling current (U - jR; default E_V)")
     des.add_argument("--quantile", default="0.05", metavar="Q",
                      help="maximise this quantile of the objective (default 0.05, robust), or 'mean'")
     des.add_argument("--pareto", choices=("P_short", "E_m", "E_V"), help="a second objective: the Pareto front")
     des.add_argument("--max-fracture", type=_number, default=0.1, metavar="P", help="mean P(fracture) limit (default 0.1)")
     des.add_argument("--max-short", type=_number, default=0.2, metavar="P", help="mean P(short within --cycles) limit (default 0.2)")
-    des.add_argument("--max-drop", type=_number, default=0.1, metavar="V", help="mean ohmic drop limit at --current, V (default 0.1)")
+    des.add_argument("--max-drop", type=_number, default=0.1, metavar="V", help="mean ohmic drop limit at the cycling current, V (default 0.1)")
     des.add_argument("--min-retention", type=_number, default=0.8, metavar="R", help="mean retention after --cycles (default 0.8)")
     des.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
     des.add_argument("--c-rate", type=_number, metavar="R",
@@ -193,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("--within-data", action="store_true",
                      help="keep the search inside the range of the cells that calibrate the risk models")
     des.add_argument("--sampler", choices=("tpe", "random", "gp"), default="tpe", help="Optuna sampler (default tpe; gp needs torch)")
+    des.add_argument("--refine", type=_whole(0), metavar="N",
+                     help="of the trials, N refine the best feasible one locally at the end "
+                          "(default 40 %% of --trials, at most 100, from 40 trials on; 0: none)")
     des.add_argument("--top", type=_whole(1), default=5, metavar="K", help="proposals to list (default 5)")
     _output_options(des)
     des.set_defaults(run=_design)
@@ -335,7 +339,7 @@ def _design(args) -> int:
                         max_fracture=args.max_fracture, max_short=args.max_short, max_drop=args.max_drop,
                         min_retention=args.min_retention, cycles=args.cycles, c_rate=args.c_rate,
                         current=args.current, within_data=args.within_data, sampler=args.sampler, seed=args.seed,
-                        top=args.top, progress=_progress(args))
+                        top=args.top, refine=args.refine, progress=_progress(args))
     return _finish(args, result)
 
 

@@ -180,7 +180,7 @@ def _design_rows(label: str, entry: dict) -> tuple[list[str], list[str]]:
               value("separator.thickness", ".0f"), value("anode.reservoir_thickness", ".0f"),
               value("cell.pressure", ".3g"), value("cathode.thickness", ".0f"),
               f"{current['mean']:.3g} {typeset(current['unit'])}" if current else "",
-              ("yes: " + ", ".join(_SHORT.get(n, n) for n in beyond)) if beyond else ("-" if beyond is not None else "")]
+              ("yes" if beyond else "-") if beyond is not None else ""]
     e_v, e_m = _energy(q, "E_V"), _energy(q, "E_m")
     risk = [label, with_uncertainty(e_v["mean"], e_v["sd"]), with_uncertainty(e_m["mean"], e_m["sd"]),
             *(" ".join(quantity_cells(n, q[n])) for n in ("P_fracture", "P_short")),
@@ -248,9 +248,9 @@ def design_table(result) -> str:
     within = "; within the calibrated range" if st.get("within_data") else ""
     lines = [f"study {doc['study']}: {doc['n_trials']} trials, {doc['n_feasible']} feasible",
              f"maximising the {target} {st['objective']} at the cycling current (U - jR), {rate}, over "
-             f"{st['cycles']} cycles{within}; limits: P_fracture <= {st['limits']['max_fracture']:g}, "
-             f"P_short <= {st['limits']['max_short']:g}, ohmic drop <= {st['limits']['max_drop']:g} V, "
-             f"retention >= {st['limits']['min_retention']:g}"]
+             f"{st['cycles']} cycles{within}",
+             f"limits: P_fracture <= {st['limits']['max_fracture']:g}, P_short <= {st['limits']['max_short']:g}, "
+             f"ohmic drop <= {st['limits']['max_drop']:g} V, retention >= {st['limits']['min_retention']:g}"]
     if doc.get("utilisation"):
         lines.append(f"utilisation: {doc['utilisation']}")
     lines.append("")
@@ -267,8 +267,11 @@ def design_table(result) -> str:
                   "risks: posterior mean [95 % interval]):",
                   *columns(predicted)])
     if doc.get("calibrated_range"):
-        lines.extend(["", "calibrated range (the cells the risk models rest on; 'extrapolated' names what lies "
-                          "outside): " + _range_text(doc["calibrated_range"])])
+        lines.extend(["", "calibrated range (the cells the risk models rest on): " + _range_text(doc["calibrated_range"])])
+        beyond = [f"  {label}  {', '.join(_SHORT.get(n, n) for n in e['extrapolated'])}" for label, e in entries
+                  if e.get("extrapolated")]
+        if beyond:
+            lines.extend(["extrapolated beyond it (the risks rest on the models' forms alone there):", *beyond])
     ps = doc.get("prior_sensitivity") or {}
     objective = st.get("quantity") or f"{st['objective']}_rate"
     sens = [line for line in (sensitivity_line(label, e, objective) for label, e in entries) if line]

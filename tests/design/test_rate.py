@@ -117,3 +117,30 @@ def test_without_transport_draws_the_utilisation_is_the_cards(risk):
     np.testing.assert_allclose(v["utilisation"], scorer.utilisation)
     assert "at every rate and thickness" in scorer.utilisation_note
     assert transport.has_transport(risk) and not transport.has_transport(RiskModel({"fracture.strength": [1.0]}))
+
+
+def test_the_old_corner_optimum_fails_at_its_own_c10(scorer):
+    # At the card's 0.214 mA/cm^2 the search ended at 5 mAh/cm^2 and porosity 0.2 (both bounds);
+    # cycled at C/10 of its own 4.2 mAh/cm^2 that cell shorts too often.
+    corner = {"cathode.theoretical_capacity": 5.0, "cathode.porosity": 0.2, "separator.thickness": 152.8,
+              "anode.reservoir_thickness": 59.5, "cell.pressure": 2.25}
+    v = scorer.score(corner)
+    assert v["current"].mean() == pytest.approx(0.425, rel=0.01)
+    assert v["P_short"].mean() > 0.4
+
+
+@pytest.mark.slow
+def test_the_top_proposal_at_its_own_c10_is_feasible_and_not_in_a_corner(tmp_path):
+    from nassb.design import Limits, design_space
+
+    result = run_design(trials=150, storage=f"sqlite:///{tmp_path / 'c.db'}", study="c", seed=2)
+    best = result.best
+    assert best is not None and best["feasible"]
+    design = {k: v["value"] for k, v in best["design"].items() if k != "cathode.thickness"}
+    v = DesignScorer(PAPER, RiskModel.load(), cycles=100).score(design)
+    assert all(x <= 1e-9 for x in Limits().violations({k: float(a.mean()) for k, a in v.items()}).values())
+    on_bound = [var.name for var in design_space(PAPER) if min(design[var.name] - var.low, var.high - design[var.name])
+                <= 0.01 * (var.high - var.low)]
+    assert len(on_bound) <= 1, on_bound
+    # What binds is the physics, not the box: the short-circuit and fracture limits.
+    assert set(best["active_constraints"]) & {"P_short", "P_fracture"}
