@@ -57,7 +57,7 @@ def penalised(space, scorer, settings):
 
     def design_of(x):
         d = {v.name: v.low for v in space if v.fixed}
-        d.update({v.name: (math.exp(xi) if v.log else xi) for v, xi in zip(variables, x)})
+        d.update({v.name: (math.exp(xi) if v.log else xi) for v, xi in zip(variables, x, strict=True)})
         return d
 
     def f(x):
@@ -149,7 +149,8 @@ def main() -> None:
     scorer = make_scorer(card, risk, settings)
     objective = make_objective(space, scorer, settings)
     print(f"{CARD}, {scorer.rate_text}, {CYCLES} cycles, {risk.size} draws, objective q0.05 E_V_rate (Wh/l); "
-          f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, optuna {optuna.__version__}")
+          f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+          f"optuna {optuna.__version__}")
 
     # 1. The brute-force optimum.
     runs = [] if args.optimum else [brute_force(space, scorer, settings, s, args.de_maxiter, args.de_popsize)
@@ -175,14 +176,15 @@ def main() -> None:
 
     # 2. Regret of each strategy.
     checkpoints = [c for c in CHECKPOINTS if c <= args.trials]
-    print(f"\n{'strategy':18} {'seed':>4} " + " ".join(f"{'regret@' + str(c):>11}" for c in checkpoints) + f" {'wall s':>7}")
+    print(f"\n{'strategy':18} {'seed':>4} " + " ".join(f"{'regret@' + str(c):>11}" for c in checkpoints)
+          + f" {'wall s':>7}")
     summary: dict[str, list] = {}
     for name in args.strategies.split(","):
         for seed in range(args.seeds):
             h, wall = run_strategy(name, seed, args.trials, space, objective)
             regrets = [1 - h[c - 1] / opt if np.isfinite(h[c - 1]) else 1.0 for c in checkpoints]
             cells = [f"{100 * r:10.2f}%" if np.isfinite(h[c - 1]) else f"{'none feas.':>11}"
-                     for r, c in zip(regrets, checkpoints)]
+                     for r, c in zip(regrets, checkpoints, strict=True)]
             print(f"{name:18} {seed:>4} " + " ".join(cells) + f" {wall:7.1f}", flush=True)
             summary.setdefault(name, []).append(regrets + [wall])
     print(f"\n{'strategy':18} " + " ".join(f"{'median@' + str(c):>10} {'range':>15}" for c in checkpoints)

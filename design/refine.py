@@ -71,7 +71,7 @@ def refine(study, space: DesignSpace, objective, budget: int) -> int:
     def from_unit(u: np.ndarray) -> dict:
         u = np.clip(u, 0.0, 1.0)
         return {v.name: float(v.low * (v.high / v.low) ** ui if v.log else v.low + ui * (v.high - v.low))
-                for v, ui in zip(variables, u)}
+                for v, ui in zip(variables, u, strict=True)}
 
     scale = max(abs(start.values[0]), 1e-9)
     base = study.sampler

@@ -277,7 +277,8 @@ def refine_budget(refine: int | None, trials: int, pareto: str | None) -> int:
     return min(int(refine), trials)
 
 
-def load_design(study: str, storage: str = DEFAULT_STORAGE, *, top: int = 5, prior_widening: float = 2.0) -> DesignResult:
+def load_design(study: str, storage: str = DEFAULT_STORAGE, *, top: int = 5,
+                prior_widening: float = 2.0) -> DesignResult:
     """An existing design study's proposals, scored again with its own settings."""
     from ..inference.risk.predict import RiskModel
 

@@ -88,8 +88,8 @@ class DesignScorer:
         elif not (np.isfinite(current) and current > 0):
             raise OptionError(f"must be > 0, got {current!r}", field="current")
         self.card, self.risk, self.cycles = card, risk, int(cycles)
-        self.c_rate = None if current is not None else float(c_rate)
-        self.current = None if current is None else float(current)
+        self.c_rate: float | None = None if c_rate is None or current is not None else float(c_rate)
+        self.current: float | None = None if current is None else float(current)
         if card.cell.get("area") is None:
             raise CardError("missing, needed for the fracture size effect", file=card.origin, field="cell.area")
         model = self.model = CellModel(card)
@@ -142,7 +142,7 @@ class DesignScorer:
     @property
     def rate_text(self) -> str:
         """The cycling condition in words: ``C/10 of each design's own capacity`` or ``0.2 mA/cm²``."""
-        if self.current is not None:
+        if self.c_rate is None:
             return f"{self.current:.3g} mA/cm²"
         return f"{rate_name(self.c_rate)} of each design's own delivered capacity"
 

@@ -269,16 +269,17 @@ def shifts(values: dict[str, np.ndarray], rw: Reweighting, objective: str, quant
         return {"value": value, "widened": value + shift, "shift": shift, "k_hat": round(k, 3),
                 "reliable": k <= RELIABLE_K}
 
-    out = {"objective": moved(values[objective], objective, quantile), "quantities": {}}
-    means = {}
+    quantities: dict[str, dict] = {}
+    means: dict[str, float] = {}
     for name in RISKS:
         if name in values:
             entry = moved(values[name], name, None)
-            out["quantities"][name] = {"mean": entry.pop("value"), **entry}
+            quantities[name] = {"mean": entry.pop("value"), **entry}
             means[name] = entry["widened"]
     needed = ("P_fracture", "P_short", "ohmic_drop", "retention")
-    out["feasible_widened"] = (all(v <= 0 for v in limits.violations(means).values())
-                               if all(n in means for n in needed) else None)
+    feasible = (all(v <= 0 for v in limits.violations(means).values()) if all(n in means for n in needed) else None)
+    out: dict = {"objective": moved(values[objective], objective, quantile), "quantities": quantities,
+                 "feasible_widened": feasible}
     base = statistic(values[objective], None, quantile)
     models = rw.models_of(objective)
     out["by_parameter"] = {name: statistic(values[objective], w, quantile) - base for name, w in rw.single.items()

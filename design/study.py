@@ -89,7 +89,7 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     _quiet_optuna()
     storage = _storage(url)
     fingerprint = settings.fingerprint()
-    directions = ["maximize"] + ([SECOND_OBJECTIVES[settings.pareto]] if settings.pareto else [])
+    directions: list = ["maximize"] + ([SECOND_OBJECTIVES[settings.pareto]] if settings.pareto else [])
     sampler_ = make_sampler(sampler, seed, bool(settings.pareto))
     try:
         study = optuna.create_study(study_name=name, storage=storage, directions=directions, sampler=sampler_)
@@ -220,7 +220,7 @@ def load_existing(url: str, name: str):
 
 def rate_words(settings: SearchSettings) -> str:
     """The cycling condition of a study: ``C/10 of each design's own capacity`` or ``0.2 mA/cm^2``."""
-    if settings.current is not None:
+    if settings.c_rate is None:
         return f"{settings.current:g} mA/cm^2"
     return f"{rate_name(settings.c_rate)} of each design's own capacity"
 
@@ -238,7 +238,8 @@ def objective_value(values: dict[str, np.ndarray], name: str, quantile: float | 
     return float(v.mean() if quantile is None else np.quantile(v, quantile))
 
 
-def constraints(values: dict[str, np.ndarray], settings: SearchSettings, ranges: dict | None = None) -> dict[str, float]:
+def constraints(values: dict[str, np.ndarray], settings: SearchSettings,
+                ranges: dict | None = None) -> dict[str, float]:
     """The constraint values of a scored design (<= 0 feasible): the limits, and for a search
     within the data the cycling current's distance outside the calibrated currents."""
     means = {k: float(v.mean()) for k, v in values.items()}
@@ -286,7 +287,7 @@ def proposals(study, space: DesignSpace, scorer: DesignScorer, settings: SearchS
         front = {t.number for t in study.best_trials}
         trials = [t for t in trials if t.number in front]
     trials.sort(key=lambda t: -t.values[0])
-    chosen = []
+    chosen: list = []
     for t in trials:
         design = t.user_attrs["design"]
         if all(space.distance(design, c.user_attrs["design"]) >= min_distance for c in chosen):

@@ -93,7 +93,7 @@ def _sensitivity_section(doc: dict, entries: list[tuple[str, dict]]) -> dict | N
             continue
         q = s["quantities"]
 
-        def cell(name: str) -> str:
+        def cell(name: str, q: dict = q) -> str:
             return _signed(q[name]["shift"], q[name]["reliable"]) if name in q else ""
 
         largest = max(s["by_parameter"].items(), key=lambda kv: abs(kv[1]), default=None)

@@ -247,7 +247,7 @@ def design_table(result) -> str:
     rate = st.get("rate") or f"{st['current']['value']:.3g} mA/cm²"
     within = "; within the calibrated range" if st.get("within_data") else ""
     lines = [f"study {doc['study']}: {doc['n_trials']} trials, {doc['n_feasible']} feasible",
-             f"maximising the {target} {st['objective']} at the cycling current (U - jR), {rate}, over "
+             f"maximising the {target} {st['objective']}{pareto} at the cycling current (U - jR), {rate}, over "
              f"{st['cycles']} cycles{within}",
              f"limits: P_fracture <= {st['limits']['max_fracture']:g}, P_short <= {st['limits']['max_short']:g}, "
              f"ohmic drop <= {st['limits']['max_drop']:g} V, retention >= {st['limits']['min_retention']:g}"]
@@ -262,12 +262,14 @@ def design_table(result) -> str:
         predicted.append(r)
     if not doc["proposals"]:
         lines.append("no feasible design yet: run more trials or relax the limits")
-    lines.extend(["what to build (capacity theoretical, per area; current: mean over the draws):", *columns(designs), "",
+    lines.extend(["what to build (capacity theoretical, per area; current: mean over the draws):",
+                  *columns(designs), "",
                   "what is predicted (E_V, E_m: mean ± sd at the cycling current, U - jR, delivered capacity; "
                   "risks: posterior mean [95 % interval]):",
                   *columns(predicted)])
     if doc.get("calibrated_range"):
-        lines.extend(["", "calibrated range (the cells the risk models rest on): " + _range_text(doc["calibrated_range"])])
+        lines.extend(["", "calibrated range (the cells the risk models rest on): "
+                      + _range_text(doc["calibrated_range"])])
         beyond = [f"  {label}  {', '.join(_SHORT.get(n, n) for n in e['extrapolated'])}" for label, e in entries
                   if e.get("extrapolated")]
         if beyond:

@@ -47,7 +47,8 @@ def test_the_shipped_range_covers_the_papers_cells():
 @pytest.mark.parametrize("changes, expected", [
     ({}, []),
     ({"cell.pressure": 2.0}, ["cell.pressure"]),
-    ({"separator.thickness": 40.0, "anode.reservoir_thickness": 0.0}, ["separator.thickness", "anode.reservoir_thickness"]),
+    ({"separator.thickness": 40.0, "anode.reservoir_thickness": 0.0},
+     ["separator.thickness", "anode.reservoir_thickness"]),
     ({"cathode.theoretical_capacity": 2.6, "separator.thickness": 110.0}, []),  # on the edge is inside
     ({"cathode.theoretical_capacity": 4.0}, ["cathode.theoretical_capacity"]),
 ])

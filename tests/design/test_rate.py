@@ -57,7 +57,8 @@ def test_energy_at_the_cycling_current_loses_j_r_over_u(scorer):
 def test_a_fixed_current_is_the_same_for_every_design(risk):
     fixed = DesignScorer(PAPER, risk, cycles=100, current=0.3)
     for capacity in (1.0, 3.0):
-        np.testing.assert_array_equal(fixed.score(dict(BASE, **{"cathode.theoretical_capacity": capacity}))["current"], 0.3)
+        values = fixed.score(dict(BASE, **{"cathode.theoretical_capacity": capacity}))
+        np.testing.assert_array_equal(values["current"], 0.3)
 
 
 def test_a_c_rate_and_a_current_together_are_refused(risk, tmp_path):

@@ -87,7 +87,7 @@ def test_truncated_densities_are_normalised_on_their_bounds():
 
     prior = PRIORS["rate.bruggeman"].prior  # truncated normal on [1, 3.5]
     for widening in (1.0, 2.0):
-        total, _ = integrate.quad(lambda x: np.exp(log_density(prior, np.array([x]), widening))[0], 1.0, 3.5)
+        total, _ = integrate.quad(lambda x, w=widening: np.exp(log_density(prior, np.array([x]), w))[0], 1.0, 3.5)
         assert total == pytest.approx(1.0, rel=1e-6)
 
 
