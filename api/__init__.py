@@ -38,6 +38,8 @@ _EXPORTS = {
     "run_design": ("nassb.design.run", "run_design"),
     "load_design": ("nassb.design.run", "load_design"),
     "list_designs": ("nassb.design.run", "list_designs"),
+    # reports
+    "write_report": ("nassb.reports.api", "write_report"),
     # results
     "Result": ("nassb.inference.result", "Result"),
     "Diagnostics": ("nassb.inference.diagnostics", "Diagnostics"),

@@ -97,9 +97,13 @@ class Result:
         """The result's main figure (a matplotlib Figure)."""
         raise NotImplementedError(f"{type(self).__name__} has no figure")
 
+    def __getitem__(self, name: str) -> dict:
+        """The summary of one quantity: ``{"mean", "sd", "unit", "ci95": [lo, hi]}``."""
+        return self.summary()[name]
+
     def unit(self, name: str) -> str:
         """Canonical unit of a reported quantity."""
-        return self.summary()[name]["unit"]
+        return self[name]["unit"]
 
     # -- persistence -------------------------------------------------------------------------
     def _netcdf_groups(self) -> dict[str, xr.Dataset]:
@@ -265,10 +269,6 @@ class PropagationResult(Result):
     @property
     def quantities(self) -> list[str]:
         return [str(q) for q in self.dataset["quantity"].values]
-
-    def __getitem__(self, quantity: str) -> dict:
-        """Summary of one quantity: ``{"mean", "sd", "unit", "ci95": [lo, hi]}``."""
-        return self.summary()[quantity]
 
     def summary(self) -> dict[str, dict]:
         return dataset_summary(self.dataset)

@@ -348,31 +348,10 @@ def _studies(args) -> int:
 
 
 def _report(args) -> int:
-    import re
-    from pathlib import Path
+    from .api import write_report
 
-    from ..priors import OptionError, load_card
-
-    given = [flag for flag, value in (("CARD", args.card), ("--study", args.study), ("--arrhenius", args.arrhenius))
-             if value]
-    if len(given) != 1:
-        raise OptionError("give exactly one of CARD, --study NAME or --arrhenius CSV", field="report")
-    if args.study:
-        from .study_report import study_report
-
-        report, label = study_report(args.storage, args.study, command=_command()), args.study
-    elif args.arrhenius:
-        from .study_report import arrhenius_report
-
-        report = arrhenius_report(args.arrhenius, args.at, seed=args.seed, command=_command())
-        label = Path(args.arrhenius).stem
-    else:
-        from .cell_report import cell_report
-
-        card = load_card(args.card)
-        report, label = cell_report(card, seed=args.seed, command=_command()), card.name
-    out = args.out or "report-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "nassb")
-    print(_write_report(report, out))
+    print(write_report(args.card, study=args.study, storage=args.storage, arrhenius=args.arrhenius, at=args.at,
+                       out=args.out, seed=args.seed, command=_command()))
     return 0
 
 
