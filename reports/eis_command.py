@@ -33,7 +33,15 @@ def fit_eis(args, sampler):
     )
     if args.arrhenius is not None and not settings.arrhenius:
         raise OptionError("name the resistances that follow Eq. 4, e.g. --arrhenius R_A,R_B", field="--arrhenius")
-    return fit_spectra(spectra, args.circuit, settings)
+    try:
+        return fit_spectra(spectra, args.circuit, settings)
+    except OptionError as err:  # the library names the quantity; here it is the option that gave it
+        if err.field in _FLAGS:
+            raise OptionError(err.message, file=err.file, field=_FLAGS[err.field]) from None
+        raise
+
+
+_FLAGS = {"circuit": "--circuit", "derive": "--derive"}
 
 
 def _paths(patterns: list[str]) -> list[str]:
