@@ -6,5 +6,5 @@ from .readers import FORMATS, SUPPORTED_SUFFIXES, read_spectra
 from .select import describe_spectra, select_spectra
 from .spectrum import Spectrum
 
-__all__ = ["FORMATS", "KKResult", "SUPPORTED_SUFFIXES", "Spectrum", "describe_spectra", "lin_kk", "read_spectra",
+__all__ = ["FORMATS", "SUPPORTED_SUFFIXES", "KKResult", "Spectrum", "describe_spectra", "lin_kk", "read_spectra",
            "select_spectra"]

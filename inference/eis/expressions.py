@@ -15,6 +15,7 @@ import math
 import operator
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from ...priors import OptionError
 
@@ -87,7 +88,7 @@ def parse_derived(spec: str, known: list[str]) -> Derived:
     return Derived(name, text, tree)
 
 
-def _float(value: int | float) -> float:
+def _float(value: float) -> float:
     try:
         return float(value)
     except OverflowError:  # an integer literal beyond the float range
@@ -121,7 +122,7 @@ def _check_constants(tree: ast.AST, name: str, text: str) -> None:
     """Fold the parts without names: a non-finite result or a zero divisor is refused."""
     def fold(node) -> float | None:
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return _float(cast(float, node.value))  # parse_derived let only numbers through
         if isinstance(node, ast.Name):
             return None
         if isinstance(node, ast.UnaryOp):

@@ -92,9 +92,9 @@ def _positions(spectra: Sequence[Spectrum]) -> list[tuple[int, bool]]:
         by_file.setdefault(s.source, []).append(i)
     out: list[tuple[int, bool]] = [(0, False)] * len(spectra)
     for members in by_file.values():
-        cycled = all(spectra[i].cycle is not None for i in members)
+        cycles = [c for c in (spectra[i].cycle for i in members) if c is not None]
         for order, i in enumerate(members, start=1):
-            out[i] = (spectra[i].cycle, True) if cycled else (order, False)
+            out[i] = (cycles[order - 1], True) if len(cycles) == len(members) else (order, False)
     return out
 
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from nassb.inference.eis.circuit import SERIES_BELOW, Circuit, gerischer, warburg_open, warburg_short
 from nassb.inference.eis.coordinates import Layout, Scales
-from nassb.inference.eis.fit import _derived_units, _parameter_units
 from nassb.inference.eis.expressions import parse_derived
+from nassb.inference.eis.fit import _derived_units, _parameter_units
 from nassb.inference.eis.leastsq import fit_least_squares
 from nassb.inference.eis.spectrum import Spectrum
 

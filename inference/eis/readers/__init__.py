@@ -48,8 +48,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nassb.priors.errors import DataError
-
+from ....priors.errors import DataError
 from ..spectrum import Spectrum
 from ._table import MIN_POINTS
 from .eclab import BANNER as _ECLAB_BANNER

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from pint.errors import PintError
 
-from nassb.priors.errors import DataError
-from nassb.priors.units import normalise_unit, registry
+from ....priors.errors import DataError
+from ....priors.units import normalise_unit, registry
 
 ALIASES = {
     "frequency": ("f", "freq", "frequency"),

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nassb.priors.errors import DataError
-from nassb.priors.units import registry
-
+from ....priors.errors import DataError
+from ....priors.units import registry
 from ..spectrum import Spectrum
 from ._columns import ALL_ROLES, Column, factor, impedance_unit, parse_unit, recognise_all
 

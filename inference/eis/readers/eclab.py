@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nassb.priors.errors import DataError, OptionError
-
+from ....priors.errors import DataError, OptionError
 from ..spectrum import Spectrum
 from ._columns import recognise_all
 from ._table import Table, points, read_table, settings, spectra, split_sweeps, trim

@@ -15,8 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from nassb.priors.errors import DataError
-
+from ....priors.errors import DataError
 from ..spectrum import Spectrum
 from ._table import Table, points, read_table, spectra, trim
 

@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import csv
 
-from nassb.priors.errors import DataError
-
+from ....priors.errors import DataError
 from ..spectrum import Spectrum
 from ._columns import REQUIRED, roles_named
 from ._table import Table, all_numbers, points, read_table, settings, spectra, split_by_value, split_sweeps, trim
@@ -71,7 +70,8 @@ def read_table_text(text: str, label: str, *, tried: str = "") -> list[Spectrum]
     kept = points(label, "line", numbers, columns, raw)
     layout = _layout(preamble, header)
     pieces = split_sweeps(kept) if layout == "Autolab/Nova" else split_by_value(kept)
-    return spectra(kept, pieces, temperature=known.get("temperature"), cycle=known.get("cycle"), notes=notes)
+    cycle = int(known["cycle"]) if "cycle" in known else None
+    return spectra(kept, pieces, temperature=known.get("temperature"), cycle=cycle, notes=notes)
 
 
 def _find_header(content: list[tuple[int, str]], label: str, tried: str):

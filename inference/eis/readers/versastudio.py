@@ -16,8 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from nassb.priors.errors import DataError
-
+from ....priors.errors import DataError
 from ..spectrum import Spectrum
 from ._columns import REQUIRED, roles_named
 from ._table import Table, points, read_table, spectra, trim

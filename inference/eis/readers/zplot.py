@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import re
 
-from nassb.priors.errors import DataError
-
+from ....priors.errors import DataError
 from ..spectrum import Spectrum
 from ._columns import REQUIRED, roles_named
 from ._table import Table, points, read_table, spectra, split_by_value, trim

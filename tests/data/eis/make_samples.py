@@ -154,7 +154,7 @@ def gerischer(omega, r, tau):
 
 
 def sweep(f_max, f_min, per_decade):
-    return np.geomspace(f_max, f_min, int(round(abs(np.log10(f_max / f_min)) * per_decade)) + 1)
+    return np.geomspace(f_max, f_min, round(abs(np.log10(f_max / f_min)) * per_decade) + 1)
 
 
 def spectrum(f, z, cycle=None, temperature=None):
@@ -201,8 +201,9 @@ def zplot_z(folder: Path = HERE):
     f = sweep(3e5, 1, 4)
     w = 2 * np.pi * f
     z = 20.0 + parallel(100.0, 1 / (1j * w * 1e-7)) + gerischer(w, 150.0, 1e-2)
-    lines = ["ZPLOT2 ASCII", "  Measured Data, ZPlot:       3.2c", "  Experiment Type:            Sweep Frequency, "
-             "Control Voltage", "  Date:                       01-02-2025", "  Time:                       10:00:00",
+    lines = ["ZPLOT2 ASCII", "  Measured Data, ZPlot:       3.2c",
+             "  Experiment Type:            Sweep Frequency, Control Voltage",
+             "  Date:                       01-02-2025", "  Time:                       10:00:00",
              "  Begin User Comments:        0",
              "  SYNTHETIC spectrum, not measured: R0-p(R1,C1)-G1 with R0 = 20 ohm, R1 = 100 ohm, C1 = 1e-7 F,",
              "  G1_R = 150 ohm, G1_tau = 0.01 s", "  End User Comments:          0",
@@ -223,8 +224,8 @@ def z60w_txt(folder: Path = HERE):
     w = 2 * np.pi * f
     z = 0.0125 + parallel(0.021, cpe(w, 0.5, 0.75))
     lines = ['"Z60W Data File: Version 1.1"', '""',
-             '"SYNTHETIC spectrum, not measured: R0-p(R1,CPE1) with R0 = 0.0125 ohm, R1 = 0.021 ohm, '
-             'CPE1_Q = 0.5 F*s^(n-1), CPE1_n = 0.75"', '""', "0,2,0,1,0.1,10000", str(f.size),
+             ('"SYNTHETIC spectrum, not measured: R0-p(R1,CPE1) with R0 = 0.0125 ohm, R1 = 0.021 ohm, '
+             'CPE1_Q = 0.5 F*s^(n-1), CPE1_n = 0.75"'), '""', "0,2,0,1,0.1,10000", str(f.size),
              '"  Freq (Hz)    Ampl     Bias   Time(Sec)   Z\'(a)    Z\'\'(b)    GD   Err   Range"']
     lines += [f"{fi:.5g},0,0,0,{zi.real:.15g},{zi.imag:.15g},0,0,0" for fi, zi in zip(f, z)]
     (folder / "synthetic_z60w_autolab.txt").write_bytes(("\ufeff" + "\n".join(lines) + "\n").encode("utf-8"))
@@ -239,13 +240,13 @@ def versastudio_par(folder: Path = HERE):
     z = 1j * w * 1e-6 + 50.0 + parallel(80.0, cpe(w, 1e-5, 0.9)) + warburg_short(w, 40.0, 0.5)
     lines = ["<Application>", "Name=VersaStudio", "Version=2.60.3.0", "</Application>", "", "<Action0>",
              "Working Electrode Area (cm2)=1", "Segments=0", "Name=Common",
-             "Comment=SYNTHETIC spectrum, not measured: L0-R0-p(R1,CPE1)-Ws1 with L0 = 1e-6 H, R0 = 50 ohm, "
-             "R1 = 80 ohm, CPE1_Q = 1e-5 F*s^(n-1), CPE1_n = 0.9, Ws1_Z0 = 40 ohm, Ws1_tau = 0.5 s",
+             ("Comment=SYNTHETIC spectrum, not measured: L0-R0-p(R1,CPE1)-Ws1 with L0 = 1e-6 H, R0 = 50 ohm, "
+             "R1 = 80 ohm, CPE1_Q = 1e-5 F*s^(n-1), CPE1_n = 0.9, Ws1_Z0 = 40 ohm, Ws1_tau = 0.5 s"),
              "</Action0>", "", "<Action1>", "Amplitude (mV RMS)=10", "End Frequency (Hz)=0.1",
              "Start Frequency (Hz)=100000", "Segments=1", "Name=Potentiostatic EIS", "</Action1>", "", "<Segment1>",
              "Type=2", "Version=3",
-             "Definition=Segment #, Point #, E(V), I(A), Elapsed Time(s), Current Range, Status, Frequency(Hz), "
-             "E Real, E Imag, I Real, I Imag, Z Real, Z Imag, ActionId, AC Amplitude, 0"]
+             ("Definition=Segment #, Point #, E(V), I(A), Elapsed Time(s), Current Range, Status, Frequency(Hz), "
+             "E Real, E Imag, I Real, I Imag, Z Real, Z Imag, ActionId, AC Amplitude, 0")]
     for i, (fi, zi) in enumerate(zip(f, z)):
         current = 0.01 / zi
         lines.append(f"0,{i},0,-3.282372E-06,{1.812 + 0.4 * i:.4g},5,53,{fi:.7g},0.01,0,{current.real:.7g},"
@@ -299,8 +300,8 @@ def parstat_txt(folder: Path = HERE):
     f = sweep(1e4, 1, 4)
     w = 2 * np.pi * f
     z = 0.02 + parallel(0.01, cpe(w, 2.0, 0.8))
-    lines = ["Potential (V)\tCurrent (A)\tElapsed Time (s)\tFrequency (Hz)\tZre (ohms)\tZim (ohms)\t|Vac| (V)\t"
-             "|Iac| (A)\t"]
+    lines = [("Potential (V)\tCurrent (A)\tElapsed Time (s)\tFrequency (Hz)\tZre (ohms)\tZim (ohms)\t|Vac| (V)\t"
+             "|Iac| (A)\t")]
     lines += [f"{3.4932 - 0.001 * i:.6g}\t-0.149962\t{10 * (i + 1)}\t0\t0\t0\t0\t0\t" for i in range(4)]
     for i, (fi, zi) in enumerate(zip(f, z)):
         lines.append(f"3.500294\t0.02457479\t{7700 + 1.5 * i:.10g}\t{fi:.15g}\t{zi.real:.15g}\t{zi.imag:.15g}\t"
