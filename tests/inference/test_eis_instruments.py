@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nassb.inference.eis import read_spectra
 from nassb.inference.eis.readers import FORMATS, SUPPORTED_SUFFIXES
@@ -216,6 +218,24 @@ def test_files_without_a_usable_table_say_so_in_one_line(tmp_path, name, text, f
 def test_the_supported_formats_are_named():
     assert SUPPORTED_SUFFIXES[:2] == (".csv", ".txt") and {".dta", ".z", ".par"} <= set(SUPPORTED_SUFFIXES)
     assert len(FORMATS) == 9
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(sorted(SAMPLES.INSTRUMENT_SAMPLES)), start=st.floats(0, 1), length=st.integers(0, 400),
+       junk=st.binary(max_size=30), suffix=st.sampled_from([".txt", ".csv", ".dta", ".z", ".par", ".mpt"]))
+def test_a_damaged_instrument_file_reads_or_gives_one_data_error(tmp_path, name, start, length, junk, suffix):
+    """A sample with a piece cut out and junk put in, under any suffix: spectra, or one DataError
+    line (pint's own parser errors on odd unit text included)."""
+    data = (DATA / name).read_bytes()
+    at = int(start * len(data))
+    path = tmp_path / f"damaged{suffix}"
+    path.write_bytes((data[:at] + junk + data[at + length:]).replace(b"\x00", b""))
+    try:
+        spectra = read_spectra(path)
+    except DataError as err:
+        assert "\n" not in str(err) and str(err).startswith(str(path))
+    else:
+        assert spectra and all(len(s) >= 5 for s in spectra)
 
 
 # --------------------------------------------------------------------------------------------

@@ -66,8 +66,8 @@ def parse_unit(text: str):
     spelled = re.sub(r"(?i)ohm", "ohm", normalise_unit(text))
     try:
         return registry().parse_units(spelled)
-    except (PintError, AttributeError, TypeError, ValueError, SyntaxError, KeyError):
-        return None  # pint's parser raises these for text that is not a unit
+    except (PintError, AssertionError, AttributeError, IndexError, KeyError, SyntaxError, TypeError, ValueError):
+        return None  # pint's parser raises all of these (even assertions) for text that is not a unit
 
 
 def _candidates(text: str) -> list[tuple[str, str, bool]]:

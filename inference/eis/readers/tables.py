@@ -9,12 +9,12 @@ else ``,``, else runs of spaces; with any delimiter but ``,`` a decimal comma is
 point.  A file without a header is read as impedance.py writes it: three columns, frequency in
 Hz, Z' and Z'' in ohm.
 
-The layouts recognised by their banner or header (all read by the same rules; the instrument's
-name only decides how the file splits into spectra):
+The instrument exports read by these rules (learnt from their public example files):
 
 * CH Instruments (``A.C. Impedance`` on the second line; ``Freq/Hz, Z'/ohm, Z"/ohm, ...``);
 * Autolab Nova's ASCII export (``Frequency (Hz)``, ``Z' (Ω)``, ``-Z'' (Ω)``, ``;`` or tabs, decimal
-  commas in many locales): a new spectrum where the sweep restarts, as in EC-Lab files;
+  commas in many locales): recognised by its ``-Z'' (Ω)`` column, it starts a new spectrum where the
+  sweep restarts, as EC-Lab files do;
 * Parstat (``Frequency (Hz)``, ``Zre (ohms)``, ``Zim (ohms)`` among potential and current columns;
   the rows of the DC steps have f = 0 and are skipped);
 * PowerSuite (``Frequency``, ``Zre``, ``Zimg``).
@@ -68,8 +68,7 @@ def read_table_text(text: str, label: str, *, tried: str = "") -> list[Spectrum]
     table = Table(label, header, where, rows, decimal_comma=delimiter != ",")
     columns, numbers, raw = read_table(table)
     kept = points(label, "line", numbers, columns, raw)
-    layout = _layout(preamble, header)
-    pieces = split_sweeps(kept) if layout == "Autolab/Nova" else split_by_value(kept)
+    pieces = split_sweeps(kept) if _is_nova(header) else split_by_value(kept)
     cycle = int(known["cycle"]) if "cycle" in known else None
     return spectra(kept, pieces, temperature=known.get("temperature"), cycle=cycle, notes=notes)
 
@@ -105,15 +104,6 @@ def _split(line: str, delimiter: str | None, label: str) -> list[str]:
         raise DataError(f"cannot read the table: {err}", file=label) from None
 
 
-def _layout(preamble: tuple[str, ...], header: list[str]) -> str:
-    """The instrument whose export this table looks like ("table" for none in particular)."""
-    keys = {cell.strip().lower().replace(" ", "") for cell in header}
-    if any(line.strip().lower() == "a.c. impedance" for line in preamble[:3]):
-        return "CH Instruments"
-    if keys & set(_NOVA):
-        return "Autolab/Nova"
-    if {"zre(ohms)", "zim(ohms)"} <= keys:
-        return "Parstat"
-    if {"frequency", "zre", "zimg"} <= keys:
-        return "PowerSuite"
-    return "table"
+def _is_nova(header: list[str]) -> bool:
+    """Whether a header is Autolab Nova's (its exports append sweeps, as EC-Lab's do)."""
+    return any(cell.strip().lower().replace(" ", "") in _NOVA for cell in header)
