@@ -369,3 +369,25 @@ def _check_cell(card: CellCard) -> None:
                 and sep.get(energy_key) is None:
             raise CardError(f"{value_key} at a reference_temperature needs {energy_key} to reach the cell temperature",
                             field=f"materials.{sep.name}.{energy_key}")
+
+
+def card_text(name: str) -> str:
+    """The TOML text of a built-in card, to copy from (``nassb cards show NAME``)."""
+    if not _is_builtin(name):
+        raise CardError(f"not a built-in card; built-in cards: {', '.join(builtin_cards())}", file=name)
+    return _builtin_text(name)
+
+
+def builtin_card_descriptions() -> list[dict]:
+    """Each built-in card's name and its ``[cell] description``."""
+    out = []
+    for name in builtin_cards():
+        cell = tomllib.loads(_builtin_text(name)).get("cell", {})
+        out.append({"name": name, "description": str(cell.get("description", ""))})
+    return out
+
+
+def builtin_material_descriptions() -> list[dict]:
+    """Each built-in material's name and description."""
+    return [{"name": name, "description": str(table.get("description", ""))}
+            for name, table in sorted(_builtin_materials().items())]

@@ -8,8 +8,9 @@ uncertainty decide; 100-354 keep two significant digits, 355-949 keep one, 950-9
 
 from __future__ import annotations
 
-import json
 import math
+
+from ..priors.jsonio import finite, json_text  # noqa: F401  (re-exported: the writers use them)
 
 
 def _decimals(sd: float) -> int:
@@ -61,19 +62,3 @@ def interval(low: float, high: float, sd: float) -> str:
         return f"[{low:.4g}, {high:.4g}]"
     places = max(_decimals(sd), 0)
     return f"[{low:.{places}f}, {high:.{places}f}]"
-
-
-def finite(value):
-    """JSON has no NaN: a float that is not finite (an R-hat of one chain) becomes None (null)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    return value
-
-
-def json_text(document) -> str:
-    """One JSON document, indented, with non-finite numbers as null."""
-    return json.dumps(finite(document), indent=2, allow_nan=False) + "\n"

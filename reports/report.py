@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..priors.files import _UMASK
-from .format import interval, json_text, with_uncertainty
+from .format import json_text
 
 MARKER = ".nassb-report"
 
@@ -130,14 +130,14 @@ def _swap(new: Path, out: Path) -> None:
 
 def table_rows(results: dict, names: list[str]) -> list[dict]:
     """Rows of the Table-1-style comparison: one quantity, one cell per method."""
+    from .text import quantity_cells
+
     rows = []
     for name in names:
         cells = {}
         for method, result in results.items():
             if name in result.quantities:
-                q = result[name]
-                unit = "" if q["unit"] == "1" else q["unit"]
-                cells[method] = {"value": with_uncertainty(q["mean"], q["sd"], unit),
-                                 "interval": interval(*q["ci95"], q["sd"]) if q["sd"] > 0 else "exact"}
+                value, span = quantity_cells(name, result[name])
+                cells[method] = {"value": value, "interval": span}
         rows.append({"name": name, "cells": cells})
     return rows
