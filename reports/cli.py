@@ -16,7 +16,7 @@ METHODS = ("gum", "mc", "bayes")
 EXIT_USER_ERROR = 2
 EXIT_DIAGNOSTICS = 3
 # Library argument names that are positionals on the command line.
-_POSITIONALS = {"spectra": "FILE", "card": "CARD", "csv": "CSV"}
+_POSITIONALS = {"files": "FILE", "card": "CARD", "csv": "CSV"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -128,12 +128,25 @@ def build_parser() -> argparse.ArgumentParser:
     eis.add_argument("--fmin", type=_number, metavar="HZ", help="fit only frequencies at or above this (Hz)")
     eis.add_argument("--fmax", type=_number, metavar="HZ", help="fit only frequencies at or below this (Hz)")
     eis.add_argument("--no-kk", action="store_true", help="skip the lin-KK check")
+    eis.add_argument("--cycles", metavar="LIST", help="fit only these cycles, e.g. '1,3-5' (EC-Lab cycle numbers, "
+                     "else the order of the spectra in each file; 'nassb spectra' lists them)")
+    eis.add_argument("--spectra", action="append", metavar="NAME", help="fit only the spectrum of this name (repeatable)")
     eis.add_argument("--report", metavar="DIR", help="also write a report (HTML, Markdown, figures) into DIR")
     eis.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
     eis.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
     _sampler_options(eis, bayes_only=False)
     _output_options(eis, out=True)
     eis.set_defaults(run=_fit_eis)
+
+    spec = commands.add_parser(
+        "spectra", help="list the impedance spectra in files: cycle, temperature, points, frequencies, skipped rows",
+        description="List every spectrum read from impedance files (any format 'fit eis' reads): its name, file, "
+                    "cycle, temperature, number of points, frequency range, and which rows were skipped and why.")
+    spec.add_argument("files", nargs="+", metavar="FILE", help="spectra files, or quoted globs")
+    spec.add_argument("--cycles", metavar="LIST", help="only these cycles, e.g. '1,3-5'")
+    spec.add_argument("--spectra", action="append", metavar="NAME", help="only the spectrum of this name (repeatable)")
+    _output_options(spec)
+    spec.set_defaults(run=_spectra)
 
     risk = commands.add_parser(
         "risk", help="fracture, short-circuit, resistance and retention risks of a card",
@@ -283,13 +296,25 @@ def _fit_eis(args) -> int:
     result = fit_eis(args.files, args.circuit, derive=args.derive, area=args.area,
                      arrhenius=args.arrhenius if args.arrhenius is not None else (),
                      reference_temperature=args.reference_temperature, temperature=args.temperature,
-                     fmin=args.fmin, fmax=args.fmax, kk=not args.no_kk, settings=_settings(args))
+                     fmin=args.fmin, fmax=args.fmax, kk=not args.no_kk, cycles=args.cycles, spectra=args.spectra,
+                     settings=_settings(args))
     code = _finish(args, result)
     if args.report:
         from .eis_report import eis_report
 
         _write_report(eis_report(result, command=_command()), args.report, field="--report")
     return code
+
+
+def _spectra(args) -> int:
+    from ..inference.eis.api import list_spectra
+
+    listing = list_spectra(args.files, cycles=args.cycles, spectra=args.spectra)
+    if args.json:
+        _print_json(listing.rows)
+    else:
+        print(repr(listing))
+    return 0
 
 
 def _risk(args) -> int:

@@ -59,7 +59,8 @@ def summary_rows(summary: dict[str, dict]) -> list[tuple[str, str, str]]:
 def result_text(result) -> str:
     """The text of any result (what ``nassb COMMAND`` prints and ``repr`` shows)."""
     render = {"propagation": propagation_table, "arrhenius": arrhenius_table, "risk": risk_table,
-              "calibration": calibration_table, "design": design_table, "eis": eis_table}.get(result.kind)
+              "calibration": calibration_table, "design": design_table, "eis": eis_table,
+              "spectra": spectra_table}.get(result.kind)
     if render is not None:
         return render(result)
     lines = [result.title, ""] + columns(summary_rows(result.summary()))
@@ -277,3 +278,13 @@ def studies_table(studies: list[dict], storage: str) -> str:
     rows = [["study", "trials", "created", "settings", "card"]]
     rows.extend([s["study"], str(s["trials"]), s["created"] or "", s["description"], s["card"]] for s in studies)
     return "\n".join([f"design studies in {storage}:", *columns(rows)])
+
+
+def spectra_table(listing) -> str:
+    """One row per spectrum read: what, where from, how many points over which frequencies."""
+    rows = [["spectrum", "cycle", "temperature", "points", "f_min Hz", "f_max Hz", "skipped"]]
+    for r in listing.rows:
+        rows.append([r["spectrum"], "" if r["cycle"] is None else str(r["cycle"]),
+                     "" if r["temperature"] is None else f"{r['temperature'] - 273.15:g} °C", str(r["points"]),
+                     f"{r['f_min']:.3g}", f"{r['f_max']:.3g}", "; ".join(r["skipped"]) or "-"])
+    return "\n".join([listing.title, "", *columns(rows)])
