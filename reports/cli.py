@@ -51,6 +51,21 @@ def _number(text: str) -> float:
     return value
 
 
+def _fit_options(parser: argparse.ArgumentParser, *, out: bool = True) -> None:
+    """--draws, --seed and the NUTS options of a fit (always Bayesian), (--out) and --json."""
+    parser.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
+    parser.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
+    _sampler_options(parser, bayes_only=False)
+    _output_options(parser, out=out)
+
+
+def _selection_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("--cycles", metavar="LIST", help=f"{verb} only these cycles, e.g. '1,3-5' (EC-Lab cycle "
+                        "numbers, else the order of the spectra in each file; 'nassb spectra' lists them)")
+    parser.add_argument("--spectra", action="append", metavar="NAME",
+                        help=f"{verb} only the spectrum of this name (repeatable)")
+
+
 def _sampler_options(parser: argparse.ArgumentParser, *, bayes_only: bool) -> None:
     tag = "bayes: " if bayes_only else ""
     parser.add_argument("--tune", type=_whole(1), metavar="N", help=f"{tag}NUTS tuning steps per chain (default 1000)")
@@ -102,10 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     arr.add_argument("csv", metavar="CSV", help="the temperature series")
     arr.add_argument("--at", default="25 degC", metavar="TEMPERATURE",
                      help="temperature at which to report the value (default: '25 degC')")
-    arr.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
-    arr.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
-    _sampler_options(arr, bayes_only=False)
-    _output_options(arr, out=True)
+    _fit_options(arr)
     arr.set_defaults(run=_fit_arrhenius)
 
     eis = fits.add_parser(
@@ -128,14 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     eis.add_argument("--fmin", type=_number, metavar="HZ", help="fit only frequencies at or above this (Hz)")
     eis.add_argument("--fmax", type=_number, metavar="HZ", help="fit only frequencies at or below this (Hz)")
     eis.add_argument("--no-kk", action="store_true", help="skip the lin-KK check")
-    eis.add_argument("--cycles", metavar="LIST", help="fit only these cycles, e.g. '1,3-5' (EC-Lab cycle numbers, "
-                     "else the order of the spectra in each file; 'nassb spectra' lists them)")
-    eis.add_argument("--spectra", action="append", metavar="NAME", help="fit only the spectrum of this name (repeatable)")
+    _selection_options(eis, "fit")
     eis.add_argument("--report", metavar="DIR", help="also write a report (HTML, Markdown, figures) into DIR")
-    eis.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
-    eis.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
-    _sampler_options(eis, bayes_only=False)
-    _output_options(eis, out=True)
+    _fit_options(eis)
     eis.set_defaults(run=_fit_eis)
 
     spec = commands.add_parser(
@@ -143,8 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="List every spectrum read from impedance files (any format 'fit eis' reads): its name, file, "
                     "cycle, temperature, number of points, frequency range, and which rows were skipped and why.")
     spec.add_argument("files", nargs="+", metavar="FILE", help="spectra files, or quoted globs")
-    spec.add_argument("--cycles", metavar="LIST", help="only these cycles, e.g. '1,3-5'")
-    spec.add_argument("--spectra", action="append", metavar="NAME", help="only the spectrum of this name (repeatable)")
+    _selection_options(spec, "list")
     _output_options(spec)
     spec.set_defaults(run=_spectra)
 
@@ -170,10 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sample the risk models' posterior given priors/data/risk.toml and "
                     "priors/data/risk-observations.toml, and write the draws as NetCDF.")
     cal.add_argument("--out", metavar="FILE", required=True, help="where to write the posterior draws (NetCDF)")
-    cal.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
-    cal.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
-    _sampler_options(cal, bayes_only=False)
-    _output_options(cal)
+    _fit_options(cal, out=False)
     cal.set_defaults(run=_risk_calibrate)
 
     des = commands.add_parser(

@@ -82,19 +82,9 @@ def list_spectra(files_or_spectra, *, cycles=None, spectra=None) -> SpectraListi
 
 def temperature_of(value, field: str) -> float:
     """K from a number (K) or a quantity string ("30 degC")."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        kelvin = float(value)
-    else:
-        try:
-            quantity = parse_quantity(value, fields.TEMPERATURE)
-        except CardError as err:
-            raise OptionError(err.message, field=field) from None
-        if quantity.uncertain:
-            raise OptionError("give one temperature, without an uncertainty", field=field)
-        kelvin = quantity.value
-    if not (math.isfinite(kelvin) and kelvin > 0):
-        raise OptionError(f"must be a temperature above absolute zero, got {value!r}", field=field)
-    return kelvin
+    from ...priors.arguments import temperature
+
+    return temperature(value, field)
 
 
 def area_of(value) -> float:
