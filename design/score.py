@@ -22,9 +22,8 @@ from ..inference import cell as eq
 from ..inference.cell import swelling
 from ..inference.montecarlo import draw_inputs
 from ..inference.risk import RiskModel
-from ..inference.statistics import summarise as summarise_one
+from ..inference.statistics import summarise_named
 from ..priors import CardError, CellCard, OptionError
-from ..priors.vocabulary import term
 from . import transport
 
 DEFAULT_C_RATE = 0.1
@@ -240,4 +239,4 @@ UNITS = {"current": "mA/cm^2"}
 
 def summarise(values: dict[str, np.ndarray]) -> dict[str, dict]:
     """The summary of each per-draw quantity of a design (units from the vocabulary)."""
-    return {name: summarise_one(v, UNITS.get(name) or term(name).unit) for name, v in values.items()}
+    return {name: summarise_named(name, v, UNITS.get(name)) for name, v in values.items()}

@@ -308,7 +308,7 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
     values = scorer.score(design)
     summary = summarise(values)
     current = summary.pop("current")
-    means = {k: v["mean"] for k, v in summary.items()}
+    means = {k: float(np.mean(v)) for k, v in values.items()}  # what the trials were judged by
     shown = {**design, **scorer.layers(design)}
     out = {
         **extra,
