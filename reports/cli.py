@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("--sampler", choices=("tpe", "random", "gp"), default="tpe", help="Optuna sampler (default tpe; gp needs torch)")
     des.add_argument("--refine", type=_whole(0), metavar="N",
                      help="of the trials, N refine the best feasible one locally at the end "
-                          "(default 40 %% of --trials, at most 100, from 40 trials on; 0: none)")
+                          "(default half of --trials, at most 100, from 40 trials on; 0: none)")
     des.add_argument("--top", type=_whole(1), default=5, metavar="K", help="proposals to list (default 5)")
     _output_options(des)
     des.set_defaults(run=_design)
