@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..priors import OptionError
+from ..priors.secrets import mask_url
 from .score import DesignScorer, Limits, summarise
 from .space import DEFAULTS, DesignSpace
 
@@ -99,30 +100,59 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     return study
 
 
-def _storage(url: str, attempts: int = 6):
-    """Optuna's RDB storage for ``url``.  Workers that start together on a new database race to
-    create its tables; the loser sees a duplicate-key error and simply retries."""
+def _storage(url: str, attempts: int = 8):
+    """Optuna's RDB storage for ``url``.
+
+    Workers that start together on a new database race to create its tables.  On PostgreSQL the
+    loser sees a duplicate-key error; on SQLite it sees ``table ... already exists`` or ``database
+    is locked`` (SQLite's schema is not created in one transaction).  Either way it retries: the
+    tables are there by then.  Error messages show the URL with its password masked.
+    """
     import time
 
     import optuna
     import sqlalchemy.exc
 
+    shown = mask_url(url)
     for attempt in range(attempts):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+                storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+                                                     engine_kwargs=_engine_options(url))
             if url.startswith("sqlite"):
                 _write_ahead(storage.engine)
             return storage
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError) as err:
+            if not _creation_race(err):
+                raise OptionError(f"cannot open the storage {shown!r}: {_first_line(err)}", field="--storage") from None
             if attempt == attempts - 1:
-                raise OptionError(f"cannot create the study tables in {url!r}: other workers keep "
+                raise OptionError(f"cannot create the study tables in {shown!r}: other workers keep "
                                   "colliding; start again", field="--storage") from None
-            time.sleep(0.3 * (attempt + 1))
+            time.sleep(0.2 * (attempt + 1))
         except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError, ModuleNotFoundError) as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise OptionError(f"cannot open the storage {url!r}: {first}", field="--storage") from None
+            raise OptionError(f"cannot open the storage {shown!r}: {_first_line(err)}", field="--storage") from None
+
+
+def _engine_options(url: str) -> dict:
+    """SQLite waits up to a minute for a lock held by another worker (its default is 5 s)."""
+    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+
+
+def _creation_race(err) -> bool:
+    """Whether a database error is another worker creating the same tables at the same time."""
+    import sqlalchemy.exc
+
+    if isinstance(err, (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError)):
+        return True
+    text = str(getattr(err, "orig", err)).lower()
+    return "already exists" in text or "database is locked" in text or "duplicate" in text
+
+
+def _first_line(err) -> str:
+    """The first line of a database error, its secrets masked (drivers quote the URL)."""
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return mask_url(first)
 
 
 def _write_ahead(engine) -> None:
@@ -182,14 +212,15 @@ def load_existing(url: str, name: str):
     _quiet_optuna()
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
         raise OptionError(f"no such study file {url[len('sqlite:///'):]!r}", field="--storage")
+    shown = mask_url(url)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             study = optuna.load_study(study_name=name, storage=url)
     except KeyError:
-        raise OptionError(f"no study {name!r} in {url}", field="--study") from None
+        raise OptionError(f"no study {name!r} in {shown}", field="--study") from None
     except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as err:
-        raise OptionError(f"cannot open the storage {url!r}: {str(err).splitlines()[0]}", field="--storage") from None
+        raise OptionError(f"cannot open the storage {shown!r}: {_first_line(err)}", field="--storage") from None
     if "nassb_search" not in study.user_attrs:
         raise OptionError(f"study {name!r} was not made by nassb design", field="--study")
     return study
