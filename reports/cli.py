@@ -16,6 +16,7 @@ METHODS = ("gum", "mc", "bayes")
 EXIT_USER_ERROR = 2
 EXIT_DIAGNOSTICS = 3
 MIN_MC_DRAWS = 100
+MAX_MC_DRAWS = 100_000_000  # every input and output is one array of this many draws
 
 
 class _Parser(argparse.ArgumentParser):
@@ -232,6 +233,9 @@ def _propagate(args) -> int:
         _refuse(args, ("--tune", "--chains", "--sampler", "--strict"), "mc")
         if args.draws is not None and args.draws < MIN_MC_DRAWS:
             raise OptionError(f"Monte Carlo needs at least {MIN_MC_DRAWS} draws, got {args.draws}", field="--draws")
+        if args.draws is not None and args.draws > MAX_MC_DRAWS:
+            raise OptionError(f"at most {MAX_MC_DRAWS:,} draws fit in memory, got {args.draws:.3g}; without "
+                              "--draws the draws stop when the results are stable", field="--draws")
     else:
         _refuse(args, ("--digits",), "bayes")
     model = CellModel(load_card(args.card))
@@ -300,12 +304,13 @@ def _eis_report(result):
 
 def _write_report(report, out: str, field: str = "--out"):
     from ..priors import OptionError
+    from ..priors.errors import OutputError
     from .report import write_report
 
     try:
         return write_report(report, out)
-    except OSError as err:
-        raise OptionError(f"cannot write the report into {out!r}: {err.strerror or err}", field=field) from None
+    except OutputError as err:
+        raise OptionError(err.message, field=field) from None
 
 
 def _risk(args) -> int:
@@ -383,6 +388,7 @@ def _current(args, card):
 def _design(args) -> int:
     from ..design import DesignScorer, Limits, SearchSettings, design_space, open_study, proposals
     from ..design.study import baselines, finished, make_objective
+    from ..priors.secrets import mask_url
     from ..inference.risk import RiskModel
     from ..priors import OptionError, load_card
 
@@ -421,7 +427,7 @@ def _design(args) -> int:
     done = finished(study)
     document = {
         "study": name,
-        "storage": args.storage,
+        "storage": mask_url(args.storage),
         "settings": {"objective": args.objective, "quantile": quantile, "pareto": args.pareto,
                      "current": {"value": current, "unit": "mA/cm^2"}, "cycles": args.cycles,
                      "limits": {"max_fracture": limits.max_fracture, "max_short": limits.max_short,
@@ -527,18 +533,30 @@ def _progress_printer():
 
 
 def _write_out(folder: str, result, text: str) -> None:
-    """result.nc and summary.json into ``folder``, each replaced atomically."""
-    from pathlib import Path
-
+    """result.nc and summary.json into ``folder``, the folder replaced as a whole."""
     from ..priors import OptionError
-    from ..priors.files import write_text
+    from ..priors.errors import OutputError
+    from ..priors.files import write_folder
 
-    out = Path(folder)
     try:
-        result.to_netcdf(out / "result.nc")
-        write_text(out / "summary.json", text)
-    except OSError as err:
-        raise OptionError(f"cannot write into {folder!r}: {err.strerror or err}", field="--out") from None
+        write_folder(folder, {"result.nc": result.to_netcdf, "summary.json": text})
+    except OutputError as err:
+        raise OptionError(err.message, field="--out") from None
+
+
+def _check_targets(args) -> None:
+    """--out and --report folders are checked before any work, not after minutes of sampling."""
+    from ..priors import OptionError
+    from ..priors.errors import OutputError
+    from ..priors.files import check_folder
+
+    for name in ("out", "report"):
+        target = getattr(args, name, None)
+        if isinstance(target, str) and target and args.command != "risk-calibrate":
+            try:
+                check_folder(target, kind="report" if "report" in (name, args.command) else "result")
+            except OutputError as err:
+                raise OptionError(err.message, field=f"--{name}") from None
 
 
 def _json_text(document) -> str:
@@ -592,13 +610,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from ..priors.errors import NassbError
+    from ..priors.errors import NassbError, numeric_error
+    from ..priors.secrets import mask_url
 
     try:
         with _warning_lines():
+            _check_targets(args)
             return args.run(args)
     except NassbError as err:
-        sys.stderr.write(f"nassb: {err}\n")
+        sys.stderr.write(f"nassb: {mask_url(str(err))}\n")
+        return EXIT_USER_ERROR
+    except (OverflowError, FloatingPointError) as err:  # inputs far outside their plausible range
+        sys.stderr.write(f"nassb: {mask_url(str(numeric_error(err)))}\n")
+        return EXIT_USER_ERROR
+    except MemoryError:
+        sys.stderr.write("nassb: not enough memory for this run; ask for fewer draws or trials\n")
         return EXIT_USER_ERROR
     except BrokenPipeError:  # the reader (head, less) left: stop quietly, like any Unix tool
         import os

@@ -1,6 +1,7 @@
 """Figures for reports (matplotlib, headless): labelled axes with units, readable fonts, and the
 Okabe-Ito palette, which stays distinct for colour-blind readers.  Each function returns PNG
-bytes, so a report can embed them and nothing touches the disk half-written."""
+bytes, so a report can embed them and nothing touches the disk half-written.  Text is drawn as
+given, never as mathtext: user names with "$" or "\\" in them are safe."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ def _pyplot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # text.parse_math off: titles, labels, legends and ticks carry user text (file names, card
+    # and material names) that matplotlib would otherwise read as mathtext ("cell$\frac{1}{$.csv"
+    # is a parse error, "$x$" would render as math).  No figure here uses mathtext.
     plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "figure.dpi": 110,
                          "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO), "axes.grid": True,
-                         "grid.alpha": 0.3})
+                         "grid.alpha": 0.3, "text.parse_math": False})
     return plt
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .format import interval, with_uncertainty
+from .format import value_and_interval, with_uncertainty
 
 _BUDGET_FOR = ("E_V_real", "E_V_theo")
 _METHOD_WORDS = {
@@ -30,9 +30,7 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
     lines.append("")
     rows = [("quantity", "value", "95 % interval")]
     for name, q in result.summary().items():
-        unit = "" if q["unit"] == "1" else q["unit"]
-        span = interval(*q["ci95"], q["sd"]) if q["sd"] > 0 else "exact"
-        rows.append((name, with_uncertainty(q["mean"], q["sd"], unit), span))
+        rows.append((name, *value_and_interval(q, "" if q["unit"] == "1" else q["unit"])))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
