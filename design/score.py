@@ -12,13 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..inference import CellModel
+from ..inference import cell as eq
 from ..inference.cell import swelling
 from ..inference.montecarlo import draw_inputs
 from ..inference.risk import RiskModel
+from ..inference.statistics import summarise as summarise_one
 from ..priors import CardError, CellCard
+from ..priors.vocabulary import term
 
-QUANTITIES = {"E_V": "Wh/l", "E_m": "Wh/kg", "P_fracture": "1", "P_short": "1", "ohmic_drop": "V",
-              "retention": "1", "R_cell": "ohm*cm^2"}
+# What the objective option names, and the quantity it means (delivered capacity, the paper's
+# convention for the voltage).
+OBJECTIVE_QUANTITY = {"E_V": "E_V_real", "E_m": "E_m_real"}
 
 
 @dataclass(frozen=True)
@@ -94,46 +98,51 @@ class DesignScorer:
         self.utilisation = (np.asarray(self.base["cathode.delivered_capacity"]) / float(y0["C_theo"])
                             if model.has_delivered else 1.0)
         self.solid_density = nominal[model.name_of("cathode", "density")]
-        # Capacity per um of solid cathode (mAh/cm^2/um), as the card's cathode has it.
-        self.solid_capacity = float(y0["C_theo"]) / (nominal["cathode.thickness"] * (1.0 - float(y0["porosity"])))
+        # Capacity per volume of cathode solid (mAh/cm^3), as the card's cathode has it.
+        self.volumetric_capacity = float(eq.solid_volumetric_capacity(float(y0["C_theo"]), float(y0["porosity"]),
+                                                                      nominal["cathode.thickness"]))
         self.swelling = swelling(self.base[model.name_of("anode", "density")],
                                  self.base[model.name_of("anode", "specific_capacity")])
 
     def layers(self, design: dict) -> dict[str, float]:
         """The cathode thickness (um) that holds the design's capacity at its porosity."""
-        return {"cathode_thickness": design["capacity"] / (self.solid_capacity * (1.0 - design["porosity"]))}
+        return {"cathode.thickness": float(eq.cathode_thickness_for_capacity(
+            design["cathode.theoretical_capacity"], design["cathode.porosity"], self.volumetric_capacity))}
 
     def score(self, design: dict) -> dict[str, np.ndarray]:
-        """Per-draw E_V, E_m (delivered capacity) and the risks of one design."""
+        """Per-draw E_V, E_m (delivered capacity) and the risks of one design (variables by card path)."""
         model, d = self.model, design
+        capacity, porosity = d["cathode.theoretical_capacity"], d["cathode.porosity"]
         x = dict(self.base)
-        thickness = self.layers(d)["cathode_thickness"]
+        thickness = self.layers(d)["cathode.thickness"]
         x["cathode.thickness"] = thickness * self.cat_noise
-        x["separator.thickness"] = d["separator_thickness"] * self.sep_noise
-        x["anode.reservoir_thickness"] = d["reservoir_thickness"]
+        x["separator.thickness"] = d["separator.thickness"] * self.sep_noise
+        x["anode.reservoir_thickness"] = d["anode.reservoir_thickness"]
         if model.derived_porosity or model.derived_capacity:
             # The design's loading, with the card's loading uncertainty (a weighed quantity).
-            loading = (1.0 - d["porosity"]) * self.solid_density * thickness / 10.0
+            loading = eq.loading_for_porosity(porosity, self.solid_density, thickness)
             x["cathode.loading"] = loading * self.loading_noise
             if model.derived_capacity:
                 x["cathode.active_fraction"] = 1.0
-                x[model.name_of("cathode", "specific_capacity")] = d["capacity"] / loading * 1e3
+                x[model.name_of("cathode", "specific_capacity")] = eq.specific_capacity_for(capacity, loading)
         if not model.derived_porosity:
-            x["cathode.porosity"] = d["porosity"]
+            x["cathode.porosity"] = porosity
         if not model.derived_capacity:
-            x["cathode.theoretical_capacity"] = d["capacity"]
-        delivered = d["capacity"] * self.utilisation
+            x["cathode.theoretical_capacity"] = capacity
+        delivered = capacity * self.utilisation
         if model.has_delivered:
             x["cathode.delivered_capacity"] = delivered
         y = model.evaluate(x)
         state = "real" if model.has_delivered else "theo"
         risk = self.risk.score(
-            pressure=d["pressure"], separator_thickness=x["separator.thickness"], area=self.area,
-            current=self.current, cycles=float(self.cycles), reservoir_thickness=d["reservoir_thickness"],
+            pressure=d["cell.pressure"], separator_thickness=x["separator.thickness"], area=self.area,
+            current=self.current, cycles=float(self.cycles), reservoir_thickness=d["anode.reservoir_thickness"],
             swelling=self.swelling, capacity=delivered, cathode_thickness=x["cathode.thickness"],
             porosity=y["porosity"], r_separator=y["R_separator"], r_interface=y["R_interface"])
         n = self.risk.size
-        out = {"E_V": y[f"E_V_{state}"], "E_m": y[f"E_m_{state}"], **risk.as_dict()}
+        # The names are those of propagate; without a delivered capacity the theoretical one is
+        # what the design delivers, and the quantity keeps the name the objective looks for.
+        out = {"E_V_real": y[f"E_V_{state}"], "E_m_real": y[f"E_m_{state}"], **risk.as_dict()}
         return {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in out.items()}
 
     def design_of_card(self, card: CellCard) -> dict:
@@ -143,17 +152,12 @@ class DesignScorer:
         y = model.evaluate(nominal)
         if card.cell.get("pressure") is None:
             raise CardError("missing, needed to score the card as a design", file=card.origin, field="cell.pressure")
-        return {"capacity": float(y["C_theo"]), "porosity": float(y["porosity"]),
-                "separator_thickness": nominal["separator.thickness"],
-                "reservoir_thickness": nominal["anode.reservoir_thickness"],
-                "pressure": card.cell["pressure"].value}
+        return {"cathode.theoretical_capacity": float(y["C_theo"]), "cathode.porosity": float(y["porosity"]),
+                "separator.thickness": nominal["separator.thickness"],
+                "anode.reservoir_thickness": nominal["anode.reservoir_thickness"],
+                "cell.pressure": card.cell["pressure"].value}
 
 
 def summarise(values: dict[str, np.ndarray]) -> dict[str, dict]:
-    """Mean, sd and equal-tailed 95 % interval of each per-draw quantity."""
-    out = {}
-    for name, v in values.items():
-        low, high = np.quantile(v, [0.025, 0.975])
-        out[name] = {"mean": float(v.mean()), "sd": float(v.std(ddof=1)), "unit": QUANTITIES[name],
-                     "ci95": [float(low), float(high)]}
-    return out
+    """The summary of each per-draw quantity of a design (units from the vocabulary)."""
+    return {name: summarise_one(v, term(name).unit) for name, v in values.items()}

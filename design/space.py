@@ -4,13 +4,14 @@ Ranges come from a card's optional ``[design]`` table (quantities with units; de
 from the seed paper and its roadmap):
 
     [design]
-    capacity = { low = "0.5 mAh/cm^2", high = "5 mAh/cm^2" }
-    porosity = { low = 0.2, high = 0.7 }
-    separator_thickness = { low = "20 um", high = "200 um" }
-    reservoir_thickness = { low = "0 um", high = "60 um" }
-    pressure = { low = "0.005 MPa", high = "5 MPa" }
+    cathode.theoretical_capacity = { low = "0.5 mAh/cm^2", high = "5 mAh/cm^2" }
+    cathode.porosity = { low = 0.2, high = 0.7 }
+    separator.thickness = { low = "20 um", high = "200 um" }
+    anode.reservoir_thickness = { low = "0 um", high = "60 um" }
+    cell.pressure = { low = "0.005 MPa", high = "5 MPa" }
 
-A variable with ``low == high`` is fixed.  Everything else (materials, their uncertainties,
+Each variable is named by the card field it sets (the vocabulary's one name).  A variable with
+``low == high`` is fixed.  Everything else (materials, their uncertainties,
 utilisation) comes from the card and the calibrated risk posteriors.
 """
 
@@ -40,12 +41,16 @@ class Variable:
 
 # name -> (field spec for its bounds, default low, default high, log scale)
 DEFAULTS: dict[str, tuple[FieldSpec, str, str, bool]] = {
-    "capacity": (F.AREAL_CAPACITY, "0.5 mAh/cm^2", "5 mAh/cm^2", False),
-    "porosity": (F.FRACTION, "0.2", "0.7", False),
-    "separator_thickness": (F.THICKNESS, "20 um", "200 um", True),
-    "reservoir_thickness": (F.THICKNESS_OR_ZERO, "0 um", "60 um", False),
-    "pressure": (FieldSpec("MPa", 0.0, math.inf, low_open=True, words="a pressure"), "0.005 MPa", "5 MPa", True),
+    "cathode.theoretical_capacity": (F.AREAL_CAPACITY, "0.5 mAh/cm^2", "5 mAh/cm^2", False),
+    "cathode.porosity": (F.FRACTION, "0.2", "0.7", False),
+    "separator.thickness": (F.THICKNESS, "20 um", "200 um", True),
+    "anode.reservoir_thickness": (F.THICKNESS_OR_ZERO, "0 um", "60 um", False),
+    "cell.pressure": (FieldSpec("MPa", 0.0, math.inf, low_open=True, words="a pressure"), "0.005 MPa", "5 MPa", True),
 }
+# The short names of earlier versions, refused with the new name.
+_RENAMED = {"capacity": "cathode.theoretical_capacity", "porosity": "cathode.porosity",
+            "separator_thickness": "separator.thickness", "reservoir_thickness": "anode.reservoir_thickness",
+            "pressure": "cell.pressure"}
 
 
 @dataclass(frozen=True)
@@ -73,16 +78,31 @@ class DesignSpace:
         return out
 
 
+def _flatten(raw: dict, origin: str) -> dict[str, object]:
+    """``[design]`` with dotted keys (``cathode.porosity = {...}``) as {card path: table}."""
+    out: dict[str, object] = {}
+    for key, value in raw.items():
+        if key in _RENAMED:
+            raise CardError(f"design variables are named by their card fields: write {_RENAMED[key]}",
+                            file=origin, field=f"design.{key}")
+        if isinstance(value, dict) and not (set(value) & {"low", "high"}):
+            for sub, table in value.items():
+                out[f"{key}.{sub}"] = table
+        else:
+            out[key] = value
+    return out
+
+
 def design_space(card: CellCard, raw: dict | None = None) -> DesignSpace:
     """The design space of a card: its ``[design]`` table over the defaults."""
-    raw = raw if raw is not None else card.design
-    unknown = [k for k in raw if k not in DEFAULTS]
+    tables = _flatten(dict(raw if raw is not None else card.design), card.origin)
+    unknown = [k for k in tables if k not in DEFAULTS]
     if unknown:
         raise CardError(f"unknown design variable; expected one of {', '.join(DEFAULTS)}",
                         file=card.origin, field=f"design.{unknown[0]}")
     out = []
     for name, (spec, low, high, log) in DEFAULTS.items():
-        table = raw.get(name, {})
+        table = tables.get(name, {})
         where = f"design.{name}"
         if not isinstance(table, dict) or set(table) - {"low", "high"}:
             raise CardError("expected { low = ..., high = ... }", file=card.origin, field=where)

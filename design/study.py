@@ -20,12 +20,15 @@ import numpy as np
 from ..priors import OptionError
 from ..priors.secrets import mask_url
 from .score import DesignScorer, Limits, summarise
-from .space import DEFAULTS, DesignSpace
+from ..priors.vocabulary import term
+from .space import DesignSpace
 
 SAMPLERS = ("tpe", "random", "gp")
 BASELINES = ("paper-cell-1", "paper-cell-2", "paper-roadmap-1-activation", "paper-roadmap-2-porosity",
              "paper-roadmap-3-no-reservoir")
 SECOND_OBJECTIVES = {"P_short": "minimize", "E_m": "maximize", "E_V": "maximize"}
+# An objective option and the design quantity it maximises.
+QUANTITY_OF = {"E_V": "E_V_real", "E_m": "E_m_real", "P_short": "P_short"}
 HEARTBEAT_S = 10
 GRACE_S = 30
 
@@ -95,7 +98,7 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     # Created here: record what it searches (a worker that loads it meanwhile waits for this).
     study.set_user_attr("nassb_description", describe(settings))
     study.set_user_attr("nassb_card", card)
-    study.set_user_attr("nassb_search", json.loads(json.dumps(asdict(settings), default=str)))
+    study.set_user_attr("nassb_search", settings_to_dict(settings))
     study.set_user_attr("nassb_settings", fingerprint)
     return study
 
@@ -198,7 +201,16 @@ def baselines(settings: SearchSettings, risk) -> dict[str, dict]:
 
 def settings_of(study) -> SearchSettings:
     """The settings a study was created with (for reports and further workers)."""
-    raw = dict(study.user_attrs["nassb_search"])
+    return settings_from_dict(study.user_attrs["nassb_search"])
+
+
+def settings_to_dict(settings: SearchSettings) -> dict:
+    """The settings as plain JSON values (what a study stores, and a result's document)."""
+    return json.loads(json.dumps(asdict(settings), default=str))
+
+
+def settings_from_dict(raw: dict) -> SearchSettings:
+    raw = dict(raw)
     raw["limits"] = Limits(**raw["limits"])
     raw["space"] = tuple(tuple(v) for v in raw["space"])
     return SearchSettings(**raw)
@@ -233,7 +245,9 @@ def describe(settings: SearchSettings) -> str:
 
 
 def objective_value(values: dict[str, np.ndarray], name: str, quantile: float | None) -> float:
-    return float(values[name].mean() if quantile is None else np.quantile(values[name], quantile))
+    """The mean (``quantile`` None) or a quantile of the quantity an objective option names."""
+    v = values[QUANTITY_OF.get(name, name)]
+    return float(v.mean() if quantile is None else np.quantile(v, quantile))
 
 
 def make_objective(space: DesignSpace, scorer: DesignScorer, settings: SearchSettings):
@@ -290,11 +304,10 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
     values = scorer.score(design)
     summary = summarise(values)
     means = {k: v["mean"] for k, v in summary.items()}
-    units = {name: spec.unit or "1" for name, (spec, *_rest) in DEFAULTS.items()}
-    shown = dict(design, cathode_thickness=scorer.layers(design)["cathode_thickness"])
+    shown = {**design, **scorer.layers(design)}
     return {
         **extra,
-        "design": {k: {"value": float(v), "unit": units.get(k, "um")} for k, v in shown.items()},
+        "design": {k: {"value": float(v), "unit": term(k).unit} for k, v in shown.items()},
         "objective": objective_value(values, settings.objective, settings.quantile),
         "quantities": summary,
         "feasible": all(v <= 0 for v in settings.limits.violations(means).values()),

@@ -28,17 +28,20 @@ from dataclasses import replace
 import numpy as np
 
 from ..priors import CardError, Measured
+from ..priors.vocabulary import term
 from ..priors.observations import (ARRHENIUS_FIELDS, DERIVED_QUANTITIES, ArrheniusSeries, Capacities,
                                    Measurement, Replicates)
 from .arrhenius import robust_loglike, sign_of
 from .cell import arrhenius_factor, separator_resistance
 from .model import CellModel
+from .diagnostics import Diagnostics
 from .result import PropagationResult, summary_dataset
-from .sampling import SamplerSettings, diagnostics, posterior_summary, sample
+from .sampling import SamplerSettings, sample
+from .statistics import summarise
 
 HIERARCHICAL_TARGET_ACCEPT = 0.99
 _WEAK = 0.5  # sd of the weak prior given to an observed fixed value, relative to the value
-EXTRA_OUTPUTS = {"coulombic_efficiency": "1"}
+EXTRA_OUTPUTS = {"coulombic_efficiency": term("coulombic_efficiency").unit}
 
 
 def _observed_inputs(model: CellModel) -> dict[str, str]:
@@ -198,7 +201,8 @@ def propagate_bayes(model: CellModel, settings: SamplerSettings = SamplerSetting
     """Posterior of every output given the card's priors and observations (NUTS).
 
     The result has the gum/mc summary (mean, sd, equal-tailed 95 % interval) plus the
-    InferenceData (``result.idata``) and ``diagnostics`` in its JSON.
+    InferenceData (``result.idata``) and its :class:`Diagnostics`.  A card without observations
+    gives its prior, sampled by NUTS; the diagnostics say so.
     """
     seed = settings.resolved_seed()
     pmodel, report, hierarchical = build(model)
@@ -207,12 +211,15 @@ def propagate_bayes(model: CellModel, settings: SamplerSettings = SamplerSetting
         # steps (target acceptance 0.99) remove the divergences it causes with 0.9.
         settings = replace(settings, target_accept=max(settings.target_accept, HIERARCHICAL_TARGET_ACCEPT))
     idata = sample(pmodel, settings, seed)
-    stats = np.array([posterior_summary(idata, name) for name in report])
     units = [model.outputs.get(n) or EXTRA_OUTPUTS.get(n) or (model.inputs[n].unit or "1") for n in report]
-    ds = summary_dataset(report, units, stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3],
+    summaries = [summarise(np.asarray(idata.posterior[n]), unit) for n, unit in zip(report, units)]
+    ds = summary_dataset(report, summaries,
                          attrs={"cell": model.card.name, "card": model.card.origin,
                                 "card_sha256": model.card.sha256, "method": "bayes", "seed": seed,
                                 "observations": len(model.card.observations)})
     free = [v.name for v in pmodel.free_RVs]
-    diag = diagnostics(idata, free + report)
-    return PropagationResult(ds, idata=idata, extras={"diagnostics": diag, "seed": seed})
+    diag = Diagnostics.from_idata(idata, free + report)
+    if not model.card.observations:
+        diag = diag.with_notes("the card has no observations: this posterior is its prior, sampled by NUTS "
+                               "(method 'mc' gives the same faster)")
+    return PropagationResult(ds, idata=idata, diagnostics=diag, model=model)

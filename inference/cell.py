@@ -102,3 +102,33 @@ def separator_resistance(thickness, conductivity, activation_energy, temperature
 def interface_resistance(resistance, activation_energy, temperature, reference_temperature, xp=np):
     """Area resistance of one metal | separator interface at ``temperature`` (ohm cm^2)."""
     return resistance * arrhenius_factor(activation_energy, temperature, reference_temperature, xp)
+
+
+# -- inverse relations (what a design sets, and what follows from it) ---------------------------
+
+def loading_for_porosity(porosity, solid_density, thickness):
+    """Inverse of :func:`derived_porosity`: the loading (mg/cm^2) of a cathode of ``thickness``
+    (um) and solid density (g/cm^3) with that porosity, m = (1 - P) rho d."""
+    return (1.0 - porosity) * solid_density * thickness * _UM_TO_CM / _MG_TO_G
+
+
+def solid_volumetric_capacity(capacity, porosity, thickness):
+    """Capacity per volume of cathode solid, mAh/cm^3: C / ((1 - P) d)."""
+    return capacity / ((1.0 - porosity) * thickness * _UM_TO_CM)
+
+
+def cathode_thickness_for_capacity(capacity, porosity, volumetric_capacity):
+    """Inverse of :func:`solid_volumetric_capacity`: the cathode thickness (um) that holds
+    ``capacity`` (mAh/cm^2) at ``porosity`` with solids of ``volumetric_capacity`` (mAh/cm^3)."""
+    return capacity / ((1.0 - porosity) * volumetric_capacity * _UM_TO_CM)
+
+
+def specific_capacity_for(capacity, loading, active_fraction=1.0):
+    """Inverse of :func:`capacity_from_loading`: mAh/g of active material giving ``capacity``
+    (mAh/cm^2) from ``loading`` (mg/cm^2)."""
+    return capacity / (loading * _MG_TO_G * active_fraction)
+
+
+def ohmic_drop(current, resistance):
+    """Ohmic voltage drop (V) of ``current`` (mA/cm^2) through ``resistance`` (ohm cm^2)."""
+    return current * 1e-3 * resistance

@@ -67,9 +67,11 @@ def propagate_gum(model: CellModel) -> PropagationResult:
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(variance[:, None] > 0, contribution ** 2 / variance[:, None], 0.0)
     y = np.array([values[q] for q in quantities])
+    summaries = [{"mean": float(y[i]), "sd": float(u[i]), "unit": model.outputs[q],
+                  "ci95": [float(y[i] - COVERAGE_95 * u[i]), float(y[i] + COVERAGE_95 * u[i])]}
+                 for i, q in enumerate(quantities)]
     ds = summary_dataset(
-        quantities, [model.outputs[q] for q in quantities], y, u,
-        y - COVERAGE_95 * u, y + COVERAGE_95 * u,
+        quantities, summaries,
         attrs={"cell": model.card.name, "card": model.card.origin, "card_sha256": model.card.sha256,
                "method": "gum", "coverage_factor": COVERAGE_95},
     )
@@ -82,4 +84,4 @@ def propagate_gum(model: CellModel) -> PropagationResult:
     ds["sensitivity"] = (("quantity", "input"), c)
     ds["contribution"] = (("quantity", "input"), contribution)
     ds["share"] = (("quantity", "input"), share)
-    return PropagationResult(ds)
+    return PropagationResult(ds, model=model)

@@ -15,22 +15,12 @@ import numpy as np
 
 from ..priors import CellCard, FieldSpec, Measured
 from ..priors.fields import ENERGY
+from ..priors.vocabulary import OUTPUTS as VOCABULARY_OUTPUTS
 from . import cell as eq
 
-# Output name -> (unit, description).  One name per concept in code, JSON and reports.
-OUTPUTS = {
-    "E_V_theo": ("Wh/l", "volumetric energy density, theoretical capacity (Eq. 1)"),
-    "E_V_real": ("Wh/l", "volumetric energy density, delivered capacity (Eq. 1)"),
-    "E_m_theo": ("Wh/kg", "gravimetric energy density, theoretical capacity (Eq. 5)"),
-    "E_m_real": ("Wh/kg", "gravimetric energy density, delivered capacity (Eq. 5)"),
-    "d_anode_theo": ("um", "charged anode thickness at the theoretical capacity"),
-    "d_anode_real": ("um", "charged anode thickness at the delivered capacity"),
-    "porosity": ("1", "cathode porosity (given or derived from the loading)"),
-    "C_theo": ("mAh/cm^2", "theoretical areal capacity of the cathode"),
-    "utilisation": ("1", "delivered over theoretical capacity"),
-    "R_separator": ("ohm*cm^2", "separator area resistance at the cell temperature (Eq. 4)"),
-    "R_interface": ("ohm*cm^2", "one anode|separator interface at the cell temperature (Eq. 4)"),
-}
+# The outputs of the cell equations: name -> (unit, description), from the one vocabulary.
+OUTPUTS = {name: (t.unit, t.description or t.label) for name, t in VOCABULARY_OUTPUTS.items()
+           if name != "coulombic_efficiency"}
 
 
 class CellModel:

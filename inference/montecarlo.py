@@ -18,9 +18,8 @@ import xarray as xr
 
 from .gum import COVERAGE_95, propagate_gum
 from .model import CellModel
-from .result import PropagationResult, summary_dataset
-
-PROBABILITY = 0.95
+from .result import PropagationResult, draws_idata, summary_dataset
+from .statistics import PROBABILITY, interval_statistics, moments  # noqa: F401  (interval_statistics: public here too)
 
 
 def numerical_tolerance(u: float, digits: int) -> float:
@@ -36,34 +35,15 @@ def draw_inputs(model: CellModel, rng: np.random.Generator, size: int) -> dict[s
     return {name: prior.sample(rng, size) for name, prior in model.inputs.items()}
 
 
-def interval_statistics(y: np.ndarray, p: float = PROBABILITY) -> tuple[float, float, float, float]:
-    """Probabilistically symmetric and shortest coverage intervals of draws ``y`` (JCGM 101 7.7).
-
-    Only the two tails are sorted: with q = round(p M) the shortest interval is
-    [y_(r), y_(r+q)] for the r that minimises its length, and both ends live in the lowest and
-    highest M - q order statistics.
-    """
-    m = y.size
-    q = int(math.floor(p * m + 0.5))
-    tail = m - q
-    if tail < 1:
-        return float(y.min()), float(y.max()), float(y.min()), float(y.max())
-    part = np.partition(y, (tail - 1, q))
-    low = np.sort(part[:tail])
-    high = np.sort(part[q:])
-    r = (tail + 1) // 2 - 1  # JCGM 101 7.7.2: r = (M - q)/2, or (M - q + 1)/2 when odd
-    best = int(np.argmin(high - low))
-    return float(low[r]), float(high[r]), float(low[best]), float(high[best])
-
-
-def _batch(model: CellModel, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+def _batch(model: CellModel, rng: np.random.Generator, size: int) -> tuple[dict[str, np.ndarray], int, dict]:
     """One batch of draws of every output; an output no uncertain input reaches stays a float.
 
     Draws whose derived porosity leaves (0, 1) (a loading too heavy for the drawn thickness and
     density) are physically impossible: they are dropped, which truncates the joint
     distribution, and counted.
     """
-    y = model.evaluate(draw_inputs(model, rng, size))
+    x = draw_inputs(model, rng, size)
+    y = model.evaluate(x)
     porosity = np.asarray(y["porosity"])
     rejected = 0
     if porosity.ndim:
@@ -71,19 +51,12 @@ def _batch(model: CellModel, rng: np.random.Generator, size: int) -> dict[str, n
         rejected = int(size - np.count_nonzero(valid))
         if rejected:
             y = {k: (v[valid] if np.ndim(v) else v) for k, v in y.items()}
+            x = {k: (v[valid] if np.ndim(v) else v) for k, v in x.items()}
     for name, values in y.items():
         if not np.all(np.isfinite(values)):
             bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
             raise FloatingPointError(f"{name}: {bad} of {size} Monte Carlo draws are not finite")
-    return y, rejected
-
-
-def _statistics(values) -> list[float]:
-    """Mean, sd, symmetric and shortest 95 % interval ends of one output's draws."""
-    if np.ndim(values) == 0:
-        v = float(values)
-        return [v, 0.0, v, v, v, v]
-    return [float(np.mean(values)), float(np.std(values, ddof=1)), *interval_statistics(values)]
+    return y, rejected, x
 
 
 def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None = None,
@@ -101,7 +74,8 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
     seed : int, optional
         Seed of the random generator; chosen and recorded in the result when not given.
     keep_draws : bool
-        Keep the draws (``result.draws``) for plots and NetCDF.
+        Keep the draws: of every output as ``result.idata`` (one chain), of every input as
+        ``result.inputs`` (for :meth:`PropagationResult.band`).
     progress : callable, optional
         Called with the number of draws done after each batch (a progress display).
     """
@@ -117,8 +91,8 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
         converged = True
     else:
         chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws, progress)
-    rejected = sum(r for _, r in chunks)
-    y = {q: _join([c[q] for c, _ in chunks]) for q in quantities}
+    rejected = sum(r for _, r, _ in chunks)
+    y = {q: _join([c[q] for c, _, _ in chunks]) for q in quantities}
     total = len(chunks) * (int(draws) if draws is not None else batch) - rejected
     if total < 2:
         from ..priors import CardError
@@ -127,10 +101,12 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
                         "does not fit the cathode's thickness and density", file=model.card.origin,
                         field="cathode.loading")
 
-    stats = np.array([_statistics(y[q]) for q in quantities])
+    stats = np.array([moments(y[q]) for q in quantities])
     gum = propagate_gum(model)
+    summaries = [{"mean": float(st[0]), "sd": float(st[1]), "unit": model.outputs[q], "ci95": [float(st[2]), float(st[3])]}
+                 for q, st in zip(quantities, stats)]
     ds = summary_dataset(
-        quantities, [model.outputs[q] for q in quantities], stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3],
+        quantities, summaries,
         attrs={"cell": model.card.name, "card": model.card.origin, "card_sha256": model.card.sha256,
                "method": "mc", "draws": total, "seed": seed,
                "significant_digits": digits if draws is None else 0, "converged": converged,
@@ -139,9 +115,12 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
     ds["shortest_low"] = ("quantity", stats[:, 4])
     ds["shortest_high"] = ("quantity", stats[:, 5])
     _first_order_check(ds, gum.dataset, digits)
-    kept = (xr.Dataset({q: ("draw", np.broadcast_to(y[q], (total,))) for q in quantities})
-            if keep_draws else None)
-    return PropagationResult(ds, kept)
+    if not keep_draws:
+        return PropagationResult(ds, model=model)
+    idata = draws_idata({q: np.broadcast_to(y[q], (total,)) for q in quantities},
+                        attrs={"method": "Monte Carlo (JCGM 101)", "seed": seed})
+    inputs = {name: _join([x[name] for _, _, x in chunks]) for name in model.inputs}
+    return PropagationResult(ds, idata=idata, model=model, inputs=inputs)
 
 
 def _join(parts: list):
@@ -154,9 +133,9 @@ def _adaptive(model, rng, quantities, digits, batch, max_draws, progress):
     """JCGM 101 7.9.4: run batches until the batch statistics are stable to ``digits``."""
     chunks, per_batch = [], []
     while True:
-        chunk, rejected = _batch(model, rng, batch)
-        chunks.append((chunk, rejected))
-        per_batch.append([_statistics(chunk[q])[:4] for q in quantities])
+        chunk, rejected, inputs = _batch(model, rng, batch)
+        chunks.append((chunk, rejected, inputs))
+        per_batch.append([moments(chunk[q])[:4] for q in quantities])
         h = len(chunks)
         if progress is not None:
             progress(h * batch)

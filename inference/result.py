@@ -1,78 +1,283 @@
-"""One result object for every way of propagating: an xarray Dataset plus, for Monte Carlo, the
-draws.
+"""The one result protocol, and the result of propagating a card (gum, mc, bayes).
 
-``result.dataset`` holds, along the dimension ``quantity``: ``mean``, ``sd``, ``ci95_low``,
-``ci95_high`` and the coordinate ``unit``; first order adds the budget along ``(quantity,
-input)``; Monte Carlo adds the shortest interval and the JCGM 101 section 8 check.  The JSON
-contract (``to_json``) and NetCDF (``to_netcdf``) are written from it.
+Every computation of nassb returns a :class:`Result`:
+
+* ``summary()``: each reported quantity as ``{"mean", "sd", "unit", "ci95": [lo, hi]}``
+  (:func:`nassb.inference.statistics.summarise`, the one implementation);
+* ``to_json()``: the JSON document the command line prints with ``--json``;
+* ``to_netcdf(path)`` and ``Result.from_netcdf(path)``: a saved result loads back, as the class
+  it was, with its draws;
+* ``idata``: the draws as arviz InferenceData where there are draws (Monte Carlo as one chain);
+* ``diagnostics``: one :class:`~nassb.inference.diagnostics.Diagnostics` (or None where nothing
+  was sampled), with ``.ok``, ``.failing`` and ``.warnings()``;
+* ``warnings``: what a user must read beside the numbers;
+* ``plot()``: the result's main figure; ``repr`` and ``_repr_html_`` for notebooks.
+
+Display (``repr``, ``_repr_html_``, ``plot``) is delegated at call time to the presentation
+layer, :mod:`nassb.reports`, which only lays out what the result computed.
+
+A NetCDF file of a result holds the arviz groups of its draws, the result's own groups
+(``summary``, ``draws``, ...), and in its root attributes the result's class, the nassb
+version and its JSON document.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import xarray as xr
 
 from ..priors.files import atomic_target
+from ..priors.jsonio import json_text
+from ..priors.vocabulary import term
+from .diagnostics import Diagnostics
+
+_ARVIZ_GROUPS = ("posterior", "sample_stats", "observed_data", "constant_data", "prior", "prior_predictive",
+                 "posterior_predictive", "log_likelihood", "predictions")
 
 
-class PropagationResult:
-    """The outcome of propagating a card's uncertainties.
+def nassb_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nassb")
+    except PackageNotFoundError:  # a checkout that was never installed
+        return "unknown"
+
+
+def stamp(idata) -> Any:
+    """Mark every group of an InferenceData with the library and its version (provenance)."""
+    if idata is None:
+        return idata
+    attrs = {"nassb_version": nassb_version(), "created_by": "nassb"}
+    for group in idata.groups():
+        idata[group].attrs.update(attrs)
+    return idata
+
+
+class Result:
+    """What every nassb computation returns (see the module docstring for the protocol)."""
+
+    kind: ClassVar[str] = "result"
+    # Set by every subclass (None where there are no draws, or nothing was sampled).
+    idata: Any
+    diagnostics: Diagnostics | None
+
+    # -- the protocol ------------------------------------------------------------------------
+    @property
+    def title(self) -> str:
+        """A one-line name of what this result is about."""
+        return self.kind
+
+    def summary(self) -> dict[str, dict]:
+        """Every reported quantity by name: ``{"mean", "sd", "unit", "ci95": [lo, hi]}``."""
+        raise NotImplementedError
+
+    def to_json(self) -> dict:
+        """The JSON document of this result (what ``--json`` prints)."""
+        raise NotImplementedError
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a reader must know beside the numbers (failed diagnostics included)."""
+        diagnostics = getattr(self, "diagnostics", None)
+        return list(diagnostics.warnings()) if diagnostics is not None else []
+
+    @property
+    def ok(self) -> bool:
+        """Whether the result passes its diagnostics gate (True where nothing was sampled)."""
+        diagnostics = getattr(self, "diagnostics", None)
+        return diagnostics is None or diagnostics.ok
+
+    def plot(self, **kwargs):
+        """The result's main figure (a matplotlib Figure)."""
+        raise NotImplementedError(f"{type(self).__name__} has no figure")
+
+    def __getitem__(self, name: str) -> dict:
+        """The summary of one quantity: ``{"mean", "sd", "unit", "ci95": [lo, hi]}``."""
+        return self.summary()[name]
+
+    def unit(self, name: str) -> str:
+        """Canonical unit of a reported quantity."""
+        return self[name]["unit"]
+
+    # -- persistence -------------------------------------------------------------------------
+    def _netcdf_groups(self) -> dict[str, xr.Dataset]:
+        """The result's own data besides its draws and document (name -> Dataset)."""
+        return {}
+
+    @classmethod
+    def _from_netcdf(cls, document: dict, groups: dict[str, xr.Dataset], idata) -> Result:
+        raise NotImplementedError(f"{cls.__name__} cannot be loaded from NetCDF")
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write the result (document, draws, own groups) to one NetCDF file, atomically."""
+        import h5netcdf
+
+        with atomic_target(path) as tmp:
+            idata = getattr(self, "idata", None)
+            if idata is not None:
+                stamp(idata).to_netcdf(str(tmp), engine="h5netcdf")
+                mode = "a"
+            else:
+                xr.Dataset().to_netcdf(tmp, engine="h5netcdf", mode="w")
+                mode = "a"
+            for name, ds in self._netcdf_groups().items():
+                netcdf_safe(ds).to_netcdf(tmp, engine="h5netcdf", mode=mode, group=name)
+            with h5netcdf.File(tmp, "a") as handle:
+                handle.attrs["nassb_result"] = f"{type(self).__module__}:{type(self).__qualname__}"
+                handle.attrs["nassb_version"] = nassb_version()
+                handle.attrs["nassb_document"] = json_text(self.to_json())
+        return Path(path)
+
+    @staticmethod
+    def from_netcdf(path: str | Path) -> Result:
+        """Load a result written by :meth:`to_netcdf`, as the class it was written from."""
+        import h5netcdf
+
+        from ..priors import DataError
+
+        path = Path(path)
+        try:
+            with h5netcdf.File(path, "r") as handle:
+                kind = str(handle.attrs.get("nassb_result", ""))
+                document = json.loads(str(handle.attrs.get("nassb_document", "null")))
+                names = list(handle.groups)
+        except (OSError, ValueError) as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise DataError(f"cannot read as a nassb result: {first}", file=str(path)) from None
+        if not kind or ":" not in kind:
+            raise DataError("not a result written by nassb (no nassb_result attribute)", file=str(path))
+        module, _, qualname = kind.partition(":")
+        cls = getattr(importlib.import_module(module), qualname)
+        groups = {name: xr.open_dataset(path, engine="h5netcdf", group=name).load() for name in names}
+        idata = None
+        arviz_groups = {g: ds for g, ds in groups.items() if g in _ARVIZ_GROUPS}
+        if arviz_groups:
+            from .diagnostics import import_arviz
+
+            idata = import_arviz().InferenceData(**arviz_groups)
+        own = {g: ds for g, ds in groups.items() if g not in _ARVIZ_GROUPS}
+        return cls._from_netcdf(document, own, idata)
+
+    # -- notebooks ---------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        from ..reports.text import result_text
+
+        return result_text(self)
+
+    def _repr_html_(self) -> str:
+        from ..reports.html import result_html
+
+        return result_html(self)
+
+
+def netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
+    """NetCDF attributes cannot hold booleans or None: store them as ints and strings."""
+    out = ds.copy()
+    out.attrs = {k: (int(v) if isinstance(v, (bool, np.bool_)) else ("" if v is None else v))
+                 for k, v in ds.attrs.items()}
+    for name in out.data_vars:
+        if out[name].dtype == bool:
+            out[name] = out[name].astype("i1")
+    return out
+
+
+def summary_dataset(quantities: list[str], summaries: list[dict], attrs: dict) -> xr.Dataset:
+    """A Dataset along ``quantity`` of summaries (:func:`~nassb.inference.statistics.summarise`)."""
+    coords = {"quantity": quantities, "unit": ("quantity", [s["unit"] for s in summaries])}
+    data = {
+        "mean": ("quantity", np.array([s["mean"] for s in summaries], dtype=float)),
+        "sd": ("quantity", np.array([np.nan if s["sd"] is None else s["sd"] for s in summaries], dtype=float)),
+        "ci95_low": ("quantity", np.array([s["ci95"][0] for s in summaries], dtype=float)),
+        "ci95_high": ("quantity", np.array([s["ci95"][1] for s in summaries], dtype=float)),
+    }
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def dataset_summary(ds: xr.Dataset) -> dict[str, dict]:
+    """The summaries of a :func:`summary_dataset`, by quantity (read from the arrays at once)."""
+    columns = [ds[k].values for k in ("mean", "sd", "ci95_low", "ci95_high")]
+    units = ds["unit"].values
+    return {
+        str(q): {"mean": float(columns[0][i]),
+                 "sd": None if not np.isfinite(columns[1][i]) else float(columns[1][i]),
+                 "unit": str(units[i]), "ci95": [float(columns[2][i]), float(columns[3][i])]}
+        for i, q in enumerate(ds["quantity"].values)
+    }
+
+
+def draws_idata(draws: dict[str, np.ndarray], attrs: dict | None = None):
+    """Monte Carlo (or posterior-predictive) draws as an InferenceData of one chain."""
+    from .diagnostics import import_arviz
+
+    az = import_arviz()
+    data = {name: np.asarray(v, dtype=float)[None, :] for name, v in draws.items()}
+    idata = az.from_dict(posterior=data, attrs=attrs or {})
+    return stamp(idata)
+
+
+class PropagationResult(Result):
+    """The outcome of propagating a card's uncertainties (``gum``, ``mc`` or ``bayes``).
 
     Parameters
     ----------
     dataset : xarray.Dataset
-        Summary statistics along ``quantity`` (see module docstring); ``attrs`` carry the cell,
-        the method and the settings (seed, draws, ...).
-    draws : xarray.Dataset, optional
-        Monte Carlo draws of every output along ``draw``.
+        Summaries along ``quantity`` (``mean``, ``sd``, ``ci95_low``, ``ci95_high``, coordinate
+        ``unit``); gum adds the budget along ``(quantity, input)``, mc the shortest interval and
+        the JCGM 101 section 8 check.  ``attrs`` carry the cell, the method and its settings.
+    idata : arviz.InferenceData, optional
+        Draws: the posterior (bayes) or the Monte Carlo draws as one chain (mc, when kept).
+    diagnostics : Diagnostics, optional
+    model : CellModel, optional
+        The card's model, for :meth:`band`.
+    inputs : dict, optional
+        Draws of the card's inputs (Monte Carlo), for :meth:`band`.
     """
 
-    def __init__(self, dataset: xr.Dataset, draws: xr.Dataset | None = None, *, idata=None,
-                 extras: dict | None = None):
-        self.dataset = dataset
-        self.draws = draws
-        self.idata = idata
-        self.extras = dict(extras or {})
+    kind = "propagation"
 
-    @property
-    def diagnostics(self) -> dict | None:
-        """Sampler diagnostics of a Bayesian result (None for gum and mc)."""
-        return self.extras.get("diagnostics")
+    def __init__(self, dataset: xr.Dataset, *, idata=None, diagnostics: Diagnostics | None = None,
+                 model=None, inputs: dict | None = None):
+        self.dataset = dataset
+        self.idata = idata
+        self.diagnostics = diagnostics
+        self.model = model
+        self.inputs = inputs
 
     @property
     def method(self) -> str:
-        return self.dataset.attrs["method"]
+        return str(self.dataset.attrs["method"])
 
     @property
     def cell(self) -> str:
-        return self.dataset.attrs.get("cell") or self.dataset.attrs.get("file", "")
+        return str(self.dataset.attrs.get("cell", ""))
+
+    @property
+    def title(self) -> str:
+        return self.cell
+
+    @property
+    def seed(self) -> int | None:
+        seed = self.dataset.attrs.get("seed")
+        return None if seed is None or seed == "" else int(seed)
 
     @property
     def quantities(self) -> list[str]:
         return [str(q) for q in self.dataset["quantity"].values]
 
-    def __getitem__(self, quantity: str) -> dict:
-        """Summary of one quantity: ``{"mean", "sd", "unit", "ci95": [lo, hi]}``."""
-        row = self.dataset.sel(quantity=quantity)
-        return {
-            "mean": float(row["mean"]),
-            "sd": float(row["sd"]),
-            "unit": str(row["unit"].values),
-            "ci95": [float(row["ci95_low"]), float(row["ci95_high"])],
-        }
-
     def summary(self) -> dict[str, dict]:
-        """Every quantity's summary, by name (read from the arrays at once, not per label)."""
-        ds = self.dataset
-        columns = [ds[k].values for k in ("mean", "sd", "ci95_low", "ci95_high")]
-        units = ds["unit"].values
-        return {
-            str(q): {"mean": float(columns[0][i]), "sd": float(columns[1][i]), "unit": str(units[i]),
-                     "ci95": [float(columns[2][i]), float(columns[3][i])]}
-            for i, q in enumerate(ds["quantity"].values)
-        }
+        return dataset_summary(self.dataset)
+
+    def draws(self, quantity: str) -> np.ndarray:
+        """The draws of one quantity (Monte Carlo or posterior), flattened."""
+        if self.idata is None or quantity not in self.idata.posterior:
+            raise KeyError(f"no draws of {quantity!r} in this {self.method} result")
+        return np.asarray(self.idata.posterior[quantity]).ravel()
 
     def budget(self, quantity: str) -> list[dict]:
         """First-order uncertainty budget of one quantity, largest contribution first.
@@ -97,15 +302,37 @@ class PropagationResult:
         ]
         return sorted(entries, key=lambda e: -e["contribution"])
 
+    def first_order_check(self, quantity: str) -> dict:
+        """JCGM 101 section 8: does the first-order 95 % interval match the Monte Carlo one?"""
+        row = self.dataset.sel(quantity=quantity)
+        return {
+            "adequate": bool(row["first_order_adequate"]),
+            "d_low": float(row["first_order_d_low"]),
+            "d_high": float(row["first_order_d_high"]),
+            "tolerance": float(row["first_order_tolerance"]),
+        }
+
+    def band(self, quantity: str, *, temperature, probability: float = 0.95) -> np.ndarray:
+        """Lower end, median and upper end of ``quantity`` against ``temperature`` (K).
+
+        Evaluated on the result's draws of the card's inputs (Monte Carlo), so the band carries
+        every input's uncertainty; returns an array of shape (3, len(temperature)).
+        """
+        if self.model is None or self.inputs is None:
+            raise ValueError("this result kept no input draws; propagate with method='mc', keep_draws=True")
+        tail = 100 * (1 - probability) / 2
+        rows = [np.asarray(self.model.evaluate({**self.inputs, "cell.temperature": float(t)})[quantity])
+                for t in np.atleast_1d(temperature)]
+        return np.percentile(np.vstack(rows), [tail, 50, 100 - tail], axis=1)
+
     def to_json(self) -> dict:
         """The JSON document of the command line (design.md contract) plus method details."""
         attrs = self.dataset.attrs
-        out = {key: attrs[key] for key in ("cell", "method", "card", "file") if key in attrs}
+        out: dict[str, Any] = {key: attrs[key] for key in ("cell", "method", "card") if key in attrs}
         out["quantities"] = self.summary()
         if "contribution" in self.dataset:
             out["budget"] = {q: self.budget(q) for q in self.quantities}
         if self.method == "mc":
-            attrs = self.dataset.attrs
             out["monte_carlo"] = {
                 "draws": int(attrs["draws"]),
                 "seed": int(attrs["seed"]),
@@ -117,54 +344,52 @@ class PropagationResult:
                                   for q in self.quantities},
                 "first_order_check": {q: self.first_order_check(q) for q in self.quantities},
             }
-        out.update(self.extras)
+        if self.method == "bayes":
+            out["seed"] = self.seed
+            out["observations"] = int(attrs.get("observations", 0))
+        if self.diagnostics is not None:
+            out["diagnostics"] = self.diagnostics.to_json()
+        if self.warnings:
+            out["warnings"] = self.warnings
         return out
 
-    def first_order_check(self, quantity: str) -> dict:
-        """JCGM 101 section 8: does the first-order 95 % interval match the Monte Carlo one?"""
-        row = self.dataset.sel(quantity=quantity)
-        return {
-            "adequate": bool(row["first_order_adequate"]),
-            "d_low": float(row["first_order_d_low"]),
-            "d_high": float(row["first_order_d_high"]),
-            "tolerance": float(row["first_order_tolerance"]),
-        }
+    @property
+    def warnings(self) -> list[str]:
+        out = super().warnings
+        if self.diagnostics is not None:
+            out.extend(self.diagnostics.notes)
+        return out
 
-    def to_netcdf(self, path: str | Path, *, include_draws: bool = False) -> Path:
-        """Write the summary (and optionally the draws, as group ``draws``) atomically.
+    def _netcdf_groups(self) -> dict[str, xr.Dataset]:
+        return {"summary": self.dataset}
 
-        A Bayesian result writes its arviz InferenceData instead (posterior, sample_stats,
-        observed_data), with the summary as the group ``summary``.
-        """
-        with atomic_target(path) as tmp:
-            if self.idata is not None:
-                self.idata.to_netcdf(str(tmp), engine="h5netcdf")
-                _netcdf_safe(self.dataset).to_netcdf(tmp, engine="h5netcdf", mode="a", group="summary")
-            else:
-                _netcdf_safe(self.dataset).to_netcdf(tmp, engine="h5netcdf", mode="w")
-                if include_draws and self.draws is not None:
-                    self.draws.to_netcdf(tmp, engine="h5netcdf", mode="a", group="draws")
-        return Path(path)
+    @classmethod
+    def _from_netcdf(cls, document: dict, groups: dict[str, xr.Dataset], idata) -> PropagationResult:
+        dataset = groups["summary"]
+        dataset.attrs = {k: v for k, v in dataset.attrs.items()}
+        if "converged" in dataset.attrs:
+            dataset.attrs["converged"] = bool(dataset.attrs["converged"])
+        for name in ("first_order_adequate",):
+            if name in dataset:
+                dataset[name] = dataset[name].astype(bool)
+        diagnostics = (Diagnostics.from_json(document["diagnostics"])
+                       if isinstance(document, dict) and document.get("diagnostics") else None)
+        return cls(dataset, idata=idata, diagnostics=diagnostics)
+
+    def plot(self, **kwargs):
+        """gum: the uncertainty budget of the energy density; mc and bayes: its distribution."""
+        from ..reports import figures
+
+        target = next((q for q in ("E_V_real", "E_V_theo") if q in self.quantities), self.quantities[0])
+        if self.method == "gum":
+            return figures.budget_chart([e for e in self.budget(target) if e["share"] > 0], target,
+                                        term(target).unit_text, as_figure=True, **kwargs)
+        names = [n for n in ("E_V_real", "E_m_real") if n in self.quantities] or \
+            [n for n in ("E_V_theo", "E_m_theo") if n in self.quantities]
+        return figures.densities({n: self.draws(n) for n in names}, None, names,
+                                 {n: term(n).unit_text for n in names}, as_figure=True, **kwargs)
 
 
-def _netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
-    """NetCDF attributes cannot hold booleans or None: store them as ints and strings."""
-    out = ds.copy()
-    out.attrs = {k: (int(v) if isinstance(v, (bool, np.bool_)) else ("" if v is None else v))
-                 for k, v in ds.attrs.items()}
-    for name in out.data_vars:
-        if out[name].dtype == bool:
-            out[name] = out[name].astype("i1")
-    return out
-
-
-def summary_dataset(quantities: list[str], units: list[str], mean, sd, low, high, attrs: dict) -> xr.Dataset:
-    """Build the common part of every result along the ``quantity`` dimension."""
-    coords = {"quantity": quantities, "unit": ("quantity", units)}
-    data = {
-        "mean": ("quantity", np.asarray(mean, dtype=float)),
-        "sd": ("quantity", np.asarray(sd, dtype=float)),
-        "ci95_low": ("quantity", np.asarray(low, dtype=float)),
-        "ci95_high": ("quantity", np.asarray(high, dtype=float)),
-    }
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+def load_result(path: str | Path) -> Result:
+    """Load any result written by ``to_netcdf`` (or ``--out``), as the class it was."""
+    return Result.from_netcdf(path)

@@ -461,3 +461,25 @@ def _check_capacities(cathode: Layer) -> None:
     if delivered.value > c_theo:
         raise CardError(f"delivered_capacity {delivered.value:g} mAh/cm^2 exceeds {how} {c_theo:.4g} mAh/cm^2 "
                         f"(utilisation {delivered.value / c_theo:.3g} > 1)", field="cathode.delivered_capacity")
+
+
+def card_text(name: str) -> str:
+    """The TOML text of a built-in card, to copy from (``nassb cards show NAME``)."""
+    if not _is_builtin(name):
+        raise CardError(f"not a built-in card; built-in cards: {', '.join(builtin_cards())}", file=name)
+    return _builtin_text(name)
+
+
+def builtin_card_descriptions() -> list[dict]:
+    """Each built-in card's name and its ``[cell] description``."""
+    out = []
+    for name in builtin_cards():
+        cell = tomllib.loads(_builtin_text(name)).get("cell", {})
+        out.append({"name": name, "description": str(cell.get("description", ""))})
+    return out
+
+
+def builtin_material_descriptions() -> list[dict]:
+    """Each built-in material's name and description."""
+    return [{"name": name, "description": str(table.get("description", ""))}
+            for name, table in sorted(_builtin_materials().items())]

@@ -80,13 +80,29 @@ class Capacities:
 
 @dataclass(frozen=True)
 class ArrheniusSeries:
-    quantity: str           # "<material>.conductivity" or "<material>.interface_resistance"
-    energy: str             # the paired activation energy, "<material>.activation_energy"
+    """A temperature series of a conductivity or an area resistance (Eq. 4 data).
+
+    The same type serves a card's ``arrhenius`` observation (``quantity`` names the material's
+    field) and a CSV fitted alone by ``nassb fit arrhenius`` (no ``quantity``).
+    """
+
     temperature: np.ndarray  # K
-    values: np.ndarray      # mS/cm or ohm cm^2
+    values: np.ndarray       # mS/cm (conductivity) or ohm cm^2 (resistance)
+    kind: str                # "conductivity" or "resistance"
     file: str
-    source: str
-    where: str
+    quantity: str = ""       # "<material>.conductivity" or "<material>.interface_resistance"
+    source: str = ""
+    where: str = ""
+
+    @property
+    def unit(self) -> str:
+        return F.CONDUCTIVITY.unit if self.kind == "conductivity" else F.AREA_RESISTANCE.unit
+
+    @property
+    def energy(self) -> str:
+        """The paired activation energy of the card quantity (``"<material>.activation_energy"``)."""
+        material, _, key = self.quantity.partition(".")
+        return f"{material}.{ARRHENIUS_FIELDS[key]}"
 
 
 @dataclass(frozen=True)
@@ -302,13 +318,29 @@ def _arrhenius(table, data: Table, where, materials, source) -> ArrheniusSeries:
     else:
         values = data.find("resistance", "interface_resistance", spec=F.AREA_RESISTANCE).values
     check_series(temperature, values, data.path)
-    return ArrheniusSeries(quantity, f"{material}.{ARRHENIUS_FIELDS[key]}", temperature, values,
-                           data.path, source, where)
+    return ArrheniusSeries(temperature, values, "conductivity" if key == "conductivity" else "resistance",
+                           data.path, quantity, source, where)
+
+
+MIN_TEMPERATURE_SPAN = 1.0  # K: below it no activation energy can be told apart from noise
 
 
 def check_series(temperature: np.ndarray, values: np.ndarray, path: str) -> None:
-    """An Arrhenius series needs positive values at two or more distinct temperatures."""
+    """An Arrhenius series needs positive values at temperatures that span at least 1 K.
+
+    Temperatures below 150 K are possible but unlikely for a battery: a warning suggests that
+    degrees Celsius were written under a kelvin header.
+    """
+    from .errors import warn
+
     if np.unique(temperature).size < 2:
         raise DataError("an Arrhenius fit needs at least two different temperatures", file=path, field="temperature")
+    span = float(np.ptp(temperature))
+    if span < MIN_TEMPERATURE_SPAN:
+        raise DataError(f"the temperatures span only {span:.3g} K; an activation energy needs a span of at least "
+                        f"{MIN_TEMPERATURE_SPAN:g} K", file=path, field="temperature")
     if np.any(values <= 0):
         raise DataError("values must be > 0 for an Arrhenius fit", file=path)
+    if float(np.min(temperature)) < 150.0:
+        warn(f"temperatures from {np.min(temperature):.4g} K: below 150 K is unusual for a cell; if the column "
+             "holds degrees Celsius, write its header as 'temperature [degC]'", file=path, field="temperature")

@@ -7,9 +7,11 @@ import math
 
 import numpy as np
 
+from ..priors.vocabulary import term
 from . import figures
 from .format import with_uncertainty
 from .report import Report, provenance, table_rows
+from .text import quantity_cells
 
 REPORT_DRAWS = 200_000
 KEPT_DRAWS = 100_000
@@ -28,18 +30,17 @@ def improvement_sentence(budget: list[dict], quantity: str, sd: float, unit: str
 
 
 def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_settings=None) -> Report:
-    from ..inference import CellModel, propagate_gum, propagate_mc
+    from ..inference import CellModel
+    from ..inference.propagate import propagate
+    from ..inference.sampling import SamplerSettings
 
     model = CellModel(card)
-    gum = propagate_gum(model)
-    mc = propagate_mc(model, draws=REPORT_DRAWS, seed=seed, keep_draws=True)
+    gum = propagate(model, "gum")
+    mc = propagate(model, "mc", draws=REPORT_DRAWS, seed=seed, keep_draws=True)
     results = {"gum": gum, "mc": mc}
     report = Report(title=f"Uncertainty report: {card.name}", kind="cell")
     if card.observations:
-        from ..inference.bayes import propagate_bayes
-        from ..inference.sampling import SamplerSettings
-
-        results["bayes"] = propagate_bayes(model, bayes_settings or SamplerSettings(seed=seed))
+        results["bayes"] = propagate(model, "bayes", settings=bayes_settings or SamplerSettings(seed=seed))
 
     names = [n for n in TABLE if n in model.outputs]
     report.sections.append({
@@ -69,7 +70,8 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
 
     energies = [n for n in ("E_V_real", "E_m_real") if n in model.outputs] or ["E_V_theo", "E_m_theo"]
     report.figures["densities"] = figures.densities(
-        {n: mc.draws[n].values for n in energies}, {n: gum[n] for n in energies}, energies, model.outputs)
+        {n: mc.draws(n) for n in energies}, {n: gum[n] for n in energies}, energies,
+        {n: term(n).unit_text for n in energies})
     checks = {n: mc.first_order_check(n) for n in energies}
     report.sections.append({
         "title": "Distributions of the energy densities",
@@ -81,7 +83,11 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
     })
 
     if "R_separator" in model.outputs or "R_interface" in model.outputs:
-        report.figures["resistances"] = _resistance_figure(model, seed)
+        temperature_c = np.linspace(-20.0, 60.0, 81)
+        bands = {name: mc.band(name, temperature=temperature_c + 273.15)
+                 for name in ("R_separator", "R_interface") if name in model.outputs}
+        report.figures["resistances"] = figures.resistance_bands(temperature_c, bands,
+                                                                 model.nominal()["cell.temperature"] - 273.15)
         report.sections.append({"title": "Separator and interface against temperature", "kind": "figure",
                                 "figure": "resistances",
                                 "text": "Median and 95 % band over the card's uncertainties (Eq. 4); the dashed "
@@ -89,18 +95,14 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
 
     report.sections.append(_risk_section(card, seed))
     if "bayes" in results:
-        d = results["bayes"].diagnostics
         report.sections.append({"title": "Sampler diagnostics", "kind": "text",
-                                "text": f"{d['chains']} chains x {d['draws_per_chain']} draws: max R-hat {d['max_rhat']:.3f}, "
-                                        f"min bulk ESS {d['min_ess_bulk']:.0f}, min tail ESS {d['min_ess_tail']:.0f}, "
-                                        f"{d['divergences']} divergences"
-                                        + ("" if d["ok"] else f"; FAILS the gate for: {', '.join(d['failing'])}")})
+                                "text": results["bayes"].diagnostics.sentence()})
 
     report.provenance = provenance(command, card=card.origin, card_sha256=card.sha256, seed=seed,
                                    monte_carlo_draws=REPORT_DRAWS)
     report.summary = {"cell": card.name, "methods": {m: r.to_json() for m, r in results.items()},
                       "provenance": report.provenance}
-    kept = mc.draws.isel(draw=slice(0, KEPT_DRAWS)).astype("float32")
+    kept = mc.idata.posterior.isel(chain=0, draw=slice(0, KEPT_DRAWS)).astype("float32")
     kept.attrs = {"description": f"first {KEPT_DRAWS} Monte Carlo draws of every output (float32)", "seed": seed}
     report.datasets["draws.nc"] = kept
     if "bayes" in results:
@@ -108,36 +110,22 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
     return report
 
 
-def _resistance_figure(model, seed: int) -> bytes:
-    from ..inference.montecarlo import draw_inputs
-
-    rng = np.random.default_rng(seed)
-    x = draw_inputs(model, rng, 4000)
-    temperature_c = np.linspace(-20.0, 60.0, 81)
-    bands = {}
-    for name in ("R_separator", "R_interface"):
-        if name not in model.outputs:
-            continue
-        rows = [np.asarray(model.evaluate({**x, "cell.temperature": t + 273.15})[name]) for t in temperature_c]
-        bands[name] = np.percentile(np.vstack(rows), [2.5, 50, 97.5], axis=1)
-    return figures.resistance_bands(temperature_c, bands, model.nominal()["cell.temperature"] - 273.15)
-
-
 def _risk_section(card, seed: int) -> dict:
-    from ..inference.risk.scoring import default_current, score_card
-    from ..priors import CardError, Measured
-    from ..priors.risk import CURRENT
+    from ..inference.risk.scoring import score_risks
+    from ..priors import CardError
 
     try:
-        current = Measured(default_current(card), unit="mA/cm^2", bounds=CURRENT)
-        result = score_card(card, current=current, cycles=100, seed=seed)
+        result = score_risks(card, cycles=100, seed=seed)
     except CardError as err:
         return {"title": "Risks", "kind": "text", "text": f"Not scored: {err.field}: {err.message}."}
-    rows = [{"name": name, "value": with_uncertainty(q["mean"], q["sd"], "" if q["unit"] == "1" else q["unit"]),
-             "interval": f"[{q['ci95'][0]:.3g}, {q['ci95'][1]:.3g}]",
-             "narrow": f"{result.extras['most_informative'][name]['parameter']}: "
-                       f"{result.extras['most_informative'][name]['experiment']}"}
-            for name, q in result.summary().items()]
+    rows = []
+    for name, q in result.summary().items():
+        value, span = quantity_cells(name, q)
+        info = result.most_informative[name]
+        rows.append({"name": name, "value": value, "interval": span,
+                     "narrow": f"{info['parameter']}: {info['experiment']}"})
+    current = result.conditions["current"]["value"]
     return {"title": "Risks (calibrated risk models)", "kind": "risk", "rows": rows,
-            "text": f"At {current.value:.3g} mA/cm^2 (C/10) over 100 cycles. The risk models rest on a handful of "
-                    "observations in the seed paper: read the intervals, not the means."}
+            "text": f"At {current:.3g} mA/cm² (C/10) over 100 cycles. Probabilities are posterior means with their "
+                    "95 % interval. The risk models rest on a handful of observations in the seed paper: read the "
+                    "intervals, not the means."}

@@ -1,22 +1,22 @@
-"""The ``nassb`` command line.
+"""The ``nassb`` command line: parse the options, call the Python API (:mod:`nassb`), print.
 
-Only argparse, json and sys are imported at module level, so ``nassb --help`` stays light; each
+Only argparse and sys are imported at module level, so ``nassb --help`` stays light; each
 command imports what it needs when it runs.  A :class:`~nassb.priors.errors.NassbError` (a user
-mistake) becomes exit code 2 and one line on stderr; nothing else is caught.  A Bayesian result
-that fails the diagnostics gate warns on stderr, and exits with code 3 under ``--strict``.
+mistake) becomes exit code 2 and one line on stderr: where the library names an argument
+(``field="quantile"``), the line names the option (``--quantile``).  A result that fails its
+diagnostics gate warns on stderr, and exits with code 3 under ``--strict``.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
 METHODS = ("gum", "mc", "bayes")
 EXIT_USER_ERROR = 2
 EXIT_DIAGNOSTICS = 3
-MIN_MC_DRAWS = 100
-MAX_MC_DRAWS = 100_000_000  # every input and output is one array of this many draws
+# Library argument names that are positionals on the command line.
+_POSITIONALS = {"spectra": "FILE", "card": "CARD", "csv": "CSV"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,6 +39,18 @@ def _whole(minimum: int):
     return parse
 
 
+def _number(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def _sampler_options(parser: argparse.ArgumentParser, *, bayes_only: bool) -> None:
     tag = "bayes: " if bayes_only else ""
     parser.add_argument("--tune", type=_whole(1), metavar="N", help=f"{tag}NUTS tuning steps per chain (default 1000)")
@@ -46,7 +58,8 @@ def _sampler_options(parser: argparse.ArgumentParser, *, bayes_only: bool) -> No
     parser.add_argument("--sampler", choices=("pymc", "nutpie"),
                         help=f"{tag}NUTS implementation (default pymc; nutpie needs the nutpie extra)")
     parser.add_argument("--strict", action="store_true",
-                        help=f"{tag}exit with code 3 when R-hat > 1.01, bulk ESS < 400 or any divergence")
+                        help=f"{tag}exit with code 3 when the diagnostics gate fails (R-hat > 1.01, bulk or "
+                             "tail ESS < 400, any divergence, or a check of the result)")
 
 
 def _output_options(parser: argparse.ArgumentParser, *, out: bool = False) -> None:
@@ -112,8 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     eis.add_argument("--reference-temperature", default="30 degC", metavar="T",
                      help="with --arrhenius: where R_ref is reported (default '30 degC')")
     eis.add_argument("--temperature", metavar="T", help="temperature of spectra whose files do not give one")
-    eis.add_argument("--fmin", type=float, metavar="HZ", help="fit only frequencies at or above this (Hz)")
-    eis.add_argument("--fmax", type=float, metavar="HZ", help="fit only frequencies at or below this (Hz)")
+    eis.add_argument("--fmin", type=_number, metavar="HZ", help="fit only frequencies at or above this (Hz)")
+    eis.add_argument("--fmax", type=_number, metavar="HZ", help="fit only frequencies at or below this (Hz)")
     eis.add_argument("--no-kk", action="store_true", help="skip the lin-KK check")
     eis.add_argument("--report", metavar="DIR", help="also write a report (HTML, Markdown, figures) into DIR")
     eis.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
@@ -162,21 +175,30 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("--seed", type=_whole(0), metavar="S", help="seed of the sampler (default: random)")
     des.add_argument("--storage", default="sqlite:///nassb-design.db", metavar="URL",
                      help="Optuna storage: a SQLite file (default sqlite:///nassb-design.db) or postgresql://...")
-    des.add_argument("--study", metavar="NAME", help="study name (default: from the card and the settings)")
+    des.add_argument("--study", metavar="NAME", help="study name (default: from the card and the settings; "
+                     "'nassb studies' lists them)")
     des.add_argument("--objective", choices=("E_V", "E_m"), default="E_V", help="what to maximise (default E_V)")
     des.add_argument("--quantile", default="0.05", metavar="Q",
                      help="maximise this quantile of the objective (default 0.05, robust), or 'mean'")
     des.add_argument("--pareto", choices=("P_short", "E_m", "E_V"), help="a second objective: the Pareto front")
-    des.add_argument("--max-fracture", type=float, default=0.1, metavar="P", help="mean P(fracture) limit (default 0.1)")
-    des.add_argument("--max-short", type=float, default=0.2, metavar="P", help="mean P(short within --cycles) limit (default 0.2)")
-    des.add_argument("--max-drop", type=float, default=0.1, metavar="V", help="mean ohmic drop limit at --current, V (default 0.1)")
-    des.add_argument("--min-retention", type=float, default=0.8, metavar="R", help="mean retention after --cycles (default 0.8)")
+    des.add_argument("--max-fracture", type=_number, default=0.1, metavar="P", help="mean P(fracture) limit (default 0.1)")
+    des.add_argument("--max-short", type=_number, default=0.2, metavar="P", help="mean P(short within --cycles) limit (default 0.2)")
+    des.add_argument("--max-drop", type=_number, default=0.1, metavar="V", help="mean ohmic drop limit at --current, V (default 0.1)")
+    des.add_argument("--min-retention", type=_number, default=0.8, metavar="R", help="mean retention after --cycles (default 0.8)")
     des.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
     des.add_argument("--current", metavar="J", help="target current density (default: C/10 of the card)")
     des.add_argument("--sampler", choices=("tpe", "random", "gp"), default="tpe", help="Optuna sampler (default tpe; gp needs torch)")
     des.add_argument("--top", type=_whole(1), default=5, metavar="K", help="proposals to list (default 5)")
     _output_options(des)
     des.set_defaults(run=_design)
+
+    studies = commands.add_parser("studies", help="list the design studies in a storage",
+                                  description="List the nassb design studies in a storage, so that a "
+                                              "study's name need not be copied from the database.")
+    studies.add_argument("--storage", default="sqlite:///nassb-design.db", metavar="URL",
+                         help="the storage (default sqlite:///nassb-design.db)")
+    _output_options(studies)
+    studies.set_defaults(run=_studies)
 
     rep = commands.add_parser(
         "report", help="write an uncertainty report (HTML, Markdown, JSON, NetCDF) for a card",
@@ -193,113 +215,219 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--seed", type=_whole(0), default=0, metavar="S", help="seed of the Monte Carlo draws (default 0)")
     rep.set_defaults(run=_report)
 
-    cards = commands.add_parser("cards", help="list the built-in cards and materials")
+    cards = commands.add_parser("cards", help="list the built-in cards and materials; 'cards show NAME' prints one",
+                                description="List the built-in cards and materials with their descriptions; "
+                                            "'nassb cards show NAME' prints a built-in card to copy from.")
+    cards.add_argument("action", nargs="?", choices=("list", "show"), default="list", help="list (default) or show")
+    cards.add_argument("name", nargs="?", metavar="NAME", help="with show: the built-in card to print")
     _output_options(cards)
     cards.set_defaults(run=_cards)
+
+    for sub in _subparsers(parser):
+        sub.set_defaults(options={o for a in sub._actions for o in a.option_strings if o.startswith("--")})
     return parser
+
+
+def _subparsers(parser: argparse.ArgumentParser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield sub
+                yield from _subparsers(sub)
+
+
+# -- the commands: parse, call the API, print ------------------------------------------------
+
+def _progress(args) -> bool:
+    return not getattr(args, "json", False) and sys.stderr.isatty()
 
 
 def _settings(args):
     from ..inference.sampling import SamplerSettings
-    from ..priors import OptionError
 
-    if args.chains is not None and args.chains < 2:
-        raise OptionError("R-hat needs at least 2 chains", field="--chains")
     defaults = SamplerSettings()
     return SamplerSettings(
         draws=args.draws or defaults.draws, tune=args.tune or defaults.tune,
         chains=args.chains or defaults.chains, seed=args.seed, sampler=args.sampler or defaults.sampler,
-        progress=not args.json and sys.stderr.isatty())
-
-
-def _refuse(args, flags: tuple[str, ...], method: str) -> None:
-    from ..priors import OptionError
-
-    for flag in flags:
-        value = getattr(args, flag.lstrip("-").replace("-", "_"))
-        if value not in (None, False):
-            raise OptionError(f"{flag} does not apply to --method {method}", field="propagate")
+        progress=_progress(args))
 
 
 def _propagate(args) -> int:
-    from ..inference import CellModel
-    from ..priors import load_card
-
+    from ..inference.propagate import propagate
     from ..priors import OptionError
 
-    if args.method == "gum":
-        _refuse(args, ("--draws", "--digits", "--seed", "--tune", "--chains", "--sampler", "--strict"), "gum")
-    elif args.method == "mc":
-        _refuse(args, ("--tune", "--chains", "--sampler", "--strict"), "mc")
-        if args.draws is not None and args.draws < MIN_MC_DRAWS:
-            raise OptionError(f"Monte Carlo needs at least {MIN_MC_DRAWS} draws, got {args.draws}", field="--draws")
-        if args.draws is not None and args.draws > MAX_MC_DRAWS:
-            raise OptionError(f"at most {MAX_MC_DRAWS:,} draws fit in memory, got {args.draws:.3g}; without "
-                              "--draws the draws stop when the results are stable", field="--draws")
-    else:
-        _refuse(args, ("--digits",), "bayes")
-    model = CellModel(load_card(args.card))
-    if args.method == "gum":
-        from ..inference import propagate_gum
-
-        result = propagate_gum(model)
-    elif args.method == "mc":
-        from ..inference import propagate_mc
-
-        progress = None if args.json else _progress_printer()
-        result = propagate_mc(model, draws=args.draws, seed=args.seed, digits=args.digits or 2, progress=progress)
-        if progress is not None:
-            progress(None)
-    else:
-        from ..inference.bayes import propagate_bayes
-
-        result = propagate_bayes(model, _settings(args))
+    if args.method != "bayes":
+        for flag in ("--tune", "--chains", "--sampler", "--strict"):
+            if getattr(args, flag.lstrip("-")) not in (None, False):
+                raise OptionError(f"{flag} does not apply to --method {args.method}", field="propagate")
+    _check_out(args)
+    settings = _settings(args) if args.method == "bayes" else None
+    result = propagate(args.card, method=args.method, draws=args.draws if args.method != "bayes" else None,
+                       digits=args.digits, seed=args.seed if args.method == "mc" else None, settings=settings,
+                       progress=_progress(args) and args.method == "mc")
     return _finish(args, result)
 
 
 def _fit_arrhenius(args) -> int:
-    from ..inference.arrhenius import fit_arrhenius, series_from_table
-    from ..priors import OptionError, fields, parse_quantity
-    from ..priors.errors import CardError
-    from ..priors.tables import read_table
+    from ..inference.arrhenius import fit_arrhenius
 
-    try:
-        at_quantity = parse_quantity(args.at, fields.TEMPERATURE)
-    except CardError as err:
-        raise OptionError(err.message, field="--at") from None
-    if at_quantity.uncertain:
-        raise OptionError("give one temperature, without an uncertainty", field="--at")
-    at = at_quantity.value
-    series = series_from_table(read_table(args.csv))
-    result = fit_arrhenius(series, at, _settings(args))
-    result.extras = {"at": args.at, **result.extras}
-    return _finish(args, result)
+    _check_out(args)
+    return _finish(args, fit_arrhenius(args.csv, at=args.at, settings=_settings(args)))
 
 
 def _fit_eis(args) -> int:
-    from .eis_command import fit_eis
+    from ..inference.eis.api import fit_eis
 
-    result = fit_eis(args, _settings(args))
-    text = _json_text(result.to_json())
-    if args.out:
-        _write_out(args.out, result, text)
+    _check_out(args)
     if args.report:
-        _write_report(_eis_report(result), args.report, field="--report")
+        _check_folder(args.report, "--report", kind="report")
+    result = fit_eis(args.files, args.circuit, derive=args.derive, area=args.area,
+                     arrhenius=args.arrhenius if args.arrhenius is not None else (),
+                     reference_temperature=args.reference_temperature, temperature=args.temperature,
+                     fmin=args.fmin, fmax=args.fmax, kk=not args.no_kk, settings=_settings(args))
+    code = _finish(args, result)
+    if args.report:
+        from .eis_report import eis_report
+
+        _write_report(eis_report(result, command=_command()), args.report, field="--report")
+    return code
+
+
+def _risk(args) -> int:
+    from ..inference.risk.scoring import score_risks
+
+    _check_out(args)
+    result = score_risks(args.card, current=args.current, cycles=args.cycles, posterior=args.posterior,
+                         seed=args.seed)
+    return _finish(args, result)
+
+
+def _risk_calibrate(args) -> int:
+    from ..inference.risk.calibrate import calibrate_risks
+    from ..priors import OptionError
+    from ..priors.files import check_writable
+
+    try:  # before minutes of sampling, not after
+        check_writable(args.out)
+    except OSError as err:
+        raise OptionError(f"cannot write {args.out!r}: {err.strerror or err}", field="--out") from None
+    result = calibrate_risks(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed,
+                             progress=_progress(args))
+    result.to_netcdf(args.out)
+    if args.json:
+        _print_json({"out": args.out, **result.to_json()})
+    else:
+        from .text import calibration_table
+
+        print(calibration_table(result))
+        print(f"written: {args.out}")
+    return _gate(args, result)
+
+
+def _design(args) -> int:
+    from ..design.run import run_design
+
+    result = run_design(args.card, trials=args.trials, storage=args.storage, study=args.study,
+                        objective=args.objective, quantile=args.quantile, pareto=args.pareto,
+                        max_fracture=args.max_fracture, max_short=args.max_short, max_drop=args.max_drop,
+                        min_retention=args.min_retention, cycles=args.cycles, current=args.current,
+                        sampler=args.sampler, seed=args.seed, top=args.top, progress=_progress(args))
+    return _finish(args, result)
+
+
+def _studies(args) -> int:
+    from ..design.run import list_designs
+    from ..priors.secrets import mask_url
+
+    studies = list_designs(args.storage)
+    if args.json:
+        _print_json({"storage": mask_url(args.storage), "studies": studies})
+    else:
+        from .text import studies_table
+
+        print(studies_table(studies, mask_url(args.storage)))
+    return 0
+
+
+def _report(args) -> int:
+    from .api import write_report
+
+    if args.out:
+        _check_folder(args.out, "--out", kind="report")
+    print(write_report(args.card, study=args.study, storage=args.storage, arrhenius=args.arrhenius, at=args.at,
+                       out=args.out, seed=args.seed, command=_command()))
+    return 0
+
+
+def _cards(args) -> int:
+    from ..priors import OptionError
+    from ..priors.card import builtin_card_descriptions, builtin_material_descriptions, card_text
+
+    if args.action == "show":
+        if not args.name:
+            raise OptionError("name the built-in card to show, e.g. 'nassb cards show paper-cell-1'", field="cards")
+        text = card_text(args.name)
+        if args.json:
+            _print_json({"name": args.name, "toml": text})
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.name:
+        raise OptionError(f"'cards {args.name}': did you mean 'cards show {args.name}'?", field="cards")
+    cards, materials = builtin_card_descriptions(), builtin_material_descriptions()
+    if args.json:
+        _print_json({"cards": [c["name"] for c in cards], "materials": [m["name"] for m in materials],
+                     "descriptions": {"cards": cards, "materials": materials}})
+    else:
+        from .text import cards_table
+
+        print(cards_table(cards, materials))
+    return 0
+
+
+# -- output ----------------------------------------------------------------------------------
+
+def _command() -> list[str]:
+    return ["nassb", *sys.argv[1:]]
+
+
+def _finish(args, result) -> int:
+    """Print (table or JSON), write --out, and apply the diagnostics gate."""
+    text = _json_text(result.to_json())  # before any file is written
+    if getattr(args, "out", None):
+        _write_out(args.out, result, text)
     if args.json:
         sys.stdout.write(text)
     else:
-        from .text import eis_table
+        print(repr(result))
+    return _gate(args, result)
 
-        print(eis_table(result))
-    for line in dict.fromkeys(w for ws in result.warnings for w in ws):
+
+def _gate(args, result) -> int:
+    """Warn on stderr about what the result says a reader must know; exit code 3 under
+    --strict when its diagnostics gate fails."""
+    for line in result.warnings:
         sys.stderr.write(f"nassb: warning: {line}\n")
-    return _gate(args, result.diagnostics)
+    if not result.ok and getattr(args, "strict", False):
+        return EXIT_DIAGNOSTICS
+    return 0
 
 
-def _eis_report(result):
-    from .eis_report import eis_report
+def _check_folder(folder: str, field: str, kind: str = "result") -> None:
+    from ..priors import OptionError
+    from ..priors.errors import OutputError
+    from ..priors.files import check_folder
 
-    return eis_report(result, command=["nassb", *sys.argv[1:]] if sys.argv[1:] else None)
+    try:
+        check_folder(folder, kind=kind)
+    except OutputError as err:
+        raise OptionError(err.message, field=field) from None
+
+
+def _check_out(args) -> None:
+    """--out is checked before any sampling, not after."""
+    if getattr(args, "out", None):
+        _check_folder(args.out, "--out")
 
 
 def _write_report(report, out: str, field: str = "--out"):
@@ -311,225 +439,6 @@ def _write_report(report, out: str, field: str = "--out"):
         return write_report(report, out)
     except OutputError as err:
         raise OptionError(err.message, field=field) from None
-
-
-def _risk(args) -> int:
-    from ..inference.risk import RiskModel
-    from ..inference.risk.scoring import score_card
-    from ..priors import load_card
-
-    card = load_card(args.card)
-    current = _current(args, card)
-    risk = RiskModel.load(args.posterior) if args.posterior else None
-    return _finish(args, score_card(card, current=current, cycles=args.cycles, risk=risk, seed=args.seed))
-
-
-def _risk_calibrate(args) -> int:
-    from ..inference.risk.calibrate import calibrate, save_posterior
-
-    import numpy as np
-
-    from ..priors import OptionError
-    from ..priors.files import check_writable
-
-    try:  # before minutes of sampling, not after
-        check_writable(args.out)
-    except OSError as err:
-        raise OptionError(f"cannot write {args.out!r}: {err.strerror or err}", field="--out") from None
-    settings = _settings(args)
-    from dataclasses import replace
-
-    from ..inference.risk.calibrate import CALIBRATION_TARGET_ACCEPT
-
-    settings = replace(settings, init="adapt_diag", target_accept=CALIBRATION_TARGET_ACCEPT)
-    idata, diag = calibrate(settings)
-    save_posterior(idata, args.out, diag)
-    from ..inference.risk import RiskModel
-
-    model = RiskModel.from_idata(idata)
-    summary = {name: {"mean": float(v.mean()), "sd": float(v.std(ddof=1)),
-                      "ci95": [float(q) for q in np.quantile(v, [0.025, 0.975])]}
-               for name, v in model.draws.items()}
-    document = {"out": args.out, "parameters": summary, "diagnostics": diag}
-    if args.json:
-        _print_json(document)
-    else:
-        for name, q in summary.items():
-            print(f"{name:32s} {q['mean']:10.4g} ± {q['sd']:.3g}   [{q['ci95'][0]:.4g}, {q['ci95'][1]:.4g}]")
-        print(f"written: {args.out}")
-    if not diag["ok"]:
-        from ..inference.sampling import gate_warnings
-
-        for line in gate_warnings(diag):
-            sys.stderr.write(f"nassb: warning: {line}\n")
-        if args.strict:
-            return EXIT_DIAGNOSTICS
-    return 0
-
-
-def _current(args, card):
-    from ..inference.risk.scoring import default_current
-    from ..priors import OptionError, parse_quantity
-    from ..priors.errors import CardError
-    from ..priors.quantity import Measured
-    from ..priors.risk import CURRENT
-
-    if args.current is None:
-        return Measured(default_current(card), unit="mA/cm^2", bounds=CURRENT)
-    try:
-        current = parse_quantity(args.current, CURRENT)
-    except CardError as err:
-        raise OptionError(err.message, field="--current") from None
-    if current.uncertain:
-        raise OptionError("give one current density, without an uncertainty", field="--current")
-    return current
-
-
-def _design(args) -> int:
-    from ..design import DesignScorer, Limits, SearchSettings, design_space, open_study, proposals
-    from ..design.study import baselines, finished, make_objective
-    from ..priors.secrets import mask_url
-    from ..inference.risk import RiskModel
-    from ..priors import OptionError, load_card
-
-    for flag, value, lo, hi in (("--max-fracture", args.max_fracture, 0, 1), ("--max-short", args.max_short, 0, 1),
-                                ("--min-retention", args.min_retention, 0, 1), ("--max-drop", args.max_drop, 0, math.inf)):
-        if not (lo <= value <= hi) or not math.isfinite(value) and hi != math.inf:
-            raise OptionError(f"must lie in [{lo}, {hi}], got {value:g}", field=flag)
-    if args.quantile == "mean":
-        quantile = None
-    else:
-        try:
-            quantile = float(args.quantile)
-        except ValueError:
-            raise OptionError(f"expected a number in (0, 1) or 'mean', got {args.quantile!r}", field="--quantile") from None
-        if not 0 < quantile < 1:
-            raise OptionError(f"must lie in (0, 1), or be 'mean', got {args.quantile}", field="--quantile")
-    if args.pareto == args.objective:
-        raise OptionError(f"the second objective must differ from --objective {args.objective}", field="--pareto")
-    if args.storage.rstrip("/") in ("sqlite:", "sqlite:/", "sqlite://") or ":memory:" in args.storage:
-        raise OptionError("an in-memory study cannot be resumed or shared; give a file or a server", field="--storage")
-    card = load_card(args.card)
-    space = design_space(card)
-    current = _current(args, card).value
-    risk = RiskModel.load()
-    limits = Limits(args.max_fracture, args.max_short, args.max_drop, args.min_retention)
-    settings = SearchSettings(card.sha256, args.objective, quantile, args.pareto, current, args.cycles, limits,
-                              tuple((v.name, v.low, v.high) for v in space), risk.fingerprint)
-    scorer = DesignScorer(card, risk, current=current, cycles=args.cycles)
-    name = args.study or f"{card.name}-{settings.fingerprint()}"
-    from pathlib import Path
-
-    origin = str(Path(args.card).resolve()) if Path(args.card).is_file() else card.origin
-    study = open_study(args.storage, name, settings, args.sampler, args.seed, card=origin)
-    show = not args.json and sys.stderr.isatty()
-    study.optimize(make_objective(space, scorer, settings), n_trials=args.trials, show_progress_bar=show)
-    done = finished(study)
-    document = {
-        "study": name,
-        "storage": mask_url(args.storage),
-        "settings": {"objective": args.objective, "quantile": quantile, "pareto": args.pareto,
-                     "current": {"value": current, "unit": "mA/cm^2"}, "cycles": args.cycles,
-                     "limits": {"max_fracture": limits.max_fracture, "max_short": limits.max_short,
-                                "max_drop": limits.max_drop, "min_retention": limits.min_retention}},
-        "n_trials": len(done),
-        "n_feasible": sum(1 for t in done if t.user_attrs.get("feasible")),
-        "proposals": proposals(study, space, scorer, settings, top=args.top),
-        "baselines": {},
-    }
-    document["baselines"] = baselines(settings, risk)
-    if args.json:
-        _print_json(document)
-    else:
-        from .text import design_table
-
-        print(design_table(document))
-    return 0
-
-
-def _report(args) -> int:
-    import re
-
-    from ..priors import OptionError, load_card
-    from .cell_report import cell_report
-
-    given = [flag for flag, value in (("CARD", args.card), ("--study", args.study), ("--arrhenius", args.arrhenius))
-             if value]
-    if len(given) != 1:
-        raise OptionError("give exactly one of CARD, --study NAME or --arrhenius CSV", field="report")
-    command = ["nassb", *sys.argv[1:]] if sys.argv[1:] else None
-    if args.study:
-        from .study_report import study_report
-
-        report, label = study_report(args.storage, args.study, command=command), args.study
-    elif args.arrhenius:
-        from .study_report import arrhenius_report
-        from ..priors import fields, parse_quantity
-        from ..priors.errors import CardError
-
-        try:
-            at = parse_quantity(args.at, fields.TEMPERATURE).value
-        except CardError as err:
-            raise OptionError(err.message, field="--at") from None
-        from pathlib import Path
-
-        report, label = arrhenius_report(args.arrhenius, at, args.at, seed=args.seed, command=command), Path(args.arrhenius).stem
-    else:
-        card = load_card(args.card)
-        report, label = cell_report(card, seed=args.seed, command=command), card.name
-    out = args.out or "report-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "nassb")
-    print(_write_report(report, out))
-    return 0
-
-
-def _finish(args, result) -> int:
-    """Print (table or JSON), write --out, and apply the diagnostics gate."""
-    text = _json_text(result.to_json())  # before any file is written
-    if args.out:
-        _write_out(args.out, result, text)
-    if args.json:
-        sys.stdout.write(text)
-    else:
-        from .text import propagation_table
-
-        print(propagation_table(result))
-    return _gate(args, result.diagnostics)
-
-
-def _gate(args, diag) -> int:
-    """Warn when a Bayesian result fails the diagnostics gate; exit code 3 under --strict."""
-    if diag is not None and not diag["ok"]:
-        from ..inference.sampling import gate_warnings
-
-        for line in gate_warnings(diag):
-            sys.stderr.write(f"nassb: warning: {line}\n")
-        if getattr(args, "strict", False):
-            return EXIT_DIAGNOSTICS
-    return 0
-
-
-def _cards(args) -> int:
-    from ..priors import builtin_cards, builtin_materials
-
-    listing = {"cards": builtin_cards(), "materials": builtin_materials()}
-    if args.json:
-        _print_json(listing)
-    else:
-        print("built-in cards:     " + ", ".join(listing["cards"]))
-        print("built-in materials: " + ", ".join(listing["materials"]))
-    return 0
-
-
-def _progress_printer():
-    """A one-line progress display on a terminal's stderr; nothing when stderr is not a terminal."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(draws):
-        sys.stderr.write("\r\033[K" if draws is None else f"\rMonte Carlo: {draws:,} draws")
-        sys.stderr.flush()
-
-    return show
 
 
 def _write_out(folder: str, result, text: str) -> None:
@@ -544,29 +453,25 @@ def _write_out(folder: str, result, text: str) -> None:
         raise OptionError(err.message, field="--out") from None
 
 
-def _check_targets(args) -> None:
-    """--out and --report folders are checked before any work, not after minutes of sampling."""
-    from ..priors import OptionError
-    from ..priors.errors import OutputError
-    from ..priors.files import check_folder
-
-    for name in ("out", "report"):
-        target = getattr(args, name, None)
-        if isinstance(target, str) and target and args.command != "risk-calibrate":
-            try:
-                check_folder(target, kind="report" if "report" in (name, args.command) else "result")
-            except OutputError as err:
-                raise OptionError(err.message, field=f"--{name}") from None
-
-
 def _json_text(document) -> str:
-    from .format import json_text
+    from ..priors.jsonio import json_text
 
     return json_text(document)
 
 
 def _print_json(document) -> None:
     sys.stdout.write(_json_text(document))
+
+
+def _flag(err, args) -> str | None:
+    """The option (or positional) a library error's field names, on this command."""
+    field = err.field
+    if not field or err.file or field.startswith("-"):
+        return None
+    flag = "--" + field.replace("_", "-")
+    if flag in getattr(args, "options", ()):
+        return flag
+    return _POSITIONALS.get(field)
 
 
 def _warning_lines():
@@ -615,9 +520,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with _warning_lines():
-            _check_targets(args)
             return args.run(args)
     except NassbError as err:
+        flag = _flag(err, args)
+        if flag is not None:
+            err = type(err)(err.message, field=flag)
         sys.stderr.write(f"nassb: {mask_url(str(err))}\n")
         return EXIT_USER_ERROR
     except (OverflowError, FloatingPointError) as err:  # inputs far outside their plausible range

@@ -22,7 +22,7 @@ def eis_report(fit, command: list[str] | None = None) -> Report:
     names = ", ".join(s.name for s in fit.spectra[:3]) + (" ..." if len(fit.spectra) > 3 else "")
     report = Report(title=f"Impedance fit: {fit.circuit.text} ({names})", kind="fit")
     unit = "Ω cm²" if fit.settings.area or fit.spectra[0].unit != "ohm" else "Ω"
-    warnings = list(dict.fromkeys(w for ws in fit.warnings for w in ws))
+    warnings = fit.warnings
     report.sections.append({
         "title": "What the data do not determine", "kind": "text",
         "text": " ".join(warnings) if warnings else "No warning: every arc peaks inside the measured window, "
@@ -59,11 +59,8 @@ def eis_report(fit, command: list[str] | None = None) -> Report:
         report.figures["series"] = figures.parameter_series(*series, unit)
         report.sections.append({"title": "Resistances across the spectra", "kind": "figure", "figure": "series",
                                 "text": "Posterior mean and 95 % interval of each resistance per spectrum."})
-    d = fit.diagnostics
     report.sections.append({"title": "Sampler diagnostics", "kind": "text",
-                            "text": f"{d['chains']} chains x {d['draws_per_chain']} draws, seed {fit.seed}: max R-hat "
-                                    f"{d['max_rhat']:.3f}, min bulk ESS {d['min_ess_bulk']:.0f}, "
-                                    f"{d['divergences']} divergences" + ("" if d["ok"] else " (FAILS the gate)")})
+                            "text": f"seed {fit.seed}; {fit.diagnostics.sentence()}"})
     report.provenance = provenance(command, files=[s.source for s in fit.spectra], seed=fit.seed)
     report.summary = {"fit": doc, "provenance": report.provenance}
     report.datasets["posterior.nc"] = fit.idata

@@ -6,37 +6,66 @@ given, never as mathtext: user names with "$" or "\\" in them are safe."""
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    # text.parse_math off: titles, labels, legends and ticks carry user text (file names, card
-    # and material names) that matplotlib would otherwise read as mathtext ("cell$\frac{1}{$.csv"
-    # is a parse error, "$x$" would render as math).  No figure here uses mathtext.
-    plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "figure.dpi": 110,
-                         "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO), "axes.grid": True,
-                         "grid.alpha": 0.3, "text.parse_math": False})
-    return plt
+# text.parse_math off: titles, labels, legends and ticks carry user text (file names, card and
+# material names) that matplotlib would otherwise read as mathtext ("cell$\frac{1}{$.csv" is a
+# parse error, "$x$" would render as math).  No figure here uses mathtext.
+STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "figure.dpi": 110, "axes.grid": True,
+         "grid.alpha": 0.3, "text.parse_math": False}
 
 
-def _png(fig) -> bytes:
-    plt = _pyplot()
+class _Canvas:
+    """What the drawing functions call: figures made without pyplot (no global backend or
+    figure manager is touched, so a notebook keeps its own settings)."""
+
+    @staticmethod
+    def subplots(*args, figsize=None, **kwargs):
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(*args, **kwargs)
+
+
+def _pyplot() -> _Canvas:
+    return _Canvas()
+
+
+def _rendered(draw):
+    """A drawing function returns PNG bytes, or the matplotlib Figure with ``as_figure=True``
+    (what a result's ``plot()`` returns).  It draws in the house style and the Okabe-Ito colours
+    without changing the caller's matplotlib settings."""
+    import functools
+
+    @functools.wraps(draw)
+    def wrapper(*args, as_figure: bool = False, **kwargs):
+        import matplotlib
+
+        style = {**STYLE, "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO)}
+        with matplotlib.rc_context(style):  # drawing creates tick labels: render inside the style too
+            fig = draw(*args, **kwargs)
+            fig.tight_layout()
+            return fig if as_figure else _png(fig)
+
+    return wrapper
+
+
+def _png(fig) -> Figure:
     buffer = io.BytesIO()
-    fig.tight_layout()
     fig.savefig(buffer, format="png")
-    plt.close(fig)
     return buffer.getvalue()
 
 
-def budget_chart(entries: list[dict], quantity: str, unit: str) -> bytes:
+@_rendered
+def budget_chart(entries: list[dict], quantity: str, unit: str) -> Figure:
     """Horizontal bars: each input's contribution u_i(y) to a quantity's standard uncertainty."""
     plt = _pyplot()
     entries = [e for e in entries if e["share"] > 0][:8][::-1]
@@ -47,27 +76,30 @@ def budget_chart(entries: list[dict], quantity: str, unit: str) -> bytes:
     ax.set_xlabel(f"contribution to u({quantity}) / {unit}")
     ax.set_title(f"Uncertainty budget of {quantity} (first order)")
     ax.set_xlim(0, max(e["contribution"] for e in entries) * 1.2)
-    return _png(fig)
+    return fig
 
 
-def densities(draws: dict[str, np.ndarray], gum: dict[str, dict], names: list[str], units: dict[str, str]) -> bytes:
+@_rendered
+def densities(draws: dict[str, np.ndarray], gum: dict[str, dict] | None, names: list[str], units: dict[str, str]) -> Figure:
     """Monte Carlo densities of the energy densities with the first-order normal beside them."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4))
     for ax, name in zip(np.atleast_1d(axes), names):
         y = np.asarray(draws[name])
         ax.hist(y, bins=120, density=True, color=OKABE_ITO[0], alpha=0.55, label="Monte Carlo")
-        mean, sd = gum[name]["mean"], gum[name]["sd"]
-        grid = np.linspace(y.min(), y.max(), 300)
-        ax.plot(grid, np.exp(-0.5 * ((grid - mean) / sd) ** 2) / (sd * np.sqrt(2 * np.pi)), color=OKABE_ITO[1],
-                lw=2, label="first order")
+        if gum is not None:
+            mean, sd = gum[name]["mean"], gum[name]["sd"]
+            grid = np.linspace(y.min(), y.max(), 300)
+            ax.plot(grid, np.exp(-0.5 * ((grid - mean) / sd) ** 2) / (sd * np.sqrt(2 * np.pi)), color=OKABE_ITO[1],
+                    lw=2, label="first order")
         ax.set_xlabel(f"{name} / {units[name]}")
         ax.set_ylabel(f"density / (1/({units[name]}))")
         ax.legend(fontsize=9)
-    return _png(fig)
+    return fig
 
 
-def resistance_bands(temperature_c: np.ndarray, bands: dict[str, np.ndarray], cell_temperature_c: float) -> bytes:
+@_rendered
+def resistance_bands(temperature_c: np.ndarray, bands: dict[str, np.ndarray], cell_temperature_c: float) -> Figure:
     """Median and 95 % band of area resistances against temperature (log scale)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -79,11 +111,12 @@ def resistance_bands(temperature_c: np.ndarray, bands: dict[str, np.ndarray], ce
     ax.set_xlabel("temperature / °C")
     ax.set_ylabel("area resistance / (Ω cm²)")
     ax.legend(fontsize=9)
-    return _png(fig)
+    return fig
 
 
+@_rendered
 def arrhenius_plot(temperature_k: np.ndarray, values: np.ndarray, grid_k: np.ndarray, band: np.ndarray,
-                   kind: str, unit: str) -> bytes:
+                   kind: str, unit: str) -> Figure:
     """Data and the posterior band of Eq. 4 against 1000/T."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -94,10 +127,11 @@ def arrhenius_plot(temperature_k: np.ndarray, values: np.ndarray, grid_k: np.nda
     ax.set_xlabel("1000 / T / (1/K)")
     ax.set_ylabel(f"{kind} / ({unit})")
     ax.legend(fontsize=9)
-    return _png(fig)
+    return fig
 
 
-def optimisation_history(values: list[float], feasible: list[bool], label: str) -> bytes:
+@_rendered
+def optimisation_history(values: list[float], feasible: list[bool], label: str) -> Figure:
     """Objective per trial (feasible and not) and the running best feasible value."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -110,11 +144,12 @@ def optimisation_history(values: list[float], feasible: list[bool], label: str) 
     ax.set_xlabel("trial")
     ax.set_ylabel(label)
     ax.legend(fontsize=9)
-    return _png(fig)
+    return fig
 
 
+@_rendered
 def design_map(trials: list[tuple[float, float, bool]], marks: dict[str, tuple[float, float]], xlabel: str,
-               ylabel: str) -> bytes:
+               ylabel: str) -> Figure:
     """Every trial in (risk, energy) and the paper's cells and roadmap marked on the same axes."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
@@ -129,20 +164,22 @@ def design_map(trials: list[tuple[float, float, bool]], marks: dict[str, tuple[f
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8, loc="best")
-    return _png(fig)
+    return fig
 
 
-def importances(values: dict[str, float]) -> bytes:
+@_rendered
+def importances(values: dict[str, float]) -> Figure:
     """Parameter importances of a study (Optuna's default evaluator)."""
     plt = _pyplot()
     items = sorted(values.items(), key=lambda kv: kv[1])
     fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(items) + 1.4))
     ax.barh([k for k, _ in items], [v for _, v in items], color=OKABE_ITO[2])
     ax.set_xlabel("importance for the objective (Optuna, sums to 1)")
-    return _png(fig)
+    return fig
 
 
-def nyquist(curves: list[dict], unit: str) -> bytes:
+@_rendered
+def nyquist(curves: list[dict], unit: str) -> Figure:
     """Measured points and posterior draws of the fitted circuit, -Z'' against Z' (equal axes).
 
     Each entry of ``curves``: ``label``, ``z`` (measured, complex), ``draws`` (complex array,
@@ -159,11 +196,12 @@ def nyquist(curves: list[dict], unit: str) -> bytes:
     ax.set_xlabel(f"Z' / ({unit})")
     ax.set_ylabel(f"-Z'' / ({unit})")
     ax.legend(fontsize=8)
-    return _png(fig)
+    return fig
 
 
+@_rendered
 def bode(frequency: np.ndarray, z: np.ndarray, grid: np.ndarray, band: np.ndarray, residuals: np.ndarray,
-         unit: str) -> bytes:
+         unit: str) -> Figure:
     """|Z| and phase against frequency with the posterior's 95 % band, and the relative residuals
     of the posterior median (``band``: 3 x 2 x grid: percentiles of |Z| and of the phase)."""
     plt = _pyplot()
@@ -183,10 +221,11 @@ def bode(frequency: np.ndarray, z: np.ndarray, grid: np.ndarray, band: np.ndarra
     axes[2].set_xscale("log")
     axes[2].set_xlabel("frequency / Hz")
     axes[2].legend(fontsize=8)
-    return _png(fig)
+    return fig
 
 
-def parameter_series(x: np.ndarray, stats: dict[str, np.ndarray], xlabel: str, unit: str) -> bytes:
+@_rendered
+def parameter_series(x: np.ndarray, stats: dict[str, np.ndarray], xlabel: str, unit: str) -> Figure:
     """Posterior mean and 95 % interval of parameters against cycle number or temperature
     (``stats[name]``: 3 x points: low, mean, high)."""
     plt = _pyplot()
@@ -198,4 +237,29 @@ def parameter_series(x: np.ndarray, stats: dict[str, np.ndarray], xlabel: str, u
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"resistance / ({unit})")
     ax.legend(fontsize=8)
-    return _png(fig)
+    return fig
+
+
+@_rendered
+def histograms(draws: dict[str, np.ndarray], units: dict[str, str], title: str = "") -> Figure:
+    """One histogram per quantity (a result's draws), with its 95 % interval marked."""
+    plt = _pyplot()
+    names = list(draws)
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
+    for ax, name in zip(axes.ravel(), names):
+        y = np.asarray(draws[name], dtype=float)
+        y = y[np.isfinite(y)]
+        ax.hist(y, bins=60, color=OKABE_ITO[0], alpha=0.7)
+        if y.size:
+            for q in np.quantile(y, [0.025, 0.975]):
+                ax.axvline(q, color=OKABE_ITO[3], lw=1, ls="--")
+        unit = units.get(name, "")
+        ax.set_xlabel(f"{name} / {unit}" if unit else name)
+        ax.set_yticks([])
+    for ax in axes.ravel()[len(names):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    return fig

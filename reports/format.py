@@ -8,10 +8,10 @@ uncertainty decide; 100-354 keep two significant digits, 355-949 keep one, 950-9
 
 from __future__ import annotations
 
-import json
 import math
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from ..priors.jsonio import finite, json_text  # noqa: F401  (re-exported: the writers use them)
 
 NON_FINITE = "n/a (non-finite)"
 # Beyond these, fixed-point notation writes dozens of digits (or digits a double does not
@@ -136,30 +136,3 @@ def interval(low: float, high: float, sd: float) -> str:
         return f"[{low:.15g}, {high:.15g}]"
     places = max(places, 0)
     return f"[{_mantissa(low, exponent, places)}e{exponent}, {_mantissa(high, exponent, places)}e{exponent}]"
-
-
-def value_and_interval(q: dict, unit: str = "") -> tuple[str, str]:
-    """The value column and the interval column of a table row for a quantity
-    ``{"mean", "sd", "ci95"}``: ``("239 ± 10 Wh/l", "[220, 257]")``, ``"exact"`` for a quantity
-    without uncertainty, ``"n/a"`` for a result that is not finite."""
-    mean, sd = q["mean"], q["sd"]
-    value = with_uncertainty(mean, sd, unit)
-    if not _all_finite(mean, sd):
-        return value, "n/a"
-    return value, (interval(*q["ci95"], sd) if sd > 0 else "exact")
-
-
-def finite(value):
-    """JSON has no NaN: a float that is not finite (an R-hat of one chain) becomes None (null)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(v) for v in value]
-    return value
-
-
-def json_text(document) -> str:
-    """One JSON document, indented, with non-finite numbers as null."""
-    return json.dumps(finite(document), indent=2, allow_nan=False) + "\n"

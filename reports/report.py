@@ -16,7 +16,7 @@ import numpy as np
 
 from ..priors.files import REPORT_MARKER, write_folder
 from ..priors.secrets import mask_all, mask_url
-from .format import json_text, value_and_interval
+from .format import json_text
 
 MARKER = REPORT_MARKER
 
@@ -105,13 +105,14 @@ def write_report(report: Report, out: str | Path) -> Path:
 
 def table_rows(results: dict, names: list[str]) -> list[dict]:
     """Rows of the Table-1-style comparison: one quantity, one cell per method."""
+    from .text import quantity_cells
+
     rows = []
     for name in names:
         cells = {}
         for method, result in results.items():
             if name in result.quantities:
-                q = result[name]
-                value, span = value_and_interval(q, "" if q["unit"] == "1" else q["unit"])
+                value, span = quantity_cells(name, result[name])
                 cells[method] = {"value": value, "interval": span}
         rows.append({"name": name, "cells": cells})
     return rows

@@ -1,133 +1,206 @@
-"""Terminal tables for propagation results, in the paper's style."""
+"""Terminal text of every result, in the paper's style: one number format, units typeset, a
+probability as a mean with its 95 % interval (never ± sd)."""
 
 from __future__ import annotations
 
-from .format import value_and_interval, with_uncertainty
+import math
+
+from ..priors.vocabulary import term, typeset
+from .format import NON_FINITE, interval, with_uncertainty
 
 _BUDGET_FOR = ("E_V_real", "E_V_theo")
 _METHOD_WORDS = {
     "gum": "first order (JCGM 100), exact derivatives",
     "mc": "Monte Carlo (JCGM 101)",
     "bayes": "Bayesian posterior (PyMC, NUTS)",
-    "risk": "risk models, posterior predictive",
 }
 
 
+def columns(rows: list[tuple[str, ...]] | list[list[str]], gap: str = "  ") -> list[str]:
+    """Rows of cells as left-aligned columns."""
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [gap.join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+
+
+def probability_text(p: float) -> str:
+    """A probability with the digits it deserves: ``0.14``, ``0.0031``."""
+    if p != p:  # NaN
+        return "n/a"
+    return f"{p:.2g}" if 0 < abs(p) < 0.01 else f"{p:.2f}"
+
+
+def quantity_cells(name: str, q: dict) -> tuple[str, str]:
+    """The value and 95 % interval cells of one summary, as every table writes them."""
+    t = term(name)
+    unit = typeset(q["unit"])
+    low, high = q["ci95"]
+    if t.kind == "probability":
+        return probability_text(q["mean"]), f"[{probability_text(low)}, {probability_text(high)}]"
+    if q["mean"] is None or not math.isfinite(q["mean"]):
+        return NON_FINITE, "n/a"
+    if q["sd"] is None:
+        ends = low is not None and high is not None and math.isfinite(low) and math.isfinite(high)
+        return f"{with_uncertainty(q['mean'], 0.0, unit)} (sd not defined)", f"[{low:.4g}, {high:.4g}]" if ends else "n/a"
+    if q["sd"] <= 0:
+        return with_uncertainty(q["mean"], 0.0, unit), "exact"
+    return with_uncertainty(q["mean"], q["sd"], unit), interval(low, high, q["sd"])
+
+
+def summary_rows(summary: dict[str, dict]) -> list[tuple[str, str, str]]:
+    rows = [("quantity", "value", "95 % interval")]
+    rows.extend((name, *quantity_cells(name, q)) for name, q in summary.items())
+    return rows
+
+
+def result_text(result) -> str:
+    """The text of any result (what ``nassb COMMAND`` prints and ``repr`` shows)."""
+    render = {"propagation": propagation_table, "arrhenius": arrhenius_table, "risk": risk_table,
+              "calibration": calibration_table, "design": design_table, "eis": eis_table}.get(result.kind)
+    if render is not None:
+        return render(result)
+    lines = [result.title, ""] + columns(summary_rows(result.summary()))
+    return "\n".join(lines + _warning_lines(result))
+
+
+def _warning_lines(result) -> list[str]:
+    warnings = result.warnings
+    return ["", *(f"warning: {w}" for w in warnings)] if warnings else []
+
+
 def propagation_table(result, *, budget_rows: int = 5) -> str:
-    """The result as text: one row per quantity, then the leading budget entries."""
+    """A propagation as text: one row per quantity, then the leading budget entries."""
     attrs = result.dataset.attrs
     origin = attrs.get("card", "")
     title = result.cell if origin in ("", result.cell) else f"{result.cell} ({origin})"
     lines = [f"{title}: {_METHOD_WORDS.get(result.method, result.method)}"]
-    if "at" in result.extras:
-        lines[0] += f", values at {result.extras['at']}"
     if result.method == "mc":
-        state = "converged" if attrs["converged"] else "NOT converged: raise --draws"
+        state = "converged" if attrs["converged"] else "NOT converged: raise the number of draws"
         digits = f", {attrs['significant_digits']} significant digits" if attrs["significant_digits"] else ""
         lines.append(f"{attrs['draws']:,} draws, seed {attrs['seed']}{digits}, {state}")
         if attrs.get("rejected_draws"):
             lines.append(f"{attrs['rejected_draws']:,} draws dropped: their derived porosity left (0, 1)")
     lines.append("")
-    rows = [("quantity", "value", "95 % interval")]
-    for name, q in result.summary().items():
-        rows.append((name, *value_and_interval(q, "" if q["unit"] == "1" else q["unit"])))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    for row in rows:
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-
+    lines.extend(columns(summary_rows(result.summary())))
     if result.method == "mc":
         lines.extend(_first_order_lines(result))
     if result.diagnostics is not None:
-        lines.extend(_diagnostic_lines(result))
-    if "most_informative" in result.extras:
-        lines.extend(_risk_lines(result))
+        lines.extend(["", result.diagnostics.sentence()])
     target = next((q for q in _BUDGET_FOR if q in result.quantities), None)
     entries = [e for e in result.budget(target) if e["share"] > 0][:budget_rows] if target else []
     if entries:
-        lines.append("")
-        unit = result[target]["unit"]
-        lines.append(f"uncertainty budget of {target} (largest first)")
+        unit = typeset(result[target]["unit"])
+        lines.extend(["", f"uncertainty budget of {target} (largest first)"])
         width = max(len(e["input"]) for e in entries)
         for e in entries:
-            src = with_uncertainty(e["value"], e["sd"], "" if e["unit"] == "1" else e["unit"])
+            src = with_uncertainty(e["value"], e["sd"], typeset(e["unit"]))
             lines.append(f"  {e['input'].ljust(width)}  {e['contribution']:7.2f} {unit}  "
                          f"{100 * e['share']:5.1f} %   ({src})")
-    return "\n".join(lines)
+    return "\n".join(lines + _warning_lines(result))
 
 
 def _first_order_lines(result) -> list[str]:
-    checks = {q: result.first_order_check(q) for q in result.quantities if result[q]["sd"] > 0}
-    poor = [q for q, c in checks.items() if not c["adequate"]]
+    """JCGM 101 section 8 in the output's own units: how far first order is off, and what the
+    stated digits resolve."""
+    checks = {q: result.first_order_check(q) for q in result.quantities if (result[q]["sd"] or 0) > 0}
+    poor = {q: c for q, c in checks.items() if not c["adequate"]}
     if not poor:
         return ["", "first order is adequate for every quantity (JCGM 101 section 8)"]
-    return ["", "first order is not adequate (JCGM 101 section 8; skewed, use these intervals) for: "
-            + ", ".join(poor)]
-
-
-def _diagnostic_lines(result) -> list[str]:
-    d = result.diagnostics
-    lines = ["", f"{d['chains']} chains x {d['draws_per_chain']} draws, seed {result.extras.get('seed')}: "
-                 f"max R-hat {d['max_rhat']:.3f}, min ESS bulk {d['min_ess_bulk']:.0f} / tail "
-                 f"{d['min_ess_tail']:.0f}, {d['divergences']} divergences"
-                 + ("" if d["ok"] else "  (FAILS the gate: see the warning)")]
-    ls = result.extras.get("least_squares")
-    if ls:
-        parts = []
-        for name, q in ls.items():
-            text = with_uncertainty(q["value"], q.get("se", 0.0), q["unit"])
-            parts.append(f"{name} {text}")
-        lines.append("least squares (ln y on 1/T): " + ", ".join(parts))
+    lines = ["", "first order is not adequate (JCGM 101 section 8): quote the Monte Carlo intervals of"]
+    digits = result.dataset.attrs.get("significant_digits") or 2
+    for q, c in poor.items():
+        unit = typeset(result[q]["unit"])
+        lines.append(f"  {q}: interval ends differ by up to {_number(max(c['d_low'], c['d_high']), unit)}; "
+                     f"{digits} significant digits resolve {_number(c['tolerance'], unit)}")
     return lines
 
 
-def _risk_lines(result) -> list[str]:
-    c = result.extras["conditions"]
-    lines = ["", f"at {c['current']['value']:.3g} mA/cm^2 over {c['cycles']} cycles; "
-                 f"{result.dataset.attrs['draws']} calibrated draws (the intervals are wide: the "
-                 "calibration rests on a handful of observations)", "", "what would narrow each most:"]
-    if "caveat" in result.extras:
-        lines.insert(2, f"caveat: {result.extras['caveat']}")
-    width = max(len(n) for n in result.extras["most_informative"])
-    for name, info in result.extras["most_informative"].items():
+def _number(x: float, unit: str) -> str:
+    return f"{x:.2g} {unit}".rstrip()
+
+
+def arrhenius_table(fit) -> str:
+    lines = [f"{fit.series.file}: Eq. 4 fitted (Bayesian, Student-t residuals), values at {fit.at_text}", ""]
+    rows = [("quantity", "posterior", "95 % interval", "least squares")]
+    for name, q in fit.summary().items():
+        ls = fit.least_squares[name]
+        rows.append((name, *quantity_cells(name, q), with_uncertainty(ls["value"], ls.get("se", 0.0),
+                                                                       typeset(ls["unit"]))))
+    lines.extend(columns(rows))
+    lines.extend(["", f"seed {fit.seed}; {fit.diagnostics.sentence()}"])
+    return "\n".join(lines + _warning_lines(fit))
+
+
+def risk_table(result) -> str:
+    c = result.conditions
+    lines = [f"{result.title}: risk models, posterior predictive",
+             f"at {c['current']['value']:.3g} mA/cm² over {c['cycles']} cycles; {result.draws} calibrated draws, "
+             "each paired with a Monte Carlo draw of the card", ""]
+    lines.extend(columns(summary_rows(result.summary())))
+    lines.extend(["", "the intervals are wide: the calibration rests on a handful of observations",
+                  "", "what would narrow each most:"])
+    width = max(len(n) for n in result.most_informative)
+    for name, info in result.most_informative.items():
         lines.append(f"  {name.ljust(width)}  {info['parameter']}: {info['experiment']}")
-    return lines
+    return "\n".join(lines + _warning_lines(result))
 
 
-def design_table(doc: dict) -> str:
-    """Proposals of a design study and the paper's cells on the same footing."""
+def calibration_table(result) -> str:
+    lines = [f"risk-model calibration: {result.diagnostics.chains} chains x {result.diagnostics.draws_per_chain} "
+             f"draws, seed {result.seed}", ""]
+    rows = [("parameter", "posterior", "95 % interval")]
+    for name, q in result.summary().items():
+        rows.append((name, *quantity_cells(name, q)))
+    lines.extend(columns(rows))
+    lines.extend(["", result.diagnostics.sentence()])
+    return "\n".join(lines + _warning_lines(result))
+
+
+def _design_rows(label: str, entry: dict) -> tuple[list[str], list[str]]:
+    """(design cells, prediction cells) of one proposal or baseline."""
+    d, q = entry["design"], entry["quantities"]
+
+    def value(name: str, fmt: str) -> str:
+        v = d[name]
+        return f"{v['value']:{fmt}} {typeset(v['unit'])}".rstrip()
+
+    design = [label, value("cathode.theoretical_capacity", ".2f"), value("cathode.porosity", ".2f"),
+              value("separator.thickness", ".0f"), value("anode.reservoir_thickness", ".0f"),
+              value("cell.pressure", ".3g"), value("cathode.thickness", ".0f")]
+    risk = [label, with_uncertainty(q["E_V_real"]["mean"], q["E_V_real"]["sd"]),
+            with_uncertainty(q["E_m_real"]["mean"], q["E_m_real"]["sd"]),
+            *(" ".join(quantity_cells(n, q[n])) for n in ("P_fracture", "P_short")),
+            f"{q['ohmic_drop']['mean']:.3f}", f"{q['retention']['mean']:.2f}",
+            ", ".join(entry["active_constraints"]) or ("-" if entry["feasible"] else "infeasible")]
+    return design, risk
+
+
+def design_table(result) -> str:
+    """Proposals of a design study and the paper's cells on the same footing, as two tables
+    (what to build; what is predicted) that fit a terminal."""
+    doc = result.to_json() if hasattr(result, "to_json") else result
     st = doc["settings"]
     target = "mean" if st["quantile"] is None else f"{100 * st['quantile']:g} % quantile of"
     pareto = f" against {st['pareto']} (Pareto front)" if st.get("pareto") else ""
     lines = [f"study {doc['study']}: {doc['n_trials']} trials, {doc['n_feasible']} feasible",
-             f"maximising the {target} {st['objective']}{pareto} at {st['current']['value']:.3g} mA/cm^2 over "
+             f"maximising the {target} {st['objective']}{pareto} at {st['current']['value']:.3g} mA/cm² over "
              f"{st['cycles']} cycles; limits: P_fracture <= {st['limits']['max_fracture']:g}, "
              f"P_short <= {st['limits']['max_short']:g}, ohmic drop <= {st['limits']['max_drop']:g} V, "
              f"retention >= {st['limits']['min_retention']:g}", ""]
-    header = ("", "capacity", "porosity", "separator", "reservoir", "pressure", "cathode", "E_V Wh/l",
-              "E_m Wh/kg", "P_frac", "P_short", "drop V", "retention", "limited by")
-    rows = [header]
-
-    def row(label, entry):
-        d, q = entry["design"], entry["quantities"]
-        return (label, f"{d['capacity']['value']:.2f}", f"{d['porosity']['value']:.2f}",
-                f"{d['separator_thickness']['value']:.0f} um", f"{d['reservoir_thickness']['value']:.0f} um",
-                f"{d['pressure']['value']:.3g} MPa", f"{d['cathode_thickness']['value']:.0f} um",
-                with_uncertainty(q["E_V"]["mean"], q["E_V"]["sd"]), with_uncertainty(q["E_m"]["mean"], q["E_m"]["sd"]),
-                f"{q['P_fracture']['mean']:.2f}", f"{q['P_short']['mean']:.2f}", f"{q['ohmic_drop']['mean']:.3f}",
-                f"{q['retention']['mean']:.2f}",
-                ", ".join(entry["active_constraints"]) or ("-" if entry["feasible"] else "infeasible"))
-
-    for p in doc["proposals"]:
-        rows.append(row(f"#{p['rank']}", p))
+    designs = [["", "capacity", "porosity", "separator", "reservoir", "pressure", "cathode"]]
+    predicted = [["", "E_V Wh/l", "E_m Wh/kg", "P_fracture [95 %]", "P_short [95 %]", "drop V", "retention",
+                  "limited by"]]
+    entries = [(f"#{p['rank']}", p) for p in doc["proposals"]] + list(doc["baselines"].items())
+    for label, entry in entries:
+        d, r = _design_rows(label, entry)
+        designs.append(d)
+        predicted.append(r)
     if not doc["proposals"]:
-        lines.append("no feasible design yet: run more --trials or relax the limits")
-    for name, entry in doc["baselines"].items():
-        rows.append(row(name, entry))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    for r in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-    lines.append("")
-    lines.append("capacity in mAh/cm^2; E_V and E_m at the card's utilisation; risks are posterior means")
+        lines.append("no feasible design yet: run more trials or relax the limits")
+    lines.extend(["what to build (capacity theoretical, per area):", *columns(designs), "",
+                  "what is predicted (E_V, E_m at the card's utilisation; risks: posterior mean [95 % interval]):",
+                  *columns(predicted)])
     return "\n".join(lines)
 
 
@@ -137,10 +210,10 @@ def eis_table(fit) -> str:
     doc = fit.to_json()
     spectra = doc["spectra"] if isinstance(doc, dict) and "spectra" in doc else (doc if isinstance(doc, list) else [doc])
     lines = [f"{fit.circuit.text}: Bayesian equivalent-circuit fit (PyMC, NUTS), {len(spectra)} spectr"
-             f"{'um' if len(spectra) == 1 else 'a'}" + (f", area {fit.settings.area:g} cm^2" if fit.settings.area else "")]
+             f"{'um' if len(spectra) == 1 else 'a'}" + (f", area {fit.settings.area:g} cm²" if fit.settings.area else "")]
     if isinstance(doc, dict) and doc.get("joint"):
-        lines.append(f"joint Arrhenius fit, values at {doc['reference_temperature'] - 273.15:g} degC")
-        lines.extend(_eis_rows({k: v for k, v in doc["parameters"].items()}, None))
+        lines.append(f"joint Arrhenius fit, values at {doc['reference_temperature'] - 273.15:g} °C")
+        lines.extend(_eis_rows(dict(doc["parameters"]), None))
     if len(spectra) == 1 or (isinstance(doc, dict) and doc.get("joint") and len(spectra) <= 3):
         for spec in spectra:
             lines.append("")
@@ -154,25 +227,38 @@ def eis_table(fit) -> str:
             rows.append((_spectrum_title(spec), *(with_uncertainty(merged[n]["mean"], merged[n]["sd"]) for n in names)))
         units = {**spectra[0]["parameters"], **spectra[0]["derived"]}
         lines.append("")
-        lines.append("resistances in " + ", ".join(dict.fromkeys(units[n]["unit"] for n in names)))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-    lines.extend(_diagnostic_lines(fit))
+        lines.append("resistances in " + ", ".join(dict.fromkeys(typeset(units[n]["unit"]) for n in names)))
+        lines.extend(columns(rows))
+    lines.extend(["", f"seed {fit.seed}; {fit.diagnostics.sentence()}"])
     return "\n".join(lines)
 
 
 def _spectrum_title(spec: dict) -> str:
-    extra = [f"{spec['temperature'] - 273.15:g} degC" if spec.get("temperature") else "",
+    extra = [f"{spec['temperature'] - 273.15:g} °C" if spec.get("temperature") else "",
              f"cycle {spec['cycle']}" if spec.get("cycle") is not None else ""]
-    extra = ", ".join(e for e in extra if e)
-    return f"{spec['spectrum']}" + (f" ({extra})" if extra else "")
+    joined = ", ".join(e for e in extra if e)
+    return f"{spec['spectrum']}" + (f" ({joined})" if joined else "")
 
 
 def _eis_rows(quantities: dict, least_squares: dict | None) -> list[str]:
     from .eis_format import spectrum_rows
 
-    rows = [("parameter", "posterior", "95 % interval", "least squares" if least_squares else ""),
+    rows = [["parameter", "posterior", "95 % interval", "least squares" if least_squares else ""],
             *spectrum_rows(quantities, least_squares)]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return columns(rows)
+
+
+def cards_table(cards: list[dict], materials: list[dict]) -> str:
+    lines = ["built-in cards (nassb cards show NAME prints one to copy from):"]
+    lines.extend(columns([["  " + c["name"], c["description"]] for c in cards]))
+    lines.extend(["", "built-in materials:"])
+    lines.extend(columns([["  " + m["name"], m["description"]] for m in materials]))
+    return "\n".join(lines)
+
+
+def studies_table(studies: list[dict], storage: str) -> str:
+    if not studies:
+        return f"no nassb design study in {storage}"
+    rows = [["study", "trials", "created", "settings", "card"]]
+    rows.extend([s["study"], str(s["trials"]), s["created"] or "", s["description"], s["card"]] for s in studies)
+    return "\n".join([f"design studies in {storage}:", *columns(rows)])

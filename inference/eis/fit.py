@@ -14,7 +14,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ...priors import DataError, OptionError
-from ..sampling import SamplerSettings, diagnostics, sample
+from ..diagnostics import Diagnostics
+from ..result import Result
+from ..sampling import SamplerSettings, sample
+from ..statistics import summarise
 from .circuit import Circuit
 from .coordinates import Layout
 from .expressions import Derived, parse_derived
@@ -56,8 +59,8 @@ class EISSettings:
     kk: bool = True
 
 
-@dataclass
-class EISFit:
+@dataclass(repr=False)
+class EISFit(Result):
     """The result of one NUTS run over one or more spectra.
 
     Parameter draws are per spectrum, already area-normalised when an area was given.
@@ -69,16 +72,34 @@ class EISFit:
     idata: object
     least_squares: list[LeastSquares]
     derived: list[Derived]
-    diagnostics: dict
+    diagnostics: Diagnostics
     seed: int
     kk: list = field(default_factory=list)
-    warnings: list[list[str]] = field(default_factory=list)
+    spectrum_warnings: list[list[str]] = field(default_factory=list)
     _doc: object = field(default=None, repr=False)  # to_json, computed once
     _units: dict | None = field(default=None, repr=False)
 
+    kind = "eis"
+
     @property
-    def extras(self) -> dict:
-        return {"seed": self.seed}
+    def title(self) -> str:
+        names = ", ".join(s.name for s in self.spectra[:3]) + (" ..." if len(self.spectra) > 3 else "")
+        return f"{self.circuit.text} ({names})"
+
+    @property
+    def warnings(self) -> list[str]:
+        """Every spectrum's warnings (lin-KK, identifiability) and the diagnostics', once each."""
+        return list(dict.fromkeys([w for ws in self.spectrum_warnings for w in ws] + self.diagnostics.warnings()))
+
+    def summary(self) -> dict[str, dict]:
+        """Parameters and derived quantities; for several spectra keyed ``SPECTRUM/NAME``."""
+        units = self.units()
+        out = {}
+        for s, spectrum in enumerate(self.spectra):
+            prefix = "" if len(self.spectra) == 1 else f"{spectrum.name}/"
+            for name, values in self.draws(s).items():
+                out[prefix + name] = summarise(values, units[name])
+        return out
 
     # -- draws -----------------------------------------------------------------------------
     def units(self) -> dict[str, str]:
@@ -133,13 +154,13 @@ class EISFit:
             "cycle": spectrum.cycle,
             "circuit": self.circuit.text,
             "area": self.settings.area,
-            "parameters": {n: _stats(draws[n], units[n]) for n in names},
-            "derived": {d.name: _stats(draws[d.name], units[d.name]) | {"expression": d.text} for d in self.derived},
+            "parameters": {n: summarise(draws[n], units[n]) for n in names},
+            "derived": {d.name: summarise(draws[d.name], units[d.name]) | {"expression": d.text} for d in self.derived},
             "least_squares": self.least_squares_values(s),
             "least_squares_rms": self.least_squares[s].rms,
-            "noise": _stats(np.asarray(self.idata.posterior["noise"].isel(spectrum=s)).ravel(), "1"),
-            "diagnostics": self.diagnostics,
-            "warnings": list(self.warnings[s]) if s < len(self.warnings) else [],
+            "noise": summarise(np.asarray(self.idata.posterior["noise"].isel(spectrum=s)).ravel(), "1"),
+            "diagnostics": self.diagnostics.to_json(),
+            "warnings": list(self.spectrum_warnings[s]) if s < len(self.spectrum_warnings) else [],
         }
         if self.kk:
             doc["kramers_kronig"] = self.kk[s]
@@ -159,14 +180,14 @@ class EISFit:
         units = self.units()
         joint = {}
         for name, values in self.joint_draws().items():
-            joint[name] = _stats(values, "eV" if name.startswith("E_A_") else units[name[:-4]])
+            joint[name] = summarise(values, "eV" if name.startswith("E_A_") else units[name[:-4]])
         return {
             "circuit": self.circuit.text,
             "joint": "arrhenius",
             "reference_temperature": self.settings.reference_temperature,
             "parameters": joint,
-            "diagnostics": self.diagnostics,
-            "warnings": sorted({w for ws in self.warnings for w in ws}),
+            "diagnostics": self.diagnostics.to_json(),
+            "warnings": sorted({w for ws in self.spectrum_warnings for w in ws}),
             "spectra": spectra,
         }
 
@@ -181,13 +202,6 @@ class EISFit:
         with atomic_target(path) as tmp:
             self.idata.to_netcdf(str(tmp), engine="h5netcdf")
         return path
-
-
-def _stats(values: np.ndarray, unit: str) -> dict:
-    values = np.asarray(values, dtype=float)
-    low, high = np.quantile(values, [0.025, 0.975])
-    return {"mean": float(values.mean()), "sd": float(values.std(ddof=1)), "unit": unit,
-            "ci95": [float(low), float(high)]}
 
 
 def _parameter_units(circuit: Circuit, area: float | None, spectrum_unit: str) -> dict[str, str]:
@@ -213,7 +227,7 @@ def _derived_units(derived: list[Derived], units: dict[str, str]) -> dict[str, s
         try:
             value = d.evaluate(known)
         except Exception as err:  # pint's DimensionalityError: ohm + F
-            raise OptionError(f"{d.name}={d.text} mixes incompatible units ({err})", field="--derive") from None
+            raise OptionError(f"{d.name}={d.text} mixes incompatible units ({err})", field="derive") from None
         if d.names & opaque:
             unit = ""
         else:
@@ -261,53 +275,53 @@ def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSe
                          reference_temperature=settings.reference_temperature)
     idata = sample(pmodel, sampler, seed)
     free = [v.name for v in pmodel.free_RVs]
-    diag = diagnostics(idata, free + [p.name for p in circuit.parameters])
+    diag = Diagnostics.from_idata(idata, free + [p.name for p in circuit.parameters])
     result = EISFit(circuit, list(spectra), settings, idata, starts, derived, diag, seed, kk)
     kk_warnings = [[k["warning"]] if k["warning"] else [] for k in kk] or [[] for _ in spectra]
-    result.warnings = [kk_warnings[s] + identifiability_warnings(result, s) for s in range(len(spectra))]
+    result.spectrum_warnings = [kk_warnings[s] + identifiability_warnings(result, s) for s in range(len(spectra))]
     return result
 
 
 def _check(spectra: list[Spectrum], circuit: Circuit, settings: EISSettings) -> None:
     if not spectra:
-        raise OptionError("no spectra to fit", field="FILE")
+        raise OptionError("no spectra to fit", field="spectra")
     units = {s.unit for s in spectra}
     if len(units) > 1:
-        raise OptionError("spectra in ohm and in ohm*cm^2 cannot be fitted together", field="FILE")
+        raise OptionError("spectra in ohm and in ohm*cm^2 cannot be fitted together", field="spectra")
     if settings.area is not None:
         if not (settings.area > 0 and math.isfinite(settings.area)):
-            raise OptionError(f"the area must be > 0 cm^2, got {settings.area}", field="--area")
+            raise OptionError(f"the area must be > 0 cm^2, got {settings.area}", field="area")
         if units == {"ohm*cm^2"}:
-            raise OptionError("the spectra are already in ohm*cm^2; drop --area", field="--area")
+            raise OptionError("the spectra are already in ohm*cm^2; give no area", field="area")
     names = [s.name for s in spectra]
     for name in names:
         if names.count(name) > 1:
-            raise OptionError(f"spectrum {name!r} is given twice", field="FILE")
+            raise OptionError(f"spectrum {name!r} is given twice", field="spectra")
     for s in spectra:
         if len(s) <= len(circuit.parameters) // 2 + 1:
             raise OptionError(f"{s.name}: {len(s)} frequencies cannot determine {len(circuit.parameters)} "
-                              "parameters", field="--circuit")
+                              "parameters", field="circuit")
     for s in spectra:
         if np.any(np.abs(s.z) == 0):
             raise DataError(f"|Z| = 0 at {s.frequency[np.argmax(np.abs(s.z) == 0)]:g} Hz; the noise model is "
                             "relative to |Z|", file=s.source)
     if settings.arrhenius:
         if len(set(settings.arrhenius)) < len(settings.arrhenius):
-            raise OptionError("a resistance is named twice", field="--arrhenius")
+            raise OptionError("a resistance is named twice", field="arrhenius")
         clash = [f"{n}_ref" for n in settings.arrhenius if f"{n}_ref" in circuit.names]
         if clash:
-            raise OptionError(f"an element may not be called {clash[0]} in a joint fit", field="--arrhenius")
+            raise OptionError(f"an element may not be called {clash[0]} in a joint fit", field="arrhenius")
         for name in settings.arrhenius:
             if name not in circuit.names or circuit.parameter(name).kind != "R":
-                raise OptionError(f"{name!r} is not a resistor of {circuit.text}", field="--arrhenius")
+                raise OptionError(f"{name!r} is not a resistor of {circuit.text}", field="arrhenius")
         if len(spectra) < 2:
-            raise OptionError("a joint Arrhenius fit needs spectra at two or more temperatures", field="--arrhenius")
+            raise OptionError("a joint Arrhenius fit needs spectra at two or more temperatures", field="arrhenius")
         missing = [s.name for s in spectra if s.temperature is None]
         if missing:
             raise OptionError(f"no temperature for {missing[0]}: add '# temperature = 30 degC' to the file "
-                              "or give --temperature", field="--arrhenius")
+                              "or give a temperature", field="arrhenius")
         if len({round(s.temperature, 6) for s in spectra}) < 2:
-            raise OptionError("the spectra are all at one temperature", field="--arrhenius")
+            raise OptionError("the spectra are all at one temperature", field="arrhenius")
 
 
 def _kk(spectrum: Spectrum) -> dict:

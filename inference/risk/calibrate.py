@@ -18,7 +18,10 @@ import numpy as np
 from ...priors import load_card
 from ...priors.risk import RiskObservations, RiskPrior, load_risk_observations, load_risk_priors
 from ..bayes import prior_variable
+from ..diagnostics import Diagnostics
 from ..model import CellModel
+from ..result import Result
+from ..statistics import summarise
 from . import forms
 
 CALIBRATION_TARGET_ACCEPT = 0.99  # 0.95 left a few divergences in the fracture ridge
@@ -86,19 +89,97 @@ def _card_resistances(name: str) -> dict[str, float]:
             "thickness": float(model.nominal()["cathode.thickness"]), "porosity": float(y["porosity"])}
 
 
-def calibrate(settings=None, priors=None, observations=None):
-    """Sample the calibration; returns (InferenceData, diagnostics)."""
-    from ..sampling import SamplerSettings, diagnostics, sample
+class CalibrationResult(Result):
+    """The calibrated risk models: posterior draws of every risk parameter.
+
+    ``to_netcdf`` writes the file that :meth:`RiskModel.load` (and ``--posterior``) reads:
+    the parameter draws as group ``posterior``, stamped with the fingerprints of what they were
+    calibrated on.
+    """
+
+    kind = "calibration"
+
+    def __init__(self, idata, diagnostics: Diagnostics, seed: int | None = None):
+        self.idata, self.diagnostics, self.seed = idata, diagnostics, seed
+
+    @property
+    def title(self) -> str:
+        return "risk-model calibration"
+
+    def risk_model(self):
+        """The calibrated draws as a :class:`RiskModel` (what scoring and design use)."""
+        from .predict import RiskModel
+
+        return RiskModel.from_idata(self.idata)
+
+    def parameters(self) -> list[str]:
+        return [n for n in self.idata.posterior.data_vars if "." in n]
+
+    def summary(self) -> dict[str, dict]:
+        from ...priors.risk import PARAMETERS
+
+        units = {f"{m}.{k}": (spec.unit or "1") for m, specs in PARAMETERS.items() for k, spec in specs.items()}
+        return {n: summarise(np.asarray(self.idata.posterior[n]), units.get(n, "1")) for n in self.parameters()}
+
+    def to_json(self) -> dict:
+        return {"parameters": self.summary(), "seed": self.seed, "diagnostics": self.diagnostics.to_json(),
+                "fingerprints": input_fingerprints(), "warnings": self.warnings}
+
+    def to_netcdf(self, path):
+        save_posterior(self.idata, path, self.diagnostics)
+        return path
+
+    def plot(self, **kwargs):
+        from ...reports import figures
+
+        units = {n: q["unit"] for n, q in self.summary().items()}
+        return figures.histograms({n: np.asarray(self.idata.posterior[n]).ravel() for n in self.parameters()},
+                                  {n: ("" if u == "1" else u) for n, u in units.items()}, "calibrated risk parameters",
+                                  as_figure=True, **kwargs)
+
+
+def calibrate(settings=None, priors=None, observations=None) -> CalibrationResult:
+    """Sample the calibration of the four risk models on their observations (NUTS)."""
+    from ..sampling import SamplerSettings, sample
 
     settings = settings or SamplerSettings(init="adapt_diag", target_accept=CALIBRATION_TARGET_ACCEPT)
     priors = priors or load_risk_priors()
     observations = observations or load_risk_observations()
     model = build_calibration(priors, observations)
-    idata = sample(model, settings, settings.resolved_seed())
-    return idata, diagnostics(idata, list(priors))
+    seed = settings.resolved_seed()
+    idata = sample(model, settings, seed)
+    return CalibrationResult(idata, Diagnostics.from_idata(idata, list(priors)), seed)
 
 
-def save_posterior(idata, path, diagnostics: dict | None = None) -> None:
+def calibrate_risks(*, draws: int | None = None, tune: int | None = None, chains: int | None = None,
+                    seed: int | None = None, progress: bool = False,
+                    settings=None) -> CalibrationResult:
+    """Calibrate the four risk models on the seed paper's observations (PyMC, NUTS).
+
+    Parameters
+    ----------
+    draws, tune, chains, seed : int, optional
+        NUTS settings (defaults: 1000, 1000, 4, drawn); they override ``settings``.
+    progress : bool
+        Show the sampler's progress bar.
+
+    Returns
+    -------
+    CalibrationResult
+        ``to_netcdf(path)`` writes what ``posterior=`` (``--posterior``) reads.
+    """
+    from dataclasses import replace
+
+    from ..sampling import SamplerSettings
+
+    base = settings or SamplerSettings()
+    settings = replace(base, init="adapt_diag", target_accept=max(base.target_accept, CALIBRATION_TARGET_ACCEPT),
+                       **{k: v for k, v in (("draws", draws), ("tune", tune), ("chains", chains), ("seed", seed))
+                          if v is not None}, progress=progress or base.progress)
+    return calibrate(settings)
+
+
+def save_posterior(idata, path, diagnostics: Diagnostics | None = None) -> None:
     """Write the calibrated parameter draws (group ``posterior``) atomically to NetCDF."""
     import xarray as xr
 
@@ -108,8 +189,8 @@ def save_posterior(idata, path, diagnostics: dict | None = None) -> None:
     posterior = idata.posterior[names]
     posterior.attrs = {k: v for k, v in posterior.attrs.items() if isinstance(v, (str, int, float))}
     if diagnostics:
-        posterior.attrs.update({f"diagnostics_{k}": v for k, v in diagnostics.items()
-                                if isinstance(v, (int, float)) and not isinstance(v, bool)})
+        posterior.attrs.update({f"diagnostics_{k}": v for k, v in diagnostics.to_json().items()
+                                if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None})
     posterior.attrs.update(input_fingerprints())
     with atomic_target(path) as tmp:
         xr.Dataset(attrs={"title": "nassb risk-model calibration (posterior draws)"}).to_netcdf(tmp, engine="h5netcdf")

@@ -143,3 +143,15 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     ranks = np.empty(x.size)
     ranks[order] = np.arange(x.size)
     return ranks
+
+
+def load_risk_model(posterior=None) -> RiskModel:
+    """Calibrated risk draws from a file, a calibration result, a RiskModel, or (None) the
+    calibration shipped with nassb."""
+    if posterior is None or isinstance(posterior, (str, Path)):
+        return RiskModel.load(posterior)
+    if isinstance(posterior, RiskModel):
+        return posterior
+    if hasattr(posterior, "risk_model"):
+        return posterior.risk_model()
+    raise TypeError(f"expected a posterior file, a CalibrationResult or a RiskModel, got {type(posterior).__name__}")

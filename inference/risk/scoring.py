@@ -9,7 +9,9 @@ from ...priors.risk import load_risk_priors
 from ..cell import swelling
 from ..model import CellModel
 from ..montecarlo import draw_inputs
-from ..result import PropagationResult, summary_dataset
+from ..result import Result
+from ..statistics import summarise
+from ...priors.vocabulary import term
 from .predict import RiskModel, RiskScore
 
 CALIBRATED_SEPARATOR = "nzsp-tape"  # what the observations in priors/data/risk-observations.toml used
@@ -34,8 +36,67 @@ def default_current(card: CellCard) -> float:
     return capacity / 10.0
 
 
+def parse_current(current, card: CellCard | None = None, c_rate: float | None = None) -> Measured:
+    """The cycling current density (mA/cm^2) from a number, a quantity string or a C-rate.
+
+    ``current`` wins; otherwise ``c_rate`` (default 0.1, C/10) of the card's capacity per cycle
+    (delivered, else theoretical).
+    """
+    from ...priors import OptionError, parse_quantity
+    from ...priors.risk import CURRENT
+
+    if current is None:
+        if card is None:
+            raise OptionError("give a current density or a card for the C-rate", field="current")
+        rate = 0.1 if c_rate is None else float(c_rate)
+        if not (np.isfinite(rate) and rate > 0):
+            raise OptionError(f"must be > 0, got {c_rate!r}", field="c_rate")
+        return Measured(default_current(card) * rate / 0.1, unit="mA/cm^2", bounds=CURRENT,
+                        source=f"C/{1 / rate:g} of the card's capacity")
+    if c_rate is not None:
+        raise OptionError("give a current density or a C-rate, not both", field="c_rate")
+    if isinstance(current, Measured):
+        return current
+    try:
+        value = parse_quantity(current, CURRENT)
+    except CardError as err:
+        raise OptionError(err.message, field="current") from None
+    if value.uncertain:
+        raise OptionError("give one current density, without an uncertainty", field="current")
+    return value
+
+
+def score_risks(card, *, current=None, c_rate: float | None = None, cycles: int = 100, posterior=None,
+                seed: int = 0) -> RiskResult:
+    """The risks of a card: fracture, short circuit, resistance, ohmic drop and retention.
+
+    Parameters
+    ----------
+    card : CellCard, str or Path
+        A card, a card file or a built-in card name.
+    current : float or str, optional
+        Cycling current density: mA/cm^2, or a quantity such as ``"0.5 mA/cm^2"``.
+    c_rate : float, optional
+        Instead of ``current``: this C-rate of the card's capacity (default 0.1, C/10).
+    cycles : int
+        Cycles to look ahead (P_short, retention).
+    posterior : str, Path, RiskModel or CalibrationResult, optional
+        Calibrated draws (default: the calibration shipped with nassb).
+    seed : int
+        Seed of the card's Monte Carlo draws.
+    """
+    from ...priors import OptionError, load_card
+    from .predict import load_risk_model
+
+    card = card if isinstance(card, CellCard) else load_card(card)
+    if isinstance(cycles, bool) or not isinstance(cycles, (int, np.integer)) or cycles < 1:
+        raise OptionError(f"must be a whole number >= 1, got {cycles!r}", field="cycles")
+    return score_card(card, current=parse_current(current, card, c_rate), cycles=int(cycles),
+                      risk=load_risk_model(posterior), seed=seed)
+
+
 def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskModel | None = None,
-               seed: int = 0) -> PropagationResult:
+               seed: int = 0) -> RiskResult:
     """Posterior predictive of every risk for a card at ``current`` over ``cycles``.
 
     Each calibrated draw is paired with one Monte Carlo draw of the card's inputs, so the
@@ -79,28 +140,84 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
     return _result(card, score, risk, current, cycles, seed)
 
 
-def _result(card, score: RiskScore, risk: RiskModel, current: Measured, cycles: int, seed: int) -> PropagationResult:
-    names = list(RiskScore.UNITS)
-    values = score.as_dict()
-    stats = []
-    for name in names:
-        v = np.broadcast_to(values[name], (risk.size,))
-        low, high = np.quantile(v, [0.025, 0.975])
-        stats.append((float(v.mean()), float(v.std(ddof=1)), float(low), float(high)))
-    stats = np.array(stats)
-    ds = summary_dataset(names, [RiskScore.UNITS[n] for n in names], stats[:, 0], stats[:, 1], stats[:, 2],
-                         stats[:, 3], attrs={"cell": card.name, "card": card.origin, "card_sha256": card.sha256,
-                                             "method": "risk", "seed": seed, "draws": risk.size})
+class RiskResult(Result):
+    """The risks of one card: per-draw values over the calibrated posterior and the card's draws.
+
+    Attributes
+    ----------
+    values : dict[str, numpy.ndarray]
+        Per-draw ``P_fracture``, ``P_short``, ``R_cell``, ``ohmic_drop``, ``retention``.
+    conditions : dict
+        The current density (mA/cm^2) and cycles the risks are evaluated at.
+    most_informative : dict
+        For each risk, the parameter that drives its uncertainty and the experiment that would
+        measure it.
+    caveat : str
+        Set where the card's separator is not the one the models were calibrated on.
+    """
+
+    kind = "risk"
+
+    def __init__(self, card_name: str, card_origin: str, card_sha256: str, values: dict[str, np.ndarray],
+                 conditions: dict, most_informative: dict, seed: int, caveat: str = ""):
+        self.card_name, self.card_origin, self.card_sha256 = card_name, card_origin, card_sha256
+        self.values, self.conditions, self.most_informative = values, conditions, most_informative
+        self.seed, self.caveat = seed, caveat
+        self.idata, self.diagnostics = None, None
+
+    @property
+    def title(self) -> str:
+        return self.card_name
+
+    @property
+    def draws(self) -> int:
+        return int(next(iter(self.values.values())).size)
+
+    def summary(self) -> dict[str, dict]:
+        return {name: summarise(v, RiskScore.UNITS[name]) for name, v in self.values.items()}
+
+    def to_json(self) -> dict:
+        out = {"cell": self.card_name, "card": self.card_origin, "method": "risk", "quantities": self.summary(),
+               "conditions": self.conditions, "most_informative": self.most_informative, "seed": self.seed,
+               "draws": self.draws}
+        if self.caveat:
+            out["caveat"] = self.caveat
+        return out
+
+    @property
+    def warnings(self) -> list[str]:
+        return [self.caveat] if self.caveat else []
+
+    def _netcdf_groups(self):
+        import xarray as xr
+
+        return {"draws": xr.Dataset({k: ("draw", np.asarray(v, dtype=float)) for k, v in self.values.items()})}
+
+    @classmethod
+    def _from_netcdf(cls, document, groups, idata):
+        values = {k: np.asarray(groups["draws"][k]) for k in groups["draws"].data_vars}
+        return cls(document["cell"], document["card"], "", values, document["conditions"],
+                   document["most_informative"], int(document["seed"]), document.get("caveat", ""))
+
+    def plot(self, **kwargs):
+        from ...reports import figures
+
+        return figures.histograms(self.values, {n: term(n).unit_text for n in self.values}, self.title,
+                                  as_figure=True, **kwargs)
+
+
+def _result(card, score: RiskScore, risk: RiskModel, current: Measured, cycles: int, seed: int) -> RiskResult:
+    values = {name: np.broadcast_to(np.asarray(v, dtype=float), (risk.size,)) for name, v in score.as_dict().items()}
     priors = load_risk_priors()
     informative = {}
-    for name in names:
-        parameter, r2 = risk.most_informative(np.broadcast_to(values[name], (risk.size,)), MODEL_OF[name])
+    for name, v in values.items():
+        parameter, r2 = risk.most_informative(v, MODEL_OF[name])
         informative[name] = {"parameter": parameter, "rank_r2": round(r2, 3),
                              "experiment": priors[parameter].experiment if parameter in priors else ""}
-    extras = {"conditions": {"current": {"value": float(current.value), "unit": "mA/cm^2"}, "cycles": cycles},
-              "most_informative": informative}
+    conditions = {"current": {"value": float(current.value), "unit": "mA/cm^2"}, "cycles": cycles}
+    caveat = ""
     if card.separator.material.name != CALIBRATED_SEPARATOR:
-        extras["caveat"] = (f"the risk models are calibrated on {CALIBRATED_SEPARATOR} tapes; for "
-                            f"{card.separator.material.name} their fracture and short-circuit parameters are the "
-                            "NaSICON ones until a calibration of its own exists")
-    return PropagationResult(ds, extras=extras)
+        caveat = (f"the risk models are calibrated on {CALIBRATED_SEPARATOR} tapes; for "
+                  f"{card.separator.material.name} their fracture and short-circuit parameters are the "
+                  "NaSICON ones until a calibration of its own exists")
+    return RiskResult(card.name, card.origin, card.sha256, values, conditions, informative, seed, caveat)

@@ -29,26 +29,27 @@ def scorer():
 def test_scoring_a_card_as_a_design_gives_its_table_1_energy(scorer):
     values = scorer.score(scorer.design_of_card(PAPER))
     # Delivered capacity 2.14 of 2.52: Table 1's 239 ± 10 Wh/l and 118 ± 5 Wh/kg.
-    assert values["E_V"].mean() == pytest.approx(239, abs=2)
-    assert values["E_m"].mean() == pytest.approx(118, abs=1.5)
-    assert values["E_V"].std() == pytest.approx(10, abs=1.5)
+    assert values["E_V_real"].mean() == pytest.approx(239, abs=2)
+    assert values["E_m_real"].mean() == pytest.approx(118, abs=1.5)
+    assert values["E_V_real"].std() == pytest.approx(10, abs=1.5)
 
 
 def test_a_thinner_separator_raises_energy_and_fracture_risk(scorer):
-    base = {"capacity": 2.5, "porosity": 0.4, "separator_thickness": 100.0, "reservoir_thickness": 20.0, "pressure": 1.0}
-    thin = dict(base, separator_thickness=40.0)
+    base = {"cathode.theoretical_capacity": 2.5, "cathode.porosity": 0.4, "separator.thickness": 100.0,
+            "anode.reservoir_thickness": 20.0, "cell.pressure": 1.0}
+    thin = dict(base, **{"separator.thickness": 40.0})
     a, b = scorer.score(base), scorer.score(thin)
-    assert b["E_V"].mean() > a["E_V"].mean()
+    assert b["E_V_real"].mean() > a["E_V_real"].mean()
     assert b["P_fracture"].mean() > a["P_fracture"].mean()
 
 
 def test_design_ranges_are_checked(write_card):
     with pytest.raises(CardError) as caught:
-        design_space(load_card(write_card('base = "paper-cell-1"\n[design]\nporosity = { low = 0.6, high = 0.3 }\n')))
-    assert caught.value.field == "design.porosity" and "above high" in caught.value.message
+        design_space(load_card(write_card('base = "paper-cell-1"\n[design]\ncathode.porosity = { low = 0.6, high = 0.3 }\n')))
+    assert caught.value.field == "design.cathode.porosity" and "above high" in caught.value.message
     with pytest.raises(CardError) as caught:
-        design_space(load_card(write_card('base = "paper-cell-1"\n[design]\nseparator_thickness = { low = "-5 um" }\n')))
-    assert caught.value.field == "design.separator_thickness" and "must be > 0" in caught.value.message
+        design_space(load_card(write_card('base = "paper-cell-1"\n[design]\nseparator.thickness = { low = "-5 um" }\n')))
+    assert caught.value.field == "design.separator.thickness" and "must be > 0" in caught.value.message
 
 
 def _design(nassb, tmp_path, *extra, name="s"):
@@ -64,12 +65,12 @@ def test_a_small_study_runs_and_its_proposals_meet_every_limit(nassb, tmp_path, 
     space = design_space(PAPER)
     designs = []
     for p in doc["proposals"]:
-        design = {k: v["value"] for k, v in p["design"].items() if k != "cathode_thickness"}
+        design = {k: v["value"] for k, v in p["design"].items() if k != "cathode.thickness"}
         designs.append(design)
         # Re-scored independently, every proposal meets every limit.
         means = {k: float(v.mean()) for k, v in scorer.score(design).items()}
         assert all(v <= 1e-12 for v in Limits().violations(means).values()), means
-        assert set(p["quantities"]) >= {"E_V", "E_m", "P_fracture", "P_short", "ohmic_drop", "retention"}
+        assert set(p["quantities"]) >= {"E_V_real", "E_m_real", "P_fracture", "P_short", "ohmic_drop", "retention"}
     # Distinct, not copies of one design.
     for i in range(len(designs)):
         for j in range(i):
@@ -106,10 +107,10 @@ def test_relaxed_limits_lead_to_the_papers_roadmap_region(nassb, tmp_path):
     doc = _design(nassb, tmp_path, "--trials", "150", "--seed", "4", "--max-fracture", "1", "--max-short", "1",
                   "--max-drop", "100", "--min-retention", "0", "--quantile", "mean").json()
     best = {k: v["value"] for k, v in doc["proposals"][0]["design"].items()}
-    assert best["separator_thickness"] < 35
-    assert best["reservoir_thickness"] < 8
-    assert best["porosity"] < 0.3
-    assert doc["proposals"][0]["quantities"]["E_V"]["mean"] > doc["baselines"]["paper-roadmap-2-porosity"]["quantities"]["E_V"]["mean"]
+    assert best["separator.thickness"] < 35
+    assert best["anode.reservoir_thickness"] < 8
+    assert best["cathode.porosity"] < 0.3
+    assert doc["proposals"][0]["quantities"]["E_V_real"]["mean"] > doc["baselines"]["paper-roadmap-2-porosity"]["quantities"]["E_V_real"]["mean"]
 
 
 @pytest.mark.slow
@@ -121,7 +122,7 @@ def test_proposals_beat_paper_cell_2_under_limits_it_meets(nassb, tmp_path):
     doc = _design(nassb, tmp_path, "--trials", "120", "--seed", "5", "--current", "0.5", "--cycles", "70", *limits,
                   name="beat").json()
     assert doc["baselines"]["paper-cell-2"]["feasible"]
-    assert doc["proposals"][0]["quantities"]["E_V"]["mean"] > 1.3 * cell2["E_V"]
+    assert doc["proposals"][0]["quantities"]["E_V_real"]["mean"] > 1.3 * cell2["E_V_real"]
 
 
 def _count(storage: str, study: str) -> list:
@@ -190,7 +191,7 @@ def test_pareto_mode_lists_a_front(nassb, tmp_path):
     front = doc.json()["proposals"]
     assert len(front) >= 2
     # Along a front, more energy costs more short-circuit risk.
-    front.sort(key=lambda p: p["quantities"]["E_V"]["mean"])
+    front.sort(key=lambda p: p["quantities"]["E_V_real"]["mean"])
     shorts = [p["quantities"]["P_short"]["mean"] for p in front]
     assert shorts[-1] >= shorts[0]
 
@@ -211,7 +212,7 @@ def test_scoring_a_loading_card_reproduces_its_own_uncertainty(write_card):
     scorer = DesignScorer(card, RiskModel.load(), current=0.214, cycles=100)
     values = scorer.score(scorer.design_of_card(card))
     mc = propagate_mc(CellModel(card), draws=100_000, seed=1)
-    for ours, theirs in (("E_V", "E_V_real"), ("E_m", "E_m_real")):
+    for ours, theirs in (("E_V_real", "E_V_real"), ("E_m_real", "E_m_real")):
         assert values[ours].mean() == pytest.approx(mc[theirs]["mean"], rel=0.01)
         assert values[ours].std() == pytest.approx(mc[theirs]["sd"], rel=0.1)
 

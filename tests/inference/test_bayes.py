@@ -36,9 +36,9 @@ def example():
 def test_prior_only_bayes_matches_monte_carlo():
     model = CellModel(load_card("paper-cell-1"))
     bayes = propagate_bayes(model, SamplerSettings(seed=3))
-    assert bayes.diagnostics["ok"], bayes.diagnostics
+    assert bayes.diagnostics.ok, bayes.diagnostics
     mc = propagate_mc(model, draws=400_000, seed=3)
-    ess = bayes.diagnostics["min_ess_bulk"]
+    ess = bayes.diagnostics.min_ess_bulk
     for q in ("E_V_theo", "E_V_real", "E_m_real", "d_anode_real", "R_separator", "R_interface"):
         b, m = bayes[q], mc[q]
         assert abs(b["mean"] - m["mean"]) < 4 * m["sd"] / math.sqrt(ess), q
@@ -47,7 +47,7 @@ def test_prior_only_bayes_matches_monte_carlo():
 
 @pytest.mark.slow
 def test_example_data_pull_the_observed_quantities(example):
-    assert example.diagnostics["ok"], example.diagnostics
+    assert example.diagnostics.ok, example.diagnostics
     # Arrhenius series drawn from 1.6 mS/cm, 0.28 eV and 1.5 ohm cm2, 0.41 eV (at 30 degC).
     for name, truth in (("nzsp-tape.conductivity", 1.6), ("nzsp-tape.activation_energy", 0.28),
                         ("nzsp-tape.interface_resistance", 1.5), ("nzsp-tape.interface_activation_energy", 0.41)):
@@ -103,7 +103,7 @@ def test_replicates_shrink_energy_densities_by_what_the_data_justify(tmp_path, w
     """)
     model = CellModel(load_card(card))
     post = propagate_bayes(model, SamplerSettings(seed=4))
-    assert post.diagnostics["ok"], post.diagnostics
+    assert post.diagnostics.ok, post.diagnostics
     prior = propagate_gum(CellModel(load_card("paper-cell-1")))
     for name, reading in (("cathode.thickness", 2.0), ("separator.thickness", 1.0)):
         assert post[name]["sd"] == pytest.approx(reading / math.sqrt(5), rel=0.25)
@@ -135,7 +135,7 @@ def test_observations_of_inputs_the_cell_does_not_use_are_refused(write_card, tm
 
 def test_least_squares_recovers_an_exact_line():
     t = np.linspace(263.15, 313.15, 8)
-    series = Series(t, _arrhenius(t, 1.6, 0.28, -1.0), "conductivity", "mS/cm", "exact")
+    series = Series(t, _arrhenius(t, 1.6, 0.28, -1.0), "conductivity", "exact")
     ls = least_squares(series, 303.15)
     assert ls["activation_energy"]["value"] == pytest.approx(0.28, rel=1e-10)
     assert ls["conductivity"]["value"] == pytest.approx(1.6, rel=1e-10)
@@ -154,8 +154,8 @@ def test_arrhenius_intervals_cover_known_truths():
     t = np.arange(-10.0, 41.0, 5.0) + 273.15
     covered = 0
     for seed in range(10):
-        series = Series(t, _simulated_resistance(seed, t), "resistance", "ohm*cm^2", f"simulated {seed}")
-        fit = fit_arrhenius(series, 303.15, SamplerSettings(draws=500, tune=500, chains=2, seed=seed))
+        series = Series(t, _simulated_resistance(seed, t), "resistance", f"simulated {seed}")
+        fit = fit_arrhenius(series, at=303.15, settings=SamplerSettings(draws=500, tune=500, chains=2, seed=seed))
         low, high = fit["activation_energy"]["ci95"]
         covered += low < 0.41 < high
     assert covered >= 8
@@ -166,12 +166,41 @@ def test_a_wrong_point_moves_least_squares_more_than_the_robust_fit():
     t = np.arange(-10.0, 41.0, 5.0) + 273.15
     values = _simulated_resistance(0, t)
     values[0] *= 3.0  # the coldest point, most leverage on the slope
-    fit = fit_arrhenius(Series(t, values, "resistance", "ohm*cm^2", "one wrong point"), 303.15, QUICK)
+    fit = fit_arrhenius(Series(t, values, "resistance", "one wrong point"), at=303.15, settings=QUICK)
     robust = abs(fit["activation_energy"]["mean"] - 0.41)
-    ordinary = abs(fit.extras["least_squares"]["activation_energy"]["value"] - 0.41)
+    ordinary = abs(fit.least_squares["activation_energy"]["value"] - 0.41)
     assert robust < 0.5 * ordinary
     assert fit["activation_energy"]["ci95"][0] < 0.41 < fit["activation_energy"]["ci95"][1]
     assert fit["resistance"]["ci95"][0] < 1.5 < fit["resistance"]["ci95"][1]
+
+
+@pytest.mark.slow
+def test_one_absurd_point_neither_drags_the_fit_nor_passes_silently():
+    t = np.arange(-10.0, 41.0, 5.0) + 273.15
+    values = _simulated_resistance(0, t)
+    values[4] *= 1e300  # off by 10^300: a unit or typing error
+    fit = fit_arrhenius(Series(t, values, "resistance", "absurd point"), at=303.15, settings=QUICK)
+    assert fit["activation_energy"]["ci95"][0] < 0.41 < fit["activation_energy"]["ci95"][1]
+    assert fit["resistance"]["ci95"][0] < 1.5 < fit["resistance"]["ci95"][1]
+    # Least squares is dragged far off; the result says so and fails the gate.
+    assert not fit.ok and any("disagree" in w for w in fit.warnings)
+
+
+@pytest.mark.slow
+def test_a_slope_of_the_wrong_sign_is_reported_not_hidden_by_the_prior():
+    t = np.arange(-10.0, 41.0, 5.0) + 273.15
+    falling = _arrhenius(t, 1.6, 0.28, +1.0)  # a "conductivity" that falls with temperature
+    fit = fit_arrhenius(Series(t, falling, "conductivity", "wrong sign"), at=303.15, settings=QUICK)
+    assert fit.least_squares["activation_energy"]["value"] == pytest.approx(-0.28, rel=1e-6)
+    assert not fit.ok and any("falls with temperature" in w for w in fit.warnings)
+
+
+def test_temperatures_that_collide_are_refused():
+    from nassb.priors import DataError
+    from nassb.priors.observations import check_series
+
+    with pytest.raises(DataError, match="span only"):
+        check_series(np.array([300.0, 300.0 + 1e-9, 300.0]), np.array([1.0, 2.0, 3.0]), "x.csv")
 
 
 def test_measurement_enters_as_written_not_as_truncated_moments(write_card):

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from nassb.inference import CellModel, propagate_gum, propagate_mc, sensitivities
 from nassb.inference.montecarlo import interval_statistics, numerical_tolerance
+from nassb.inference.result import Result
 from nassb.priors import load_card
 
 from ..conftest import REPO
@@ -236,13 +237,17 @@ def test_results_write_netcdf_atomically(cell1, tmp_path, monkeypatch):
     import xarray as xr
 
     result = propagate_mc(cell1, draws=20_000, seed=1, keep_draws=True)
-    path = result.to_netcdf(tmp_path / "out" / "cell1.nc", include_draws=True)
+    path = result.to_netcdf(tmp_path / "out" / "cell1.nc")
     assert sorted(p.name for p in path.parent.iterdir()) == ["cell1.nc"]
-    with xr.open_dataset(path, engine="h5netcdf") as back:
+    with xr.open_dataset(path, engine="h5netcdf", group="summary") as back:
         assert float(back["mean"].sel(quantity="E_V_real")) == pytest.approx(result["E_V_real"]["mean"])
         assert back.attrs["seed"] == 1
-    with xr.open_dataset(path, engine="h5netcdf", group="draws") as draws:
-        assert draws["E_V_real"].size == 20_000
+    with xr.open_dataset(path, engine="h5netcdf", group="posterior") as draws:  # Monte Carlo as one chain
+        assert draws["E_V_real"].shape == (1, 20_000)
+    loaded = Result.from_netcdf(path)  # a saved result loads back as what it was
+    assert type(loaded) is type(result) and loaded.summary() == result.summary()
+    assert loaded.first_order_check("E_V_real") == result.first_order_check("E_V_real")
+    assert np.array_equal(loaded.draws("E_m_real"), result.draws("E_m_real"))
     before = path.read_bytes()
 
     # A write that dies half way leaves the old file whole and no temporary file behind.

@@ -129,7 +129,7 @@ def test_risk_command_scores_paper_cell_2(nassb):
 def test_risk_command_defaults_to_c_over_10_and_says_what_to_measure(nassb):
     run = nassb("risk", "paper-cell-1")
     assert run.code == 0
-    assert "at 0.214 mA/cm^2 over 100 cycles" in run.out
+    assert "at 0.214 mA/cm² over 100 cycles" in run.out
     assert "what would narrow each most" in run.out
 
 

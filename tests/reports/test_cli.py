@@ -94,7 +94,7 @@ def test_bad_cards_exit_2_with_one_line(nassb, write_card, old, new, field, word
     (["propagate", "paper-cell-1", "--method", "mc", "--draws", "many"], "expected a whole number"),
     (["propagate", "paper-cell-1", "--method", "mc", "--seed", "-1"], "--seed"),
     (["propagate"], "CARD"),
-    (["propagate", "paper-cell-1", "--draws", "100"], "--draws does not apply to --method gum"),
+    (["propagate", "paper-cell-1", "--draws", "100"], "--draws: does not apply to method 'gum'"),
     (["propagate", "paper-cell-1", "--method", "mc", "--chains", "2"], "--chains does not apply to --method mc"),
 ])
 def test_bad_options_exit_2_with_one_line(nassb, args, words):

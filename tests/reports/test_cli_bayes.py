@@ -139,7 +139,7 @@ def test_bad_observations_exit_2(nassb, write_card, tmp_path, observation, field
 
 @pytest.mark.parametrize("args, words", [
     (["propagate", "paper-cell-1", "--method", "bayes", "--chains", "1"], "R-hat needs at least 2 chains"),
-    (["propagate", "paper-cell-1", "--digits", "3"], "--digits does not apply to --method gum"),
+    (["propagate", "paper-cell-1", "--digits", "3"], "--digits: does not apply to method 'gum'"),
     (["fit", "arrhenius", str(SYNTHETIC / "nzsp-conductivity.csv"), "--at", "25 ± 1 degC"], "without an uncertainty"),
     (["propagate", "paper-cell-1", "--method", "mc", "--draws", "1"], "at least 100 draws"),
 ])

@@ -144,25 +144,30 @@ def test_propagate_out_refuses_a_folder_nassb_did_not_write(nassb, tmp_path):
 
 
 def test_out_and_report_are_checked_before_any_work(nassb, tmp_path, monkeypatch):
-    from nassb.inference import arrhenius
-    from nassb.reports import eis_command
+    from nassb.inference import arrhenius, propagate
+    from nassb.inference.eis import api as eis_api
+    from nassb.inference.risk import scoring
 
     def never(*args, **kwargs):
-        raise AssertionError("sampling started before --out was checked")
+        raise AssertionError("the work started before --out was checked")
 
-    monkeypatch.setattr(arrhenius, "fit_arrhenius", never)
-    monkeypatch.setattr(eis_command, "fit_eis", never)
+    for module, name in ((arrhenius, "fit_arrhenius"), (eis_api, "fit_eis"), (propagate, "propagate"),
+                         (scoring, "score_risks")):
+        monkeypatch.setattr(module, name, never)
     own = tmp_path / "thesis"
     own.mkdir()
     (own / "thesis.tex").write_text("precious")
     csv = tmp_path / "s.csv"
     csv.write_text("temperature [degC],conductivity [mS/cm]\n30,1.6\n20,1.2\n")
-    run = nassb("fit", "arrhenius", str(csv), "--out", str(own))
-    assert run.code == 2 and "--out" in run.err
     spectrum = tmp_path / "z.csv"
     spectrum.write_text("frequency [Hz],Z_real [ohm],Z_imag [ohm]\n1e3,1,-1\n1e2,2,-1\n10,3,-1\n")
-    run = nassb("fit", "eis", str(spectrum), "--circuit", "R0-p(R1,C1)", "--report", str(own))
-    assert run.code == 2 and "--report" in run.err and "not an nassb report directory" in run.err
+    for args, flag in ((["fit", "arrhenius", str(csv), "--out", str(own)], "--out"),
+                       (["propagate", "paper-cell-1", "--method", "bayes", "--out", str(own)], "--out"),
+                       (["risk", "paper-cell-1", "--out", str(own)], "--out"),
+                       (["fit", "eis", str(spectrum), "--circuit", "R0-p(R1,C1)", "--report", str(own)], "--report")):
+        run = nassb(*args)
+        assert run.code == 2 and f"nassb: {flag}: " in run.err and "not an nassb" in run.err, (args, run.err)
+    assert sorted(p.name for p in own.iterdir()) == ["thesis.tex"]
 
 
 def test_a_full_disk_under_out_is_one_line(nassb, tmp_path, monkeypatch):

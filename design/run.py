@@ -1,0 +1,246 @@
+"""``run_design`` and ``load_design``: a design study from Python, as the command line runs it."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ..inference.result import Result
+from ..priors import CardError, CellCard, OptionError, load_card
+from ..priors.secrets import mask_url
+from .score import DesignScorer, Limits
+from .space import design_space
+from .study import (SAMPLERS, SECOND_OBJECTIVES, SearchSettings, baselines, describe, finished, load_existing,
+                    make_objective, open_study, proposals, settings_of, settings_to_dict, QUANTITY_OF)
+
+DEFAULT_STORAGE = "sqlite:///nassb-design.db"
+OBJECTIVES = ("E_V", "E_m")
+
+
+class DesignResult(Result):
+    """A design study: its settings, trials, ranked proposals and the paper's cells scored alike.
+
+    Attributes
+    ----------
+    study : str
+        The study's name in its storage.
+    storage : str
+        The storage URL, password masked.
+    settings : SearchSettings
+    n_trials, n_feasible : int
+    proposals : list of dict
+        Distinct feasible designs, best first: ``design`` (variable -> value, unit),
+        ``quantities`` (summaries), ``feasible``, ``active_constraints``.
+    baselines : dict
+        The paper's cells and roadmap steps scored with the same settings.
+    """
+
+    kind = "design"
+
+    def __init__(self, study: str, storage: str, settings: SearchSettings, n_trials: int, n_feasible: int,
+                 proposals: list[dict], baselines: dict[str, dict], card: str = ""):
+        self.study, self.storage, self.settings = study, mask_url(storage), settings
+        self.n_trials, self.n_feasible = n_trials, n_feasible
+        self.proposals, self.baselines, self.card = proposals, baselines, card
+        self.idata, self.diagnostics = None, None
+
+    @property
+    def title(self) -> str:
+        return f"design study {self.study}"
+
+    @property
+    def best(self) -> dict | None:
+        return self.proposals[0] if self.proposals else None
+
+    def summary(self) -> dict[str, dict]:
+        """The predicted quantities of the best proposal (empty when none is feasible yet)."""
+        return dict(self.best["quantities"]) if self.best else {}
+
+    @property
+    def warnings(self) -> list[str]:
+        if not self.proposals:
+            return ["no feasible design yet: run more trials or relax the limits"]
+        return []
+
+    def to_json(self) -> dict:
+        st = self.settings
+        return {
+            "study": self.study,
+            "storage": self.storage,
+            "card": self.card,
+            "settings": {"objective": st.objective, "quantile": st.quantile, "pareto": st.pareto,
+                         "current": {"value": st.current, "unit": "mA/cm^2"}, "cycles": st.cycles,
+                         "limits": {"max_fracture": st.limits.max_fracture, "max_short": st.limits.max_short,
+                                    "max_drop": st.limits.max_drop, "min_retention": st.limits.min_retention}},
+            "description": describe(st),
+            "search": settings_to_dict(st),
+            "n_trials": self.n_trials,
+            "n_feasible": self.n_feasible,
+            "proposals": self.proposals,
+            "baselines": self.baselines,
+        }
+
+    @classmethod
+    def _from_netcdf(cls, document, groups, idata):
+        from .study import settings_from_dict
+
+        return cls(document["study"], document["storage"], settings_from_dict(document["search"]), document["n_trials"],
+                   document["n_feasible"], document["proposals"], document["baselines"], document.get("card", ""))
+
+    def plot(self, **kwargs):
+        """Each proposal and baseline: the objective against P_short (posterior means)."""
+        from ..reports import figures
+
+        energy = QUANTITY_OF[self.settings.objective]
+        points = [(p["quantities"]["P_short"]["mean"], p["quantities"][energy]["mean"], True) for p in self.proposals]
+        marks = {k: (v["quantities"]["P_short"]["mean"], v["quantities"][energy]["mean"])
+                 for k, v in self.baselines.items()}
+        return figures.design_map(points, marks, "P_short (posterior mean)",
+                                  f"{self.settings.objective} (posterior mean)", as_figure=True, **kwargs)
+
+
+def _limits(max_fracture: float, max_short: float, max_drop: float, min_retention: float) -> Limits:
+    for name, value, lo, hi in (("max_fracture", max_fracture, 0.0, 1.0), ("max_short", max_short, 0.0, 1.0),
+                                ("min_retention", min_retention, 0.0, 1.0), ("max_drop", max_drop, 0.0, math.inf)):
+        if not (isinstance(value, (int, float)) and lo <= value <= hi and not math.isnan(value)):
+            raise OptionError(f"must lie in [{lo:g}, {hi:g}], got {value!r}", field=name)
+    return Limits(float(max_fracture), float(max_short), float(max_drop), float(min_retention))
+
+
+def _quantile(quantile) -> float | None:
+    if quantile is None or quantile == "mean":
+        return None
+    try:
+        q = float(quantile)
+    except (TypeError, ValueError):
+        raise OptionError(f"expected a number in (0, 1) or 'mean', got {quantile!r}", field="quantile") from None
+    if not 0 < q < 1:
+        raise OptionError(f"must lie in (0, 1), or be 'mean', got {quantile!r}", field="quantile")
+    return q
+
+
+def _check_storage(storage: str) -> None:
+    if storage.rstrip("/") in ("sqlite:", "sqlite:/", "sqlite://") or ":memory:" in storage:
+        raise OptionError("an in-memory study cannot be resumed or shared; give a file or a server", field="storage")
+
+
+def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 200, storage: str = DEFAULT_STORAGE,
+               study: str | None = None, objective: str = "E_V", quantile: float | str | None = 0.05,
+               pareto: str | None = None, max_fracture: float = 0.1, max_short: float = 0.2,
+               max_drop: float = 0.1, min_retention: float = 0.8, cycles: int = 100, current=None,
+               sampler: str = "tpe", seed: int | None = None, top: int = 5, progress: bool = False,
+               posterior=None) -> DesignResult:
+    """Search the next cells (Optuna) and return the ranked proposals.
+
+    Parameters
+    ----------
+    card : CellCard, str or Path
+        The card whose materials and uncertainties the designs share.
+    trials : int
+        Trials this call runs (added to the study when it exists).
+    storage : str
+        Optuna storage: a SQLite URL (default ``sqlite:///nassb-design.db``) or ``postgresql://...``.
+    study : str, optional
+        Study name (default: from the card and the settings).
+    objective : {"E_V", "E_m"}
+        Maximised: the ``quantile`` (None or "mean": the mean) of this energy density.
+    pareto : {"P_short", "E_m", "E_V"}, optional
+        A second objective: the Pareto front.
+    max_fracture, max_short, max_drop, min_retention : float
+        Limits on the posterior means: P_fracture, P_short within ``cycles``, ohmic drop (V)
+        at ``current``, capacity retention after ``cycles``.
+    current : float or str, optional
+        Cycling current density (mA/cm^2 or a quantity); default C/10 of the card.
+    sampler : {"tpe", "random", "gp"}
+    seed : int, optional
+        Seed of the sampler.
+    top : int
+        Proposals to return.
+    progress : bool
+        A progress bar over the trials.
+    posterior : optional
+        Calibrated risk draws (a file, a CalibrationResult or a RiskModel).
+    """
+    from ..inference.risk.predict import load_risk_model
+    from ..inference.risk.scoring import parse_current
+
+    if objective not in OBJECTIVES:
+        raise OptionError(f"'{objective}' is not an objective; must be one of {', '.join(OBJECTIVES)}",
+                          field="objective")
+    if pareto is not None and pareto not in SECOND_OBJECTIVES:
+        raise OptionError(f"'{pareto}' is not a second objective; must be one of {', '.join(SECOND_OBJECTIVES)}",
+                          field="pareto")
+    if pareto == objective:
+        raise OptionError(f"the second objective must differ from the objective {objective}", field="pareto")
+    if sampler not in SAMPLERS:
+        raise OptionError(f"'{sampler}' is not a sampler; must be one of {', '.join(SAMPLERS)}", field="sampler")
+    for name, value, minimum in (("trials", trials, 1), ("cycles", cycles, 1), ("top", top, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise OptionError(f"must be a whole number >= {minimum}, got {value!r}", field=name)
+    limits = _limits(max_fracture, max_short, max_drop, min_retention)
+    q = _quantile(quantile)
+    _check_storage(storage)
+    card = card if isinstance(card, CellCard) else load_card(card)
+    space = design_space(card)
+    j = parse_current(current, card).value
+    risk = load_risk_model(posterior)
+    settings = SearchSettings(card.sha256, objective, q, pareto, j, cycles, limits,
+                              tuple((v.name, v.low, v.high) for v in space), risk.fingerprint)
+    scorer = DesignScorer(card, risk, current=j, cycles=cycles)
+    name = study or f"{card.name}-{settings.fingerprint()}"
+    origin = str(Path(card.origin).resolve()) if Path(card.origin).is_file() else card.origin
+    optuna_study = open_study(storage, name, settings, sampler, seed, card=origin)
+    optuna_study.optimize(make_objective(space, scorer, settings), n_trials=trials, show_progress_bar=progress)
+    return _result(optuna_study, name, storage, settings, scorer, space, risk, top, origin)
+
+
+def load_design(study: str, storage: str = DEFAULT_STORAGE, *, top: int = 5) -> DesignResult:
+    """An existing design study's proposals, scored again with its own settings."""
+    from ..inference.risk.predict import RiskModel
+
+    optuna_study = load_existing(storage, study)
+    settings = settings_of(optuna_study)
+    card = load_card(optuna_study.user_attrs["nassb_card"])
+    if card.sha256 != settings.card_sha256:
+        raise OptionError(f"the card {card.origin} changed since the study was made; its trials were scored "
+                          "with the old one", field="study")
+    risk = RiskModel.load()
+    if settings.risk and risk.fingerprint != settings.risk:
+        raise OptionError("the risk calibration changed since the study was made", field="study")
+    scorer = DesignScorer(card, risk, current=settings.current, cycles=settings.cycles)
+    return _result(optuna_study, study, storage, settings, scorer, design_space(card), risk, top, card.origin)
+
+
+def _result(optuna_study, name, storage, settings, scorer, space, risk, top, card) -> DesignResult:
+    done = finished(optuna_study)
+    chosen = proposals(optuna_study, space, scorer, settings, top=top)
+    try:
+        scored = baselines(settings, risk)
+    except CardError:  # a baseline card that cannot be scored with this card's materials
+        scored = {}
+    return DesignResult(name, storage, settings, len(done), sum(1 for t in done if t.user_attrs.get("feasible")),
+                        chosen, scored, card)
+
+
+def list_designs(storage: str = DEFAULT_STORAGE) -> list[dict]:
+    """The design studies in a storage: name, card, settings and trial counts."""
+    import warnings
+
+    import optuna
+
+    from .study import _quiet_optuna
+
+    _quiet_optuna()
+    if storage.startswith("sqlite:///") and not Path(storage[len("sqlite:///"):]).is_file():
+        raise OptionError(f"no such study file {storage[len('sqlite:///'):]!r}", field="storage")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            summaries = optuna.get_all_study_summaries(storage=storage, include_best_trial=False)
+    except (ValueError, ImportError) as err:
+        raise OptionError(f"cannot open the storage {mask_url(storage)!r}: {str(err).splitlines()[0]}",
+                          field="storage") from None
+    return [{"study": s.study_name, "card": s.user_attrs.get("nassb_card", ""),
+             "description": s.user_attrs.get("nassb_description", ""), "trials": s.n_trials,
+             "created": s.datetime_start.isoformat(timespec="seconds") if s.datetime_start else None}
+            for s in summaries if "nassb_search" in s.user_attrs]

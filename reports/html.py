@@ -1,0 +1,28 @@
+"""A result as an HTML table for notebooks (``_repr_html_``): the numbers of the terminal table,
+each quantity with its label in words."""
+
+from __future__ import annotations
+
+from html import escape
+
+from ..priors.vocabulary import term
+from .text import quantity_cells
+
+
+def result_html(result) -> str:
+    """The summary of any result as a small HTML table, with its warnings and diagnostics."""
+    rows = []
+    for name, q in result.summary().items():
+        value, span = quantity_cells(name, q)
+        label = term(name.rpartition("/")[2]).label
+        rows.append(f"<tr><td><code>{escape(name)}</code></td><td>{escape(label)}</td>"
+                    f"<td style='text-align:right'>{escape(value)}</td><td>{escape(span)}</td></tr>")
+    parts = [f"<div class='nassb-result'><p><b>{escape(type(result).__name__)}</b>: {escape(result.title)}</p>",
+             "<table><thead><tr><th>quantity</th><th></th><th>value</th><th>95 % interval</th></tr></thead>",
+             "<tbody>", *rows, "</tbody></table>"]
+    if result.diagnostics is not None:
+        parts.append(f"<p><small>{escape(result.diagnostics.sentence())}</small></p>")
+    for line in result.warnings:
+        parts.append(f"<p style='color:#D55E00'><small>warning: {escape(line)}</small></p>")
+    parts.append("</div>")
+    return "".join(parts)
