@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from nassb.design.study import _creation_race, _first_line
+from nassb.design.study import _creation_race, _disk_full, _first_line
 
 from ..conftest import run_process
 
@@ -54,6 +54,8 @@ def test_a_table_creation_race_is_retried_and_other_database_errors_are_not():
     assert _creation_race(operational("database is locked"))
     assert not _creation_race(operational("unable to open database file"))
     assert not _creation_race(operational("database or disk is full"))
+    assert _disk_full(operational("database or disk is full")) and not _disk_full(operational("database is locked"))
+    assert not _creation_race(sqlalchemy.exc.ProgrammingError("CREATE", {}, Exception("permission denied for schema")))
 
 
 def test_database_errors_show_the_url_masked():
@@ -122,3 +124,16 @@ def test_no_output_of_a_study_or_its_report_holds_the_password(tmp_path):
     leaks = [i for i, text in enumerate(outputs) if password in text]
     leaks += [name for name, text in files.items() if password in text]
     assert leaks == []
+
+
+def test_a_full_disk_under_the_storage_is_one_line(nassb, tmp_path, monkeypatch):
+    import optuna
+    import sqlalchemy.exc
+
+    def full(*args, **kwargs):
+        raise sqlalchemy.exc.OperationalError("CREATE TABLE studies", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", full)
+    run = nassb("design", "--storage", f"sqlite:///{tmp_path / 'full.db'}", "--trials", "1")
+    assert run.code == 2 and run.err.count("\n") == 1
+    assert run.err.startswith("nassb: --storage: no space left on device")
