@@ -122,16 +122,16 @@ def read_table(path: str | Path, *, label: str | None = None, text_columns: tupl
         if units[-1]:
             try:
                 registry().parse_units(normalise_unit(units[-1]))
-            except Exception:
+            except Exception:  # noqa: BLE001 - pint's parser raises many types (tokenize, assertion, zero division)
                 raise DataError(f"unknown unit {units[-1]!r}", file=label, field=match["name"]) from None
-    if len(set(n.lower() for n in names)) != len(names):
+    if len({n.lower() for n in names}) != len(names):
         raise DataError("two columns have the same name", file=label)
-    for number, row in zip(numbers, body):
+    for number, row in zip(numbers, body, strict=True):
         if len(row) != len(names):
             raise DataError(f"line {number}: {len(row)} values for {len(names)} columns", file=label)
     text_names = {t.lower() for t in text_columns}
     columns = {}
-    for i, (name, unit) in enumerate(zip(names, units)):
+    for i, (name, unit) in enumerate(zip(names, units, strict=True)):
         cells = [row[i] for row in body]
         if name.lower() in text_names:
             values = np.array([cell.strip() for cell in cells], dtype=object)
@@ -150,7 +150,7 @@ def _numbers(cells: list[str], numbers: list[int], label: str, name: str) -> np.
         values = None
     if values is not None and np.isfinite(values).all():
         return values
-    for number, cell in zip(numbers, cells):
+    for number, cell in zip(numbers, cells, strict=True):
         try:
             value = float(cell)
         except ValueError:
