@@ -31,6 +31,8 @@ _EXPORTS = {
     "fit_arrhenius": ("nassb.inference.arrhenius", "fit_arrhenius"),
     "read_spectra": ("nassb.inference.eis.readers", "read_spectra"),
     "fit_eis": ("nassb.inference.eis.api", "fit_eis"),
+    "list_spectra": ("nassb.inference.eis.api", "list_spectra"),
+    "select_spectra": ("nassb.inference.eis.select", "select_spectra"),
     # risks and design
     "score_risks": ("nassb.inference.risk.scoring", "score_risks"),
     "calibrate_risks": ("nassb.inference.risk.calibrate", "calibrate_risks"),

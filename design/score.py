@@ -16,9 +16,8 @@ from ..inference import cell as eq
 from ..inference.cell import swelling
 from ..inference.montecarlo import draw_inputs
 from ..inference.risk import RiskModel
-from ..inference.statistics import summarise as summarise_one
+from ..inference.statistics import summarise_named
 from ..priors import CardError, CellCard
-from ..priors.vocabulary import term
 
 # What the objective option names, and the quantity it means (delivered capacity, the paper's
 # convention for the voltage).
@@ -160,4 +159,4 @@ class DesignScorer:
 
 def summarise(values: dict[str, np.ndarray]) -> dict[str, dict]:
     """The summary of each per-draw quantity of a design (units from the vocabulary)."""
-    return {name: summarise_one(v, term(name).unit) for name, v in values.items()}
+    return {name: summarise_named(name, v) for name, v in values.items()}

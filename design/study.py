@@ -347,7 +347,7 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
     """A design with its predicted quantities and the constraints that limit it."""
     values = scorer.score(design)
     summary = summarise(values)
-    means = {k: v["mean"] for k, v in summary.items()}
+    means = {k: float(np.mean(v)) for k, v in values.items()}  # what the trials were judged by
     shown = {**design, **scorer.layers(design)}
     return {
         **extra,

@@ -37,7 +37,7 @@ from .model import CellModel
 from .diagnostics import Diagnostics
 from .result import PropagationResult, summary_dataset
 from .sampling import SamplerSettings, sample
-from .statistics import summarise
+from .statistics import summarise_named
 
 HIERARCHICAL_TARGET_ACCEPT = 0.99
 _WEAK = 0.5  # sd of the weak prior given to an observed fixed value, relative to the value
@@ -212,7 +212,7 @@ def propagate_bayes(model: CellModel, settings: SamplerSettings = SamplerSetting
         settings = replace(settings, target_accept=max(settings.target_accept, HIERARCHICAL_TARGET_ACCEPT))
     idata = sample(pmodel, settings, seed)
     units = [model.outputs.get(n) or EXTRA_OUTPUTS.get(n) or (model.inputs[n].unit or "1") for n in report]
-    summaries = [summarise(np.asarray(idata.posterior[n]), unit) for n, unit in zip(report, units)]
+    summaries = [summarise_named(n, np.asarray(idata.posterior[n]), unit) for n, unit in zip(report, units)]
     ds = summary_dataset(report, summaries,
                          attrs={"cell": model.card.name, "card": model.card.origin,
                                 "card_sha256": model.card.sha256, "method": "bayes", "seed": seed,

@@ -84,4 +84,22 @@ def propagate_gum(model: CellModel) -> PropagationResult:
     ds["sensitivity"] = (("quantity", "input"), c)
     ds["contribution"] = (("quantity", "input"), contribution)
     ds["share"] = (("quantity", "input"), share)
-    return PropagationResult(ds, model=model)
+    return PropagationResult(ds, model=model, notes=validity_notes(model, summaries))
+
+
+def validity_notes(model: CellModel, summaries: list[dict]) -> list[str]:
+    """Where first order cannot be trusted: an output without a variance, or a first-order
+    interval that reaches beyond what the quantity can be (an area resistance below 0)."""
+    from ..priors.vocabulary import term
+
+    notes = []
+    for output, reason in model.singularities().items():
+        notes.append(f"first order is not valid for {output}: {reason}; quote the Monte Carlo interval (method 'mc')")
+    for s, output in zip(summaries, model.outputs):
+        t = term(output)
+        low, high = s["ci95"]
+        if low < t.low or high > t.high:
+            side = f"below {t.low:g}" if low < t.low else f"above {t.high:g}"
+            notes.append(f"the first-order interval of {output} [{low:.3g}, {high:.3g}] reaches {side}, which "
+                         f"{output} cannot; quote the Monte Carlo interval (method 'mc')")
+    return notes

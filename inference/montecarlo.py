@@ -19,7 +19,7 @@ import xarray as xr
 from .gum import COVERAGE_95, propagate_gum
 from .model import CellModel
 from .result import PropagationResult, draws_idata, summary_dataset
-from .statistics import PROBABILITY, interval_statistics, moments  # noqa: F401  (interval_statistics: public here too)
+from .statistics import PROBABILITY, heavy_tail, interval_statistics, moments  # noqa: F401  (public here too)
 
 
 def numerical_tolerance(u: float, digits: int) -> float:
@@ -83,6 +83,7 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     rng = np.random.default_rng(seed)
     quantities = list(model.outputs)
+    singular = model.singularities()
 
     if draws is not None:
         if draws < 2:
@@ -90,7 +91,7 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
         chunks = [_batch(model, rng, int(draws))]
         converged = True
     else:
-        chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws, progress)
+        chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws, progress, set(singular), keep_draws)
     rejected = sum(r for _, r, _ in chunks)
     y = {q: _join([c[q] for c, _, _ in chunks]) for q in quantities}
     total = len(chunks) * (int(draws) if draws is not None else batch) - rejected
@@ -103,8 +104,15 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
 
     stats = np.array([moments(y[q]) for q in quantities])
     gum = propagate_gum(model)
-    summaries = [{"mean": float(st[0]), "sd": float(st[1]), "unit": model.outputs[q], "ci95": [float(st[2]), float(st[3])]}
-                 for q, st in zip(quantities, stats)]
+    summaries = []
+    for q, st in zip(quantities, stats):
+        entry = {"mean": float(st[0]), "sd": float(st[1]), "unit": model.outputs[q], "ci95": [float(st[2]), float(st[3])]}
+        tail = singular.get(q) or (heavy_tail(y[q]) if st[1] > 0 else None)
+        if tail:
+            entry.update(sd=None, median=float(np.median(y[q])), note=tail)
+            if "the mean and the variance" in tail:
+                entry["mean"] = None
+        summaries.append(entry)
     ds = summary_dataset(
         quantities, summaries,
         attrs={"cell": model.card.name, "card": model.card.origin, "card_sha256": model.card.sha256,
@@ -129,12 +137,16 @@ def _join(parts: list):
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def _adaptive(model, rng, quantities, digits, batch, max_draws, progress):
-    """JCGM 101 7.9.4: run batches until the batch statistics are stable to ``digits``."""
+def _adaptive(model, rng, quantities, digits, batch, max_draws, progress, heavy=frozenset(), keep=False):
+    """JCGM 101 7.9.4: run batches until the batch statistics are stable to ``digits``.
+
+    For an output without a variance (``heavy``) the mean and sd never settle: it stops on its
+    interval ends alone, against the tolerance of their half-width.
+    """
     chunks, per_batch = [], []
     while True:
         chunk, rejected, inputs = _batch(model, rng, batch)
-        chunks.append((chunk, rejected, inputs))
+        chunks.append((chunk, rejected, inputs if keep else {}))
         per_batch.append([moments(chunk[q])[:4] for q in quantities])
         h = len(chunks)
         if progress is not None:
@@ -144,10 +156,16 @@ def _adaptive(model, rng, quantities, digits, batch, max_draws, progress):
         s = np.asarray(per_batch)  # (h, quantity, 4)
         spread = s.std(axis=0, ddof=1) / math.sqrt(h)
         u = s[:, :, 1].mean(axis=0)
-        tolerance = np.array([numerical_tolerance(float(v), digits) for v in u])
+        half_width = 0.5 * (s[:, :, 3] - s[:, :, 2]).mean(axis=0) / COVERAGE_95
+        scale = np.array([half_width[i] if q in heavy else u[i] for i, q in enumerate(quantities)])
+        tolerance = np.array([numerical_tolerance(float(v), digits) for v in scale])
         # An output that does not vary (a fixed capacity) is converged whatever rounding says.
-        varies = u > 1e-9 * np.abs(s[:, :, 0].mean(axis=0))
-        if np.all((2 * spread <= tolerance[:, None])[varies]):
+        varies = scale > 1e-9 * np.abs(s[:, :, 0].mean(axis=0))
+        stable = 2 * spread <= tolerance[:, None]
+        for i, q in enumerate(quantities):
+            if q in heavy:
+                stable[i, :2] = True  # the mean and sd of a heavy tail never settle: not asked of them
+        if np.all(stable[varies]):
             return chunks, True
         if h * batch >= max_draws:
             return chunks, False

@@ -188,14 +188,23 @@ def netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
 
 
 def summary_dataset(quantities: list[str], summaries: list[dict], attrs: dict) -> xr.Dataset:
-    """A Dataset along ``quantity`` of summaries (:func:`~nassb.inference.statistics.summarise`)."""
+    """A Dataset along ``quantity`` of summaries (:func:`~nassb.inference.statistics.summarise`).
+
+    A missing mean or sd (a heavy tail) is stored as NaN, with the ``median`` and the ``note``.
+    """
+    def column(key):
+        return np.array([np.nan if s.get(key) is None else s[key] for s in summaries], dtype=float)
+
     coords = {"quantity": quantities, "unit": ("quantity", [s["unit"] for s in summaries])}
     data = {
-        "mean": ("quantity", np.array([s["mean"] for s in summaries], dtype=float)),
-        "sd": ("quantity", np.array([np.nan if s["sd"] is None else s["sd"] for s in summaries], dtype=float)),
+        "mean": ("quantity", column("mean")),
+        "sd": ("quantity", column("sd")),
         "ci95_low": ("quantity", np.array([s["ci95"][0] for s in summaries], dtype=float)),
         "ci95_high": ("quantity", np.array([s["ci95"][1] for s in summaries], dtype=float)),
     }
+    if any(s.get("note") for s in summaries):
+        data["median"] = ("quantity", column("median"))
+        data["note"] = ("quantity", np.array([str(s.get("note") or "") for s in summaries], dtype=object))
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
@@ -203,12 +212,16 @@ def dataset_summary(ds: xr.Dataset) -> dict[str, dict]:
     """The summaries of a :func:`summary_dataset`, by quantity (read from the arrays at once)."""
     columns = [ds[k].values for k in ("mean", "sd", "ci95_low", "ci95_high")]
     units = ds["unit"].values
-    return {
-        str(q): {"mean": float(columns[0][i]),
-                 "sd": None if not np.isfinite(columns[1][i]) else float(columns[1][i]),
-                 "unit": str(units[i]), "ci95": [float(columns[2][i]), float(columns[3][i])]}
-        for i, q in enumerate(ds["quantity"].values)
-    }
+    notes = ds["note"].values if "note" in ds else None
+    out = {}
+    for i, q in enumerate(ds["quantity"].values):
+        mean, sd = float(columns[0][i]), float(columns[1][i])
+        entry: dict = {"mean": mean if np.isfinite(mean) else None, "sd": sd if np.isfinite(sd) else None,
+                       "unit": str(units[i]), "ci95": [float(columns[2][i]), float(columns[3][i])]}
+        if notes is not None and str(notes[i]):
+            entry.update(median=float(ds["median"].values[i]), note=str(notes[i]))
+        out[str(q)] = entry
+    return out
 
 
 def draws_idata(draws: dict[str, np.ndarray], attrs: dict | None = None):
@@ -242,12 +255,14 @@ class PropagationResult(Result):
     kind = "propagation"
 
     def __init__(self, dataset: xr.Dataset, *, idata=None, diagnostics: Diagnostics | None = None,
-                 model=None, inputs: dict | None = None):
+                 model=None, inputs: dict | None = None, notes: list[str] | tuple[str, ...] = ()):
         self.dataset = dataset
         self.idata = idata
         self.diagnostics = diagnostics
         self.model = model
         self.inputs = inputs
+        self.notes = list(notes) or json.loads(str(dataset.attrs.get("notes", "[]")))
+        dataset.attrs["notes"] = json.dumps(self.notes)
 
     @property
     def method(self) -> str:
@@ -358,7 +373,7 @@ class PropagationResult(Result):
         out = super().warnings
         if self.diagnostics is not None:
             out.extend(self.diagnostics.notes)
-        return out
+        return out + self.notes
 
     def _netcdf_groups(self) -> dict[str, xr.Dataset]:
         return {"summary": self.dataset}

@@ -16,7 +16,7 @@ METHODS = ("gum", "mc", "bayes")
 EXIT_USER_ERROR = 2
 EXIT_DIAGNOSTICS = 3
 # Library argument names that are positionals on the command line.
-_POSITIONALS = {"spectra": "FILE", "card": "CARD", "csv": "CSV"}
+_POSITIONALS = {"files": "FILE", "card": "CARD", "csv": "CSV"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,6 +49,21 @@ def _number(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+def _fit_options(parser: argparse.ArgumentParser, *, out: bool = True) -> None:
+    """--draws, --seed and the NUTS options of a fit (always Bayesian), (--out) and --json."""
+    parser.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
+    parser.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
+    _sampler_options(parser, bayes_only=False)
+    _output_options(parser, out=out)
+
+
+def _selection_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("--cycles", metavar="LIST", help=f"{verb} only these cycles, e.g. '1,3-5' (EC-Lab cycle "
+                        "numbers, else the order of the spectra in each file; 'nassb spectra' lists them)")
+    parser.add_argument("--spectra", action="append", metavar="NAME",
+                        help=f"{verb} only the spectrum of this name (repeatable)")
 
 
 def _sampler_options(parser: argparse.ArgumentParser, *, bayes_only: bool) -> None:
@@ -102,10 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     arr.add_argument("csv", metavar="CSV", help="the temperature series")
     arr.add_argument("--at", default="25 degC", metavar="TEMPERATURE",
                      help="temperature at which to report the value (default: '25 degC')")
-    arr.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
-    arr.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
-    _sampler_options(arr, bayes_only=False)
-    _output_options(arr, out=True)
+    _fit_options(arr)
     arr.set_defaults(run=_fit_arrhenius)
 
     eis = fits.add_parser(
@@ -128,12 +140,19 @@ def build_parser() -> argparse.ArgumentParser:
     eis.add_argument("--fmin", type=_number, metavar="HZ", help="fit only frequencies at or above this (Hz)")
     eis.add_argument("--fmax", type=_number, metavar="HZ", help="fit only frequencies at or below this (Hz)")
     eis.add_argument("--no-kk", action="store_true", help="skip the lin-KK check")
+    _selection_options(eis, "fit")
     eis.add_argument("--report", metavar="DIR", help="also write a report (HTML, Markdown, figures) into DIR")
-    eis.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
-    eis.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
-    _sampler_options(eis, bayes_only=False)
-    _output_options(eis, out=True)
+    _fit_options(eis)
     eis.set_defaults(run=_fit_eis)
+
+    spec = commands.add_parser(
+        "spectra", help="list the impedance spectra in files: cycle, temperature, points, frequencies, skipped rows",
+        description="List every spectrum read from impedance files (any format 'fit eis' reads): its name, file, "
+                    "cycle, temperature, number of points, frequency range, and which rows were skipped and why.")
+    spec.add_argument("files", nargs="+", metavar="FILE", help="spectra files, or quoted globs")
+    _selection_options(spec, "list")
+    _output_options(spec)
+    spec.set_defaults(run=_spectra)
 
     risk = commands.add_parser(
         "risk", help="fracture, short-circuit, resistance and retention risks of a card",
@@ -157,10 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sample the risk models' posterior given priors/data/risk.toml and "
                     "priors/data/risk-observations.toml, and write the draws as NetCDF.")
     cal.add_argument("--out", metavar="FILE", required=True, help="where to write the posterior draws (NetCDF)")
-    cal.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
-    cal.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
-    _sampler_options(cal, bayes_only=False)
-    _output_options(cal)
+    _fit_options(cal, out=False)
     cal.set_defaults(run=_risk_calibrate)
 
     des = commands.add_parser(
@@ -284,13 +300,25 @@ def _fit_eis(args) -> int:
     result = fit_eis(args.files, args.circuit, derive=args.derive, area=args.area,
                      arrhenius=args.arrhenius if args.arrhenius is not None else (),
                      reference_temperature=args.reference_temperature, temperature=args.temperature,
-                     fmin=args.fmin, fmax=args.fmax, kk=not args.no_kk, settings=_settings(args))
+                     fmin=args.fmin, fmax=args.fmax, kk=not args.no_kk, cycles=args.cycles, spectra=args.spectra,
+                     settings=_settings(args))
     code = _finish(args, result)
     if args.report:
         from .eis_report import eis_report
 
         _write_report(eis_report(result, command=_command()), args.report, field="--report")
     return code
+
+
+def _spectra(args) -> int:
+    from ..inference.eis.api import list_spectra
+
+    listing = list_spectra(args.files, cycles=args.cycles, spectra=args.spectra)
+    if args.json:
+        _print_json(listing.rows)
+    else:
+        print(repr(listing))
+    return 0
 
 
 def _risk(args) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from ..priors.vocabulary import term, typeset
-from .format import NON_FINITE, interval, with_uncertainty
+from .format import NON_FINITE, interval, round_pair, with_uncertainty
 
 _BUDGET_FOR = ("E_V_real", "E_V_theo")
 _METHOD_WORDS = {
@@ -38,11 +38,18 @@ def quantity_cells(name: str, q: dict) -> tuple[str, str]:
     low, high = q["ci95"]
     if t.kind == "probability":
         return probability_text(q["mean"]), f"[{probability_text(low)}, {probability_text(high)}]"
-    if q["mean"] is None or not math.isfinite(q["mean"]):
+    if q["mean"] is not None and not math.isfinite(q["mean"]):
         return NON_FINITE, "n/a"
     if q["sd"] is None:
-        ends = low is not None and high is not None and math.isfinite(low) and math.isfinite(high)
-        return f"{with_uncertainty(q['mean'], 0.0, unit)} (sd not defined)", f"[{low:.4g}, {high:.4g}]" if ends else "n/a"
+        if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+            return NON_FINITE, "n/a"
+        # A heavy tail: the median, at the precision its interval allows; no ± that means nothing.
+        scale = (high - low) / 3.92 if high > low else 0.0
+        median = q.get("median", q["mean"])
+        shown = round_pair(median, scale)[0] if scale > 0 else f"{median:.4g}"
+        shown = f"{shown} {unit}".rstrip() if unit and unit != "1" else shown
+        what = "mean, sd" if q["mean"] is None else "sd"
+        return f"median {shown} ({what} not defined)", interval(low, high, scale) if scale > 0 else "exact"
     if q["sd"] <= 0:
         return with_uncertainty(q["mean"], 0.0, unit), "exact"
     return with_uncertainty(q["mean"], q["sd"], unit), interval(low, high, q["sd"])
@@ -57,7 +64,8 @@ def summary_rows(summary: dict[str, dict]) -> list[tuple[str, str, str]]:
 def result_text(result) -> str:
     """The text of any result (what ``nassb COMMAND`` prints and ``repr`` shows)."""
     render = {"propagation": propagation_table, "arrhenius": arrhenius_table, "risk": risk_table,
-              "calibration": calibration_table, "design": design_table, "eis": eis_table}.get(result.kind)
+              "calibration": calibration_table, "design": design_table, "eis": eis_table,
+              "spectra": spectra_table}.get(result.kind)
     if render is not None:
         return render(result)
     lines = [result.title, ""] + columns(summary_rows(result.summary()))
@@ -67,6 +75,12 @@ def result_text(result) -> str:
 def _warning_lines(result) -> list[str]:
     warnings = result.warnings
     return ["", *(f"warning: {w}" for w in warnings)] if warnings else []
+
+
+def _tail_lines(summary: dict[str, dict]) -> list[str]:
+    """One line per quantity whose sd (or mean) is not defined, saying why."""
+    notes = [f"  {name}: {q['note']}" for name, q in summary.items() if q.get("note")]
+    return ["", "not defined:", *notes] if notes else []
 
 
 def propagation_table(result, *, budget_rows: int = 5) -> str:
@@ -82,7 +96,9 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
         if attrs.get("rejected_draws"):
             lines.append(f"{attrs['rejected_draws']:,} draws dropped: their derived porosity left (0, 1)")
     lines.append("")
-    lines.extend(columns(summary_rows(result.summary())))
+    summary = result.summary()
+    lines.extend(columns(summary_rows(summary)))
+    lines.extend(_tail_lines(summary))
     if result.method == "mc":
         lines.extend(_first_order_lines(result))
     if result.diagnostics is not None:
@@ -103,11 +119,14 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
 def _first_order_lines(result) -> list[str]:
     """JCGM 101 section 8 in the output's own units: how far first order is off, and what the
     stated digits resolve."""
-    checks = {q: result.first_order_check(q) for q in result.quantities if (result[q]["sd"] or 0) > 0}
+    summary = result.summary()
+    checks = {q: result.first_order_check(q) for q, s in summary.items() if (s["sd"] or 0) > 0}
     poor = {q: c for q, c in checks.items() if not c["adequate"]}
-    if not poor:
+    heavy = [q for q, s in summary.items() if s["sd"] is None]
+    if not poor and not heavy:
         return ["", "first order is adequate for every quantity (JCGM 101 section 8)"]
     lines = ["", "first order is not adequate (JCGM 101 section 8): quote the Monte Carlo intervals of"]
+    lines.extend(f"  {q}: first order does not apply (no variance)" for q in heavy)
     digits = result.dataset.attrs.get("significant_digits") or 2
     for q, c in poor.items():
         unit = typeset(result[q]["unit"])
@@ -137,7 +156,9 @@ def risk_table(result) -> str:
     lines = [f"{result.title}: risk models, posterior predictive",
              f"at {c['current']['value']:.3g} mA/cm² over {c['cycles']} cycles; {result.draws} calibrated draws, "
              "each paired with a Monte Carlo draw of the card", ""]
-    lines.extend(columns(summary_rows(result.summary())))
+    summary = result.summary()
+    lines.extend(columns(summary_rows(summary)))
+    lines.extend(_tail_lines(summary))
     lines.extend(["", "the intervals are wide: the calibration rests on a handful of observations",
                   "", "what would narrow each most:"])
     width = max(len(n) for n in result.most_informative)
@@ -262,3 +283,13 @@ def studies_table(studies: list[dict], storage: str) -> str:
     rows = [["study", "trials", "created", "settings", "card"]]
     rows.extend([s["study"], str(s["trials"]), s["created"] or "", s["description"], s["card"]] for s in studies)
     return "\n".join([f"design studies in {storage}:", *columns(rows)])
+
+
+def spectra_table(listing) -> str:
+    """One row per spectrum read: what, where from, how many points over which frequencies."""
+    rows = [["spectrum", "cycle", "temperature", "points", "f_min Hz", "f_max Hz", "skipped"]]
+    for r in listing.rows:
+        rows.append([r["spectrum"], "" if r["cycle"] is None else str(r["cycle"]),
+                     "" if r["temperature"] is None else f"{r['temperature'] - 273.15:g} °C", str(r["points"]),
+                     f"{r['f_min']:.3g}", f"{r['f_max']:.3g}", "; ".join(r["skipped"]) or "-"])
+    return "\n".join([listing.title, "", *columns(rows)])
