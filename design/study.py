@@ -8,6 +8,7 @@ remembers the settings it was created with and refuses a worker with others.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..priors import OptionError
+from ..priors.secrets import mask_url
 from ..priors.vocabulary import term
 from . import extrapolation
 from .score import DEFAULT_C_RATE, DesignScorer, Limits, rate_name, summarise
@@ -105,30 +107,102 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     return study
 
 
-def _storage(url: str, attempts: int = 6):
-    """Optuna's RDB storage for ``url``.  Workers that start together on a new database race to
-    create its tables; the loser sees a duplicate-key error and simply retries."""
+def _storage(url: str, wait_s: float = 120.0):
+    """Optuna's RDB storage for ``url``.
+
+    Workers that start together on a new database race to create its tables.  On PostgreSQL the
+    loser sees a duplicate-key error; on SQLite it sees ``table ... already exists`` or ``database
+    is locked`` (SQLite's schema is not created in one transaction).  Either way it retries, for
+    up to ``wait_s`` seconds (s): the tables are there by then.  Error messages show the URL with
+    its password masked.
+    """
+    import random
     import time
 
     import optuna
     import sqlalchemy.exc
 
-    for attempt in range(attempts):
+    shown = mask_url(url)
+    if url.startswith("sqlite"):
+        _write_ahead_file(url)
+    deadline = time.monotonic() + wait_s
+    attempt = 0
+    while True:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+                storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+                                                     engine_kwargs=_engine_options(url))
             if url.startswith("sqlite"):
                 _write_ahead(storage.engine)
             return storage
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
-            if attempt == attempts - 1:
-                raise OptionError(f"cannot create the study tables in {url!r}: other workers keep "
+        except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
+            # optuna wraps a failed commit in StorageInternalError; the database's error is its cause
+            cause = err.__cause__ if isinstance(err, optuna.exceptions.StorageInternalError) else err
+            if _disk_full(cause):
+                raise OptionError(f"no space left on device: cannot write the storage {shown!r}",
+                                  field="--storage") from None
+            if not _creation_race(cause):
+                raise OptionError(f"cannot open the storage {shown!r}: {_first_line(cause or err)}",
+                                  field="--storage") from None
+            if time.monotonic() > deadline:
+                raise OptionError(f"cannot create the study tables in {shown!r}: other workers keep "
                                   "colliding; start again", field="--storage") from None
-            time.sleep(0.3 * (attempt + 1))
-        except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError, ModuleNotFoundError) as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise OptionError(f"cannot open the storage {url!r}: {first}", field="--storage") from None
+            attempt += 1
+            time.sleep(min(0.05 * 2 ** attempt, 2.0) * (0.5 + random.random()))
+        except (ValueError, ImportError) as err:
+            raise OptionError(f"cannot open the storage {shown!r}: {_first_line(err)}", field="--storage") from None
+
+
+def _write_ahead_file(url: str) -> None:
+    """Put a SQLite file in write-ahead-log mode before any table is made (the mode is stored in
+    the file): workers that create the tables together then read while another one writes."""
+    import sqlite3
+
+    import sqlalchemy
+
+    try:
+        path = sqlalchemy.engine.make_url(url).database
+    except sqlalchemy.exc.ArgumentError:
+        return  # RDBStorage reports the malformed URL
+    if not path or path == ":memory:" or not Path(path).parent.is_dir():
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=60)) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.Error:
+        return  # RDBStorage meets the same problem and reports it
+
+
+def _engine_options(url: str) -> dict:
+    """SQLite waits up to a minute for a lock held by another worker (its default is 5 s)."""
+    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+
+
+def _creation_race(err) -> bool:
+    """Whether a database error is another worker creating the same tables at the same time."""
+    import sqlalchemy.exc
+
+    if err is None:
+        return False
+    if isinstance(err, sqlalchemy.exc.IntegrityError):  # a duplicate key: the other worker's row
+        return True
+    if not isinstance(err, (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError)):
+        return False
+    text = str(getattr(err, "orig", err)).lower()
+    return "already exists" in text or "database is locked" in text or "duplicate" in text
+
+
+def _disk_full(err) -> bool:
+    """Whether a database error is a full disk (SQLite: "database or disk is full")."""
+    text = str(getattr(err, "orig", err)).lower()
+    return err is not None and ("disk is full" in text or "no space left on device" in text)
+
+
+def _first_line(err) -> str:
+    """The first line of a database error, its secrets masked (drivers quote the URL)."""
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return mask_url(first)
 
 
 def _write_ahead(engine) -> None:
@@ -146,7 +220,7 @@ def _write_ahead(engine) -> None:
     engine.dispose()  # connections opened before the listener was attached
 
 
-def _check_settings(study, name: str, fingerprint: str, wait_s: float = 10.0) -> None:
+def _check_settings(study, name: str, fingerprint: str, wait_s: float = 60.0) -> None:
     """Refuse a study made with other settings; wait briefly for a study another worker is
     creating at this very moment to record its settings."""
     import time
@@ -205,14 +279,15 @@ def load_existing(url: str, name: str):
     _quiet_optuna()
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
         raise OptionError(f"no such study file {url[len('sqlite:///'):]!r}", field="--storage")
+    shown = mask_url(url)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             study = optuna.load_study(study_name=name, storage=url)
     except KeyError:
-        raise OptionError(f"no study {name!r} in {url}", field="--study") from None
+        raise OptionError(f"no study {name!r} in {shown}", field="--study") from None
     except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as err:
-        raise OptionError(f"cannot open the storage {url!r}: {str(err).splitlines()[0]}", field="--storage") from None
+        raise OptionError(f"cannot open the storage {shown!r}: {_first_line(err)}", field="--storage") from None
     if "nassb_search" not in study.user_attrs:
         raise OptionError(f"study {name!r} was not made by nassb design", field="--study")
     return study

@@ -13,6 +13,7 @@ from .sampling import SamplerSettings
 
 METHODS = ("gum", "mc", "bayes")
 MIN_MC_DRAWS = 100
+MAX_MC_DRAWS = 100_000_000  # every input and output is one array of this many draws
 
 
 def as_model(card: CellCard | CellModel | str | Path) -> CellModel:
@@ -74,6 +75,9 @@ def propagate(card: CellCard | CellModel | str | Path, method: str = "gum", *, d
 
         if draws is not None and draws < MIN_MC_DRAWS:
             raise OptionError(f"Monte Carlo needs at least {MIN_MC_DRAWS} draws, got {draws}", field="draws")
+        if draws is not None and draws > MAX_MC_DRAWS:
+            raise OptionError(f"at most {MAX_MC_DRAWS:,} draws fit in memory, got {draws:.3g}; without draws "
+                              "the draws stop when the results are stable", field="draws")
         if digits is not None and digits < 1:
             raise OptionError(f"must be at least 1, got {digits}", field="digits")
         callback = _bar("Monte Carlo", "draws") if progress is True else (progress or None)

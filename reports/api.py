@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from ..priors import CellCard, OptionError, load_card
+from ..priors.errors import OutputError
 
 
 def default_folder(label: str) -> str:
@@ -44,5 +45,5 @@ def write_report(card: CellCard | str | Path | None = None, *, study: str | None
     target = Path(out) if out is not None else Path(default_folder(label))
     try:
         return write_folder(report, target)
-    except OSError as err:
-        raise OptionError(f"cannot write the report into {str(target)!r}: {err.strerror or err}", field="out") from None
+    except OutputError as err:
+        raise OptionError(err.message, field="out") from None

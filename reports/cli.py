@@ -285,6 +285,7 @@ def _propagate(args) -> int:
         for flag in ("--tune", "--chains", "--sampler", "--strict"):
             if getattr(args, flag.lstrip("-")) not in (None, False):
                 raise OptionError(f"{flag} does not apply to --method {args.method}", field="propagate")
+    _check_out(args)
     settings = _settings(args) if args.method == "bayes" else None
     result = propagate(args.card, method=args.method, draws=args.draws if args.method != "bayes" else None,
                        digits=args.digits, seed=args.seed if args.method == "mc" else None, settings=settings,
@@ -304,7 +305,7 @@ def _fit_eis(args) -> int:
 
     _check_out(args)
     if args.report:
-        _check_folder(args.report, "--report")
+        _check_folder(args.report, "--report", kind="report")
     result = fit_eis(args.files, args.circuit, derive=args.derive, area=args.area,
                      arrhenius=args.arrhenius if args.arrhenius is not None else (),
                      reference_temperature=args.reference_temperature, temperature=args.temperature,
@@ -332,6 +333,7 @@ def _spectra(args) -> int:
 def _risk(args) -> int:
     from ..inference.risk.scoring import score_risks
 
+    _check_out(args)
     result = score_risks(args.card, current=args.current, cycles=args.cycles, posterior=args.posterior,
                          seed=args.seed)
     return _finish(args, result)
@@ -388,6 +390,8 @@ def _studies(args) -> int:
 def _report(args) -> int:
     from .api import write_report
 
+    if args.out:
+        _check_folder(args.out, "--out", kind="report")
     print(write_report(args.card, study=args.study, storage=args.storage, arrhenius=args.arrhenius, at=args.at,
                        out=args.out, seed=args.seed, command=_command()))
     return 0
@@ -447,15 +451,15 @@ def _gate(args, result) -> int:
     return 0
 
 
-def _check_folder(folder: str, field: str) -> None:
+def _check_folder(folder: str, field: str, kind: str = "result") -> None:
     from ..priors import OptionError
-    from ..priors.files import check_writable
-    from pathlib import Path
+    from ..priors.errors import OutputError
+    from ..priors.files import check_folder
 
     try:
-        check_writable(Path(folder) / "summary.json")
-    except OSError as err:
-        raise OptionError(f"cannot write into {folder!r}: {err.strerror or err}", field=field) from None
+        check_folder(folder, kind=kind)
+    except OutputError as err:
+        raise OptionError(err.message, field=field) from None
 
 
 def _check_out(args) -> None:
@@ -466,27 +470,25 @@ def _check_out(args) -> None:
 
 def _write_report(report, out: str, field: str = "--out"):
     from ..priors import OptionError
+    from ..priors.errors import OutputError
     from .report import write_report
 
     try:
         return write_report(report, out)
-    except OSError as err:
-        raise OptionError(f"cannot write the report into {out!r}: {err.strerror or err}", field=field) from None
+    except OutputError as err:
+        raise OptionError(err.message, field=field) from None
 
 
 def _write_out(folder: str, result, text: str) -> None:
-    """result.nc and summary.json into ``folder``, each replaced atomically."""
-    from pathlib import Path
-
+    """result.nc and summary.json into ``folder``, the folder replaced as a whole."""
     from ..priors import OptionError
-    from ..priors.files import write_text
+    from ..priors.errors import OutputError
+    from ..priors.files import write_folder
 
-    out = Path(folder)
     try:
-        result.to_netcdf(out / "result.nc")
-        write_text(out / "summary.json", text)
-    except OSError as err:
-        raise OptionError(f"cannot write into {folder!r}: {err.strerror or err}", field="--out") from None
+        write_folder(folder, {"result.nc": result.to_netcdf, "summary.json": text})
+    except OutputError as err:
+        raise OptionError(err.message, field="--out") from None
 
 
 def _json_text(document) -> str:
@@ -551,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from ..priors.errors import NassbError
+    from ..priors.errors import NassbError, numeric_error
     from ..priors.secrets import mask_url
 
     try:
@@ -562,6 +564,12 @@ def main(argv: list[str] | None = None) -> int:
         if flag is not None:
             err = type(err)(err.message, field=flag)
         sys.stderr.write(f"nassb: {mask_url(str(err))}\n")
+        return EXIT_USER_ERROR
+    except (OverflowError, FloatingPointError) as err:  # inputs far outside their plausible range
+        sys.stderr.write(f"nassb: {mask_url(str(numeric_error(err)))}\n")
+        return EXIT_USER_ERROR
+    except MemoryError:
+        sys.stderr.write("nassb: not enough memory for this run; ask for fewer draws or trials\n")
         return EXIT_USER_ERROR
     except BrokenPipeError:  # the reader (head, less) left: stop quietly, like any Unix tool
         import os

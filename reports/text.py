@@ -3,8 +3,10 @@ probability as a mean with its 95 % interval (never ± sd)."""
 
 from __future__ import annotations
 
+import math
+
 from ..priors.vocabulary import term, typeset
-from .format import interval, with_uncertainty
+from .format import NON_FINITE, interval, round_pair, with_uncertainty
 
 _BUDGET_FOR = ("E_V_real", "E_V_theo")
 _METHOD_WORDS = {
@@ -36,13 +38,16 @@ def quantity_cells(name: str, q: dict) -> tuple[str, str]:
     low, high = q["ci95"]
     if t.kind == "probability":
         return probability_text(q["mean"]), f"[{probability_text(low)}, {probability_text(high)}]"
+    if q["mean"] is not None and not math.isfinite(q["mean"]):
+        return NON_FINITE, "n/a"
     if q["sd"] is None:
+        if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+            return NON_FINITE, "n/a"
         # A heavy tail: the median, at the precision its interval allows; no ± that means nothing.
         scale = (high - low) / 3.92 if high > low else 0.0
         median = q.get("median", q["mean"])
-        shown = with_uncertainty(median, scale, unit).split(" ± ")[0] if scale > 0 else f"{median:.4g}"
-        if scale > 0 and unit and not shown.endswith(unit):
-            shown = f"{shown} {unit}"
+        shown = round_pair(median, scale)[0] if scale > 0 else f"{median:.4g}"
+        shown = f"{shown} {unit}".rstrip() if unit and unit != "1" else shown
         what = "mean, sd" if q["mean"] is None else "sd"
         return f"median {shown} ({what} not defined)", interval(low, high, scale) if scale > 0 else "exact"
     if q["sd"] <= 0:
