@@ -63,6 +63,13 @@ def _quiet_optuna() -> None:
     logging.getLogger("optuna").setLevel(logging.WARNING)
 
 
+class _OptionalSpeedups(logging.Filter):
+    """Drops Optuna's note that the optional greenlet package would speed up the GP sampler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "greenlet" not in record.getMessage()
+
+
 def make_sampler(name: str, seed: int | None, multi: bool):
     import optuna
 
@@ -77,7 +84,12 @@ def make_sampler(name: str, seed: int | None, multi: bool):
             raise OptionError("the GP sampler needs torch: pip install 'nassb[gp]'", field="--sampler") from None
         if multi:
             raise OptionError("the GP sampler takes one objective; drop --pareto", field="--sampler")
-        return optuna.samplers.GPSampler(seed=seed)
+        # Optuna notes, once on import, that the optional greenlet would speed its GP up.
+        logging.getLogger("optuna._gp.batched_lbfgsb").addFilter(_OptionalSpeedups())
+        # The scores are deterministic (common random numbers): no noise for the GP to learn.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.GPSampler(seed=seed, deterministic_objective=True)
     raise OptionError(f"'{name}' is not a sampler; must be one of {', '.join(SAMPLERS)}", field="--sampler")
 
 
