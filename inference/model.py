@@ -18,9 +18,11 @@ from ..priors.fields import ENERGY
 from ..priors.vocabulary import OUTPUTS as VOCABULARY_OUTPUTS
 from . import cell as eq
 
-# The outputs of the cell equations: name -> (unit, description), from the one vocabulary.
+# The outputs of the cell equations: name -> (unit, description), from the one vocabulary
+# (less those computed elsewhere: the Coulombic efficiency of cycling data, and the energies at
+# a cycling current, which need the cell resistance of the rate model).
 OUTPUTS = {name: (t.unit, t.description or t.label) for name, t in VOCABULARY_OUTPUTS.items()
-           if name != "coulombic_efficiency"}
+           if name not in ("coulombic_efficiency", "E_V_rate", "E_m_rate")}
 
 
 class CellModel:

@@ -71,6 +71,12 @@ OUTPUTS: dict[str, Term] = {t.name: t for t in (
        "Eq. 5: U C_theo over the stack's areal mass"),
     _t("E_m_real", "Wh/kg", "gravimetric energy density, delivered capacity",
        "Eq. 5 with the delivered capacity (the paper's convention: U is the plateau voltage)"),
+    _t("E_V_rate", "Wh/l", "volumetric energy density at the cycling current",
+       "energy at the cycling current, U - jR: (U - j R_cell) C_delivered over the stack thickness; the "
+       "paper's convention E_V_real uses U"),
+    _t("E_m_rate", "Wh/kg", "gravimetric energy density at the cycling current",
+       "energy at the cycling current, U - jR: (U - j R_cell) C_delivered over the stack's areal mass; the "
+       "paper's convention E_m_real uses U"),
     _t("d_anode_theo", "um", "charged anode thickness, theoretical capacity",
        "reservoir plus the sodium plated by the theoretical capacity"),
     _t("d_anode_real", "um", "charged anode thickness, delivered capacity",

@@ -193,17 +193,26 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Optuna storage: a SQLite file (default sqlite:///nassb-design.db) or postgresql://...")
     des.add_argument("--study", metavar="NAME", help="study name (default: from the card and the settings; "
                      "'nassb studies' lists them)")
-    des.add_argument("--objective", choices=("E_V", "E_m"), default="E_V", help="what to maximise (default E_V)")
+    des.add_argument("--objective", choices=("E_V", "E_m"), default="E_V",
+                     help="the energy density to maximise, at the cycling current (U - jR; default E_V)")
     des.add_argument("--quantile", default="0.05", metavar="Q",
                      help="maximise this quantile of the objective (default 0.05, robust), or 'mean'")
     des.add_argument("--pareto", choices=("P_short", "E_m", "E_V"), help="a second objective: the Pareto front")
     des.add_argument("--max-fracture", type=_number, default=0.1, metavar="P", help="mean P(fracture) limit (default 0.1)")
     des.add_argument("--max-short", type=_number, default=0.2, metavar="P", help="mean P(short within --cycles) limit (default 0.2)")
-    des.add_argument("--max-drop", type=_number, default=0.1, metavar="V", help="mean ohmic drop limit at --current, V (default 0.1)")
+    des.add_argument("--max-drop", type=_number, default=0.1, metavar="V", help="mean ohmic drop limit at the cycling current, V (default 0.1)")
     des.add_argument("--min-retention", type=_number, default=0.8, metavar="R", help="mean retention after --cycles (default 0.8)")
     des.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
-    des.add_argument("--current", metavar="J", help="target current density (default: C/10 of the card)")
+    des.add_argument("--c-rate", type=_number, metavar="R",
+                     help="cycle each design at this C-rate of its own delivered capacity (default 0.1, C/10)")
+    des.add_argument("--current", metavar="J",
+                     help="cycle every design at this current density instead (mA/cm^2 or a quantity)")
+    des.add_argument("--within-data", action="store_true",
+                     help="keep the search inside the range of the cells that calibrate the risk models")
     des.add_argument("--sampler", choices=("tpe", "random", "gp"), default="tpe", help="Optuna sampler (default tpe; gp needs torch)")
+    des.add_argument("--refine", type=_whole(0), metavar="N",
+                     help="of the trials, N refine the best feasible one locally at the end "
+                          "(default half of --trials, at most 100, from 40 trials on; 0: none)")
     des.add_argument("--top", type=_whole(1), default=5, metavar="K", help="proposals to list (default 5)")
     _output_options(des)
     des.set_defaults(run=_design)
@@ -358,8 +367,9 @@ def _design(args) -> int:
     result = run_design(args.card, trials=args.trials, storage=args.storage, study=args.study,
                         objective=args.objective, quantile=args.quantile, pareto=args.pareto,
                         max_fracture=args.max_fracture, max_short=args.max_short, max_drop=args.max_drop,
-                        min_retention=args.min_retention, cycles=args.cycles, current=args.current,
-                        sampler=args.sampler, seed=args.seed, top=args.top, progress=_progress(args))
+                        min_retention=args.min_retention, cycles=args.cycles, c_rate=args.c_rate,
+                        current=args.current, within_data=args.within_data, sampler=args.sampler, seed=args.seed,
+                        top=args.top, refine=args.refine, progress=_progress(args))
     return _finish(args, result)
 
 
