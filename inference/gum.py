@@ -5,15 +5,18 @@ df/dx = Im f(x + i h) / h with no subtractive cancellation, so h = 1e-20 gives d
 exact to rounding (Squire & Trapp, SIAM Review 40, 1998).  All inputs are perturbed in one
 vectorised call of the cell model.  Inputs from a card are independent; correlations between
 derived quantities (porosity derived from the loading and the thickness) are carried by the
-model itself.
+model itself.  The outputs share inputs, so they are correlated: their joint covariance
+(JCGM 102, 6.2) is C diag(u^2) C^T with C the sensitivity matrix.
 """
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from .model import CellModel
-from .result import PropagationResult, summary_dataset
+from .result import PropagationResult, add_covariance, summary_dataset
 
 _STEP = 1e-20
 COVERAGE_95 = 1.959963984540054
@@ -73,8 +76,10 @@ def propagate_gum(model: CellModel) -> PropagationResult:
     ds = summary_dataset(
         quantities, summaries,
         attrs={"cell": model.card.name, "card": model.card.origin, "card_sha256": model.card.sha256,
-               "method": "gum", "coverage_factor": COVERAGE_95},
+               "method": "gum", "coverage_factor": COVERAGE_95, "conventions": json.dumps(model.conventions())},
     )
+    joint = [i for i, q in enumerate(quantities) if u[i] > 0]
+    ds = add_covariance(ds, [quantities[i] for i in joint], (c[joint] * u_in ** 2) @ c[joint].T)
     ds = ds.assign_coords(
         input=names,
         input_unit=("input", [model.inputs[n].unit or "1" for n in names]),

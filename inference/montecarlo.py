@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -18,7 +19,7 @@ import xarray as xr
 
 from .gum import COVERAGE_95, propagate_gum
 from .model import CellModel
-from .result import PropagationResult, draws_idata, summary_dataset
+from .result import PropagationResult, add_covariance, draws_idata, summary_dataset
 from .statistics import PROBABILITY, heavy_tail, interval_statistics, moments  # noqa: F401  (public here too)
 
 
@@ -118,8 +119,10 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
         attrs={"cell": model.card.name, "card": model.card.origin, "card_sha256": model.card.sha256,
                "method": "mc", "draws": total, "seed": seed,
                "significant_digits": digits if draws is None else 0, "converged": converged,
-               "rejected_draws": rejected},
+               "rejected_draws": rejected, "conventions": json.dumps(model.conventions())},
     )
+    heavy = {q for q, s in zip(quantities, summaries) if s["sd"] is None}
+    ds = add_covariance(ds, *joint_covariance({q: y[q] for q in quantities}, heavy))
     ds["shortest_low"] = ("quantity", stats[:, 4])
     ds["shortest_high"] = ("quantity", stats[:, 5])
     _first_order_check(ds, gum.dataset, digits)
@@ -129,6 +132,31 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
                         attrs={"method": "Monte Carlo (JCGM 101)", "seed": seed})
     inputs = {name: _join([x[name] for _, _, x in chunks]) for name in model.inputs}
     return PropagationResult(ds, idata=idata, model=model, inputs=inputs)
+
+
+def joint_covariance(draws: dict[str, np.ndarray], heavy: set[str] | frozenset[str] = frozenset()):
+    """Joint covariance of the draws of several quantities (JCGM 102, 7.5).
+
+    Quantities that do not vary, or whose tail has no variance (``heavy``: those summarised
+    without an sd), are left out.  Returns ``(names, matrix, note)``: the note names what was
+    left out.
+    """
+    from .statistics import varies
+
+    names, left = [], []
+    for name, values in draws.items():
+        if not varies(values):
+            continue
+        if name in heavy:
+            left.append(name)
+            continue
+        names.append(name)
+    if not names:
+        return [], np.zeros((0, 0)), ""
+    stacked = np.vstack([np.asarray(draws[n], dtype=float).ravel() for n in names])
+    matrix = np.atleast_2d(np.cov(stacked))
+    note = f"left out (no variance: heavy tail): {', '.join(left)}" if left else ""
+    return names, matrix, note
 
 
 def _join(parts: list):

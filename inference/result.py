@@ -208,6 +208,15 @@ def summary_dataset(quantities: list[str], summaries: list[dict], attrs: dict) -
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
+def add_covariance(ds: xr.Dataset, names: list[str], matrix: np.ndarray, note: str = "") -> xr.Dataset:
+    """``ds`` with the joint covariance of the quantities ``names`` (JCGM 102), along
+    ``(row, column)``, in the product of their units."""
+    ds = ds.assign_coords(row=list(names), column=list(names))
+    ds["covariance"] = (("row", "column"), np.asarray(matrix, dtype=float).reshape(len(names), len(names)))
+    ds.attrs["covariance_note"] = note
+    return ds
+
+
 def dataset_summary(ds: xr.Dataset) -> dict[str, dict]:
     """The summaries of a :func:`summary_dataset`, by quantity (read from the arrays at once)."""
     columns = [ds[k].values for k in ("mean", "sd", "ci95_low", "ci95_high")]
@@ -327,6 +336,28 @@ class PropagationResult(Result):
             "tolerance": float(row["first_order_tolerance"]),
         }
 
+    @property
+    def conventions(self) -> dict:
+        """The conventions the numbers rest on (voltage, stack mass, plated layer), each named;
+        ``conventions["text"]`` is the line a table prints."""
+        return json.loads(str(self.dataset.attrs.get("conventions", "{}")))
+
+    def covariance(self) -> xr.DataArray:
+        """Joint covariance of the reported quantities that vary (JCGM 102): from the
+        sensitivities (gum) or from the draws (mc, bayes), along ``(row, column)``, in the
+        product of the two quantities' units.  A quantity without a variance is left out."""
+        if "covariance" not in self.dataset:
+            raise KeyError(f"this {self.method} result carries no covariance")
+        return self.dataset["covariance"]
+
+    def correlation(self) -> xr.DataArray:
+        """The correlation matrix of :meth:`covariance` (1 on the diagonal)."""
+        cov = self.covariance()
+        sd = np.sqrt(np.diag(cov.values))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = cov.values / np.outer(sd, sd)
+        return cov.copy(data=corr)
+
     def band(self, quantity: str, *, temperature, probability: float = 0.95) -> np.ndarray:
         """Lower end, median and upper end of ``quantity`` against ``temperature`` (K).
 
@@ -345,6 +376,15 @@ class PropagationResult(Result):
         attrs = self.dataset.attrs
         out: dict[str, Any] = {key: attrs[key] for key in ("cell", "method", "card") if key in attrs}
         out["quantities"] = self.summary()
+        if self.conventions:
+            out["conventions"] = self.conventions
+        if "covariance" in self.dataset:
+            cov = self.covariance()
+            out["covariance"] = {"names": [str(n) for n in cov["row"].values],
+                                 "units": [self[str(n)]["unit"] for n in cov["row"].values],
+                                 "matrix": cov.values.tolist(), "correlation": self.correlation().values.tolist()}
+            if self.dataset.attrs.get("covariance_note"):
+                out["covariance"]["note"] = str(self.dataset.attrs["covariance_note"])
         if "contribution" in self.dataset:
             out["budget"] = {q: self.budget(q) for q in self.quantities}
         if self.method == "mc":

@@ -118,7 +118,7 @@ _FIELD_LABELS = {
     "anode.reservoir_thickness": "sodium reservoir thickness",
     "anode.charged_thickness": "measured charged anode thickness",
     "anode.plating_uncertainty": "uncertainty of the plated layer",
-    "anode.plating": "deviation of the plated layer",
+    "anode.plating": "relative deviation of the plated layer",
     "separator.thickness": "separator thickness",
     "separator.resistance": "separator area resistance",
     "cathode.thickness": "cathode thickness",
@@ -147,8 +147,8 @@ def _card_terms() -> dict[str, Term]:
             name = f"{section}.{key}"
             out[name] = Term(name, spec.unit or "1", _FIELD_LABELS.get(name, key.replace("_", " ")),
                              "fraction" if name in _FRACTIONS else "quantity", low=spec.low, high=spec.high)
-    out["anode.plating"] = Term("anode.plating", "um", _FIELD_LABELS["anode.plating"], "quantity",
-                                "zero-mean deviation of the plated sodium layer")
+    out["anode.plating"] = Term("anode.plating", "1", _FIELD_LABELS["anode.plating"], "quantity",
+                                "zero-mean relative deviation of the plated layer's thickness", -1.0)
     out["separator.resistance"] = Term("separator.resistance", "ohm*cm^2", _FIELD_LABELS["separator.resistance"],
                                        "quantity", "d / sigma(T) of the card's separator")
     return out

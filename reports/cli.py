@@ -13,6 +13,7 @@ import argparse
 import sys
 
 METHODS = ("gum", "mc", "bayes")
+CONVENTIONS = ("paper", "mass-conserving")  # nassb.inference.model.CONVENTIONS, without importing it
 EXIT_USER_ERROR = 2
 EXIT_DIAGNOSTICS = 3
 # Library argument names that are positionals on the command line.
@@ -103,6 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     prop.add_argument("--digits", type=_whole(1), metavar="D",
                       help="mc: stop when the results are stable to D significant digits (default 2)")
     prop.add_argument("--seed", type=_whole(0), metavar="S", help="mc, bayes: random seed (default: drawn and reported)")
+    prop.add_argument("--convention", choices=CONVENTIONS, default=None,
+                      help="paper: Eq. 5 as published, the plated metal counted in the anode and the cathode; "
+                           "mass-conserving: the charged cathode has lost it (default: paper)")
+    prop.add_argument("--current", metavar="J",
+                      help="energies at U - jR at this current density (mA/cm^2, or e.g. '0.2 mA/cm^2'); "
+                           "needs the cell's measured resistance")
+    prop.add_argument("--c-rate", type=float, metavar="R", dest="c_rate",
+                      help="instead of --current: this C-rate of the card's capacity, e.g. 0.1 for C/10")
+    prop.add_argument("--resistance", metavar="R",
+                      help="the cell's measured area resistance for U - jR, e.g. '600 ± 100 ohm*cm^2' "
+                           "(default: the card's [cell] resistance)")
     _sampler_options(prop, bayes_only=True)
     _output_options(prop, out=True)
     prop.set_defaults(run=_propagate)
@@ -289,7 +301,8 @@ def _propagate(args) -> int:
     settings = _settings(args) if args.method == "bayes" else None
     result = propagate(args.card, method=args.method, draws=args.draws if args.method != "bayes" else None,
                        digits=args.digits, seed=args.seed if args.method == "mc" else None, settings=settings,
-                       progress=_progress(args) and args.method == "mc")
+                       progress=_progress(args) and args.method == "mc", convention=args.convention,
+                       current=args.current, c_rate=args.c_rate, resistance=args.resistance)
     return _finish(args, result)
 
 

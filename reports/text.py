@@ -95,6 +95,8 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
         lines.append(f"{attrs['draws']:,} draws, seed {attrs['seed']}{digits}, {state}")
         if attrs.get("rejected_draws"):
             lines.append(f"{attrs['rejected_draws']:,} draws dropped: their derived porosity left (0, 1)")
+    if result.conventions.get("text"):
+        lines.append(result.conventions["text"])
     lines.append("")
     summary = result.summary()
     lines.extend(columns(summary_rows(summary)))

@@ -74,7 +74,7 @@ def test_bayes_json_has_the_gum_contract_and_diagnostics(nassb):
     assert doc["method"] == "bayes"
     for name in ("E_V_theo", "E_V_real", "E_m_theo", "E_m_real", "R_separator", "R_interface",
                  "coulombic_efficiency", "separator.thickness"):
-        assert set(doc["quantities"][name]) == {"mean", "sd", "unit", "ci95"}
+        assert set(doc["quantities"][name]) >= {"mean", "sd", "unit", "ci95"}  # a heavy tail adds median, note
     assert set(doc["diagnostics"]) >= {"max_rhat", "min_ess_bulk", "min_ess_tail", "divergences"}
 
 
