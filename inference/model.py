@@ -142,8 +142,9 @@ class CellModel:
         prior = given if given is not None else self.card.cell.get("resistance")
         if prior is None:
             raise OptionError("an energy at a current needs the cell's measured area resistance (ohm*cm^2, "
-                              "e.g. from the DC polarisation or the impedance of this cell); the separator "
-                              "and interface alone are not a cell's resistance", field="resistance")
+                              "e.g. from the DC polarisation or the impedance of this cell): give it, or "
+                              "[cell] resistance on the card; the separator and interface alone are not a "
+                              "cell's resistance", field="resistance")
         if not AREA_RESISTANCE.admits(prior.value):
             raise OptionError(f"must {AREA_RESISTANCE.describe_bounds()}, got {prior.value:g}", field="resistance")
         return prior

@@ -92,9 +92,18 @@ def tail_shape(values) -> float | None:
 
 
 def heavy_tail(values) -> str | None:
-    """Why the draws' sd means nothing (a sentence), or None when their variance looks finite."""
+    """Why the draws' sd means nothing (a sentence), or None when their variance looks finite.
+
+    The tail shape must exceed 1/2 by more than its standard error allows (a one-sided 95 %
+    bound, se = (1 + xi) / sqrt(tail draws)): a long but light tail (a lognormal mixture) from a
+    few hundred draws does not pass for a heavy one.
+    """
     xi = tail_shape(values)
-    if xi is None or xi < VARIANCE_SHAPE:
+    if xi is None:
+        return None
+    n = min(np.size(values), MAX_TAIL_DRAWS)
+    tail = min(0.2 * n, 3.0 * math.sqrt(n))
+    if xi - 1.645 * (1.0 + max(xi, 0.0)) / math.sqrt(tail) < VARIANCE_SHAPE:
         return None
     moment = "the mean and the variance do" if xi >= MEAN_SHAPE else "the variance does"
     return f"heavy tail: the largest draws fall off as a power (tail shape {xi:.2f}); {moment} not exist"

@@ -73,6 +73,9 @@ CELL_FIELDS = {
     "temperature": TEMPERATURE,
     "area": AREA,
     "pressure": PRESSURE,
+    # The measured area resistance of the whole cell (impedance or DC), for an energy at a
+    # current (U - j R); the separator and interface alone are not a cell's resistance.
+    "resistance": AREA_RESISTANCE,
 }
 ANODE_FIELDS = {
     "reservoir_thickness": THICKNESS_OR_ZERO,

@@ -115,6 +115,7 @@ _FIELD_LABELS = {
     "cell.temperature": "cell temperature",
     "cell.area": "electrode area",
     "cell.pressure": "stack pressure",
+    "cell.resistance": "measured cell area resistance",
     "anode.reservoir_thickness": "sodium reservoir thickness",
     "anode.charged_thickness": "measured charged anode thickness",
     "anode.plating_uncertainty": "uncertainty of the plated layer",

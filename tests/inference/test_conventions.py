@@ -126,3 +126,13 @@ def test_capacities_and_loading_may_carry_uncertainties(write_card):
     utilisation = math.hypot(0.05 / c_theo, 2.14 / c_theo * 0.5 / 23.1)
     assert result["utilisation"]["sd"] == pytest.approx(utilisation, rel=1e-9)
     assert propagate("paper-cell-1")["utilisation"]["sd"] == 0  # the paper's choice
+
+
+def test_a_cards_measured_cell_resistance_gives_the_energy_at_a_current(write_card):
+    from nassb.inference.propagate import propagate
+
+    path = write_card('base = "paper-cell-1"\n[cell]\nresistance = "590 ± 60 ohm*cm^2"\n')
+    at_rate = propagate(path, current=0.2)["E_V_real"]["mean"]
+    plateau = propagate(path)["E_V_real"]["mean"]
+    # U - jR = 3.4 - 0.2e-3 * 590 = 3.282 V: the energy scales with the voltage.
+    assert at_rate == pytest.approx(plateau * (3.4 - 0.2e-3 * 590) / 3.4, rel=1e-9)
