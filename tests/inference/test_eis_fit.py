@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from nassb.inference.eis import fit as fit_module
 from nassb.inference.eis import lin_kk, read_spectra
 from nassb.inference.eis.checks import inductive, misfit, relative_residuals
@@ -29,7 +28,7 @@ def synthetic(circuit: str, truth: dict, name: str, seed: int, noise: float = 0.
     """A SYNTHETIC spectrum: ``circuit`` at ``truth`` (raw units), 10 points per decade from
     ``f_max`` down, Gaussian noise of sd ``noise`` |Z| on Z' and Z''.  ``drift`` grows a parameter
     linearly over the sweep (name -> relative change from the first point to the last)."""
-    f = np.logspace(np.log10(f_max), np.log10(f_min), int(round(10 * np.log10(f_max / f_min))) + 1)
+    f = np.logspace(np.log10(f_max), np.log10(f_min), round(10 * np.log10(f_max / f_min)) + 1)
     c = Circuit(circuit)
     if drift:
         ramp = np.linspace(0.0, 1.0, f.size)

@@ -7,9 +7,8 @@ import math
 
 import numpy as np
 import pytest
-
-from nassb.inference.eis import read_spectra
 from nassb.inference.eis import laplace as L
+from nassb.inference.eis import read_spectra
 from nassb.inference.eis.circuit import Circuit
 from nassb.inference.eis.coordinates import Layout
 from nassb.inference.eis.leastsq import fit_least_squares

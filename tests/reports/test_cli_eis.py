@@ -8,7 +8,6 @@ import json
 
 import numpy as np
 import pytest
-
 from nassb.inference.eis import read_spectra
 
 from ..inference.test_eis_circuit import FIG5, FIG7, SYNTHETIC, truth_of
