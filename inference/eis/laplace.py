@@ -53,6 +53,8 @@ K_HAT_LIMIT = 0.7    # Pareto k-hat above which importance sampling is not trust
 DOF = 8              # degrees of freedom of the Student t proposal
 MAX_ROUNDS = 5       # proposals at most: the Laplace approximation, then each moved to the weighted moments
 MIN_EFFICIENCY = 0.1  # ESS below this share of the proposals: the proposals miss the posterior's shape
+ROUND_SHARE = 0.5     # proposals per round, as a share of the draws kept
+TARGET_SHARE = 0.25   # adaptation stops once the ESS reaches this share of the draws kept (and k-hat is good)
 MAX_NEWTON = 40
 _PRIOR_STEP = 1e-4   # finite-difference step of the prior's gradient and curvature
 
@@ -240,14 +242,16 @@ class ImportanceDraws:
 def importance_sample(post: LogPosterior, mode: Mode, draws: int, rng: np.random.Generator) -> ImportanceDraws:
     """Adaptive importance sampling of ``post``; ``draws`` equally weighted draws.
 
-    Round 1 draws ``draws`` proposals from the Student t at ``mode``.  While k-hat is at or above
-    :data:`K_HAT_LIMIT` or the ESS below half the draws, a further round draws as many from a t
-    at the weighted mean and covariance so far, up to :data:`MAX_ROUNDS`; every proposal is
-    then weighted against the equal mixture of the rounds' t distributions (deterministic
-    mixture weights, which keep every round's draws valid).
+    Round 1 draws ``ROUND_SHARE * draws`` proposals from the Student t at ``mode``.  While k-hat
+    is at or above :data:`K_HAT_LIMIT` or the ESS below ``TARGET_SHARE * draws``, a further round
+    draws as many from a t at the weighted mean and covariance so far, up to
+    :data:`MAX_ROUNDS`; every proposal is then weighted against the equal mixture of the rounds'
+    t distributions (deterministic mixture weights, which keep every round's draws valid).
     """
     d = post.size
-    count = max(int(draws), 2 * ESS_LIMIT)
+    draws = int(draws)
+    count = max(int(ROUND_SHARE * draws), 2 * ESS_LIMIT)
+    target = max(TARGET_SHARE * draws, ESS_LIMIT)
     mean, covariance = mode.x, np.linalg.inv(mode.precision)
     components: list[tuple[np.ndarray, np.ndarray]] = []
     x = np.empty((0, d))
@@ -267,13 +271,13 @@ def importance_sample(post: LogPosterior, mode: Mode, draws: int, rng: np.random
         log_weights, k_hat = psis(log_p - mixture)
         weights = np.exp(log_weights)
         ess = float(1.0 / np.sum(weights ** 2))
-        if k_hat < K_HAT_LIMIT and ess >= 0.5 * count or ess < 2 * d:
+        if k_hat < K_HAT_LIMIT and ess >= target or ess < 2 * d:
             break
         mean = weights @ x
         centred = x - mean
         covariance = centred.T @ (centred * weights[:, None])
     accepted = bool(k_hat < K_HAT_LIMIT and ess >= ESS_LIMIT and ess >= MIN_EFFICIENCY * x.shape[0])
-    chosen = x[_systematic(weights, count, rng)] if np.isfinite(weights).all() and weights.sum() > 0 else x[:count]
+    chosen = x[_systematic(weights, draws, rng)] if np.isfinite(weights).all() and weights.sum() > 0 else x[:draws]
     return ImportanceDraws(chosen[:, :-1], np.exp(chosen[:, -1]), float(k_hat), ess, int(x.shape[0]),
                            len(components), accepted)
 

@@ -223,23 +223,26 @@ def test_no_label_swap_from_a_poor_start(monkeypatch):
         per_chain = np.asarray(post[name].isel(spectrum=0).mean(dim="draw"))
         spread = float(post[name].std())
         assert np.all(np.abs(per_chain - truth[name]) < 4 * spread + 0.02 * truth[name]), (name, per_chain, truth[name])
-    assert result.diagnostics.max_rhat < 1.01 and result.fits[0].method == "NUTS (PyMC)"
+    # a swapped label would put whole chains apart (above) and R-hat far above 1.1
+    assert result.diagnostics.max_rhat < 1.05 and result.fits[0].method == "NUTS (PyMC)"
 
 
 @pytest.mark.slow
 def test_laplace_and_psis_give_the_posterior_nuts_gives():
-    """On the Fig. 5 spectrum the importance-sampled posterior and a NUTS run agree: means within
-    Monte Carlo error, sds within 10 %, the 95 % interval ends within a fifth of an sd."""
+    """On the Fig. 5 spectrum the importance-sampled posterior and a NUTS run agree within their
+    Monte Carlo errors: means (4 standard errors), sds (10 %), the 95 % interval ends (3.5
+    standard errors of a 2.5 % quantile of a normal)."""
     spectrum = read_spectra(SYNTHETIC / "na-nzsp-na-30C.csv")[0]
     sampler = SamplerSettings(draws=1000, tune=1000, chains=2, seed=3)
     laplace = fit_spectrum(spectrum, FIG5, EISSettings(sampler=sampler, method="laplace"))
     nuts = fit_spectrum(spectrum, FIG5, EISSettings(sampler=sampler, method="nuts"))
     assert laplace.ok and nuts.ok, (laplace.warnings, nuts.warnings)
     ess = min(laplace.diagnostics.min_ess_bulk, nuts.diagnostics.min_ess_bulk)
+    quantile_error = np.sqrt(2 * 0.025 * 0.975 / ess) / 0.0584  # in sds: sqrt(p(1-p)/n) / phi(1.96)
     a, b = laplace.draws(), nuts.draws()
     for name in a:
         sd = np.std(b[name])
         assert abs(np.mean(a[name]) - np.mean(b[name])) < 4 * sd * np.sqrt(2 / ess), name
         assert np.std(a[name]) == pytest.approx(sd, rel=0.1), name
         ends = np.quantile(a[name], [0.025, 0.975]) - np.quantile(b[name], [0.025, 0.975])
-        assert np.all(np.abs(ends) < 0.2 * sd), (name, ends / sd)
+        assert np.all(np.abs(ends) < 3.5 * quantile_error * sd), (name, ends / sd, quantile_error)

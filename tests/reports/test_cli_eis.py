@@ -1,6 +1,7 @@
-"""``nassb fit eis``: recovery of known truths from the synthetic spectra (slow, NUTS), the
-unresolved arc, joint Arrhenius and cycle-series fits, the flow into a card, and one-line errors
-for bad files and options (fast: they stop before any sampling)."""
+"""``nassb fit eis``: recovery of known truths from the synthetic spectra, the unresolved arc
+(NUTS, slow), joint Arrhenius (NUTS, slow) and cycle-series fits, the flow into a card, the
+strict gate and the report, and one-line errors for bad files and options (they stop before any
+sampling)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ def _covers(q: dict, truth: float) -> bool:
     return q["ci95"][0] <= truth <= q["ci95"][1]
 
 
-@pytest.mark.slow
 def test_fig5_spectrum_is_recovered_with_honest_intervals(nassb, tmp_path):
     path = SYNTHETIC / "na-nzsp-na-30C.csv"
     truth = truth_of(read_spectra(path)[0])
