@@ -178,7 +178,7 @@ def test_a_batch_shows_a_progress_bar_when_asked(capsys):
     spectra = [read_spectra(SYNTHETIC / name)[0] for name in ("na-nzsp-na-30C.csv", "na-nzsp-na-0C.csv")]
     fit_spectra(spectra, FIG5, replace(QUICK, sampler=replace(QUICK.sampler, progress=True)))
     shown = capsys.readouterr().err
-    assert "spectra" in shown and "2/2" in shown
+    assert "spectra:" in shown and "0/2" in shown and "1/2" in shown
     fit_spectra(spectra, FIG5, QUICK)
     assert capsys.readouterr().err == ""
 

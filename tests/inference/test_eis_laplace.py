@@ -103,8 +103,8 @@ def test_importance_sampling_of_a_normal_target_is_exact():
     mode = L.Mode(target.mean, np.linalg.inv(target.cov), 0.0, True)
     draws = L.importance_sample(target, mode, 4000, np.random.default_rng(2))
     x = np.c_[draws.theta, np.log(draws.noise)]
-    assert draws.accepted and draws.k_hat < 0.3 and draws.ess > 2500 and draws.rounds == 1
-    assert np.all(np.abs(x.mean(axis=0) - target.mean) < 4 * np.sqrt(np.diag(target.cov) / 2500))
+    assert draws.accepted and draws.k_hat < 0.3 and draws.ess > 0.8 * draws.proposals and draws.rounds == 1
+    assert np.all(np.abs(x.mean(axis=0) - target.mean) < 4 * np.sqrt(np.diag(target.cov) / draws.ess))
     np.testing.assert_allclose(np.cov(x.T), target.cov, rtol=0.1, atol=0.01)
 
 
@@ -114,7 +114,7 @@ def test_a_well_determined_spectrum_is_accepted_and_an_unresolved_arc_refused():
     mode = L.find_mode(post, start.theta)
     assert mode.converged
     good = L.importance_sample(post, mode, 4000, np.random.default_rng(0))
-    assert good.accepted and good.k_hat < 0.5 and good.ess > 1500, good.verdict
+    assert good.accepted and good.k_hat < 0.5 and good.ess > 0.5 * good.proposals, good.verdict
     assert good.method.startswith("Laplace + PSIS (k-hat ")
     assert np.median(good.noise) == pytest.approx(0.005, rel=0.15)  # the file's noise: 0.5 % of |Z|
 
