@@ -148,34 +148,48 @@ def fit_spectrum(spectrum: Spectrum, circuit: Circuit | str, settings: EISSettin
     residual = relative_residuals(spectrum, circuit.complex_impedance(start.values, spectrum.omega))
     bad_fit = misfit(spectrum, residual, kk["rms"] if kk else None)
     inductance = inductive(spectrum, circuit, kk["rms"] if kk else start.rms)
-    sampler = settings.sampler
-    count = sampler.chains * sampler.draws
-    posterior, diagnostics, notes = None, None, []
-    if settings.method in ("auto", "laplace"):
-        from .laplace import LogPosterior, find_mode, importance_sample
-
-        density = LogPosterior(spectrum, layout)
-        draws = importance_sample(density, find_mode(density, start.theta), count, np.random.default_rng(own))
-        if draws.accepted or settings.method == "laplace":
-            posterior = _posterior(layout, draws.theta, draws.noise, (sampler.chains, sampler.draws))
-            diagnostics = Diagnostics(method=draws.method, chains=1, draws_per_chain=count,
-                                      min_ess_bulk=draws.ess, min_ess_tail=draws.ess, notes=(draws.verdict,))
-            if not draws.accepted:
-                diagnostics = diagnostics.with_problems(f"{spectrum.name}: {draws.verdict}; sample it with NUTS")
-        else:
-            notes.append(f"{draws.verdict}, so NUTS sampled it")
-    if posterior is None:
-        from .model import spectrum_model
-
-        pmodel = spectrum_model(spectrum, layout, start)
-        idata = sample(pmodel, replace(sampler, progress=progress), own)
-        free = [v.name for v in pmodel.free_RVs]
-        diagnostics = Diagnostics.from_idata(idata, free + [p.name for p in circuit.parameters]).with_notes(*notes)
-        posterior = {name: np.asarray(idata.posterior[name].isel(spectrum=0))
-                     for name in [*circuit.names, "noise"]}
+    found = _importance(spectrum, layout, start, settings, own) if settings.method in ("auto", "laplace") else None
+    notes: tuple[str, ...] = ()
+    if isinstance(found, str):  # refused: its reason
+        notes, found = (f"{found}, so NUTS sampled it",), None
+    if found is None:
+        found = _nuts(spectrum, layout, start, replace(settings.sampler, progress=progress), own, notes)
+    posterior, diagnostics = found
     diagnostics = diagnostics.with_problems(*_problems(kk, bad_fit, spectrum))
     return SpectrumFit(circuit, spectrum, settings, posterior, start, derived, diagnostics, own, kk=kk,
                        misfit=bad_fit, inductive=inductance, seconds=time.perf_counter() - started)
+
+
+def _importance(spectrum: Spectrum, layout: Layout, start, settings: EISSettings, seed: int):
+    """(posterior, diagnostics) by Laplace + PSIS, or the reason it was refused (a str)."""
+    from .laplace import LogPosterior, find_mode, importance_sample
+
+    sampler = settings.sampler
+    count = sampler.chains * sampler.draws
+    density = LogPosterior(spectrum, layout)
+    draws = importance_sample(density, find_mode(density, start.theta), count, np.random.default_rng(seed))
+    if not draws.accepted and settings.method != "laplace":
+        return draws.verdict
+    posterior = _posterior(layout, draws.theta, draws.noise, (sampler.chains, sampler.draws))
+    diagnostics = Diagnostics(method=draws.method, chains=1, draws_per_chain=count, min_ess_bulk=draws.ess,
+                              min_ess_tail=draws.ess, notes=(draws.verdict,))
+    if not draws.accepted:
+        diagnostics = diagnostics.with_problems(f"{spectrum.name}: {draws.verdict}; sample it with NUTS")
+    return posterior, diagnostics
+
+
+def _nuts(spectrum: Spectrum, layout: Layout, start, sampler: SamplerSettings, seed: int,
+          notes: tuple[str, ...]) -> tuple[dict, Diagnostics]:
+    """(posterior, diagnostics) by NUTS on the spectrum's own model (cached per circuit)."""
+    from .model import spectrum_model
+
+    pmodel = spectrum_model(spectrum, layout, start)
+    idata = sample(pmodel, sampler, seed)
+    free = [v.name for v in pmodel.free_RVs]
+    circuit = layout.circuit
+    diagnostics = Diagnostics.from_idata(idata, free + [p.name for p in circuit.parameters]).with_notes(*notes)
+    posterior = {name: np.asarray(idata.posterior[name].isel(spectrum=0)) for name in [*circuit.names, "noise"]}
+    return posterior, diagnostics
 
 
 def spectrum_seed(seed: int, spectrum: Spectrum) -> int:
@@ -211,7 +225,7 @@ def _fit_joint(spectra: list[Spectrum], circuit: Circuit, layout: Layout, derive
     from .model import build_model
 
     started = time.perf_counter()
-    kk = [_kk(s) if settings.kk else None for s in spectra]
+    kk: list[dict | None] = [_kk(s) if settings.kk else None for s in spectra]
     starts = [fit_least_squares(s, layout) for s in spectra]
     pmodel = build_model(spectra, layout, starts, arrhenius=settings.arrhenius,
                          reference_temperature=settings.reference_temperature)
@@ -223,8 +237,10 @@ def _fit_joint(spectra: list[Spectrum], circuit: Circuit, layout: Layout, derive
     fits = []
     for s, spectrum in enumerate(spectra):
         residual = relative_residuals(spectrum, circuit.complex_impedance(starts[s].values, spectrum.omega))
-        bad_fit = misfit(spectrum, residual, kk[s]["rms"] if kk[s] else None)
-        inductance = inductive(spectrum, circuit, kk[s]["rms"] if kk[s] else starts[s].rms)
+        own_kk = kk[s]
+        kk_rms = own_kk["rms"] if own_kk is not None else None
+        bad_fit = misfit(spectrum, residual, kk_rms)
+        inductance = inductive(spectrum, circuit, kk_rms if kk_rms is not None else starts[s].rms)
         posterior = {name: np.asarray(idata.posterior[name].isel(spectrum=s)) for name in [*circuit.names, "noise"]}
         fits.append(SpectrumFit(circuit, spectrum, settings, posterior, starts[s], derived,
                                 joint.with_problems(*_problems(kk[s], bad_fit, spectrum)), seed, kk=kk[s],
@@ -307,7 +323,7 @@ def _check(spectra: list[Spectrum], circuit: Circuit, settings: EISSettings) -> 
         if missing:
             raise OptionError(f"no temperature for {missing[0]}: add '# temperature = 30 degC' to the file "
                               "or give a temperature", field="arrhenius")
-        if len({round(s.temperature, 6) for s in spectra}) < 2:
+        if len({round(t, 6) for t in (s.temperature for s in spectra) if t is not None}) < 2:
             raise OptionError("the spectra are all at one temperature", field="arrhenius")
 
 

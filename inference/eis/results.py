@@ -214,7 +214,7 @@ class SpectrumFit(Result):
         return self.settings.area
 
     @property
-    def idata(self):
+    def idata(self):  # type: ignore[override]  # an attribute of Result, built here when asked for
         """The draws as arviz InferenceData (raw units, along a ``spectrum`` dimension of length
         one, as a batch's), built when first asked for."""
         if self._idata is None:
@@ -464,7 +464,7 @@ class EISFit(Result):
         return f"{self.circuit.text} ({names})"
 
     @property
-    def idata(self):
+    def idata(self):  # type: ignore[override]  # an attribute of Result, built here when asked for
         """The draws: a joint run's InferenceData, or the spectra's posteriors stacked along
         ``spectrum`` (raw units)."""
         if self._idata is None:
@@ -483,7 +483,9 @@ class EISFit(Result):
 
     def joint_draws(self) -> dict[str, np.ndarray]:
         """A joint fit's shared quantities: R_ref at the reference temperature and E_A (eV)."""
-        out = {}
+        out: dict[str, np.ndarray] = {}
+        if self.joint_posterior is None:
+            return out
         for name in self.settings.arrhenius:
             kind = self.circuit.parameter(name).kind
             out[f"{name}_ref"] = np.asarray(self.joint_posterior[f"{name}_ref"]).ravel() * area_factor(
@@ -506,7 +508,7 @@ class EISFit(Result):
         return {f.name: f.diagnostics.warnings() for f in self.fits if not f.ok}
 
     @property
-    def diagnostics(self) -> Diagnostics:
+    def diagnostics(self) -> Diagnostics:  # type: ignore[override]  # an attribute of Result, worked out here
         """One spectrum's diagnostics; for a batch, one summary of all (the worst numbers, every
         spectrum's problems named); for a joint fit, the joint run's with the spectra's problems."""
         if self.joint_diagnostics is not None:

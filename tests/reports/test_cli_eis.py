@@ -77,14 +77,21 @@ def test_an_unresolved_arc_shows_a_tight_sum_and_wide_parts(nassb):
 
 
 @pytest.mark.slow
-def test_joint_arrhenius_fit_gives_activation_energies_from_spectra(nassb):
+def test_joint_arrhenius_fit_gives_activation_energies_from_spectra(nassb, tmp_path):
     files = sorted(str(p) for p in SYNTHETIC.glob("na-nzsp-na-*C.csv"))
     assert len(files) == 6
     run = nassb("fit", "eis", *files, "--circuit", FIG5, "--arrhenius", "R_A,R_B,R_C", "--area", "0.503",
-                "--seed", "4", "--json", *FAST)
+                "--seed", "4", "--json", *FAST, "--out", str(tmp_path / "joint"))
     assert run.code == 0, run.err
     doc = run.json()
     assert doc["joint"] == "arrhenius" and len(doc["spectra"]) == 6
+    assert "one model over all 6 spectra on purpose" in doc["note"]
+    assert all(s["method"] == "NUTS (PyMC)" and s["joint"] == "arrhenius" for s in doc["spectra"])
+    from nassb.inference.result import Result
+    from nassb.priors.jsonio import json_text
+
+    loaded = Result.from_netcdf(tmp_path / "joint" / "result.nc")
+    assert json.loads(json_text(loaded.to_json())) == doc and "joint Arrhenius fit" in repr(loaded)
     shared = doc["parameters"]
     for name, energy in (("R_A", 0.28), ("R_B", 0.28), ("R_C", 0.41)):
         assert _covers(shared[f"E_A_{name}"], energy), (name, shared[f"E_A_{name}"])
