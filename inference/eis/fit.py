@@ -4,9 +4,10 @@
 least-squares start, the misfit and inductive checks (nassb.inference.eis.checks), and then its
 posterior.  Where the posterior is nearly normal in the fit's coordinates (a well-determined
 spectrum), it comes from the Laplace approximation corrected by Pareto-smoothed importance
-sampling (nassb.inference.eis.laplace), in a fraction of a second; where the importance
-sampling's diagnostics refuse it (an arc outside the window, a ridge), NUTS samples the
-spectrum's own model (nassb.inference.eis.model).  Each spectrum's posterior is therefore the one
+sampling, and where it is skewed or curved, from a mixture of t distributions adapted to it from
+there (nassb.inference.eis.laplace), in a fraction of a second; where the importance sampling's
+diagnostics refuse it (an arc outside the window, a ridge), NUTS samples the spectrum's own
+model (nassb.inference.eis.model).  Each spectrum's posterior is therefore the one
 it gets alone, whatever the other spectra are: its draws come from a seed derived from the call's
 seed and its own data, so a spectrum fitted alone gives the very same draws.
 

@@ -77,7 +77,7 @@ def test_a_batch_gives_each_spectrum_the_posterior_it_gets_alone():
     # diagnostics, warnings and the gate are per spectrum
     assert [f.ok for f in fit] == [True, False, True] and not fit.ok
     assert list(fit.failing) == ["with-leads"]
-    assert all(f.method.startswith("Laplace + PSIS (k-hat") for f in fit)
+    assert all(f.method.startswith("Laplace + ") and "(k-hat" in f.method for f in fit)
     doc = fit.to_json()
     assert isinstance(doc, list) and [d["spectrum"] for d in doc] == [s.name for s in batch]
     assert [d["diagnostics"]["ok"] for d in doc] == [True, False, True]

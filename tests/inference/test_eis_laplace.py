@@ -108,6 +108,27 @@ def test_importance_sampling_of_a_normal_target_is_exact():
     np.testing.assert_allclose(np.cov(x.T), target.cov, rtol=0.1, atol=0.01)
 
 
+def test_a_curved_posterior_is_followed_by_the_adapted_mixture():
+    """A banana: x1 ~ N(0, 1), x2 | x1 ~ N(b (x1^2 - 1), 1), x3 ~ N(0, 1).  The Laplace
+    approximation at the mode (0, -b, 0) has var(x2) = 1 and misses E[x2] = 0 and
+    var(x2) = 1 + 2 b^2; the mixture adapted by population Monte Carlo finds both."""
+    b = 0.6
+
+    class Banana:
+        size = 3
+
+        def __call__(self, x):
+            return -0.5 * (x[..., 0] ** 2 + (x[..., 1] - b * (x[..., 0] ** 2 - 1)) ** 2 + x[..., 2] ** 2)
+
+    mode = L.Mode(np.array([0.0, -b, 0.0]), np.eye(3), 0.0, True)
+    draws = L.importance_sample(Banana(), mode, 4000, np.random.default_rng(4))
+    x2 = draws.theta[:, 1]
+    assert draws.rounds > 1 and draws.accepted, draws.verdict
+    assert "mixture of" in draws.verdict
+    assert abs(x2.mean()) < 4 * np.sqrt((1 + 2 * b ** 2) / draws.ess)
+    assert x2.var() == pytest.approx(1 + 2 * b ** 2, rel=0.1)
+
+
 def test_a_well_determined_spectrum_is_accepted_and_an_unresolved_arc_refused():
     spectrum, layout, start = _fig5()
     post = L.LogPosterior(spectrum, layout)

@@ -63,7 +63,7 @@ def test_an_unresolved_arc_shows_a_tight_sum_and_wide_parts(nassb):
     doc, other = run.json()
     alone = nassb("fit", "eis", str(good), *options).json()
     assert other["parameters"] == alone["parameters"] and other["method"] == alone["method"]
-    assert other["method"].startswith("Laplace + PSIS") and doc["method"] == "NUTS (PyMC)"
+    assert other["method"].startswith("Laplace + ") and doc["method"] == "NUTS (PyMC)"
     assert "not accepted" in " ".join(doc["diagnostics"]["notes"])
     p, total = doc["parameters"], doc["derived"]["R01"]
     assert _covers(total, truth["R0"] + truth["R1"]) and total["sd"] < 0.01 * total["mean"]
