@@ -29,7 +29,8 @@ N_RANGE = (0.05, 0.9995)  # least squares keeps n inside; the posterior may go f
 GAP_FLOOR = -12.0          # ln of the smallest gap between two arcs' ln tau
 MAX_EVALUATIONS = 300      # per start: an arc the data cannot place crawls on for thousands
 RACE_EVALUATIONS = 20      # every start runs this many evaluations first ...
-CONTINUED = 3              # ... and the best this many go on to convergence
+CONTINUED = 3              # ... and the best this many go on to convergence, a second or third only
+CONTINUE_MARGIN = 0.001    # when its cost is already within 0.1 % of the best
 _STEP = 1e-20
 
 
@@ -123,12 +124,15 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
     fits = [fit for fit in (solve(np.clip(theta0, lower + 1e-9, upper - 1e-9), RACE_EVALUATIONS)
                             for theta0 in starts) if fit is not None]
     fits.sort(key=lambda fit: fit.cost)
-    for k, fit in enumerate(fits[:CONTINUED]):
-        if fit.status == 0:  # stopped by the evaluation limit, not converged
+    best = fits[0] if fits else None
+    for fit in fits[:CONTINUED]:
+        # a start stopped by the evaluation limit goes on while it might still beat the best:
+        # on a ridge (an unresolved arc) every start crawls to nearly the same cost, and one
+        # continued start is enough
+        if fit.status == 0 and (fit is fits[0] or fit.cost < best.cost * (1 + CONTINUE_MARGIN)):
             further = solve(fit.x, MAX_EVALUATIONS)
-            if further is not None and further.cost <= fit.cost:
-                fits[k] = further
-    best = min(fits, key=lambda fit: fit.cost) if fits else None
+            if further is not None and further.cost < best.cost:
+                best = further
     if best is None:
         raise DataError(f"{spectrum.name}: no least-squares start gave a finite fit; check the data",
                         file=spectrum.source)
