@@ -271,7 +271,7 @@ def _bar(total: int, show: bool):
         return
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, desc="spectra", unit=" spectrum", leave=False)
+    bar = tqdm(total=total, desc="spectra", unit=" spectrum", leave=False, mininterval=0)
 
     def advance(fit: SpectrumFit) -> None:
         bar.set_postfix_str(f"{fit.name}: {fit.method.split(' (')[0]}", refresh=False)
