@@ -16,7 +16,7 @@ def scaled(q: dict, unit: str) -> tuple[str, str]:
     size = max(abs(mean), abs(high), 1e-300)
     if 1e-2 <= size < 1e5:
         return with_uncertainty(mean, sd, unit), interval(low, high, sd)
-    exponent = int(math.floor(math.log10(size)))
+    exponent = math.floor(math.log10(size))
     f = 10.0 ** -exponent
     return (f"({with_uncertainty(mean * f, sd * f)})e{exponent} {unit}".rstrip(),
             f"{interval(low * f, high * f, sd * f)}e{exponent}")

@@ -25,7 +25,7 @@ import math
 import time
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -82,7 +82,7 @@ class EISSettings:
         diagnostics refuse it fails the gate).
     """
 
-    sampler: SamplerSettings = SamplerSettings(target_accept=TARGET_ACCEPT)
+    sampler: SamplerSettings = field(default_factory=lambda: SamplerSettings(target_accept=TARGET_ACCEPT))
     area: float | None = None
     derive: tuple[str, ...] = ()
     arrhenius: tuple[str, ...] = ()
