@@ -1,8 +1,8 @@
-"""Impedance fits: nassb's least squares and Bayesian batch fits against impedance.py.
+"""Impedance fits: nassb's least squares and posteriors against impedance.py.
 
-Two parts, in one run, on synthetic spectra whose truth is known (the circuits and true values of
-priors/examples/make_synthetic_spectra.py, with fresh noise of the same kind: independent Gaussian
-on Z' and Z'' with sd 0.5 % of |Z|, one fixed seed per spectrum):
+Every part runs in one process on synthetic spectra whose truth is known (the circuits and true
+values of priors/examples/make_synthetic_spectra.py, with fresh noise of the same kind:
+independent Gaussian on Z' and Z'' with sd 0.5 % of |Z|, one fixed seed per spectrum):
 
 1. **Accuracy and honest intervals.** ``--spectra`` noisy copies of the paper's Fig. 5 spectrum
    (``R_A-p(R_B,CPE_B)-p(R_C,CPE_C)``, 30 degC truth) and ``--unresolved`` copies of the
@@ -13,29 +13,39 @@ on Z' and Z'' with sd 0.5 % of |Z|, one fixed seed per spectrum):
      times 1.5 and 0.7 in turn, CPE exponents 0.9), 95 % interval = value +- 1.96 ``conf_`` (the
      covariance diagonal); a sum's sd is sqrt(sd1^2 + sd2^2), the diagonal only, as labs do;
    * nassb ``fit_least_squares`` (a point, no interval);
-   * nassb ``fit_spectra`` on all spectra of the case at once (one NUTS run, independent
-     parameters per spectrum): posterior mean and the equal-tailed 95 % interval of the draws.
+   * nassb ``fit_spectra`` on all spectra of the case at once: each spectrum on its own, by
+     Laplace + PSIS where its diagnostics accept it and NUTS elsewhere; posterior mean and the
+     equal-tailed 95 % interval of the draws.
 
-   Per method and resistance (and a sum): median |relative error| of the estimate, coverage (the
-   share of spectra whose 95 % interval holds the truth), the median interval width / truth and how
-   many intervals reach below 0; with 10 spectra or fewer, every spectrum's estimate and interval.
+   Per method and resistance (and a sum, and all parameters together): median |relative error|
+   of the estimate, coverage (the share of spectra whose 95 % interval holds the truth), the
+   median interval width / truth and how many intervals reach below 0; with 10 spectra or fewer,
+   every spectrum's estimate and interval.  Wall times per spectrum, and which method each
+   spectrum's posterior came from.
 
-2. **Batch against separate fits.** ``--batch`` spectra of cell 2's Fig. 7 circuit
+2. **A batch of many spectra.** ``--batch`` spectra of cell 2's Fig. 7 circuit
    ``R0-p(R_DL,CPE_DL)-p(R_CT,CPE_CT)-p(R_LE,CPE_LE)-CPE_CC``, R_LE growing with cycle number as in
-   the generator's cycling file, fitted as one ``fit_spectra`` call, as ``--separate`` single-spectrum
-   ``fit_spectra`` calls (extrapolated linearly to the batch size, and said so), and with
-   impedance.py per spectrum.  Wall times, and the batch's diagnostics.
+   the generator's cycling file, fitted in one ``fit_spectra`` call, then ``--separate`` of them
+   alone (their draws must be the batch's: each spectrum's seed derives from the call's seed and
+   its data), ``--nuts`` of them with NUTS (the same posterior by another method: means, sds and
+   interval ends compared in units of the NUTS sd), and all with impedance.py.  Wall times,
+   coverage, the methods and the diagnostics.
 
-All nassb calls go through the public API.  ``import pymc`` is done (and timed) once at the start,
-so the fit times below exclude it but include the lin-KK check, the least-squares starts, building
-and compiling the PyMC model (PyTensor's compiledir cache applies) and sampling.  The machine,
-software versions and load averages are printed, since this machine is shared.
+3. **Cold start.** ``--cold`` fresh processes each fit the Fig. 5 spectrum once: the wall time of
+   the whole process (``import nassb`` included) and of the fit alone.
 
-Run from the repository root (the default sizes take 20-40 minutes on 2 cores)::
+``import pymc`` is done (and timed) once at the start, so that the NUTS fits below do not pay for
+it; the Laplace path never imports it.  The fit times include the lin-KK check, the least-squares
+starts, the checks and the posterior (for NUTS: building the model, compiling it, PyTensor's
+compiledir cache applying, and sampling).  The machine, software versions and load averages are
+printed, since this machine is shared.
 
-    .venv/bin/python bench/bench_eis.py [--spectra 20] [--unresolved 5] [--batch 70] [--separate 3]
-                                        [--draws 500] [--tune 500] [--chains 2] [--seed 1]
-                                        [--weighting modulus|none] [--skip fig5 unresolved batch]
+Run from the repository root::
+
+    .venv/bin/python bench/bench_eis.py [--spectra 20] [--unresolved 2] [--batch 70] [--separate 3]
+                                        [--nuts 1] [--cold 3] [--draws 1000] [--tune 1000] [--chains 4]
+                                        [--seed 1] [--weighting modulus|none]
+                                        [--skip fig5 unresolved batch cold]
 """
 
 from __future__ import annotations
@@ -46,13 +56,13 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
+import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-
 from nassb.inference.eis.circuit import Circuit
 from nassb.inference.eis.coordinates import Layout
 from nassb.inference.eis.fit import EISSettings, fit_spectra
@@ -163,7 +173,7 @@ def fit_impedance_py(circuit: Circuit, spectra: list[Spectrum], guess: list[floa
             values = dict(zip(circuit.names, map(float, model.parameters_)))
             sds = dict(zip(circuit.names, map(float, model.conf_)))
             error = None
-        except Exception as err:  # a failed fit is a result here, not a crash
+        except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError) as err:  # a failed fit is a result
             values = {n: float("nan") for n in circuit.names}
             sds = dict(values)
             error = f"{type(err).__name__}: {err}"
@@ -181,13 +191,12 @@ def fit_nassb_ls(circuit: Circuit, spectra: list[Spectrum]) -> list[dict]:
     return out
 
 
-def fit_nassb_bayes(circuit: Circuit, spectra: list[Spectrum], sampler: SamplerSettings) -> dict:
+def fit_nassb_bayes(circuit: Circuit, spectra: list[Spectrum], sampler: SamplerSettings, method: str = "auto") -> dict:
     start = time.perf_counter()
-    fit = fit_spectra(spectra, circuit, EISSettings(sampler=sampler))
+    fit = fit_spectra(spectra, circuit, EISSettings(sampler=sampler, method=method))
     wall = time.perf_counter() - start
-    sampling = fit.idata.posterior.attrs.get("sampling_time")
-    return {"fit": fit, "time": wall, "sampling": float(sampling) if sampling is not None else float("nan"),
-            "draws": [fit.draws(s) for s in range(len(spectra))]}
+    return {"fit": fit, "time": wall, "seconds": [f.seconds for f in fit.fits],
+            "methods": [f.method for f in fit.fits], "draws": [f.draws() for f in fit.fits]}
 
 
 # -- scoring ----------------------------------------------------------------------------------
@@ -263,16 +272,24 @@ def print_per_spectrum(truths: list[dict], quantities, methods) -> None:
 
 
 def print_diagnostics(label: str, fit) -> None:
-    d = fit.diagnostics
-    print(f"{label}: max R-hat {d['max_rhat']:.4f}, min bulk ESS {d['min_ess_bulk']:.0f}, min tail ESS "
-          f"{d['min_ess_tail']:.0f}, divergences {d['divergences']}, {d['chains']} chains x "
-          f"{d['draws_per_chain']} draws, gate {'passed' if d['ok'] else 'FAILED'}"
-          + (f" (failing: {', '.join(d['failing'][:6])}{' ...' if len(d['failing']) > 6 else ''})"
-             if d["failing"] else ""))
-    warned = [w for w in fit.warnings if w]
+    """Methods, the gate spectrum by spectrum, and the warnings."""
+    print(f"{label}: " + ", ".join(f"{n} x {m}" for m, n in fit.methods.items())
+          + f"; {sum(f.ok for f in fit.fits)} of {len(fit.fits)} pass the gate")
+    k_hats = [float(f.method.split("k-hat ")[1].split(",")[0]) for f in fit.fits if "k-hat" in f.method]
+    if k_hats:
+        ess = [f.diagnostics.min_ess_bulk for f in fit.fits if "k-hat" in f.method]
+        print(f"  Laplace + PSIS: k-hat median {np.median(k_hats):.2f}, max {max(k_hats):.2f}; "
+              f"ESS median {np.median(ess):.0f}, min {min(ess):.0f}")
+    for f in fit.fits:
+        d = f.diagnostics
+        if f.method.startswith("NUTS"):
+            print(f"  {f.name}: NUTS, max R-hat {d.max_rhat:.3f}, min bulk ESS {d.min_ess_bulk:.0f}, "
+                  f"divergences {d.divergences}, {f.seconds:.1f} s, gate {'passed' if f.ok else 'FAILED'}")
+        elif not f.ok:
+            print(f"  {f.name}: FAILED: {'; '.join(d.warnings())[:300]}")
+    warned = [f for f in fit.fits if f.warnings]
     if warned:
-        print(f"  warnings (KK, identifiability) on {len(warned)} of {len(fit.warnings)} spectra; "
-              f"the first: {warned[0][0]}")
+        print(f"  warnings on {len(warned)} of {len(fit.fits)} spectra; the first: {warned[0].warnings[0][:240]}")
 
 
 def accuracy_case(gen, title: str, circuit_text: str, truth: dict, n: int, key0: int, quantities, opts,
@@ -309,6 +326,9 @@ def accuracy_case(gen, title: str, circuit_text: str, truth: dict, n: int, key0:
     rows = [("impedance.py", score(truths, quantities, est_imp)),
             ("nassb least squares", score(truths, quantities, est_ls)),
             ("nassb Bayes (batch)", score(truths, quantities, est_bayes))]
+    every = all_coverage(truths, circuit, bayes["draws"])
+    print(f"  every parameter ({len(circuit.names)} per spectrum): nassb Bayes 95 % intervals cover "
+          f"{every[0]}/{every[1]} ({100 * every[0] / every[1]:.1f} %)")
     print_accuracy(f"{title}: accuracy and 95 % intervals over {n} spectra", n, rows)
     if n <= 10:
         print_per_spectrum(truths, quantities, [("impedance.py", est_imp), ("nassb least squares", est_ls),
@@ -327,10 +347,34 @@ def accuracy_case(gen, title: str, circuit_text: str, truth: dict, n: int, key0:
     print(f"{'method':22} {'total s':>9} {'per spectrum s':>15}")
     print(f"{'impedance.py':22} {sum(imp_t):9.2f} {np.median(imp_t):15.3f}  (median)")
     print(f"{'nassb least squares':22} {sum(ls_t):9.2f} {np.median(ls_t):15.3f}  (median)")
-    print(f"{'nassb Bayes (batch)':22} {bayes['time']:9.2f} {bayes['time'] / n:15.3f}  (total / {n}; "
-          f"sampling {bayes['sampling']:.1f} s, the rest KK + LS starts + build + compile)")
+    print(f"{'nassb Bayes (batch)':22} {bayes['time']:9.2f} {np.median(bayes['seconds']):15.3f}  (median per "
+          f"spectrum: lin-KK + least squares + checks + posterior; max {max(bayes['seconds']):.1f} s)")
     print_diagnostics(f"{title} Bayes batch", bayes["fit"])
     return rows
+
+
+def all_coverage(truths: list[dict], circuit: Circuit, draws: list[dict]) -> tuple[int, int]:
+    """(covered, counted) over every parameter of every spectrum: equal-tailed 95 % intervals."""
+    covered = counted = 0
+    for truth, d in zip(truths, draws):
+        for name in circuit.names:
+            low, high = np.quantile(d[name], [0.025, 0.975])
+            covered += int(low <= truth[name] <= high)
+            counted += 1
+    return covered, counted
+
+
+def compare(a: dict, b: dict, names, ess: float) -> dict:
+    """Largest |mean difference| in Monte Carlo standard errors, largest |sd ratio - 1| and largest
+    interval-end difference in sds of ``b``, over ``names``."""
+    z, sd_ratio, ends = 0.0, 0.0, 0.0
+    for n in names:
+        sd = float(np.std(b[n]))
+        z = max(z, abs(float(np.mean(a[n]) - np.mean(b[n]))) / (sd * np.sqrt(2 / ess)))
+        sd_ratio = max(sd_ratio, abs(float(np.std(a[n])) / sd - 1))
+        ends = max(ends, float(np.max(np.abs(np.quantile(a[n], [0.025, 0.975]) - np.quantile(b[n], [0.025, 0.975]))))
+                   / sd)
+    return {"z": z, "sd": sd_ratio, "ends": ends}
 
 
 # -- part 2 -----------------------------------------------------------------------------------
@@ -339,7 +383,7 @@ def batch_case(gen, opts, sampler: SamplerSettings) -> None:
     circuit = Circuit(circuit_text)
     n = opts.batch
     base = gen._full_cell(gen.CELLS[2])
-    cycles = [int(round(70 * (i + 1) / n)) for i in range(n)]
+    cycles = [round(70 * (i + 1) / n) for i in range(n)]
     rng = np.random.default_rng([BENCH_SEED, KEY_BATCH])
     truths = [gen._cycled(base, c, rng) for c in cycles]
     spectra = make_spectra(gen, circuit_text, truths, KEY_BATCH, 0.1, "cell2", cycles)
@@ -347,61 +391,91 @@ def batch_case(gen, opts, sampler: SamplerSettings) -> None:
           f"(1 MHz .. 0.1 Hz), cycles {cycles[0]}..{cycles[-1]}, R_LE {truths[0]['R_LE']:.4g} .. "
           f"{truths[-1]['R_LE']:.4g} ohm")
     print(f"impedance.py: {load()}", flush=True)
-
     guess = initial_guess(circuit, base)
     imp = fit_impedance_py(circuit, spectra, guess, opts.weighting == "modulus")
-    failed = [k for k, r in enumerate(imp) if r["error"]]
-    for k in failed:
+    for k in [k for k, r in enumerate(imp) if r["error"]]:
         print(f"  impedance.py failed on spectrum {k + 1}: {imp[k]['error']}")
+    ls = fit_nassb_ls(circuit, spectra)
 
-    print(f"Bayes batch starts: {load()}", flush=True)
+    print(f"nassb batch starts: {load()}", flush=True)
     bayes = fit_nassb_bayes(circuit, spectra, sampler)
-    print(f"Bayes batch done in {bayes['time']:.1f} s: {load()}", flush=True)
-    picks = sorted(set(int(round(i)) for i in np.linspace(0, n - 1, min(opts.separate, n))))
-    separate = []
+    print(f"nassb batch done in {bayes['time']:.1f} s: {load()}", flush=True)
+
+    picks = sorted({round(i) for i in np.linspace(0, n - 1, min(opts.separate, n))})
+    alone_t = []
     for k in picks:
         r = fit_nassb_bayes(circuit, [spectra[k]], sampler)
-        separate.append(r)
-        d = r["fit"].diagnostics
-        print(f"  separate fit of spectrum {k + 1} (cycle {cycles[k]}): {r['time']:.1f} s (sampling "
-              f"{r['sampling']:.1f} s), max R-hat {d['max_rhat']:.3f}, min bulk ESS {d['min_ess_bulk']:.0f}, "
-              f"divergences {d['divergences']}  [{load()}]", flush=True)
+        alone_t.append(r["time"])
+        same = max(float(np.max(np.abs(r["draws"][0][name] - bayes["draws"][k][name]))) for name in circuit.names)
+        print(f"  spectrum {k + 1} (cycle {cycles[k]}) fitted alone: {r['time']:.2f} s, {r['methods'][0]}; "
+              f"largest difference of its draws from the batch's: {same:.3g}", flush=True)
+    for k in picks[:opts.nuts]:
+        r = fit_nassb_bayes(circuit, [spectra[k]], sampler, method="nuts")
+        d = r["fit"].fits[0].diagnostics
+        ess = min(d.min_ess_bulk, bayes["fit"].fits[k].diagnostics.min_ess_bulk)
+        c = compare(bayes["draws"][k], r["draws"][0], circuit.names, ess)
+        print(f"  spectrum {k + 1} with NUTS: {r['time']:.1f} s (R-hat {d.max_rhat:.3f}, ESS {d.min_ess_bulk:.0f}, "
+              f"{d.divergences} divergences); batch posterior against NUTS over all {len(circuit.names)} "
+              f"parameters: means within {c['z']:.2f} Monte Carlo standard errors, sds within {100 * c['sd']:.1f} %, "
+              f"interval ends within {c['ends']:.2f} sd  [{load()}]", flush=True)
 
     quantities = [("R0",), ("R_CT",), ("R_LE",)]
     rows = [("impedance.py", score(truths, quantities, lambda s, q: intervals_impedance_py(imp[s], q))),
             ("nassb Bayes (batch)", score(truths, quantities, lambda s, q: intervals_bayes(bayes["draws"][s], q)))]
     print_accuracy(f"Batch: accuracy over {n} spectra", n, rows)
+    every = all_coverage(truths, circuit, bayes["draws"])
+    print(f"  every parameter ({len(circuit.names)} per spectrum): nassb Bayes 95 % intervals cover "
+          f"{every[0]}/{every[1]} ({100 * every[0] / every[1]:.1f} %)")
 
-    sep_t = [r["time"] for r in separate]
-    sep_mean = float(np.mean(sep_t))
     imp_t = [r["time"] for r in imp]
+    ls_t = [r["time"] for r in ls]
     print(f"\nBatch: wall time for {n} spectra")
     print(f"{'method':36} {'total s':>9} {'per spectrum s':>15}")
-    print(f"{'nassb fit_spectra, one batch call':36} {bayes['time']:9.1f} {bayes['time'] / n:15.2f}"
-          f"  (sampling {bayes['sampling']:.1f} s)")
-    print(f"{'nassb fit_spectra, separate calls':36} {sep_mean * n:9.1f} {sep_mean:15.2f}"
-          f"  EXTRAPOLATED: {len(separate)} measured ({', '.join(f'{t:.1f}' for t in sep_t)} s)"
-          f" x {n} / {len(separate)}")
+    print(f"{'nassb fit_spectra, one batch call':36} {bayes['time']:9.1f} {np.median(bayes['seconds']):15.2f}"
+          f"  (median; max {max(bayes['seconds']):.1f} s)")
+    print(f"{'nassb least squares':36} {sum(ls_t):9.1f} {np.median(ls_t):15.3f}  (median)")
     print(f"{'impedance.py, one fit per spectrum':36} {sum(imp_t):9.1f} {np.median(imp_t):15.3f}  (median)")
-    print(f"batch speed-up over separate calls (extrapolated): {sep_mean * n / bayes['time']:.1f}x")
-    print_diagnostics("Batch diagnostics", bayes["fit"])
+    if alone_t:
+        print(f"{'nassb, a spectrum fitted alone':36} {'':9} {np.median(alone_t):15.2f}  (median of {len(alone_t)})")
+    print_diagnostics("Batch", bayes["fit"])
+
+
+def cold_case(opts) -> None:
+    """Fresh processes, each fitting the Fig. 5 spectrum once."""
+    script = ("import time; t = time.perf_counter(); import nassb; i = time.perf_counter() - t; "
+              "t = time.perf_counter(); f = nassb.fit_eis('priors/data/synthetic/eis/na-nzsp-na-30C.csv', "
+              "'R_A-p(R_B,CPE_B)-p(R_C,CPE_C)', area=0.503, seed=1); f.to_json(); "
+              "print(i, time.perf_counter() - t, f.fits[0].method)")
+    print(f"\n== Cold start: {opts.cold} fresh processes, each fitting na-nzsp-na-30C.csv once  [{load()}]")
+    walls, fits = [], []
+    for _ in range(opts.cold):
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+        walls.append(time.perf_counter() - start)
+        imported, fitted, method = out.stdout.split(maxsplit=2)
+        fits.append(float(fitted))
+        print(f"  process {walls[-1]:.2f} s (import nassb {float(imported):.2f} s, fit + JSON {float(fitted):.2f} s), "
+              f"{method.strip()}", flush=True)
+    print(f"cold: median process {np.median(walls):.2f} s, median first fit {np.median(fits):.2f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--spectra", type=int, default=20, help="Fig. 5 spectra (default 20)")
-    parser.add_argument("--unresolved", type=int, default=5, help="unresolved-arc spectra (default 5)")
+    parser.add_argument("--unresolved", type=int, default=2, help="unresolved-arc spectra (default 2; NUTS)")
     parser.add_argument("--batch", type=int, default=70, help="cell-2 spectra in the batch (default 70)")
     parser.add_argument("--separate", type=int, default=3,
-                        help="separate single-spectrum fits actually run, then extrapolated (default 3)")
-    parser.add_argument("--draws", type=int, default=500, help="NUTS draws per chain (default 500)")
-    parser.add_argument("--tune", type=int, default=500, help="NUTS tuning steps per chain (default 500)")
-    parser.add_argument("--chains", type=int, default=2, help="NUTS chains (default 2)")
-    parser.add_argument("--seed", type=int, default=1, help="NUTS seed (default 1)")
+                        help="batch spectra fitted again alone and compared (default 3)")
+    parser.add_argument("--nuts", type=int, default=1, help="of those, fitted with NUTS too (default 1)")
+    parser.add_argument("--cold", type=int, default=3, help="fresh processes for the cold start (default 3)")
+    parser.add_argument("--draws", type=int, default=1000, help="draws per chain (default 1000)")
+    parser.add_argument("--tune", type=int, default=1000, help="NUTS tuning steps per chain (default 1000)")
+    parser.add_argument("--chains", type=int, default=4, help="chains (default 4)")
+    parser.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     parser.add_argument("--weighting", choices=("modulus", "none"), default="modulus",
                         help="impedance.py residual weights: 1/|Z| (weight_by_modulus, matches the noise; "
                              "default) or none (its default)")
-    parser.add_argument("--skip", nargs="*", choices=("fig5", "unresolved", "batch"), default=[],
+    parser.add_argument("--skip", nargs="*", choices=("fig5", "unresolved", "batch", "cold"), default=[],
                         help="parts to leave out")
     opts = parser.parse_args()
 
@@ -410,10 +484,12 @@ def main() -> None:
         print(line)
     print(load())
     sampler = SamplerSettings(draws=opts.draws, tune=opts.tune, chains=opts.chains, seed=opts.seed)
-    print(f"sampler: {sampler.sampler}, {sampler.chains} chains x {sampler.draws} draws after {sampler.tune} tuning "
-          f"steps, target_accept {max(sampler.target_accept, 0.9)}, seed {sampler.seed}, init {sampler.init}")
+    print(f"posterior draws per spectrum: {sampler.chains} x {sampler.draws}; NUTS: {sampler.tune} tuning steps, "
+          f"target_accept 0.95, seed {sampler.seed}")
+    if "cold" not in opts.skip and opts.cold > 0:
+        cold_case(opts)  # first, before this process has warmed any cache of its own
     start = time.perf_counter()
-    import pymc  # noqa: F401  (timed once here, so no fit below pays for it)
+    import pymc  # noqa: F401  (timed once here, so no NUTS fit below pays for it)
     print(f"import pymc: {time.perf_counter() - start:.1f} s (not counted in the fit times)", flush=True)
     gen = load_generator()
     sym = gen._symmetric(gen.T_REF_C)

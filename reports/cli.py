@@ -135,10 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     eis = fits.add_parser(
         "eis", help="Bayesian equivalent-circuit fit of impedance spectra (one, a batch, or a joint Arrhenius fit)",
         description="Fit impedance spectra (CSV, EC-Lab .mpt, .mpr with the mpr extra) with an equivalent "
-                    "circuit in impedance.py's grammar: least squares first, then NUTS. Reports each "
-                    "parameter's posterior, the least-squares estimate, --derive quantities, a lin-KK check "
-                    "and warnings for what the data do not determine. Arcs p(R,CPE) joined in series are "
-                    "ordered by time constant as written: the leftmost is the fastest.")
+                    "circuit in impedance.py's grammar, each spectrum on its own: least squares first, then "
+                    "the posterior by Laplace + Pareto-smoothed importance sampling where its diagnostics "
+                    "accept it and NUTS elsewhere (a joint --arrhenius fit is one NUTS run). Reports each "
+                    "parameter's posterior, the least-squares estimate, --derive quantities, a lin-KK check, "
+                    "misfit and inductive-point checks and warnings for what the data do not determine; "
+                    "--strict exits with 3 when any spectrum fails its gate. Arcs p(R,CPE) joined in series "
+                    "are ordered by time constant as written: the leftmost is the fastest.")
     eis.add_argument("files", nargs="+", metavar="FILE", help="spectra files, or quoted globs ('spectra/*.csv')")
     eis.add_argument("--circuit", required=True, metavar="STR", help="e.g. 'R0-p(R1,CPE1)-p(R2,CPE2)'")
     eis.add_argument("--derive", action="append", default=[], metavar="NAME=EXPR",

@@ -64,7 +64,7 @@ def summary_rows(summary: dict[str, dict]) -> list[tuple[str, str, str]]:
 def result_text(result) -> str:
     """The text of any result (what ``nassb COMMAND`` prints and ``repr`` shows)."""
     render = {"propagation": propagation_table, "arrhenius": arrhenius_table, "risk": risk_table,
-              "calibration": calibration_table, "design": design_table, "eis": eis_table,
+              "calibration": calibration_table, "design": design_table, "eis": eis_table, "eis-spectrum": eis_table,
               "spectra": spectra_table}.get(result.kind)
     if render is not None:
         return render(result)
@@ -314,13 +314,21 @@ def design_table(result) -> str:
 
 def eis_table(fit) -> str:
     """An impedance fit as text: one block per spectrum (posterior, 95 % interval, least
-    squares), or, for many spectra, one row per spectrum of the resistances and derived values."""
+    squares), or, for many spectra, one row per spectrum of the resistances and derived values
+    with its method and gate; then the diagnostics gate, naming every spectrum that fails."""
+    from .eis_format import gate_lines, method_line, short_method, spectrum_verdict
+
+    if fit.kind == "eis-spectrum":
+        from ..inference.eis.results import EISFit
+
+        fit = EISFit([fit], fit.circuit, fit.settings, fit.derived, fit.seed)
     doc = fit.to_json()
     spectra = doc["spectra"] if isinstance(doc, dict) and "spectra" in doc else (doc if isinstance(doc, list) else [doc])
-    lines = [f"{fit.circuit.text}: Bayesian equivalent-circuit fit (PyMC, NUTS), {len(spectra)} spectr"
-             f"{'um' if len(spectra) == 1 else 'a'}" + (f", area {fit.settings.area:g} cm²" if fit.settings.area else "")]
+    lines = [f"{fit.circuit.text}: Bayesian equivalent-circuit fit, {len(spectra)} spectr"
+             f"{'um' if len(spectra) == 1 else 'a'}" + (f", area {fit.settings.area:g} cm²" if fit.settings.area else ""),
+             method_line(fit)]
     if isinstance(doc, dict) and doc.get("joint"):
-        lines.append(f"joint Arrhenius fit, values at {doc['reference_temperature'] - 273.15:g} °C")
+        lines.append(f"values at {doc['reference_temperature'] - 273.15:g} °C")
         lines.extend(_eis_rows(dict(doc["parameters"]), None))
     if len(spectra) == 1 or (isinstance(doc, dict) and doc.get("joint") and len(spectra) <= 3):
         for spec in spectra:
@@ -329,16 +337,24 @@ def eis_table(fit) -> str:
             lines.extend(_eis_rows({**spec["parameters"], **spec["derived"]}, spec["least_squares"]))
     else:
         names = [n for n in fit.circuit.names if fit.circuit.parameter(n).kind == "R"] + [d.name for d in fit.derived]
-        rows = [("spectrum", *names)]
-        for spec in spectra:
+        rows = [("spectrum", *names, "method", "gate")]
+        for spec, one in zip(spectra, fit.fits):
             merged = {**spec["parameters"], **spec["derived"]}
-            rows.append((_spectrum_title(spec), *(with_uncertainty(merged[n]["mean"], merged[n]["sd"]) for n in names)))
+            rows.append((_spectrum_title(spec), *(_mean_sd(merged[n]) for n in names),
+                         short_method(one.method), spectrum_verdict(one)))
         units = {**spectra[0]["parameters"], **spectra[0]["derived"]}
         lines.append("")
         lines.append("resistances in " + ", ".join(dict.fromkeys(typeset(units[n]["unit"]) for n in names)))
         lines.extend(columns(rows))
-    lines.extend(["", f"seed {fit.seed}; {fit.diagnostics.sentence()}"])
+    lines.append("")
+    lines.extend(gate_lines(fit))
     return "\n".join(lines)
+
+
+def _mean_sd(q: dict) -> str:
+    if q["sd"] is None:
+        return f"median {q.get('median', float('nan')):.4g}"
+    return with_uncertainty(q["mean"], q["sd"])
 
 
 def _spectrum_title(spec: dict) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import glob
 import math
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -124,7 +124,7 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
             arrhenius: Iterable[str] | str = (), reference_temperature="30 degC", temperature=None,
             fmin: float | None = None, fmax: float | None = None, kk: bool = True, cycles=None, spectra=None,
             settings: SamplerSettings | None = None, draws: int | None = None, seed: int | None = None,
-            progress: bool = False) -> EISFit:
+            progress: bool = False, method: str = "auto") -> EISFit:
     """Fit impedance spectra with an equivalent circuit as a Bayesian problem.
 
     Parameters
@@ -153,7 +153,19 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
     spectra : list of str, optional
         Fit only the spectra of these names.
     settings : SamplerSettings, optional
-        NUTS settings; ``draws``, ``seed`` and ``progress`` override single ones.
+        NUTS settings; ``draws``, ``seed`` and ``progress`` override single ones.  ``chains *
+        draws`` is the number of posterior draws every spectrum gets, whatever its method.
+    method : str
+        How each spectrum's posterior is computed: ``"auto"`` (default: the Laplace
+        approximation corrected by Pareto-smoothed importance sampling where its diagnostics
+        accept it, NUTS elsewhere), ``"nuts"`` or ``"laplace"``.  A joint fit is always NUTS.
+
+    Returns
+    -------
+    EISFit
+        One :class:`~nassb.inference.eis.results.SpectrumFit` per spectrum (``fit.fits``,
+        ``fit.spectrum(name)``), each with its own posterior, diagnostics and warnings; the
+        spectra of a batch are fitted one by one, each as it would be alone.
     """
     if isinstance(arrhenius, str):
         named = tuple(n.strip() for n in arrhenius.split(",") if n.strip())
@@ -185,5 +197,6 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
         arrhenius=named,
         reference_temperature=temperature_of(reference_temperature, "reference_temperature"),
         kk=kk,
+        method=method,
     )
     return fit_spectra(chosen, circuit, fit_settings)

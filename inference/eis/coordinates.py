@@ -54,7 +54,7 @@ class Layout:
     arcs: tuple[tuple[str, str, str | None], ...]
 
     @classmethod
-    def of(cls, circuit: Circuit) -> "Layout":
+    def of(cls, circuit: Circuit) -> Layout:
         arcs = tuple((a.resistor, a.capacitor.name, f"{a.capacitor.name}_n" if a.capacitor.kind == "CPE" else None)
                      for a in circuit.arcs)
         in_arc = {f"{c}_Q" if n else c for _, c, n in arcs}
@@ -103,7 +103,7 @@ class Layout:
         logits = [np.log(exponents[n]) - np.log1p(-exponents[n]) for n in self.exponents]
         return np.array([*(logs[n] for n in self.logs), *taus, *logits], dtype=float)
 
-    def prior_constants(self, scales: "list[Scales]") -> tuple[np.ndarray, np.ndarray]:
+    def prior_constants(self, scales: list[Scales]) -> tuple[np.ndarray, np.ndarray]:
         """Per spectrum: the prior centres of the log coordinates (spectra x logs), and the
         measured window's middle and half-width in ln tau (spectra x 2)."""
         centres = np.array([[sc.log_centre(self.circuit.parameter(n).kind) for n in self.logs] for sc in scales])
@@ -151,7 +151,7 @@ class Scales:
     omega_max: float
 
     @classmethod
-    def of(cls, spectrum: Spectrum) -> "Scales":
+    def of(cls, spectrum: Spectrum) -> Scales:
         order = np.argsort(spectrum.frequency)
         z = spectrum.z[order]
         w = spectrum.omega[order]

@@ -1,34 +1,59 @@
 """Bayesian equivalent-circuit fits: one spectrum, a batch, or a multi-temperature joint fit.
 
-:func:`fit_spectra` runs, per spectrum, the lin-KK check and the least-squares start, then one
-NUTS run over all spectra (nassb.inference.eis.model), and returns an :class:`EISFit` with the
-posterior of every parameter, the ``--derive`` quantities, the least-squares estimates, the
-diagnostics gate and the identifiability warnings.
+:func:`fit_spectra` fits every spectrum on its own (:func:`fit_spectrum`): the lin-KK check, the
+least-squares start, the misfit and inductive checks (nassb.inference.eis.checks), and then its
+posterior.  Where the posterior is nearly normal in the fit's coordinates (a well-determined
+spectrum), it comes from the Laplace approximation corrected by Pareto-smoothed importance
+sampling, and where it is skewed or curved, from a mixture of t distributions adapted to it from
+there (nassb.inference.eis.laplace), in a fraction of a second; where the importance sampling's
+diagnostics refuse it (an arc outside the window, a ridge), NUTS samples the spectrum's own
+model (nassb.inference.eis.model).  Each spectrum's posterior is therefore the one
+it gets alone, whatever the other spectra are: its draws come from a seed derived from the call's
+seed and its own data, so a spectrum fitted alone gives the very same draws.
+
+A joint Arrhenius fit (``arrhenius``) is one NUTS run over all spectra on purpose: the named
+resistances follow Eq. 4 across the spectra's temperatures.
+
+The results (:class:`~nassb.inference.eis.results.SpectrumFit`, one per spectrum, and the
+:class:`~nassb.inference.eis.results.EISFit` that holds them) are described in
+nassb.inference.eis.results.
 """
 
 from __future__ import annotations
 
 import math
+import time
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ...priors import DataError, OptionError
 from ..diagnostics import Diagnostics
-from ..result import Result
 from ..sampling import SamplerSettings, sample
-from ..statistics import summarise
+from .checks import inductive, misfit, relative_residuals
 from .circuit import Circuit
 from .coordinates import Layout
 from .expressions import Derived, parse_derived
-from .identifiability import identifiability_warnings
-from .leastsq import LeastSquares, fit_least_squares
+from .leastsq import fit_least_squares
+from .results import EISFit, SpectrumFit, _derived_units, _parameter_units, joint_note
 from .spectrum import Spectrum
 
 TARGET_ACCEPT = 0.95  # the curved ridges of arcs near the window edge diverge at 0.9
-# Area normalisation: multiply a parameter of each kind by area ** power, and its unit.
-_AREA = {"R": (1, "ohm*cm^2"), "C": (-1, "F/cm^2"), "Q": (-1, "F*s^(n-1)/cm^2"), "L": (1, "H*cm^2"),
-         "W": (1, "ohm*cm^2*s^-0.5"), "n": (0, "1"), "Z0": (1, "ohm*cm^2"), "RG": (1, "ohm*cm^2"), "tau": (0, "s")}
+METHODS = ("auto", "nuts", "laplace")
+
+__all__ = [
+    "METHODS",
+    "TARGET_ACCEPT",
+    "EISFit",
+    "EISSettings",
+    "SpectrumFit",
+    "_derived_units",
+    "_parameter_units",
+    "fit_spectra",
+    "fit_spectrum",
+]
 
 
 @dataclass(frozen=True)
@@ -38,7 +63,9 @@ class EISSettings:
     Attributes
     ----------
     sampler : SamplerSettings
-        NUTS settings (target acceptance raised to 0.95 unless set higher).
+        NUTS settings (target acceptance raised to 0.95 unless set higher); ``chains * draws``
+        is also the number of draws an importance-sampled posterior keeps, and ``progress``
+        shows a bar over the spectra of a batch (and NUTS's own for one spectrum).
     area : float, optional
         Electrode area in cm^2: report resistances in ohm cm^2 (and Q, C per cm^2).
     derive : tuple of str
@@ -49,249 +76,217 @@ class EISSettings:
         K; where a joint fit reports R_ref (default 30 degC, the paper's).
     kk : bool
         Run the lin-KK check before fitting.
+    method : str
+        ``"auto"`` (Laplace + PSIS where its diagnostics accept it, else NUTS), ``"nuts"``
+        (NUTS for every spectrum) or ``"laplace"`` (Laplace + PSIS for every spectrum; one whose
+        diagnostics refuse it fails the gate).
     """
 
-    sampler: SamplerSettings = SamplerSettings(target_accept=TARGET_ACCEPT)
+    sampler: SamplerSettings = field(default_factory=lambda: SamplerSettings(target_accept=TARGET_ACCEPT))
     area: float | None = None
     derive: tuple[str, ...] = ()
     arrhenius: tuple[str, ...] = ()
     reference_temperature: float = 303.15
     kk: bool = True
-
-
-@dataclass(repr=False)
-class EISFit(Result):
-    """The result of one NUTS run over one or more spectra.
-
-    Parameter draws are per spectrum, already area-normalised when an area was given.
-    """
-
-    circuit: Circuit
-    spectra: list[Spectrum]
-    settings: EISSettings
-    idata: object
-    least_squares: list[LeastSquares]
-    derived: list[Derived]
-    diagnostics: Diagnostics
-    seed: int
-    kk: list = field(default_factory=list)
-    spectrum_warnings: list[list[str]] = field(default_factory=list)
-    _doc: object = field(default=None, repr=False)  # to_json, computed once
-    _units: dict | None = field(default=None, repr=False)
-
-    kind = "eis"
-
-    @property
-    def title(self) -> str:
-        names = ", ".join(s.name for s in self.spectra[:3]) + (" ..." if len(self.spectra) > 3 else "")
-        return f"{self.circuit.text} ({names})"
-
-    @property
-    def warnings(self) -> list[str]:
-        """Every spectrum's warnings (lin-KK, identifiability) and the diagnostics', once each."""
-        return list(dict.fromkeys([w for ws in self.spectrum_warnings for w in ws] + self.diagnostics.warnings()))
-
-    def summary(self) -> dict[str, dict]:
-        """Parameters and derived quantities; for several spectra keyed ``SPECTRUM/NAME``."""
-        units = self.units()
-        out = {}
-        for s, spectrum in enumerate(self.spectra):
-            prefix = "" if len(self.spectra) == 1 else f"{spectrum.name}/"
-            for name, values in self.draws(s).items():
-                out[prefix + name] = summarise(values, units[name])
-        return out
-
-    # -- draws -----------------------------------------------------------------------------
-    def units(self) -> dict[str, str]:
-        """Unit of every parameter and derived quantity (worked out once, by pint)."""
-        if self._units is None:
-            self._units = _parameter_units(self.circuit, self.settings.area, self.spectra[0].unit)
-            self._units.update(_derived_units(self.derived, self._units))
-        return dict(self._units)
-
-    def _factor(self, kind: str) -> float:
-        return self.settings.area ** _AREA[kind][0] if self.settings.area else 1.0
-
-    def draws(self, s: int = 0) -> dict[str, np.ndarray]:
-        """Every parameter's and derived quantity's posterior draws for spectrum ``s`` (flat)."""
-        post = self.idata.posterior
-        out = {}
-        for p in self.circuit.parameters:
-            values = np.asarray(post[p.name].isel(spectrum=s)).ravel()
-            out[p.name] = values * self._factor(p.kind)
-        for d in self.derived:
-            out[d.name] = np.asarray(d.evaluate(out), dtype=float) * np.ones_like(next(iter(out.values())))
-        return out
-
-    def least_squares_values(self, s: int = 0) -> dict[str, float]:
-        ls = self.least_squares[s]
-        out = {p.name: ls.values[p.name] * self._factor(p.kind) for p in self.circuit.parameters}
-        for d in self.derived:
-            out[d.name] = float(d.evaluate(out))
-        return out
-
-    def joint_draws(self) -> dict[str, np.ndarray]:
-        """A joint fit's shared quantities: R_ref at the reference temperature and E_A (eV)."""
-        post = self.idata.posterior
-        out = {}
-        for name in self.settings.arrhenius:
-            kind = self.circuit.parameter(name).kind
-            out[f"{name}_ref"] = np.asarray(post[f"{name}_ref"]).ravel() * self._factor(kind)
-            out[f"E_A_{name}"] = np.asarray(post[f"E_A_{name}"]).ravel()
-        return out
-
-    # -- summaries -------------------------------------------------------------------------
-    def spectrum_summary(self, s: int) -> dict:
-        """The JSON object of one spectrum (the command line's contract)."""
-        units = self.units()
-        draws = self.draws(s)
-        spectrum = self.spectra[s]
-        names = self.circuit.names
-        doc = {
-            "spectrum": spectrum.name,
-            "file": spectrum.source,
-            "temperature": spectrum.temperature,
-            "cycle": spectrum.cycle,
-            "circuit": self.circuit.text,
-            "area": self.settings.area,
-            "parameters": {n: summarise(draws[n], units[n]) for n in names},
-            "derived": {d.name: summarise(draws[d.name], units[d.name]) | {"expression": d.text} for d in self.derived},
-            "least_squares": self.least_squares_values(s),
-            "least_squares_rms": self.least_squares[s].rms,
-            "noise": summarise(np.asarray(self.idata.posterior["noise"].isel(spectrum=s)).ravel(), "1"),
-            "diagnostics": self.diagnostics.to_json(),
-            "warnings": list(self.spectrum_warnings[s]) if s < len(self.spectrum_warnings) else [],
-        }
-        if self.kk:
-            doc["kramers_kronig"] = self.kk[s]
-        return doc
-
-    def to_json(self):
-        """One object per spectrum (a list for several); a joint fit wraps them with its shared
-        parameters."""
-        if self._doc is None:
-            self._doc = self._document()
-        return self._doc
-
-    def _document(self):
-        spectra = [self.spectrum_summary(s) for s in range(len(self.spectra))]
-        if not self.settings.arrhenius:
-            return spectra[0] if len(spectra) == 1 else spectra
-        units = self.units()
-        joint = {}
-        for name, values in self.joint_draws().items():
-            joint[name] = summarise(values, "eV" if name.startswith("E_A_") else units[name[:-4]])
-        return {
-            "circuit": self.circuit.text,
-            "joint": "arrhenius",
-            "reference_temperature": self.settings.reference_temperature,
-            "parameters": joint,
-            "diagnostics": self.diagnostics.to_json(),
-            "warnings": sorted({w for ws in self.spectrum_warnings for w in ws}),
-            "spectra": spectra,
-        }
-
-    def to_netcdf(self, path):
-        """The InferenceData (posterior in the fit's raw units, per spectrum) written atomically."""
-        from ...priors.files import atomic_target
-
-        self.idata.posterior.attrs.update({
-            "circuit": self.circuit.text, "area_cm2": self.settings.area or 0.0,
-            "units": "raw, as the spectra: ohm (or ohm*cm^2 for area-normalised files), F, H, F*s^(n-1); "
-                     "summary.json holds the area-normalised values"})
-        with atomic_target(path) as tmp:
-            self.idata.to_netcdf(str(tmp), engine="h5netcdf")
-        return path
-
-
-def _parameter_units(circuit: Circuit, area: float | None, spectrum_unit: str) -> dict[str, str]:
-    """Each parameter's unit: raw for a spectrum in ohm without an area, else per cm^2."""
-    raw = {"R": "ohm", "C": "F", "Q": "F*s^(n-1)", "L": "H", "W": "ohm*s^-0.5", "n": "1", "Z0": "ohm", "RG": "ohm",
-           "tau": "s"}
-    normalised = area is not None or spectrum_unit != "ohm"
-    return {p.name: _AREA[p.kind][1] if normalised else raw[p.kind] for p in circuit.parameters}
-
-
-def _derived_units(derived: list[Derived], units: dict[str, str]) -> dict[str, str]:
-    """Units of derived quantities by pint; an expression over CPE parameters gets none ("")."""
-    from ...priors.units import registry as _registry
-
-    registry = _registry()
-
-    pint_units = {"ohm": "ohm", "ohm*cm^2": "ohm*cm**2", "F": "F", "F/cm^2": "F/cm**2", "H": "H",
-                  "H*cm^2": "H*cm**2", "ohm*s^-0.5": "ohm/s**0.5", "ohm*cm^2*s^-0.5": "ohm*cm**2/s**0.5",
-                  "s": "s", "1": "dimensionless"}
-    out = {}
-    known = {name: registry.Quantity(1.0, pint_units.get(unit, "dimensionless")) for name, unit in units.items()}
-    opaque = {name for name, unit in units.items() if unit not in pint_units}
-    from pint.errors import PintError
-
-    for d in derived:
-        try:
-            value = d.evaluate(known)
-        except ZeroDivisionError:  # R_A/(R_B-R_B): a divisor that is 0 whatever the fit
-            raise OptionError(f"division by zero in {d.name}={d.text}: its divisor is 0 for every value of the "
-                              "parameters", field="derive") from None
-        except PintError as err:  # pint's DimensionalityError: ohm + F
-            raise OptionError(f"{d.name}={d.text} mixes incompatible units ({err})", field="derive") from None
-        if not np.all(np.isfinite(getattr(value, "magnitude", value))):
-            raise OptionError(f"{d.name}={d.text} is not a finite number even with every parameter at 1",
-                              field="derive")
-        if d.names & opaque:
-            unit = ""
-        else:
-            quantity = registry.Quantity(1.0, value.units) if hasattr(value, "units") else None
-            unit = _unit_text(quantity, pint_units) if quantity is not None else "1"
-        known[d.name] = value if not (d.names & opaque) else registry.Quantity(1.0, "dimensionless")
-        if d.names & opaque:
-            opaque.add(d.name)
-        out[d.name] = unit
-    return out
-
-
-def _unit_text(quantity, pint_units: dict[str, str]) -> str:
-    for text, spelled in pint_units.items():
-        if quantity.dimensionality == quantity._REGISTRY.Quantity(1.0, spelled).dimensionality:
-            factor = quantity.to(spelled).magnitude
-            if math.isclose(factor, 1.0, rel_tol=1e-12):
-                return text
-    return f"{quantity.units:~C}"
+    method: str = "auto"
 
 
 def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSettings = EISSettings()) -> EISFit:
-    """Fit every spectrum with ``circuit`` in one NUTS run (independent parameters per spectrum,
-    except the resistances of a joint Arrhenius fit)."""
-    from .model import build_model
+    """Fit every spectrum with ``circuit``, each on its own (or all jointly with ``arrhenius``).
 
+    Parameters
+    ----------
+    spectra : list of Spectrum
+        Frequencies in Hz, impedances in ohm (or ohm cm^2 for area-normalised files).
+    circuit : Circuit or str
+    settings : EISSettings
+
+    Returns
+    -------
+    EISFit
+        One :class:`SpectrumFit` per spectrum, in order.
+    """
     circuit = Circuit(circuit) if isinstance(circuit, str) else circuit
     _check(spectra, circuit, settings)
     layout = Layout.of(circuit)
-    known = list(circuit.names)
-    derived = []
-    for spec in settings.derive:
-        d = parse_derived(spec, known)
-        derived.append(d)
-        known.append(d.name)
+    derived = _parse(circuit, settings.derive)
     # Units first: a derived quantity that adds ohm to farad is refused before any sampling.
     _derived_units(derived, _parameter_units(circuit, settings.area, spectra[0].unit))
-    kk = [_kk(s) for s in spectra] if settings.kk else []
-    starts = [fit_least_squares(s, layout) for s in spectra]
     sampler = settings.sampler
     if sampler.target_accept < TARGET_ACCEPT:
         sampler = replace(sampler, target_accept=TARGET_ACCEPT)
+    sampler.check()
+    settings = replace(settings, sampler=sampler)
     seed = sampler.resolved_seed()
-    pmodel = build_model(spectra, layout, starts, arrhenius=settings.arrhenius,
-                         reference_temperature=settings.reference_temperature)
+    if settings.arrhenius:
+        return _fit_joint(list(spectra), circuit, layout, derived, settings, seed)
+    fits = []
+    with _bar(len(spectra), sampler.progress and len(spectra) > 1) as advance:
+        for spectrum in spectra:
+            fits.append(fit_spectrum(spectrum, circuit, settings, seed=seed, derived=derived, layout=layout,
+                                     progress=sampler.progress and len(spectra) == 1))
+            advance(fits[-1])
+    return EISFit(fits, circuit, settings, derived, seed)
+
+
+def fit_spectrum(spectrum: Spectrum, circuit: Circuit | str, settings: EISSettings = EISSettings(), *,
+                 seed: int | None = None, derived: list[Derived] | None = None, layout: Layout | None = None,
+                 progress: bool = False) -> SpectrumFit:
+    """The posterior of one spectrum on its own: lin-KK, least squares, the data checks, then
+    Laplace + PSIS or NUTS (see the module docstring).
+
+    ``seed`` is the call's seed (the spectrum's own derives from it and the data, so a batch and a
+    single fit give one spectrum the same draws); None uses ``settings.sampler``'s.
+    """
+    started = time.perf_counter()
+    circuit = Circuit(circuit) if isinstance(circuit, str) else circuit
+    layout = layout or Layout.of(circuit)
+    derived = _parse(circuit, settings.derive) if derived is None else derived
+    seed = settings.sampler.resolved_seed() if seed is None else seed
+    own = spectrum_seed(seed, spectrum)
+    kk = _kk(spectrum) if settings.kk else None
+    start = fit_least_squares(spectrum, layout)
+    residual = relative_residuals(spectrum, circuit.complex_impedance(start.values, spectrum.omega))
+    bad_fit = misfit(spectrum, residual, kk["rms"] if kk else None)
+    inductance = inductive(spectrum, circuit, kk["rms"] if kk else start.rms)
+    found = _importance(spectrum, layout, start, settings, own) if settings.method in ("auto", "laplace") else None
+    notes: tuple[str, ...] = ()
+    if isinstance(found, str):  # refused: its reason
+        notes, found = (f"{found}, so NUTS sampled it",), None
+    if found is None:
+        found = _nuts(spectrum, layout, start, replace(settings.sampler, progress=progress), own, notes)
+    posterior, diagnostics = found
+    diagnostics = diagnostics.with_problems(*_problems(kk, bad_fit, spectrum))
+    return SpectrumFit(circuit, spectrum, settings, posterior, start, derived, diagnostics, own, kk=kk,
+                       misfit=bad_fit, inductive=inductance, seconds=time.perf_counter() - started)
+
+
+def _importance(spectrum: Spectrum, layout: Layout, start, settings: EISSettings, seed: int):
+    """(posterior, diagnostics) by Laplace + PSIS, or the reason it was refused (a str)."""
+    from .laplace import LogPosterior, find_mode, importance_sample
+
+    sampler = settings.sampler
+    count = sampler.chains * sampler.draws
+    density = LogPosterior(spectrum, layout)
+    draws = importance_sample(density, find_mode(density, start.theta), count, np.random.default_rng(seed))
+    if not draws.accepted and settings.method != "laplace":
+        return draws.verdict
+    posterior = _posterior(layout, draws.theta, draws.noise, (sampler.chains, sampler.draws))
+    diagnostics = Diagnostics(method=draws.method, chains=1, draws_per_chain=count, min_ess_bulk=draws.ess,
+                              min_ess_tail=draws.ess, notes=(draws.verdict,))
+    if not draws.accepted:
+        diagnostics = diagnostics.with_problems(f"{spectrum.name}: {draws.verdict}; sample it with NUTS")
+    return posterior, diagnostics
+
+
+def _nuts(spectrum: Spectrum, layout: Layout, start, sampler: SamplerSettings, seed: int,
+          notes: tuple[str, ...]) -> tuple[dict, Diagnostics]:
+    """(posterior, diagnostics) by NUTS on the spectrum's own model (cached per circuit)."""
+    from .model import spectrum_model
+
+    pmodel = spectrum_model(spectrum, layout, start)
     idata = sample(pmodel, sampler, seed)
     free = [v.name for v in pmodel.free_RVs]
-    diag = Diagnostics.from_idata(idata, free + [p.name for p in circuit.parameters])
-    result = EISFit(circuit, list(spectra), settings, idata, starts, derived, diag, seed, kk)
-    kk_warnings = [[k["warning"]] if k["warning"] else [] for k in kk] or [[] for _ in spectra]
-    result.spectrum_warnings = [kk_warnings[s] + identifiability_warnings(result, s) for s in range(len(spectra))]
-    return result
+    circuit = layout.circuit
+    diagnostics = Diagnostics.from_idata(idata, free + [p.name for p in circuit.parameters]).with_notes(*notes)
+    posterior = {name: np.asarray(idata.posterior[name].isel(spectrum=0)) for name in [*circuit.names, "noise"]}
+    return posterior, diagnostics
+
+
+def spectrum_seed(seed: int, spectrum: Spectrum) -> int:
+    """A spectrum's own seed: from the call's and a checksum of its frequencies and impedances
+    (the same spectrum gets the same draws alone or in any batch)."""
+    key = zlib.crc32(np.ascontiguousarray(spectrum.frequency, dtype=float).tobytes()
+                     + np.ascontiguousarray(spectrum.z, dtype=complex).tobytes())
+    return int(np.random.SeedSequence([int(seed), key]).generate_state(1)[0])
+
+
+def _problems(kk: dict | None, bad_fit, spectrum: Spectrum) -> list[str]:
+    """What fails a spectrum's gate beyond its draws: a failed lin-KK check, a misfit."""
+    out = []
+    if kk is not None and not kk["ok"]:
+        out.append(kk["warning"])
+    if bad_fit is not None:
+        out.append(bad_fit.sentence(spectrum.name))
+    return out
+
+
+def _posterior(layout: Layout, theta: np.ndarray, noise: np.ndarray, shape: tuple[int, int]) -> dict:
+    """Parameter values (raw units) of coordinate draws, shaped (chain, draw)."""
+    logs, log_tau, exponents, _ = layout.unpack(theta)
+    values = layout.values(logs, log_tau, exponents)
+    out = {p.name: np.asarray(values[p.name], dtype=float).reshape(shape) for p in layout.circuit.parameters}
+    out["noise"] = np.asarray(noise, dtype=float).reshape(shape)
+    return out
+
+
+def _fit_joint(spectra: list[Spectrum], circuit: Circuit, layout: Layout, derived: list[Derived],
+               settings: EISSettings, seed: int) -> EISFit:
+    """One NUTS run over all spectra: the ``arrhenius`` resistances follow Eq. 4."""
+    from .model import build_model
+
+    started = time.perf_counter()
+    kk: list[dict | None] = [_kk(s) if settings.kk else None for s in spectra]
+    starts = [fit_least_squares(s, layout) for s in spectra]
+    pmodel = build_model(spectra, layout, starts, arrhenius=settings.arrhenius,
+                         reference_temperature=settings.reference_temperature)
+    idata = sample(pmodel, settings.sampler, seed)
+    free = [v.name for v in pmodel.free_RVs]
+    joint = Diagnostics.from_idata(idata, free + [p.name for p in circuit.parameters]).with_notes(
+        joint_note(settings.arrhenius, len(spectra)))
+    seconds = (time.perf_counter() - started) / len(spectra)
+    fits = []
+    for s, spectrum in enumerate(spectra):
+        residual = relative_residuals(spectrum, circuit.complex_impedance(starts[s].values, spectrum.omega))
+        own_kk = kk[s]
+        kk_rms = own_kk["rms"] if own_kk is not None else None
+        bad_fit = misfit(spectrum, residual, kk_rms)
+        inductance = inductive(spectrum, circuit, kk_rms if kk_rms is not None else starts[s].rms)
+        posterior = {name: np.asarray(idata.posterior[name].isel(spectrum=s)) for name in [*circuit.names, "noise"]}
+        fits.append(SpectrumFit(circuit, spectrum, settings, posterior, starts[s], derived,
+                                joint.with_problems(*_problems(kk[s], bad_fit, spectrum)), seed, kk=kk[s],
+                                misfit=bad_fit, inductive=inductance, joint="arrhenius", seconds=seconds))
+    shared = {}
+    for name in settings.arrhenius:
+        for key in (f"{name}_ref", f"E_A_{name}"):
+            shared[key] = np.asarray(idata.posterior[key])
+    return EISFit(fits, circuit, settings, derived, seed, joint_posterior=shared, joint_diagnostics=joint, idata=idata)
+
+
+def _parse(circuit: Circuit, derive) -> list[Derived]:
+    known = list(circuit.names)
+    derived = []
+    for spec in derive:
+        d = parse_derived(spec, known)
+        derived.append(d)
+        known.append(d.name)
+    return derived
+
+
+@contextmanager
+def _bar(total: int, show: bool):
+    """A progress bar over the spectra of a batch (tqdm), or nothing."""
+    if not show:
+        yield lambda fit: None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc="spectra", unit=" spectrum", leave=False, mininterval=0)
+
+    def advance(fit: SpectrumFit) -> None:
+        bar.set_postfix_str(f"{fit.name}: {fit.method.split(' (')[0]}", refresh=False)
+        bar.update(1)
+
+    try:
+        yield advance
+    finally:
+        bar.close()
 
 
 def _check(spectra: list[Spectrum], circuit: Circuit, settings: EISSettings) -> None:
+    if settings.method not in METHODS:
+        raise OptionError(f"'{settings.method}' is not a supported method; must be one of {', '.join(METHODS)}",
+                          field="method")
     if not spectra:
         raise OptionError("no spectra to fit", field="spectra")
     units = {s.unit for s in spectra}
@@ -329,7 +324,7 @@ def _check(spectra: list[Spectrum], circuit: Circuit, settings: EISSettings) -> 
         if missing:
             raise OptionError(f"no temperature for {missing[0]}: add '# temperature = 30 degC' to the file "
                               "or give a temperature", field="arrhenius")
-        if len({round(s.temperature, 6) for s in spectra}) < 2:
+        if len({round(t, 6) for t in (s.temperature for s in spectra) if t is not None}) < 2:
             raise OptionError("the spectra are all at one temperature", field="arrhenius")
 
 

@@ -22,12 +22,9 @@ WIDE = 0.5            # relative sd above which a parameter is called poorly det
 WIDE_N = 0.15         # sd of a CPE exponent above which it is called poorly determined
 
 
-def identifiability_warnings(fit, s: int) -> list[str]:
-    """Plain-language warnings for spectrum ``s`` of an EISFit."""
-    circuit = fit.circuit
-    spectrum = fit.spectra[s]
-    draws = fit.draws(s)
-    units = fit.units()
+def identifiability_warnings(circuit, spectrum, draws: dict, units: dict) -> list[str]:
+    """Plain-language warnings for one spectrum fitted with ``circuit``, from the posterior
+    ``draws`` of its parameters (name -> flat array, in the ``units`` reported)."""
     f_min, f_max = float(spectrum.frequency.min()), float(spectrum.frequency.max())
     arc_resistors = {a.resistor for a in circuit.arcs}
     series = [p.name for p in circuit.parameters if p.kind == "R" and p.name not in arc_resistors]

@@ -5,7 +5,8 @@ of the noise model), computed in one vectorised pass over the frequencies; the J
 by complex step, all coordinates in one pass.  The fit moves in the same unconstrained
 coordinates as NUTS (nassb.inference.eis.coordinates), so its arcs are ordered by time constant
 whatever start found them.  The starts spread the arcs over the measured window in several
-patterns; the best fit wins.
+patterns; each start runs a few evaluations, the most promising go on to convergence, and
+the best fit wins.
 
 Beyond the point estimate a lab would get, the fit returns its curvature: the Gauss-Newton
 covariance of the coordinates, regularised by the prior, whose Cholesky factor whitens the
@@ -27,6 +28,9 @@ from .spectrum import Spectrum
 N_RANGE = (0.05, 0.9995)  # least squares keeps n inside; the posterior may go further
 GAP_FLOOR = -12.0          # ln of the smallest gap between two arcs' ln tau
 MAX_EVALUATIONS = 300      # per start: an arc the data cannot place crawls on for thousands
+RACE_EVALUATIONS = 20      # every start runs this many evaluations first ...
+CONTINUED = 3              # ... and the best this many go on to convergence, a second or third only
+CONTINUE_MARGIN = 0.001    # when its cost is already within 0.1 % of the best
 _STEP = 1e-20
 
 
@@ -57,43 +61,78 @@ class LeastSquares:
     starts: int
 
 
-def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None = None) -> LeastSquares:
-    from scipy.optimize import least_squares
+class Residuals:
+    """The relative residuals of one spectrum against the circuit, as functions of theta.
 
-    scales = scales or Scales.of(spectrum)
-    w, z = spectrum.omega, spectrum.z
-    absz = np.r_[np.abs(z), np.abs(z)]
-    target = np.r_[z.real, z.imag]
-    size = len(layout.coordinates)
+    ``residuals(theta)`` is (Z_model - Z) / |Z| on the real parts and then the imaginary parts
+    (2N values); ``model(theta)`` takes any leading shape (draws, ...) before the coordinate
+    axis, so that thousands of draws are evaluated in one pass; ``jacobian(theta)`` is exact
+    (complex step), all coordinates in one pass.
+    """
 
-    def model(theta):
-        logs, log_tau, exponents, _ = layout.unpack(theta)
+    def __init__(self, spectrum: Spectrum, layout: Layout):
+        self.layout = layout
+        self.omega = spectrum.omega
+        z = spectrum.z
+        self.absz = np.r_[np.abs(z), np.abs(z)]
+        self.target = np.r_[z.real, z.imag]
+        self._eye = np.eye(len(layout.coordinates))
+
+    def model(self, theta):
+        """Z'_model and Z''_model side by side (..., 2N), in the spectrum's unit."""
+        layout, w = self.layout, self.omega
+        logs, log_tau, exponents, _ = layout.unpack(np.asarray(theta)[..., None, :])
         re_, im_ = layout.circuit.impedance(layout.values(logs, log_tau, exponents), w)
         return np.concatenate([re_ + 0.0 * w, im_ + 0.0 * w], axis=-1)
 
-    def residuals(theta):
-        return (model(theta) - target) / absz
+    def residuals(self, theta):
+        return (self.model(theta) - self.target) / self.absz
 
+    def jacobian(self, theta):
+        steps = np.asarray(theta)[None, :] + 1j * _STEP * self._eye  # row i moves coordinate i
+        return (self.model(steps).imag / _STEP / self.absz).T
+
+
+def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None = None) -> LeastSquares:
+    """The best relative least-squares fit of ``spectrum`` from several starts, the posterior
+    mode near it and the curvature there (see the module docstring)."""
+    from scipy.optimize import least_squares
+
+    scales = scales or Scales.of(spectrum)
+    problem = Residuals(spectrum, layout)
+    residuals, jacobian = problem.residuals, problem.jacobian
+    target = problem.target
+    size = len(layout.coordinates)
     eye = np.eye(size)
 
-    def jacobian(theta):
-        steps = (theta[None, :] + 1j * _STEP * eye)[:, None, :]  # row i moves coordinate i
-        return (model(steps).imag / _STEP / absz).T
-
     lower, upper = _bounds(layout)
-    best = None
-    starts = list(_starts(layout, scales))
-    for theta0 in starts:
-        theta0 = np.clip(theta0, lower + 1e-9, upper - 1e-9)
+
+    def solve(theta0, evaluations):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             try:
                 fit = least_squares(residuals, theta0, jac=jacobian, bounds=(lower, upper), method="trf",
-                                    x_scale="jac", max_nfev=MAX_EVALUATIONS)
+                                    x_scale="jac", max_nfev=evaluations)
             except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-                continue
-        if np.isfinite(fit.cost) and (best is None or fit.cost < best.cost):
-            best = fit
+                return None
+        return fit if np.isfinite(fit.cost) else None
+
+    # Every start runs a few steps; only the most promising that have not converged go on.  A
+    # start in the right basin converges in 10-20 evaluations, one in a wrong basin crawls for
+    # hundreds.
+    starts = list(_starts(layout, scales))
+    fits = [fit for fit in (solve(np.clip(theta0, lower + 1e-9, upper - 1e-9), RACE_EVALUATIONS)
+                            for theta0 in starts) if fit is not None]
+    fits.sort(key=lambda fit: fit.cost)
+    best = fits[0] if fits else None
+    for fit in fits[:CONTINUED]:
+        # a start stopped by the evaluation limit goes on while it might still beat the best:
+        # on a ridge (an unresolved arc) every start crawls to nearly the same cost, and one
+        # continued start is enough
+        if fit.status == 0 and (fit is fits[0] or fit.cost < best.cost * (1 + CONTINUE_MARGIN)):
+            further = solve(fit.x, MAX_EVALUATIONS)
+            if further is not None and further.cost < best.cost:
+                best = further
     if best is None:
         raise DataError(f"{spectrum.name}: no least-squares start gave a finite fit; check the data",
                         file=spectrum.source)

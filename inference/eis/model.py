@@ -18,6 +18,12 @@ exactly the one the priors and the likelihood define, but NUTS sees a nearly iso
 so that strongly correlated resistances (R0 and R1 along an unresolved arc) cost a few leapfrog
 steps instead of hundreds, and a diagonal mass matrix adapts per spectrum in a batch.
 
+One spectrum on its own (what a batch does spectrum by spectrum when its posterior needs NUTS) is
+the same model with one spectrum.  :func:`spectrum_model` keeps one such model per circuit and
+process and swaps the next spectrum's numbers in with ``pm.set_data``: the graph is built once,
+and PyTensor's compile cache (its compiledir, shared across processes) serves the compiled
+code.
+
 In a multi-temperature joint fit (``arrhenius``) the named resistances are not free per spectrum
 but follow Eq. 4, ln R_s = ln R_ref + E_A / k_B (1/T_s - 1/T_ref), with ln R_ref ~ N(scale, 3) and
 E_A ~ N(0.3 eV, 0.5 eV): the activation energies come straight from the spectra.  The other
@@ -87,6 +93,33 @@ def build_model(spectra: list[Spectrum], layout: Layout, starts: list[LeastSquar
         absz_data = pm.Data("abs_z", absz)
         pm.Normal("z_real", mu=re_ / absz_data, sigma=noise[index], observed=pm.Data("z_real_scaled", z.real / absz))
         pm.Normal("z_imag", mu=im_ / absz_data, sigma=noise[index], observed=pm.Data("z_imag_scaled", z.imag / absz))
+    return pmodel
+
+
+MODEL_CACHE_SIZE = 8  # circuits whose one-spectrum model a process keeps
+_MODELS: dict[str, object] = {}
+
+
+def spectrum_model(spectrum: Spectrum, layout: Layout, start: LeastSquares):
+    """The PyMC model of one spectrum: built once per circuit, then given each spectrum's data."""
+    import pymc as pm
+
+    key = layout.circuit.text
+    pmodel = _MODELS.get(key)
+    if pmodel is None:
+        pmodel = build_model([spectrum], layout, [start])
+        if len(_MODELS) >= MODEL_CACHE_SIZE:
+            _MODELS.pop(next(iter(_MODELS)))
+        _MODELS[key] = pmodel
+        return pmodel
+    centre, scale = _whitening([start], list(range(len(layout.coordinates))))
+    prior_centres, window = layout.prior_constants([Scales.of(spectrum)])
+    absz = np.abs(spectrum.z)
+    pm.set_data({"whitening_centre": centre, "whitening_scale": scale, "prior_centres": prior_centres,
+                 "tau_window": window, "omega": spectrum.omega, "point_spectrum": np.zeros(len(spectrum), dtype=int),
+                 "abs_z": absz, "z_real_scaled": spectrum.z.real / absz, "z_imag_scaled": spectrum.z.imag / absz},
+                model=pmodel)
+    pmodel.set_initval(pmodel["noise"], np.clip([start.rms], 1e-3, 0.5))
     return pmodel
 
 

@@ -1,6 +1,7 @@
-"""``nassb fit eis``: recovery of known truths from the synthetic spectra (slow, NUTS), the
-unresolved arc, joint Arrhenius and cycle-series fits, the flow into a card, and one-line errors
-for bad files and options (fast: they stop before any sampling)."""
+"""``nassb fit eis``: recovery of known truths from the synthetic spectra, the unresolved arc
+(NUTS, slow), joint Arrhenius (NUTS, slow) and cycle-series fits, the flow into a card, the
+strict gate and the report, and one-line errors for bad files and options (they stop before any
+sampling)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import json
 
 import numpy as np
 import pytest
-
 from nassb.inference.eis import read_spectra
 
 from ..inference.test_eis_circuit import FIG5, FIG7, SYNTHETIC, truth_of
@@ -21,7 +21,6 @@ def _covers(q: dict, truth: float) -> bool:
     return q["ci95"][0] <= truth <= q["ci95"][1]
 
 
-@pytest.mark.slow
 def test_fig5_spectrum_is_recovered_with_honest_intervals(nassb, tmp_path):
     path = SYNTHETIC / "na-nzsp-na-30C.csv"
     truth = truth_of(read_spectra(path)[0])
@@ -52,13 +51,20 @@ def test_fig5_spectrum_is_recovered_with_honest_intervals(nassb, tmp_path):
 
 @pytest.mark.slow
 def test_an_unresolved_arc_shows_a_tight_sum_and_wide_parts(nassb):
-    """The arc peaks at 10 MHz, above the 1 MHz window: R0 and R1 trade off."""
+    """The arc peaks at 10 MHz, above the 1 MHz window: R0 and R1 trade off.  Beside it in the
+    batch, a well-resolved spectrum of the same circuit gets the posterior it gets alone: the
+    hard spectrum goes to NUTS, the good one does not, and neither touches the other."""
     path = SYNTHETIC / "nzsp-unresolved-arc.csv"
+    good = SYNTHETIC / "na-nzsp-na-30C.csv"  # the same circuit shape, arcs inside the window
     truth = truth_of(read_spectra(path)[0])
-    run = nassb("fit", "eis", str(path), "--circuit", "R0-p(R1,CPE1)-p(R2,CPE2)", "--derive", "R01=R0+R1",
-                "--seed", "2", "--json", *FAST)
+    options = ["--circuit", "R0-p(R1,CPE1)-p(R2,CPE2)", "--derive", "R01=R0+R1", "--seed", "2", "--json", *FAST]
+    run = nassb("fit", "eis", str(path), str(good), *options)
     assert run.code == 0, run.err
-    doc = run.json()
+    doc, other = run.json()
+    alone = nassb("fit", "eis", str(good), *options).json()
+    assert other["parameters"] == alone["parameters"] and other["method"] == alone["method"]
+    assert other["method"].startswith("Laplace + ") and doc["method"] == "NUTS (PyMC)"
+    assert "not accepted" in " ".join(doc["diagnostics"]["notes"])
     p, total = doc["parameters"], doc["derived"]["R01"]
     assert _covers(total, truth["R0"] + truth["R1"]) and total["sd"] < 0.01 * total["mean"]
     for name in ("R0", "R1"):
@@ -71,14 +77,21 @@ def test_an_unresolved_arc_shows_a_tight_sum_and_wide_parts(nassb):
 
 
 @pytest.mark.slow
-def test_joint_arrhenius_fit_gives_activation_energies_from_spectra(nassb):
+def test_joint_arrhenius_fit_gives_activation_energies_from_spectra(nassb, tmp_path):
     files = sorted(str(p) for p in SYNTHETIC.glob("na-nzsp-na-*C.csv"))
     assert len(files) == 6
     run = nassb("fit", "eis", *files, "--circuit", FIG5, "--arrhenius", "R_A,R_B,R_C", "--area", "0.503",
-                "--seed", "4", "--json", *FAST)
+                "--seed", "4", "--json", *FAST, "--out", str(tmp_path / "joint"))
     assert run.code == 0, run.err
     doc = run.json()
     assert doc["joint"] == "arrhenius" and len(doc["spectra"]) == 6
+    assert "one model over all 6 spectra on purpose" in doc["note"]
+    assert all(s["method"] == "NUTS (PyMC)" and s["joint"] == "arrhenius" for s in doc["spectra"])
+    from nassb.inference.result import Result
+    from nassb.priors.jsonio import json_text
+
+    loaded = Result.from_netcdf(tmp_path / "joint" / "result.nc")
+    assert json.loads(json_text(loaded.to_json())) == doc and "joint Arrhenius fit" in repr(loaded)
     shared = doc["parameters"]
     for name, energy in (("R_A", 0.28), ("R_B", 0.28), ("R_C", 0.41)):
         assert _covers(shared[f"E_A_{name}"], energy), (name, shared[f"E_A_{name}"])
@@ -148,6 +161,44 @@ def test_fitted_resistances_flow_into_a_card(nassb, tmp_path, write_card):
     assert _covers(q["R_separator"], 6.875)
     assert q["R_interface"]["sd"] < 0.5 * prior["R_interface"]["sd"]
     assert _covers(q["R_interface"], 1.5)
+
+
+def _write(spectrum, path):
+    path.write_text("# SYNTHETIC\nfrequency [Hz],Z_real [ohm],Z_imag [ohm]\n" + "".join(
+        f"{float(f)!r},{float(z.real)!r},{float(z.imag)!r}\n" for f, z in zip(spectrum.frequency, spectrum.z)))
+    return str(path)
+
+
+def test_strict_fails_on_a_misfit_and_says_which_spectrum(nassb, tmp_path):
+    """Inductive points fitted without an inductor: the warning names the spectrum, the
+    frequency range and the fix; --strict exits 3; the good spectrum beside it passes."""
+    from ..inference.test_eis_fit import _inductive
+
+    bad = _write(_inductive(), tmp_path / "leads.csv")
+    good = str(SYNTHETIC / "na-nzsp-na-30C.csv")
+    run = nassb("fit", "eis", good, bad, "--circuit", FIG5, "--strict", "--seed", "1", *FAST)
+    assert run.code == 3, run.err
+    assert "1 of 2 spectra pass" in run.out and "leads.csv FAILS" in run.out and "does not fit" in run.out
+    assert "leads.csv: the circuit does not fit the data" in run.err and "add an L element" in run.err
+    assert "na-nzsp-na-30C.csv" not in run.err
+    assert nassb("fit", "eis", good, "--circuit", FIG5, "--strict", "--seed", "1", *FAST).code == 0
+
+
+def test_a_report_lists_every_spectrum_and_says_which_have_figures(nassb, tmp_path):
+    """Seven spectra: the report's table holds all seven; six get figures, among them the one
+    that fails its gate, and the report says so."""
+    from ..inference.test_eis_fit import _inductive
+
+    files = sorted(str(p) for p in SYNTHETIC.glob("na-nzsp-na-*C.csv")) + [_write(_inductive(), tmp_path / "leads.csv")]
+    run = nassb("fit", "eis", *files, "--circuit", FIG5, "--seed", "1", "--json", *FAST, "--report",
+                str(tmp_path / "report"))
+    assert run.code == 0, run.err
+    html = (tmp_path / "report" / "report.html").read_text()
+    for name in files:
+        assert html.count(name) >= 1, name
+    assert "Every spectrum (7)" in html and "Figures for 6 of 7 spectra" in html and "fails the gate" in html
+    assert len(list((tmp_path / "report" / "figures").glob("bode-*.png"))) == 6
+    assert (tmp_path / "report" / "figures" / "bode-6.png").is_file()  # the failing one is drawn
 
 
 # -- bad input: one line, exit code 2, before any sampling ---------------------------------------
