@@ -31,6 +31,8 @@ _EXPORTS = {
     "fit_arrhenius": ("nassb.inference.arrhenius", "fit_arrhenius"),
     "read_spectra": ("nassb.inference.eis.readers", "read_spectra"),
     "fit_eis": ("nassb.inference.eis.api", "fit_eis"),
+    "list_spectra": ("nassb.inference.eis.api", "list_spectra"),
+    "select_spectra": ("nassb.inference.eis.select", "select_spectra"),
     # risks and design
     "score_risks": ("nassb.inference.risk.scoring", "score_risks"),
     "calibrate_risks": ("nassb.inference.risk.calibrate", "calibrate_risks"),
@@ -38,6 +40,8 @@ _EXPORTS = {
     "run_design": ("nassb.design.run", "run_design"),
     "load_design": ("nassb.design.run", "load_design"),
     "list_designs": ("nassb.design.run", "list_designs"),
+    # reports
+    "write_report": ("nassb.reports.api", "write_report"),
     # results
     "Result": ("nassb.inference.result", "Result"),
     "Diagnostics": ("nassb.inference.diagnostics", "Diagnostics"),

@@ -8,6 +8,7 @@ remembers the settings it was created with and refuses a worker with others.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -18,16 +19,18 @@ from pathlib import Path
 import numpy as np
 
 from ..priors import OptionError
-from .score import DesignScorer, Limits, summarise
+from ..priors.secrets import mask_url
 from ..priors.vocabulary import term
+from . import extrapolation
+from .score import DEFAULT_C_RATE, DesignScorer, Limits, rate_name, summarise
 from .space import DesignSpace
 
 SAMPLERS = ("tpe", "random", "gp")
 BASELINES = ("paper-cell-1", "paper-cell-2", "paper-roadmap-1-activation", "paper-roadmap-2-porosity",
              "paper-roadmap-3-no-reservoir")
 SECOND_OBJECTIVES = {"P_short": "minimize", "E_m": "maximize", "E_V": "maximize"}
-# An objective option and the design quantity it maximises.
-QUANTITY_OF = {"E_V": "E_V_real", "E_m": "E_m_real", "P_short": "P_short"}
+# An objective option and the design quantity it maximises: the energy at the cycling current.
+QUANTITY_OF = {"E_V": "E_V_rate", "E_m": "E_m_rate", "P_short": "P_short"}
 HEARTBEAT_S = 10
 GRACE_S = 30
 
@@ -40,11 +43,13 @@ class SearchSettings:
     objective: str = "E_V"
     quantile: float | None = 0.05     # None: the mean
     pareto: str | None = None         # a second objective: P_short or E_m
-    current: float = 0.2              # mA/cm^2
+    current: float | None = None      # mA/cm^2, a fixed cycling current; None: the C-rate
     cycles: int = 100
     limits: Limits = field(default_factory=Limits)
     space: tuple = ()
     risk: str = ""                    # fingerprint of the calibrated risk draws
+    c_rate: float | None = DEFAULT_C_RATE  # 1/h of each design's own delivered capacity
+    within_data: bool = False         # the search kept inside the calibrated range
 
     def fingerprint(self) -> str:
         text = json.dumps(asdict(self), sort_keys=True, default=str)
@@ -56,6 +61,13 @@ def _quiet_optuna() -> None:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.getLogger("optuna").setLevel(logging.WARNING)
+
+
+class _OptionalSpeedups(logging.Filter):
+    """Drops Optuna's note that the optional greenlet package would speed up the GP sampler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "greenlet" not in record.getMessage()
 
 
 def make_sampler(name: str, seed: int | None, multi: bool):
@@ -72,7 +84,12 @@ def make_sampler(name: str, seed: int | None, multi: bool):
             raise OptionError("the GP sampler needs torch: pip install 'nassb[gp]'", field="--sampler") from None
         if multi:
             raise OptionError("the GP sampler takes one objective; drop --pareto", field="--sampler")
-        return optuna.samplers.GPSampler(seed=seed)
+        # Optuna notes, once on import, that the optional greenlet would speed its GP up.
+        logging.getLogger("optuna._gp.batched_lbfgsb").addFilter(_OptionalSpeedups())
+        # The scores are deterministic (common random numbers): no noise for the GP to learn.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.GPSampler(seed=seed, deterministic_objective=True)
     raise OptionError(f"'{name}' is not a sampler; must be one of {', '.join(SAMPLERS)}", field="--sampler")
 
 
@@ -86,7 +103,7 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     _quiet_optuna()
     storage = _storage(url)
     fingerprint = settings.fingerprint()
-    directions = ["maximize"] + ([SECOND_OBJECTIVES[settings.pareto]] if settings.pareto else [])
+    directions: list = ["maximize"] + ([SECOND_OBJECTIVES[settings.pareto]] if settings.pareto else [])
     sampler_ = make_sampler(sampler, seed, bool(settings.pareto))
     try:
         study = optuna.create_study(study_name=name, storage=storage, directions=directions, sampler=sampler_)
@@ -102,30 +119,102 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     return study
 
 
-def _storage(url: str, attempts: int = 6):
-    """Optuna's RDB storage for ``url``.  Workers that start together on a new database race to
-    create its tables; the loser sees a duplicate-key error and simply retries."""
+def _storage(url: str, wait_s: float = 120.0):
+    """Optuna's RDB storage for ``url``.
+
+    Workers that start together on a new database race to create its tables.  On PostgreSQL the
+    loser sees a duplicate-key error; on SQLite it sees ``table ... already exists`` or ``database
+    is locked`` (SQLite's schema is not created in one transaction).  Either way it retries, for
+    up to ``wait_s`` seconds (s): the tables are there by then.  Error messages show the URL with
+    its password masked.
+    """
+    import random
     import time
 
     import optuna
     import sqlalchemy.exc
 
-    for attempt in range(attempts):
+    shown = mask_url(url)
+    if url.startswith("sqlite"):
+        _write_ahead_file(url)
+    deadline = time.monotonic() + wait_s
+    attempt = 0
+    while True:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+                storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+                                                     engine_kwargs=_engine_options(url))
             if url.startswith("sqlite"):
                 _write_ahead(storage.engine)
             return storage
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
-            if attempt == attempts - 1:
-                raise OptionError(f"cannot create the study tables in {url!r}: other workers keep "
+        except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
+            # optuna wraps a failed commit in StorageInternalError; the database's error is its cause
+            cause = err.__cause__ if isinstance(err, optuna.exceptions.StorageInternalError) else err
+            if _disk_full(cause):
+                raise OptionError(f"no space left on device: cannot write the storage {shown!r}",
+                                  field="--storage") from None
+            if not _creation_race(cause):
+                raise OptionError(f"cannot open the storage {shown!r}: {_first_line(cause or err)}",
+                                  field="--storage") from None
+            if time.monotonic() > deadline:
+                raise OptionError(f"cannot create the study tables in {shown!r}: other workers keep "
                                   "colliding; start again", field="--storage") from None
-            time.sleep(0.3 * (attempt + 1))
-        except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError, ModuleNotFoundError) as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise OptionError(f"cannot open the storage {url!r}: {first}", field="--storage") from None
+            attempt += 1
+            time.sleep(min(0.05 * 2 ** attempt, 2.0) * (0.5 + random.random()))
+        except (ValueError, ImportError) as err:
+            raise OptionError(f"cannot open the storage {shown!r}: {_first_line(err)}", field="--storage") from None
+
+
+def _write_ahead_file(url: str) -> None:
+    """Put a SQLite file in write-ahead-log mode before any table is made (the mode is stored in
+    the file): workers that create the tables together then read while another one writes."""
+    import sqlite3
+
+    import sqlalchemy
+
+    try:
+        path = sqlalchemy.engine.make_url(url).database
+    except sqlalchemy.exc.ArgumentError:
+        return  # RDBStorage reports the malformed URL
+    if not path or path == ":memory:" or not Path(path).parent.is_dir():
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=60)) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.Error:
+        return  # RDBStorage meets the same problem and reports it
+
+
+def _engine_options(url: str) -> dict:
+    """SQLite waits up to a minute for a lock held by another worker (its default is 5 s)."""
+    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+
+
+def _creation_race(err) -> bool:
+    """Whether a database error is another worker creating the same tables at the same time."""
+    import sqlalchemy.exc
+
+    if err is None:
+        return False
+    if isinstance(err, sqlalchemy.exc.IntegrityError):  # a duplicate key: the other worker's row
+        return True
+    if not isinstance(err, (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.OperationalError)):
+        return False
+    text = str(getattr(err, "orig", err)).lower()
+    return "already exists" in text or "database is locked" in text or "duplicate" in text
+
+
+def _disk_full(err) -> bool:
+    """Whether a database error is a full disk (SQLite: "database or disk is full")."""
+    text = str(getattr(err, "orig", err)).lower()
+    return err is not None and ("disk is full" in text or "no space left on device" in text)
+
+
+def _first_line(err) -> str:
+    """The first line of a database error, its secrets masked (drivers quote the URL)."""
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return mask_url(first)
 
 
 def _write_ahead(engine) -> None:
@@ -143,7 +232,7 @@ def _write_ahead(engine) -> None:
     engine.dispose()  # connections opened before the listener was attached
 
 
-def _check_settings(study, name: str, fingerprint: str, wait_s: float = 10.0) -> None:
+def _check_settings(study, name: str, fingerprint: str, wait_s: float = 60.0) -> None:
     """Refuse a study made with other settings; wait briefly for a study another worker is
     creating at this very moment to record its settings."""
     import time
@@ -157,15 +246,21 @@ def _check_settings(study, name: str, fingerprint: str, wait_s: float = 10.0) ->
                           "choose another --study or the same settings", field="--study")
 
 
-def baselines(settings: SearchSettings, risk) -> dict[str, dict]:
+def make_scorer(card, risk, settings: SearchSettings) -> DesignScorer:
+    """The scorer of a study's settings for ``card``."""
+    return DesignScorer(card, risk, cycles=settings.cycles, c_rate=settings.c_rate, current=settings.current)
+
+
+def baselines(settings: SearchSettings, risk, *, ranges: dict | None = None, reweighting=None) -> dict[str, dict]:
     """The paper's cells and roadmap steps scored on the footing of a study's settings."""
     from ..priors import load_card
 
     out = {}
     for name in BASELINES:
         card = load_card(name)
-        scorer = DesignScorer(card, risk, current=settings.current, cycles=settings.cycles)
-        out[name] = describe_design(scorer, settings, scorer.design_of_card(card))
+        scorer = make_scorer(card, risk, settings)
+        out[name] = describe_design(scorer, settings, scorer.design_of_card(card), ranges=ranges,
+                                    reweighting=reweighting)
     return out
 
 
@@ -181,6 +276,8 @@ def settings_to_dict(settings: SearchSettings) -> dict:
 
 def settings_from_dict(raw: dict) -> SearchSettings:
     raw = dict(raw)
+    if "c_rate" not in raw:  # a study made before designs were cycled at their own rate
+        raw["c_rate"] = None
     raw["limits"] = Limits(**raw["limits"])
     raw["space"] = tuple(tuple(v) for v in raw["space"])
     return SearchSettings(**raw)
@@ -194,23 +291,32 @@ def load_existing(url: str, name: str):
     _quiet_optuna()
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
         raise OptionError(f"no such study file {url[len('sqlite:///'):]!r}", field="--storage")
+    shown = mask_url(url)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             study = optuna.load_study(study_name=name, storage=url)
     except KeyError:
-        raise OptionError(f"no study {name!r} in {url}", field="--study") from None
+        raise OptionError(f"no study {name!r} in {shown}", field="--study") from None
     except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as err:
-        raise OptionError(f"cannot open the storage {url!r}: {str(err).splitlines()[0]}", field="--storage") from None
+        raise OptionError(f"cannot open the storage {shown!r}: {_first_line(err)}", field="--storage") from None
     if "nassb_search" not in study.user_attrs:
         raise OptionError(f"study {name!r} was not made by nassb design", field="--study")
     return study
 
 
+def rate_words(settings: SearchSettings) -> str:
+    """The cycling condition of a study: ``C/10 of each design's own capacity`` or ``0.2 mA/cm^2``."""
+    if settings.c_rate is None:
+        return f"{settings.current:g} mA/cm^2"
+    return f"{rate_name(settings.c_rate)} of each design's own capacity"
+
+
 def describe(settings: SearchSettings) -> str:
     target = "mean" if settings.quantile is None else f"q{settings.quantile:g}"
     pareto = f" vs {settings.pareto}" if settings.pareto else ""
-    return f"{target} {settings.objective}{pareto}, {settings.current:g} mA/cm^2, {settings.cycles} cycles"
+    data = ", within the calibrated range" if settings.within_data else ""
+    return f"{target} {settings.objective}{pareto}, {rate_words(settings)}, {settings.cycles} cycles{data}"
 
 
 def objective_value(values: dict[str, np.ndarray], name: str, quantile: float | None) -> float:
@@ -219,7 +325,18 @@ def objective_value(values: dict[str, np.ndarray], name: str, quantile: float | 
     return float(v.mean() if quantile is None else np.quantile(v, quantile))
 
 
-def make_objective(space: DesignSpace, scorer: DesignScorer, settings: SearchSettings):
+def constraints(values: dict[str, np.ndarray], settings: SearchSettings,
+                ranges: dict | None = None) -> dict[str, float]:
+    """The constraint values of a scored design (<= 0 feasible): the limits, and for a search
+    within the data the cycling current's distance outside the calibrated currents."""
+    means = {k: float(v.mean()) for k, v in values.items()}
+    out = settings.limits.violations(means)
+    if settings.within_data and ranges:
+        out["current_range"] = extrapolation.current_excess(means["current"], ranges)
+    return out
+
+
+def make_objective(space: DesignSpace, scorer: DesignScorer, settings: SearchSettings, ranges: dict | None = None):
     """The function Optuna calls for each trial."""
 
     def objective(trial):
@@ -227,7 +344,7 @@ def make_objective(space: DesignSpace, scorer: DesignScorer, settings: SearchSet
                   for v in space}
         values = scorer.score(design)
         means = {k: float(v.mean()) for k, v in values.items()}
-        violations = settings.limits.violations(means)
+        violations = constraints(values, settings, ranges)
         for key, value in violations.items():
             trial.set_constraint(key, value)
         trial.set_user_attr("design", design)
@@ -249,7 +366,7 @@ def finished(study) -> list:
 
 
 def proposals(study, space: DesignSpace, scorer: DesignScorer, settings: SearchSettings, top: int = 5,
-              min_distance: float = 0.1) -> list[dict]:
+              min_distance: float = 0.1, *, ranges: dict | None = None, reweighting=None) -> list[dict]:
     """The best feasible designs that differ from each other by at least ``min_distance`` (of a
     variable's range); for a Pareto study, the feasible front."""
     trials = [t for t in finished(study) if t.user_attrs.get("feasible")]
@@ -257,28 +374,41 @@ def proposals(study, space: DesignSpace, scorer: DesignScorer, settings: SearchS
         front = {t.number for t in study.best_trials}
         trials = [t for t in trials if t.number in front]
     trials.sort(key=lambda t: -t.values[0])
-    chosen = []
+    chosen: list = []
     for t in trials:
         design = t.user_attrs["design"]
         if all(space.distance(design, c.user_attrs["design"]) >= min_distance for c in chosen):
             chosen.append(t)
         if len(chosen) >= top and not settings.pareto:
             break
-    return [describe_design(scorer, settings, t.user_attrs["design"], rank=i + 1, trial=t.number)
+    return [describe_design(scorer, settings, t.user_attrs["design"], rank=i + 1, trial=t.number, ranges=ranges,
+                            reweighting=reweighting)
             for i, t in enumerate(chosen)]
 
 
-def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict, **extra) -> dict:
-    """A design with its predicted quantities and the constraints that limit it."""
+def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict, *, ranges: dict | None = None,
+                    reweighting=None, **extra) -> dict:
+    """A design with its predicted quantities, the constraints that limit it, the variables that
+    leave the calibrated range (``extrapolated``) and, given a reweighting, its prior sensitivity."""
+    from .sensitivity import shifts
+
     values = scorer.score(design)
     summary = summarise(values)
-    means = {k: v["mean"] for k, v in summary.items()}
+    current = summary.pop("current")
+    means = {k: float(np.mean(v)) for k, v in values.items()}  # what the trials were judged by
     shown = {**design, **scorer.layers(design)}
-    return {
+    out = {
         **extra,
         "design": {k: {"value": float(v), "unit": term(k).unit} for k, v in shown.items()},
+        "current": current,
         "objective": objective_value(values, settings.objective, settings.quantile),
         "quantities": summary,
-        "feasible": all(v <= 0 for v in settings.limits.violations(means).values()),
+        "feasible": all(v <= 0 for v in constraints(values, settings, ranges).values()),
         "active_constraints": settings.limits.active(means),
     }
+    if ranges is not None:
+        out["extrapolated"] = extrapolation.outside({**design, "current": current["mean"]}, ranges)
+    if reweighting is not None:
+        out["prior_sensitivity"] = shifts(values, reweighting, QUANTITY_OF[settings.objective], settings.quantile,
+                                          settings.limits)
+    return out

@@ -264,18 +264,7 @@ def fit_arrhenius(data: str | Path | ArrheniusSeries, *, at: float | str = "25 d
 
 def _temperature(at: float | str) -> tuple[float, str]:
     """K and its text from a number (K) or a quantity string ("25 degC")."""
-    from ..priors import CardError, parse_quantity
+    from ..priors.arguments import temperature
 
-    if isinstance(at, (int, float)) and not isinstance(at, bool):
-        value, text = float(at), f"{float(at) - 273.15:g} degC"
-    else:
-        try:
-            quantity = parse_quantity(at, F.TEMPERATURE)
-        except CardError as err:
-            raise OptionError(err.message, field="at") from None
-        if quantity.uncertain:
-            raise OptionError("give one temperature, without an uncertainty", field="at")
-        value, text = quantity.value, str(at)
-    if not (math.isfinite(value) and value > 0):
-        raise OptionError(f"must be a temperature above absolute zero, got {at!r}", field="at")
-    return value, text
+    value = temperature(at, "at")
+    return value, (f"{value - 273.15:g} degC" if isinstance(at, (int, float)) else str(at))

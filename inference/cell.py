@@ -37,9 +37,25 @@ def swelling(density, specific_capacity):
     return 1.0 / (specific_capacity * density * _UM_TO_CM)
 
 
-def charged_anode_thickness(reservoir, swelling_um, capacity, plating_error=0.0):
-    """Anode thickness in the charged state: reservoir + plated metal (um)."""
-    return reservoir + swelling_um * capacity + plating_error
+def charged_anode_thickness(reservoir, swelling_um, capacity, plating_deviation=0.0):
+    """Anode thickness in the charged state: reservoir + plated metal (um).
+
+    ``plating_deviation`` is the relative deviation of the plated layer from s C (non-uniform
+    plating, pressing): the plated thickness is s C (1 + deviation), so its uncertainty scales
+    with the plated amount.
+    """
+    return reservoir + swelling_um * capacity * (1.0 + plating_deviation)
+
+
+def plated_mass(capacity, specific_capacity):
+    """Areal mass of metal moved from the cathode to the anode by ``capacity`` (g/cm^2).
+
+    Parameters
+    ----------
+    capacity : mAh/cm^2
+    specific_capacity : mAh/g of the anode metal (1166 for sodium)
+    """
+    return capacity / specific_capacity
 
 
 def derived_porosity(loading, solid_density, thickness):
@@ -127,6 +143,12 @@ def specific_capacity_for(capacity, loading, active_fraction=1.0):
     """Inverse of :func:`capacity_from_loading`: mAh/g of active material giving ``capacity``
     (mAh/cm^2) from ``loading`` (mg/cm^2)."""
     return capacity / (loading * _MG_TO_G * active_fraction)
+
+
+def voltage_at_current(voltage, current, resistance):
+    """Discharge voltage U - j R (V) of a cell of plateau ``voltage`` (V) at ``current``
+    (mA/cm^2) through its area ``resistance`` (ohm cm^2)."""
+    return voltage - ohmic_drop(current, resistance)
 
 
 def ohmic_drop(current, resistance):

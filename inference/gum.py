@@ -5,15 +5,18 @@ df/dx = Im f(x + i h) / h with no subtractive cancellation, so h = 1e-20 gives d
 exact to rounding (Squire & Trapp, SIAM Review 40, 1998).  All inputs are perturbed in one
 vectorised call of the cell model.  Inputs from a card are independent; correlations between
 derived quantities (porosity derived from the loading and the thickness) are carried by the
-model itself.
+model itself.  The outputs share inputs, so they are correlated: their joint covariance
+(JCGM 102, 6.2) is C diag(u^2) C^T with C the sensitivity matrix.
 """
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from .model import CellModel
-from .result import PropagationResult, summary_dataset
+from .result import PropagationResult, add_covariance, summary_dataset
 
 _STEP = 1e-20
 COVERAGE_95 = 1.959963984540054
@@ -73,8 +76,10 @@ def propagate_gum(model: CellModel) -> PropagationResult:
     ds = summary_dataset(
         quantities, summaries,
         attrs={"cell": model.card.name, "card": model.card.origin, "card_sha256": model.card.sha256,
-               "method": "gum", "coverage_factor": COVERAGE_95},
+               "method": "gum", "coverage_factor": COVERAGE_95, "conventions": json.dumps(model.conventions())},
     )
+    joint = [i for i, q in enumerate(quantities) if u[i] > 0]
+    ds = add_covariance(ds, [quantities[i] for i in joint], (c[joint] * u_in ** 2) @ c[joint].T)
     ds = ds.assign_coords(
         input=names,
         input_unit=("input", [model.inputs[n].unit or "1" for n in names]),
@@ -84,4 +89,22 @@ def propagate_gum(model: CellModel) -> PropagationResult:
     ds["sensitivity"] = (("quantity", "input"), c)
     ds["contribution"] = (("quantity", "input"), contribution)
     ds["share"] = (("quantity", "input"), share)
-    return PropagationResult(ds, model=model)
+    return PropagationResult(ds, model=model, notes=validity_notes(model, summaries))
+
+
+def validity_notes(model: CellModel, summaries: list[dict]) -> list[str]:
+    """Where first order cannot be trusted: an output without a variance, or a first-order
+    interval that reaches beyond what the quantity can be (an area resistance below 0)."""
+    from ..priors.vocabulary import term
+
+    notes = []
+    for output, reason in model.singularities().items():
+        notes.append(f"first order is not valid for {output}: {reason}; quote the Monte Carlo interval (method 'mc')")
+    for s, output in zip(summaries, model.outputs):
+        t = term(output)
+        low, high = s["ci95"]
+        if low < t.low or high > t.high:
+            side = f"below {t.low:g}" if low < t.low else f"above {t.high:g}"
+            notes.append(f"the first-order interval of {output} [{low:.3g}, {high:.3g}] reaches {side}, which "
+                         f"{output} cannot; quote the Monte Carlo interval (method 'mc')")
+    return notes

@@ -5,6 +5,12 @@ charged thickness, resistances or not) once; :meth:`CellModel.evaluate` then app
 equations of :mod:`nassb.inference.cell` to whatever the inputs are: floats, numpy arrays of
 Monte Carlo draws, complex-step perturbations, or PyTensor tensors.  gum, mc and bayes all call
 this one function.
+
+Conventions.  By default the model is the paper's: the energy is U C with U the plateau voltage,
+and Eq. 5 weighs the charged stack as the paper does, the plated metal in the anode while the
+cathode keeps its discharged mass (the metal counted twice).  ``convention="mass-conserving"``
+takes the plated metal out of the cathode; a ``current`` gives the energy at U - j R with the
+cell's measured area resistance R.  :meth:`CellModel.conventions` names what was used.
 """
 
 from __future__ import annotations
@@ -13,14 +19,23 @@ from typing import Mapping
 
 import numpy as np
 
-from ..priors import CellCard, FieldSpec, Measured
-from ..priors.fields import ENERGY
+from ..priors import CardError, CellCard, FieldSpec, Measured, OptionError
+from ..priors.fields import AREA_RESISTANCE, ENERGY
 from ..priors.vocabulary import OUTPUTS as VOCABULARY_OUTPUTS
 from . import cell as eq
 
-# The outputs of the cell equations: name -> (unit, description), from the one vocabulary.
+# The outputs of the cell equations: name -> (unit, description), from the one vocabulary
+# (less those computed elsewhere: the Coulombic efficiency of cycling data, and the energies at
+# a cycling current, which need the cell resistance of the rate model).
 OUTPUTS = {name: (t.unit, t.description or t.label) for name, t in VOCABULARY_OUTPUTS.items()
-           if name != "coulombic_efficiency"}
+           if name not in ("coulombic_efficiency", "E_V_rate", "E_m_rate")}
+
+CONVENTIONS = ("paper", "mass-conserving")
+"""``paper``: Eq. 5 as published (the plated metal in the anode, the cathode at its discharged
+mass); ``mass-conserving``: the charged cathode has lost the metal plated on the anode."""
+
+# The plated layer cannot be thinner than nothing: its relative deviation is at least -1.
+PLATING_DEVIATION = FieldSpec("", -1.0, float("inf"), words="a relative deviation")
 
 
 class CellModel:
@@ -39,30 +54,45 @@ class CellModel:
         Output name -> unit, for the outputs this card supports.
     """
 
-    def __init__(self, card: CellCard):
+    def __init__(self, card: CellCard, *, convention: str = "paper", current: float | None = None,
+                 resistance: Measured | None = None):
+        if convention not in CONVENTIONS:
+            raise OptionError(f"'{convention}' is not a supported convention; must be one of "
+                              f"{', '.join(CONVENTIONS)}", field="convention")
         self.card = card
+        self.convention = convention
         self.inputs: dict[str, Measured] = {}
         anode, sep, cat = card.anode, card.separator, card.cathode
 
         self._add("cell.voltage", card.cell["voltage"])
         self._add("cell.temperature", card.cell["temperature"])
+        self.current = None if current is None else float(current)
+        if self.current is not None:
+            self._add("cell.resistance", self._cell_resistance(resistance))
 
         self.measured_anode = anode.get("charged_thickness") is not None
         self.has_delivered = cat.get("delivered_capacity") is not None
         self.derived_porosity = cat.get("porosity") is None
         self.derived_capacity = cat.get("theoretical_capacity") is None
 
+        self.plating: dict | None = None
         if self.measured_anode:
             self._add("anode.charged_thickness", anode.get("charged_thickness"))
         else:
             self._add("anode.reservoir_thickness", anode.get("reservoir_thickness"))
             spread = anode.get("plating_uncertainty")
             if spread is not None and spread.value > 0:
-                # A zero-mean deviation of the plated layer, so it appears in the budget.
-                self._add("anode.plating", Measured(0.0, spread.value, "um", "normal",
-                                                    bounds=FieldSpec("um"), source=spread.source))
+                # A zero-mean relative deviation of the plated layer (it appears in the budget):
+                # the card's uncertainty at its own plated thickness, so a cell that plates
+                # more or less metal (another capacity, no reservoir) scales it.
+                plated = self._nominal_plated_thickness()
+                relative = spread.value / plated
+                self.plating = {"relative": relative, "uncertainty": spread.value, "plated": plated}
+                self._add("anode.plating", Measured(0.0, relative, "1", "normal", bounds=PLATING_DEVIATION,
+                                                    source=f"{spread.value:g} um over the plated {plated:.3g} um; "
+                                                           f"{spread.source}".rstrip("; ")))
         self._material("anode", "density")
-        if not self.measured_anode or self.has_delivered:
+        if not self.measured_anode or self.has_delivered or convention == "mass-conserving":
             self._material("anode", "specific_capacity")
 
         self._add("separator.thickness", sep.get("thickness"))
@@ -107,6 +137,71 @@ class CellModel:
     def _add(self, name: str, prior: Measured) -> None:
         self.inputs.setdefault(name, prior)
 
+    def _cell_resistance(self, given: Measured | None) -> Measured:
+        """The cell's measured area resistance for U - j R: given, or the card's [cell] resistance."""
+        prior = given if given is not None else self.card.cell.get("resistance")
+        if prior is None:
+            raise OptionError("an energy at a current needs the cell's measured area resistance (ohm*cm^2, "
+                              "e.g. from the DC polarisation or the impedance of this cell): give it, or "
+                              "[cell] resistance on the card; the separator and interface alone are not a "
+                              "cell's resistance", field="resistance")
+        if not AREA_RESISTANCE.admits(prior.value):
+            raise OptionError(f"must {AREA_RESISTANCE.describe_bounds()}, got {prior.value:g}", field="resistance")
+        return prior
+
+    def _nominal_plated_thickness(self) -> float:
+        """Plated metal (um) at the card's delivered capacity (else theoretical), inputs at their means."""
+        anode, cat = self.card.anode, self.card.cathode
+
+        def mean(q: Measured | None) -> float:
+            if q is None:  # the card's checks guarantee what a reservoir anode needs
+                raise CardError("missing, needed for the plated layer", file=self.card.origin, field="anode")
+            return q.moments()[0]
+
+        s = eq.swelling(mean(anode.material.get("density")), mean(anode.material.get("specific_capacity")))
+        if cat.get("delivered_capacity") is not None:
+            capacity = mean(cat.get("delivered_capacity"))
+        elif cat.get("theoretical_capacity") is not None:
+            capacity = mean(cat.get("theoretical_capacity"))
+        else:
+            capacity = eq.capacity_from_loading(mean(cat.get("loading")), mean(cat.get("active_fraction")),
+                                                mean(cat.material.get("specific_capacity")))
+        return float(s * capacity)
+
+    def conventions(self) -> dict:
+        """The conventions this model computes with, each named (the JSON ``conventions``).
+
+        ``convention`` (paper or mass-conserving), ``voltage`` (``plateau`` or ``U - jR``) with the
+        current and resistance, ``mass``, ``plating`` (the relative spread of the plated layer) and
+        ``text``: the one line a table prints.
+        """
+        voltage = self.inputs["cell.voltage"]
+        metal = self.card.anode.material.name
+        out: dict = {"convention": self.convention}
+        if self.current is None:
+            out["voltage"] = "plateau"
+            voltage_text = f"U = {voltage.value:g} V plateau"
+        else:
+            r = self.inputs["cell.resistance"]
+            out["voltage"] = "U - jR"
+            out["current"] = {"value": self.current, "unit": "mA/cm^2"}
+            out["resistance"] = {"value": r.value, "sd": r.sd, "unit": "ohm*cm^2", "source": r.source}
+            drop = eq.ohmic_drop(self.current, r.value)
+            voltage_text = (f"U - jR = {voltage.value:g} V - {self.current:.3g} mA/cm^2 x {r} = "
+                            f"{voltage.value - drop:.3g} V")
+        out["voltage_text"] = voltage_text
+        if self.convention == "paper":
+            out["mass"] = f"plated {metal} counted in the anode and the cathode (Eq. 5 as published)"
+        else:
+            out["mass"] = f"the charged cathode has lost the {metal} plated on the anode (mass conserved)"
+        if self.plating is not None:
+            p = self.plating
+            out["plating"] = {"relative": p["relative"],
+                              "text": f"plated layer ± {100 * p['relative']:.3g} % of its thickness "
+                                      f"({p['uncertainty']:g} um at the card's plated {p['plated']:.3g} um)"}
+        out["text"] = f"{self.convention} convention: {voltage_text}; {out['mass']}"
+        return out
+
     def _material(self, role: str, key: str, default: float | None = None) -> None:
         material = getattr(self.card, role).material
         prior = material.get(key)
@@ -136,6 +231,38 @@ class CellModel:
         """Each input at the mean of its distribution."""
         return {name: prior.moments()[0] for name, prior in self.inputs.items()}
 
+    def singularities(self) -> dict[str, str]:
+        """Outputs whose variance does not exist, with the reason: an input whose distribution
+        keeps a density at 0 (a normal or uniform reaching its physical bound) where the output
+        grows without bound, y ~ x^-a with a >= 1/2 (a >= 1: no mean either).
+
+        Found by evaluating the equations at 1e-6 and 1e-8 of the input's nominal value, the
+        other inputs nominal.  A lognormal input has no density at 0 and no such tail.
+        """
+        nominal = self.nominal()
+        out: dict[str, str] = {}
+        for name in self.uncertain:
+            prior = self.inputs[name]
+            lo, _ = prior.truncation()
+            reaches_zero = (prior.dist == "uniform" and prior.low <= 0.0) or (
+                prior.dist in ("normal", "truncnormal") and lo == 0.0 and prior.mass_outside() > 0.0)
+            x0 = nominal[name]
+            if not reaches_zero or not x0 > 0:
+                continue
+            with np.errstate(all="ignore"):
+                near = [self.evaluate({**nominal, name: x0 * eps}) for eps in (1e-6, 1e-8)]
+            for output in self.outputs:
+                y1, y2 = (abs(float(np.asarray(v[output]))) for v in near)
+                if not (np.isfinite(y1) and y1 > 0) or output in out:
+                    continue
+                exponent = np.log(y2 / y1) / np.log(100.0) if np.isfinite(y2) else np.inf
+                if exponent >= 0.45:
+                    moment = "the mean and the variance do" if exponent >= 0.95 else "the variance does"
+                    out[output] = (f"heavy tail from {name}: its {prior.dist} distribution reaches 0, where {output} "
+                                   f"grows as {name}^-{min(exponent, 9.9):.2g}, so {moment} not exist (the "
+                                   f"intervals do); a lognormal {name} has a finite sd")
+        return out
+
     def evaluate(self, x: Mapping[str, object], xp=np) -> dict[str, object]:
         """Evaluate every output for inputs ``x`` (name -> float, array or tensor).
 
@@ -155,12 +282,16 @@ class CellModel:
         if self.has_delivered:
             capacities["real"] = x["cathode.delivered_capacity"]
         out: dict[str, object] = {}
+        voltage = x["cell.voltage"]
+        if self.current is not None:
+            voltage = eq.voltage_at_current(voltage, self.current, x["cell.resistance"])
         for state, capacity in capacities.items():
             d_anode = self._anode_thickness(x, capacity, capacities)
             mass = eq.stack_mass(x[m("anode", "density")], d_anode,
                                  x[m("separator", "density")], x["separator.thickness"],
                                  x[m("cathode", "density")], x["cathode.thickness"], porosity, liquid)
-            voltage = x["cell.voltage"]
+            if self.convention == "mass-conserving":
+                mass = mass - eq.plated_mass(capacity, x[m("anode", "specific_capacity")])
             out[f"E_V_{state}"] = eq.volumetric_energy(voltage, capacity, d_anode,
                                                         x["separator.thickness"], x["cathode.thickness"])
             out[f"E_m_{state}"] = eq.gravimetric_energy(voltage, capacity, mass)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -18,8 +19,8 @@ import xarray as xr
 
 from .gum import COVERAGE_95, propagate_gum
 from .model import CellModel
-from .result import PropagationResult, draws_idata, summary_dataset
-from .statistics import PROBABILITY, interval_statistics, moments  # noqa: F401  (interval_statistics: public here too)
+from .result import PropagationResult, add_covariance, draws_idata, summary_dataset
+from .statistics import PROBABILITY, heavy_tail, interval_statistics, moments  # noqa: F401  (public here too)
 
 
 def numerical_tolerance(u: float, digits: int) -> float:
@@ -83,6 +84,7 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     rng = np.random.default_rng(seed)
     quantities = list(model.outputs)
+    singular = model.singularities()
 
     if draws is not None:
         if draws < 2:
@@ -90,7 +92,7 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
         chunks = [_batch(model, rng, int(draws))]
         converged = True
     else:
-        chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws, progress)
+        chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws, progress, set(singular), keep_draws)
     rejected = sum(r for _, r, _ in chunks)
     y = {q: _join([c[q] for c, _, _ in chunks]) for q in quantities}
     total = len(chunks) * (int(draws) if draws is not None else batch) - rejected
@@ -103,15 +105,24 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
 
     stats = np.array([moments(y[q]) for q in quantities])
     gum = propagate_gum(model)
-    summaries = [{"mean": float(st[0]), "sd": float(st[1]), "unit": model.outputs[q], "ci95": [float(st[2]), float(st[3])]}
-                 for q, st in zip(quantities, stats)]
+    summaries = []
+    for q, st in zip(quantities, stats):
+        entry = {"mean": float(st[0]), "sd": float(st[1]), "unit": model.outputs[q], "ci95": [float(st[2]), float(st[3])]}
+        tail = singular.get(q) or (heavy_tail(y[q]) if st[1] > 0 else None)
+        if tail:
+            entry.update(sd=None, median=float(np.median(y[q])), note=tail)
+            if "the mean and the variance" in tail:
+                entry["mean"] = None
+        summaries.append(entry)
     ds = summary_dataset(
         quantities, summaries,
         attrs={"cell": model.card.name, "card": model.card.origin, "card_sha256": model.card.sha256,
                "method": "mc", "draws": total, "seed": seed,
                "significant_digits": digits if draws is None else 0, "converged": converged,
-               "rejected_draws": rejected},
+               "rejected_draws": rejected, "conventions": json.dumps(model.conventions())},
     )
+    heavy = {q for q, s in zip(quantities, summaries) if s["sd"] is None}
+    ds = add_covariance(ds, *joint_covariance({q: y[q] for q in quantities}, heavy))
     ds["shortest_low"] = ("quantity", stats[:, 4])
     ds["shortest_high"] = ("quantity", stats[:, 5])
     _first_order_check(ds, gum.dataset, digits)
@@ -123,18 +134,47 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
     return PropagationResult(ds, idata=idata, model=model, inputs=inputs)
 
 
+def joint_covariance(draws: dict[str, np.ndarray], heavy: set[str] | frozenset[str] = frozenset()):
+    """Joint covariance of the draws of several quantities (JCGM 102, 7.5).
+
+    Quantities that do not vary, or whose tail has no variance (``heavy``: those summarised
+    without an sd), are left out.  Returns ``(names, matrix, note)``: the note names what was
+    left out.
+    """
+    from .statistics import varies
+
+    names, left = [], []
+    for name, values in draws.items():
+        if not varies(values):
+            continue
+        if name in heavy:
+            left.append(name)
+            continue
+        names.append(name)
+    if not names:
+        return [], np.zeros((0, 0)), ""
+    stacked = np.vstack([np.asarray(draws[n], dtype=float).ravel() for n in names])
+    matrix = np.atleast_2d(np.cov(stacked))
+    note = f"left out (no variance: heavy tail): {', '.join(left)}" if left else ""
+    return names, matrix, note
+
+
 def _join(parts: list):
     if np.ndim(parts[0]) == 0:
         return parts[0]
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def _adaptive(model, rng, quantities, digits, batch, max_draws, progress):
-    """JCGM 101 7.9.4: run batches until the batch statistics are stable to ``digits``."""
+def _adaptive(model, rng, quantities, digits, batch, max_draws, progress, heavy=frozenset(), keep=False):
+    """JCGM 101 7.9.4: run batches until the batch statistics are stable to ``digits``.
+
+    For an output without a variance (``heavy``) the mean and sd never settle: it stops on its
+    interval ends alone, against the tolerance of their half-width.
+    """
     chunks, per_batch = [], []
     while True:
         chunk, rejected, inputs = _batch(model, rng, batch)
-        chunks.append((chunk, rejected, inputs))
+        chunks.append((chunk, rejected, inputs if keep else {}))
         per_batch.append([moments(chunk[q])[:4] for q in quantities])
         h = len(chunks)
         if progress is not None:
@@ -144,10 +184,16 @@ def _adaptive(model, rng, quantities, digits, batch, max_draws, progress):
         s = np.asarray(per_batch)  # (h, quantity, 4)
         spread = s.std(axis=0, ddof=1) / math.sqrt(h)
         u = s[:, :, 1].mean(axis=0)
-        tolerance = np.array([numerical_tolerance(float(v), digits) for v in u])
+        half_width = 0.5 * (s[:, :, 3] - s[:, :, 2]).mean(axis=0) / COVERAGE_95
+        scale = np.array([half_width[i] if q in heavy else u[i] for i, q in enumerate(quantities)])
+        tolerance = np.array([numerical_tolerance(float(v), digits) for v in scale])
         # An output that does not vary (a fixed capacity) is converged whatever rounding says.
-        varies = u > 1e-9 * np.abs(s[:, :, 0].mean(axis=0))
-        if np.all((2 * spread <= tolerance[:, None])[varies]):
+        varies = scale > 1e-9 * np.abs(s[:, :, 0].mean(axis=0))
+        stable = 2 * spread <= tolerance[:, None]
+        for i, q in enumerate(quantities):
+            if q in heavy:
+                stable[i, :2] = True  # the mean and sd of a heavy tail never settle: not asked of them
+        if np.all(stable[varies]):
             return chunks, True
         if h * batch >= max_draws:
             return chunks, False

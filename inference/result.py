@@ -97,9 +97,13 @@ class Result:
         """The result's main figure (a matplotlib Figure)."""
         raise NotImplementedError(f"{type(self).__name__} has no figure")
 
+    def __getitem__(self, name: str) -> dict:
+        """The summary of one quantity: ``{"mean", "sd", "unit", "ci95": [lo, hi]}``."""
+        return self.summary()[name]
+
     def unit(self, name: str) -> str:
         """Canonical unit of a reported quantity."""
-        return self.summary()[name]["unit"]
+        return self[name]["unit"]
 
     # -- persistence -------------------------------------------------------------------------
     def _netcdf_groups(self) -> dict[str, xr.Dataset]:
@@ -184,27 +188,49 @@ def netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
 
 
 def summary_dataset(quantities: list[str], summaries: list[dict], attrs: dict) -> xr.Dataset:
-    """A Dataset along ``quantity`` of summaries (:func:`~nassb.inference.statistics.summarise`)."""
+    """A Dataset along ``quantity`` of summaries (:func:`~nassb.inference.statistics.summarise`).
+
+    A missing mean or sd (a heavy tail) is stored as NaN, with the ``median`` and the ``note``.
+    """
+    def column(key):
+        return np.array([np.nan if s.get(key) is None else s[key] for s in summaries], dtype=float)
+
     coords = {"quantity": quantities, "unit": ("quantity", [s["unit"] for s in summaries])}
     data = {
-        "mean": ("quantity", np.array([s["mean"] for s in summaries], dtype=float)),
-        "sd": ("quantity", np.array([np.nan if s["sd"] is None else s["sd"] for s in summaries], dtype=float)),
+        "mean": ("quantity", column("mean")),
+        "sd": ("quantity", column("sd")),
         "ci95_low": ("quantity", np.array([s["ci95"][0] for s in summaries], dtype=float)),
         "ci95_high": ("quantity", np.array([s["ci95"][1] for s in summaries], dtype=float)),
     }
+    if any(s.get("note") for s in summaries):
+        data["median"] = ("quantity", column("median"))
+        data["note"] = ("quantity", np.array([str(s.get("note") or "") for s in summaries], dtype=object))
     return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def add_covariance(ds: xr.Dataset, names: list[str], matrix: np.ndarray, note: str = "") -> xr.Dataset:
+    """``ds`` with the joint covariance of the quantities ``names`` (JCGM 102), along
+    ``(row, column)``, in the product of their units."""
+    ds = ds.assign_coords(row=list(names), column=list(names))
+    ds["covariance"] = (("row", "column"), np.asarray(matrix, dtype=float).reshape(len(names), len(names)))
+    ds.attrs["covariance_note"] = note
+    return ds
 
 
 def dataset_summary(ds: xr.Dataset) -> dict[str, dict]:
     """The summaries of a :func:`summary_dataset`, by quantity (read from the arrays at once)."""
     columns = [ds[k].values for k in ("mean", "sd", "ci95_low", "ci95_high")]
     units = ds["unit"].values
-    return {
-        str(q): {"mean": float(columns[0][i]),
-                 "sd": None if not np.isfinite(columns[1][i]) else float(columns[1][i]),
-                 "unit": str(units[i]), "ci95": [float(columns[2][i]), float(columns[3][i])]}
-        for i, q in enumerate(ds["quantity"].values)
-    }
+    notes = ds["note"].values if "note" in ds else None
+    out = {}
+    for i, q in enumerate(ds["quantity"].values):
+        mean, sd = float(columns[0][i]), float(columns[1][i])
+        entry: dict = {"mean": mean if np.isfinite(mean) else None, "sd": sd if np.isfinite(sd) else None,
+                       "unit": str(units[i]), "ci95": [float(columns[2][i]), float(columns[3][i])]}
+        if notes is not None and str(notes[i]):
+            entry.update(median=float(ds["median"].values[i]), note=str(notes[i]))
+        out[str(q)] = entry
+    return out
 
 
 def draws_idata(draws: dict[str, np.ndarray], attrs: dict | None = None):
@@ -238,12 +264,14 @@ class PropagationResult(Result):
     kind = "propagation"
 
     def __init__(self, dataset: xr.Dataset, *, idata=None, diagnostics: Diagnostics | None = None,
-                 model=None, inputs: dict | None = None):
+                 model=None, inputs: dict | None = None, notes: list[str] | tuple[str, ...] = ()):
         self.dataset = dataset
         self.idata = idata
         self.diagnostics = diagnostics
         self.model = model
         self.inputs = inputs
+        self.notes = list(notes) or json.loads(str(dataset.attrs.get("notes", "[]")))
+        dataset.attrs["notes"] = json.dumps(self.notes)
 
     @property
     def method(self) -> str:
@@ -265,10 +293,6 @@ class PropagationResult(Result):
     @property
     def quantities(self) -> list[str]:
         return [str(q) for q in self.dataset["quantity"].values]
-
-    def __getitem__(self, quantity: str) -> dict:
-        """Summary of one quantity: ``{"mean", "sd", "unit", "ci95": [lo, hi]}``."""
-        return self.summary()[quantity]
 
     def summary(self) -> dict[str, dict]:
         return dataset_summary(self.dataset)
@@ -312,6 +336,28 @@ class PropagationResult(Result):
             "tolerance": float(row["first_order_tolerance"]),
         }
 
+    @property
+    def conventions(self) -> dict:
+        """The conventions the numbers rest on (voltage, stack mass, plated layer), each named;
+        ``conventions["text"]`` is the line a table prints."""
+        return json.loads(str(self.dataset.attrs.get("conventions", "{}")))
+
+    def covariance(self) -> xr.DataArray:
+        """Joint covariance of the reported quantities that vary (JCGM 102): from the
+        sensitivities (gum) or from the draws (mc, bayes), along ``(row, column)``, in the
+        product of the two quantities' units.  A quantity without a variance is left out."""
+        if "covariance" not in self.dataset:
+            raise KeyError(f"this {self.method} result carries no covariance")
+        return self.dataset["covariance"]
+
+    def correlation(self) -> xr.DataArray:
+        """The correlation matrix of :meth:`covariance` (1 on the diagonal)."""
+        cov = self.covariance()
+        sd = np.sqrt(np.diag(cov.values))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = cov.values / np.outer(sd, sd)
+        return cov.copy(data=corr)
+
     def band(self, quantity: str, *, temperature, probability: float = 0.95) -> np.ndarray:
         """Lower end, median and upper end of ``quantity`` against ``temperature`` (K).
 
@@ -330,6 +376,15 @@ class PropagationResult(Result):
         attrs = self.dataset.attrs
         out: dict[str, Any] = {key: attrs[key] for key in ("cell", "method", "card") if key in attrs}
         out["quantities"] = self.summary()
+        if self.conventions:
+            out["conventions"] = self.conventions
+        if "covariance" in self.dataset:
+            cov = self.covariance()
+            out["covariance"] = {"names": [str(n) for n in cov["row"].values],
+                                 "units": [self[str(n)]["unit"] for n in cov["row"].values],
+                                 "matrix": cov.values.tolist(), "correlation": self.correlation().values.tolist()}
+            if self.dataset.attrs.get("covariance_note"):
+                out["covariance"]["note"] = str(self.dataset.attrs["covariance_note"])
         if "contribution" in self.dataset:
             out["budget"] = {q: self.budget(q) for q in self.quantities}
         if self.method == "mc":
@@ -358,7 +413,7 @@ class PropagationResult(Result):
         out = super().warnings
         if self.diagnostics is not None:
             out.extend(self.diagnostics.notes)
-        return out
+        return out + self.notes
 
     def _netcdf_groups(self) -> dict[str, xr.Dataset]:
         return {"summary": self.dataset}

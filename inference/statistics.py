@@ -4,6 +4,15 @@ draws, posterior draws and posterior-predictive draws alike.
 Every result of nassb summarises a quantity with :func:`summarise`; the JSON contract of a
 quantity is its output: ``{"mean", "sd", "unit", "ci95": [lo, hi]}``.  Intervals come from order
 statistics (JCGM 101 7.7), found by partial sorts of the tails (linear time).
+
+Heavy tails.  A resistance d / sigma with sigma normal has no finite variance (and no finite
+mean): its sample sd swings from seed to seed however many draws are taken, while its coverage
+interval is stable.  :func:`summarise` then reports ``sd`` as None (``null`` in JSON) with a
+``note`` saying why and the ``median`` beside the intervals.  The tail is judged from the draws by
+the shape xi of a generalised Pareto fit to the largest deviations from the median (the estimator
+behind PSIS's k-hat): the variance exists only for xi < 1/2 and the mean only for xi < 1.  A caller
+that knows better (Monte Carlo knows which input reaches a singularity of the equations) passes
+``tail=`` itself.
 """
 
 from __future__ import annotations
@@ -53,14 +62,81 @@ def moments(values) -> list[float]:
     return [float(values.mean()), float(values.std(ddof=1)), *interval_statistics(values)]
 
 
-def summarise(values, unit: str) -> dict:
+VARIANCE_SHAPE = 0.5   # a generalised Pareto tail of shape xi >= 1/2 has no variance
+MEAN_SHAPE = 1.0       # ... and xi >= 1 no mean
+MIN_TAIL_DRAWS = 400   # fewer draws cannot tell a heavy tail from a long one
+MAX_TAIL_DRAWS = 200_000  # a tail fit on more draws says no more (and costs more)
+
+
+def tail_shape(values) -> float | None:
+    """Shape xi of a generalised Pareto fit to the upper tail of |y - median| (None for too few
+    draws or a constant).  The tail holds the largest min(20 %, 3 sqrt(n)) deviations, as PSIS
+    takes them (Vehtari et al., JMLR 2024)."""
+    y = np.asarray(values, dtype=float).ravel()
+    if y.size < MIN_TAIL_DRAWS or not varies(y):
+        return None
+    if y.size > MAX_TAIL_DRAWS:
+        y = y[:: -(-y.size // MAX_TAIL_DRAWS)]
+    from scipy.stats import genpareto
+
+    deviation = np.abs(y - np.median(y))
+    m = int(min(0.2 * y.size, 3.0 * math.sqrt(y.size)))
+    top = np.partition(deviation, y.size - m - 1)[y.size - m - 1:]
+    threshold, excess = top[0], np.sort(top[1:]) - top[0]
+    excess = excess[excess > 0]
+    if excess.size < 20 or threshold <= 0 and excess.max() == 0:
+        return None
+    with np.errstate(all="ignore"):
+        shape, _, _ = genpareto.fit(excess / excess.mean(), floc=0.0)
+    return float(shape) if math.isfinite(shape) else None
+
+
+def heavy_tail(values) -> str | None:
+    """Why the draws' sd means nothing (a sentence), or None when their variance looks finite.
+
+    The tail shape must exceed 1/2 by more than its standard error allows (a one-sided 95 %
+    bound, se = (1 + xi) / sqrt(tail draws)): a long but light tail (a lognormal mixture) from a
+    few hundred draws does not pass for a heavy one.
+    """
+    xi = tail_shape(values)
+    if xi is None:
+        return None
+    n = min(np.size(values), MAX_TAIL_DRAWS)
+    tail = min(0.2 * n, 3.0 * math.sqrt(n))
+    if xi - 1.645 * (1.0 + max(xi, 0.0)) / math.sqrt(tail) < VARIANCE_SHAPE:
+        return None
+    moment = "the mean and the variance do" if xi >= MEAN_SHAPE else "the variance does"
+    return f"heavy tail: the largest draws fall off as a power (tail shape {xi:.2f}); {moment} not exist"
+
+
+def summarise(values, unit: str, *, tail: str | None | bool = None) -> dict:
     """The summary of one quantity's draws: ``{"mean", "sd", "unit", "ci95": [lo, hi]}``.
 
     ``values`` is an array of draws (any shape, flattened) or a number (a fixed quantity: sd 0,
-    its interval the point itself).
+    its interval the point itself).  ``tail`` is a sentence saying why the sd (or mean) is not
+    defined, False to skip the check, or None to judge the tail from the draws
+    (:func:`heavy_tail`).  A heavy tail gives ``sd`` None, the ``median`` and a ``note``; the mean
+    is None too where the note says it does not exist.
     """
     mean, sd, low, high, _, _ = moments(values)
-    return {"mean": mean, "sd": sd, "unit": unit, "ci95": [low, high]}
+    out: dict = {"mean": mean, "sd": sd, "unit": unit, "ci95": [low, high]}
+    if tail is None:
+        tail = heavy_tail(values) if sd > 0 else None
+    if tail:
+        out.update(sd=None, median=float(np.median(np.asarray(values, dtype=float))), note=str(tail))
+        if "mean" in str(tail) and "not exist" in str(tail) and "the mean" in str(tail):
+            out["mean"] = None
+    return out
+
+
+def summarise_named(name: str, values, unit: str | None = None) -> dict:
+    """:func:`summarise` of a quantity of the vocabulary: its unit from there, and no tail check
+    for a bounded kind (a probability or a fraction has every moment)."""
+    from ..priors.vocabulary import term
+
+    t = term(name)
+    bounded = t.kind in ("probability", "fraction") or (t.low > -math.inf and t.high < math.inf)
+    return summarise(values, unit if unit is not None else t.unit, tail=False if bounded else None)
 
 
 def summarise_all(draws, units) -> dict[str, dict]:

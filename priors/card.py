@@ -19,12 +19,13 @@ from types import MappingProxyType
 from typing import Mapping
 
 from . import fields as F
-from .errors import CardError
+from .errors import CardError, warn
 from .observations import Observation, parse_observations
 from .quantity import Measured, parse_quantity
 
 _TOP_LEVEL = ("base", "cell", "anode", "separator", "cathode", "materials", "observations", "design")
 _ROLES = ("anode", "separator", "cathode")
+MAX_BASE_DEPTH = 16  # base cards under a card: a longer chain is a mistake, not a design
 
 
 @dataclass(frozen=True)
@@ -148,16 +149,25 @@ def _drop_removed(raw: dict, keep: tuple[str, ...] = ()) -> None:
             _drop_removed(value)
 
 
+class _TooDeep(CardError):
+    """A chain of ``base`` cards longer than :data:`MAX_BASE_DEPTH` (reported by the first card)."""
+
+
 def _read(ref: str | Path, seen: tuple[str, ...]) -> tuple[dict, str]:
     """Load a card's TOML, with its ``base`` merged under it."""
     text, origin, folder = _locate(ref)
     identity = str((folder / Path(ref).name).resolve()) if folder is not None else f"built-in {origin}"
     if identity in seen:
         raise CardError(f"card bases form a loop through {origin}", file=origin, field="base")
+    if len(seen) > MAX_BASE_DEPTH:
+        raise _TooDeep(f"card bases nest deeper than {MAX_BASE_DEPTH} levels (at {origin}); "
+                       "merge some of them", field="base")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise CardError(f"not valid TOML: {err}", file=origin) from None
+    except RecursionError:
+        raise CardError("not valid TOML for a card: arrays or tables nested too deep", file=origin) from None
     unknown = [key for key in raw if key not in _TOP_LEVEL]
     if unknown:
         raise CardError(f"unknown section; expected one of {', '.join(_TOP_LEVEL)}", file=origin, field=unknown[0])
@@ -170,6 +180,10 @@ def _read(ref: str | Path, seen: tuple[str, ...]) -> tuple[dict, str]:
     base_ref = folder / base if folder is not None and not _is_builtin(base) else base
     try:
         merged, _ = _read(base_ref, seen + (identity,))
+    except _TooDeep as err:
+        if seen:
+            raise
+        raise CardError(err.message, file=origin, field="base") from None
     except CardError as err:
         raise CardError(str(err), file=origin, field="base") from None
     _merge(merged, raw)
@@ -193,15 +207,29 @@ def _is_builtin(name: str) -> bool:
     return name in builtin_cards()
 
 
+_STREAM_FOLDERS = ("/dev/", "/proc/")  # /dev/stdin, /dev/fd/3, /proc/self/fd/0: no folder of their own
+
+
 def _locate(ref: str | Path) -> tuple[str, str, Path | None]:
+    """The text of a card, how messages name it, and the folder its relative paths start from.
+
+    A card is read from a regular file, a named pipe or a stream such as ``/dev/stdin`` (the
+    paths of a streamed card are relative to the working directory); a UTF-8 byte-order mark is
+    dropped.
+    """
     path = Path(ref)
     if path.is_dir():
         raise CardError("is a directory, not a card file", file=str(ref))
-    if path.is_file():
+    if path.exists():  # a regular file, a named pipe, /dev/stdin
         try:
-            return path.read_text("utf-8"), str(ref), path.parent
-        except (OSError, UnicodeDecodeError) as err:
-            raise CardError(f"cannot read the card: {err}", file=str(ref)) from None
+            text = path.read_text("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise CardError(f"cannot read the card: not UTF-8 text ({err.reason} at byte {err.start})",
+                            file=str(ref)) from None
+        except OSError as err:
+            raise CardError(f"cannot read the card: {err.strerror or err}", file=str(ref)) from None
+        folder = Path.cwd() if str(ref).startswith(_STREAM_FOLDERS) else path.parent
+        return text, str(ref), folder
     name = str(ref)
     if _is_builtin(name):
         return _builtin_text(name), name, None
@@ -231,8 +259,13 @@ def _section(raw: dict, name: str) -> dict:
     return table
 
 
-def _quantities(table: dict, section: str, specs: dict, text_keys: tuple[str, ...]) -> tuple[dict, dict]:
-    """Split a section into parsed quantities and text fields, rejecting unknown keys."""
+def _quantities(table: dict, section: str, specs: dict, text_keys: tuple[str, ...],
+                origin: str | None = None) -> tuple[dict, dict]:
+    """Split a section into parsed quantities and text fields, rejecting unknown keys.
+
+    A quantity outside its field's plausible range is kept, with a warning naming ``origin``
+    (the card) and the field.
+    """
     quantities, text = {}, {}
     for key, raw in table.items():
         where = f"{section}.{key}"
@@ -245,23 +278,59 @@ def _quantities(table: dict, section: str, specs: dict, text_keys: tuple[str, ..
                 quantities[key] = parse_quantity(raw, specs[key])
             except CardError as err:
                 raise err.located(field=where) from None
+            _warn_implausible(raw, quantities[key], specs[key], origin, where)
         else:
             valid = ", ".join(sorted(tuple(specs) + text_keys))
             raise CardError(f"unknown field; expected one of {valid}", field=where)
     return quantities, text
 
 
+def _bare_number(raw) -> float | None:
+    """The number of an entry written without a unit (``30``, ``{value = 30, sd = 1}``), else None."""
+    if isinstance(raw, dict) and "unit" not in raw:
+        raw = raw.get("value")
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return float(raw)
+    return None
+
+
+def _warn_implausible(raw, quantity: Measured, spec, origin: str | None, where: str) -> None:
+    """Warn about a possible but suspicious value (priors/fields.py lists the plausible ranges)."""
+    bare = _bare_number(raw)
+    if spec.unit == "K" and bare is not None and 0 < bare < F.BARE_TEMPERATURE_BELOW:
+        warn(f"a number without a unit is read in K: {bare:g} K ({bare - 273.15:.6g} degC); "
+             f'write "{bare:g} degC" if degrees Celsius are meant', file=origin, field=where)
+        return
+    message = spec.plausibility(quantity.value, quantity.sd)
+    if message is not None:
+        warn(message, file=origin, field=where)
+
+
+def _check_data_files(raw: dict) -> None:
+    """Every data file an observation names exists: a missing one is named with its field."""
+    tables = raw.get("observations")
+    for i, table in enumerate(tables if isinstance(tables, list) else []):
+        for key in _FILE_KEYS:
+            if isinstance(table, dict) and isinstance(table.get(key), str) and table[key].strip():
+                path = Path(table[key])
+                if not path.exists():
+                    what = "data file" if key == "file" else "fit summary"
+                    raise CardError(f"no such {what} {str(path)!r}", field=f"observations[{i}].{key}")
+                if path.is_dir():
+                    raise CardError(f"{str(path)!r} is a directory, not a file", field=f"observations[{i}].{key}")
+
+
 def _validate(raw: dict, origin: str, digest: str) -> CellCard:
     sections = {}
     for name in ("cell",) + _ROLES:
         table = _section(raw, name)
-        q, t = _quantities(table, name, F.SECTION_FIELDS[name], F.TEXT_FIELDS[name])
+        q, t = _quantities(table, name, F.SECTION_FIELDS[name], F.TEXT_FIELDS[name], origin)
         for key in F.REQUIRED[name]:
             if key not in q and key not in t:
                 raise CardError("missing required field", field=f"{name}.{key}")
         sections[name] = (q, t)
 
-    materials = _materials(raw)
+    materials = _materials(raw, origin)
 
     def material(section: str, key: str = "material") -> Material:
         ref = sections[section][1][key]
@@ -272,6 +341,7 @@ def _validate(raw: dict, origin: str, digest: str) -> CellCard:
 
     layers = {role: Layer(material(role), MappingProxyType(sections[role][0])) for role in _ROLES}
     electrolyte = material("cathode", "electrolyte") if "electrolyte" in sections["cathode"][1] else None
+    _check_data_files(raw)
     observations = parse_observations(raw.get("observations"), None, set(materials))
     card = CellCard(
         name=sections["cell"][1]["name"],
@@ -298,7 +368,7 @@ def _design_table(raw: dict) -> dict:
     return copy.deepcopy(table)
 
 
-def _materials(raw: dict) -> dict[str, Material]:
+def _materials(raw: dict, origin: str | None = None) -> dict[str, Material]:
     tables = _builtin_materials()
     own = raw.get("materials", {})
     if not isinstance(own, dict):
@@ -312,7 +382,7 @@ def _materials(raw: dict) -> dict[str, Material]:
         tables[name] = merged
     out = {}
     for name, table in tables.items():
-        q, t = _quantities(table, f"materials.{name}", F.MATERIAL_FIELDS, F.TEXT_FIELDS["material"])
+        q, t = _quantities(table, f"materials.{name}", F.MATERIAL_FIELDS, F.TEXT_FIELDS["material"], origin)
         out[name] = Material(name, t.get("description", ""), MappingProxyType(q))
     return out
 
@@ -360,6 +430,8 @@ def _check_cell(card: CellCard) -> None:
                 f"{cathode.material.get('density').value:g} g/cm^3 (derived porosity {1 - solid:.2f})",
                 field="cathode.loading")
 
+    _check_capacities(cathode)
+
     sep = card.separator.material
     if sep.get("activation_energy") is not None and sep.get("conductivity") is None:
         raise CardError("activation_energy without conductivity", field=f"materials.{sep.name}.conductivity")
@@ -369,6 +441,26 @@ def _check_cell(card: CellCard) -> None:
                 and sep.get(energy_key) is None:
             raise CardError(f"{value_key} at a reference_temperature needs {energy_key} to reach the cell temperature",
                             field=f"materials.{sep.name}.{energy_key}")
+
+
+def _check_capacities(cathode: Layer) -> None:
+    """A cell cannot deliver more than its theoretical capacity (utilisation above 1)."""
+    delivered = cathode.get("delivered_capacity")
+    if delivered is None:
+        return
+    theoretical = cathode.get("theoretical_capacity")
+    if theoretical is not None:
+        c_theo, how = theoretical.value, "theoretical_capacity"
+    elif cathode.get("loading") is not None and cathode.get("active_fraction") is not None \
+            and cathode.material.get("specific_capacity") is not None:
+        c_theo = (cathode.get("loading").value * 1e-3 * cathode.get("active_fraction").value
+                  * cathode.material.get("specific_capacity").value)
+        how = "the theoretical capacity derived from loading x active_fraction x specific_capacity"
+    else:
+        return
+    if delivered.value > c_theo:
+        raise CardError(f"delivered_capacity {delivered.value:g} mAh/cm^2 exceeds {how} {c_theo:.4g} mAh/cm^2 "
+                        f"(utilisation {delivered.value / c_theo:.3g} > 1)", field="cathode.delivered_capacity")
 
 
 def card_text(name: str) -> str:

@@ -54,6 +54,25 @@ class OptionError(NassbError):
     """A command-line option has a value that cannot be used."""
 
 
+class OutputError(NassbError):
+    """An output cannot be written: a full disk, no permission, or a folder nassb did not write."""
+
+
+class NumericError(NassbError):
+    """The inputs give a result that is not a finite number (an overflow or underflow)."""
+
+
+def numeric_error(err: ArithmeticError) -> NumericError:
+    """A :class:`NumericError` for an overflow or floating-point error that the inputs caused.
+
+    Numbers far outside their plausible range (a thickness of 1e300 um, a temperature of 1e-300
+    K) pass the physical bounds but overflow in the equations; the command line reports them as
+    one line instead of a traceback.
+    """
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return NumericError(f"the inputs give results that are not finite numbers (overflow or underflow): {first}")
+
+
 class NassbWarning(UserWarning):
     """Something suspicious but possible in what the user gave: a value outside its plausible
     range, a bare number read in a unit the user may not have meant.

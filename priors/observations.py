@@ -3,12 +3,22 @@ units.  They only describe data; the likelihoods that use them are in nassb.infe
 
 Kinds and keys (``file`` is relative to the card; ``source`` says where the data come from):
 
+Specimens are not cells.  Data of a layer quantity or of a material's conductivity or interface
+resistance describe the specimens they were measured on; those specimens are drawn from a
+population (the material's, or the layer's as it is made), and a cell is one more specimen of it
+unless the card says the data are of the cell's own: ``cell_sample``.  ``specimen = NAME`` names
+the specimen of an ``arrhenius`` or ``measurement`` observation (observations naming the same
+specimen inform the same value; without it each observation is a specimen of its own), and
+``specimen_spread`` the scale of the prior of the specimen-to-specimen spread (a quantity in the
+field's unit or a relative ``"20 %"``; default the card's uncertainty of the quantity).
+
 ``replicates``
     Repeated readings of one card quantity (``quantity = "separator.thickness"``): a column
     named after the field (or ``column = NAME``), optional ``sample`` column (readings of the
     same specimen share a sample id), optional ``reading_sd`` (one reading's standard
     uncertainty, e.g. the micrometer's), optional ``cell_sample`` (the id of the specimen that
-    is in this cell; otherwise the cell's is a new specimen of the same population).
+    is in this cell; otherwise the cell's is a new specimen of the same population), optional
+    ``specimen_spread``.
 ``capacities``
     Charge and discharge per cycle: columns ``cycle``, ``charge [mAh/cm^2]``,
     ``discharge [mAh/cm^2]``; optional ``cycles = [first, last]``.  Informs the delivered
@@ -17,22 +27,27 @@ Kinds and keys (``file`` is relative to the card; ``source`` says where the data
     A temperature series of a material's ``conductivity`` or ``interface_resistance``
     (``quantity = "nzsp-tape.conductivity"``): columns ``temperature [degC]`` and
     ``conductivity [mS/cm]`` (or ``resistance [ohm*cm^2]``).  Informs the value at the
-    material's reference temperature and its activation energy (Eq. 4).
+    material's reference temperature and its activation energy (Eq. 4), on the series' own
+    specimen (``specimen``, ``cell_sample = true`` when it is the cell's).
 ``measurement``
     One value with its uncertainty, e.g. a resistance fitted elsewhere: ``quantity``,
     ``value = "1.4 ± 0.3 ohm*cm^2"``, optional ``temperature`` (Arrhenius-shifted to it).
     Instead of ``value``, ``fit = "eis-fit/summary.json"`` (what ``nassb fit eis --out`` writes)
     and ``derived = "R_interface"`` take the posterior mean and sd of that derived quantity (or
     parameter) of the impedance fit, and the spectrum's temperature; ``spectrum = NAME`` picks
-    one spectrum of a batch fit (two quantities of one fit enter as independent: their
-    posterior correlation is not carried).  Besides card fields,
-    ``quantity = "separator.resistance"`` observes the separator's area resistance
-    d / sigma(T) (ohm cm^2), which informs its thickness and conductivity together (and its
-    activation energy where the card gives one with an uncertainty).
+    one spectrum of a batch fit.  Lists ``quantity = [...]`` and ``derived = [...]`` take
+    several quantities of one fit jointly, with the covariance the fit's summary gives
+    (``"covariance": {"names", "matrix"}``), or as independent with a note where it gives none.
+    Besides card fields, ``quantity = "separator.resistance"`` observes the separator's area
+    resistance d / sigma(T) (ohm cm^2), which informs its thickness and conductivity together
+    (and its activation energy where the card gives one with an uncertainty).  A resistance in
+    ohm (a value ``"2.9 ± 0.1 ohm"``, or a fit without an area) is normalised by the card's
+    ``[cell] area``, whose uncertainty then enters.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,15 +59,34 @@ from .quantity import FieldSpec, Measured, parse_quantity, parse_uncertainty
 from .tables import Table, read_table
 
 KINDS = ("replicates", "capacities", "arrhenius", "measurement")
+_SPECIMEN_KEYS = ("specimen", "cell_sample", "specimen_spread")
 _KEYS = {
-    "replicates": ("kind", "quantity", "file", "column", "reading_sd", "cell_sample", "source"),
+    "replicates": ("kind", "quantity", "file", "column", "reading_sd", "cell_sample", "specimen_spread", "source"),
     "capacities": ("kind", "file", "cycles", "source"),
-    "arrhenius": ("kind", "quantity", "file", "source"),
-    "measurement": ("kind", "quantity", "value", "temperature", "fit", "derived", "spectrum", "source"),
+    "arrhenius": ("kind", "quantity", "file", *_SPECIMEN_KEYS, "source"),
+    "measurement": ("kind", "quantity", "value", "temperature", "fit", "derived", "spectrum", *_SPECIMEN_KEYS,
+                    "source"),
 }
 # Measurable quantities that are not card fields: the separator's area resistance d / sigma(T).
 DERIVED_QUANTITIES = {"separator.resistance": F.AREA_RESISTANCE}
 ARRHENIUS_FIELDS = {"conductivity": "activation_energy", "interface_resistance": "interface_activation_energy"}
+# A resistance not normalised by an area (ohm), for measurements of area resistances.
+RESISTANCE = FieldSpec("ohm", 0.0, math.inf, words="a resistance")
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The scale of the prior of a specimen-to-specimen spread: absolute (in the quantity's unit)
+    or relative to the quantity's value."""
+
+    value: float
+    relative: bool
+
+    def absolute(self, reference: float) -> float:
+        return self.value * abs(reference) if self.relative else self.value
+
+    def fraction(self, reference: float) -> float:
+        return self.value if self.relative else self.value / abs(reference)
 
 
 @dataclass(frozen=True)
@@ -66,6 +100,7 @@ class Replicates:
     file: str
     source: str
     where: str
+    specimen_spread: Spread | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +128,9 @@ class ArrheniusSeries:
     quantity: str = ""       # "<material>.conductivity" or "<material>.interface_resistance"
     source: str = ""
     where: str = ""
+    specimen: str = ""       # the specimen measured (default: one of its own, named by ``where``)
+    cell_sample: bool = False  # whether that specimen is the cell's own
+    specimen_spread: Spread | None = None
 
     @property
     def unit(self) -> str:
@@ -107,14 +145,37 @@ class ArrheniusSeries:
 
 @dataclass(frozen=True)
 class Measurement:
+    """One measured value of a quantity (``per_area`` False: in ohm, to be normalised by the
+    card's area)."""
+
     quantity: str
     value: Measured
     temperature: float | None
     where: str
     source: str
+    specimen: str = ""
+    cell_sample: bool = False
+    specimen_spread: Spread | None = None
+    per_area: bool = True
 
 
-Observation = Replicates | Capacities | ArrheniusSeries | Measurement
+@dataclass(frozen=True)
+class JointMeasurement:
+    """Several quantities of one fit, with their covariance (canonical units, in the order of
+    ``parts``); ``note`` says when the fit gave no covariance and they enter as independent."""
+
+    parts: tuple[Measurement, ...]
+    covariance: np.ndarray
+    where: str
+    source: str
+    note: str = ""
+
+    @property
+    def quantity(self) -> str:
+        return ", ".join(p.quantity for p in self.parts)
+
+
+Observation = Replicates | Capacities | ArrheniusSeries | Measurement | JointMeasurement
 
 
 def field_spec(quantity: str, materials: set[str]) -> FieldSpec:
@@ -142,14 +203,43 @@ def parse_observations(raw, folder: Path | None, materials: set[str]) -> tuple[O
             obs = _parse_one(table, where, folder, materials)
         except CardError as err:
             raise err.located(field=where) from None
-        # One data set per target: two would need a model of how they relate.
-        target = "capacities" if isinstance(obs, Capacities) else f"{type(obs).__name__}:{obs.quantity}"
-        if target in seen:
-            raise CardError(f"a second observation of the same kind and quantity as {seen[target]}; "
-                            "merge the data into one file", field=where)
-        seen[target] = where
+        # One data set per target: two would need a model of how they relate.  Series and
+        # measurements describe specimens: several of them are several specimens (or, naming one
+        # specimen, data of the same one).
+        if isinstance(obs, (Capacities, Replicates)):
+            target = "capacities" if isinstance(obs, Capacities) else f"replicates:{obs.quantity}"
+            if target in seen:
+                raise CardError(f"a second observation of the same kind and quantity as {seen[target]}; "
+                                "merge the data into one file", field=where)
+            seen[target] = where
         out.append(obs)
+    _check_cell_samples(out)
     return tuple(out)
+
+
+def _specimen_parts(obs) -> list:
+    """The (quantity, specimen, cell_sample, where) each specimen-level observation speaks of."""
+    if isinstance(obs, JointMeasurement):
+        return [(p.quantity, p.specimen, p.cell_sample, obs.where) for p in obs.parts]
+    if isinstance(obs, (ArrheniusSeries, Measurement)):
+        return [(obs.quantity, obs.specimen, obs.cell_sample, obs.where)]
+    return []
+
+
+def _check_cell_samples(observations: list) -> None:
+    """The cell has one of each layer: data naming two different specimens as the cell's own
+    quantity contradict each other."""
+    own: dict[str, tuple[str, str]] = {}
+    for obs in observations:
+        for quantity, specimen, cell_sample, where in _specimen_parts(obs):
+            if not cell_sample:
+                continue
+            label = specimen or where
+            if quantity in own and own[quantity][0] != label:
+                raise CardError(f"{own[quantity][1]} already says another specimen is the cell's own {quantity}; "
+                                "the cell has one: name the same specimen (specimen = ...) or drop cell_sample",
+                                field=f"{where}.cell_sample")
+            own.setdefault(quantity, (label, where))
 
 
 def _parse_one(table: dict, where: str, folder: Path | None, materials: set[str]) -> Observation:
@@ -162,30 +252,7 @@ def _parse_one(table: dict, where: str, folder: Path | None, materials: set[str]
                         field=f"{where}.{unknown[0]}")
     source = _text(table, "source", where, required=False) or ""
     if kind == "measurement":
-        quantity = _text(table, "quantity", where)
-        spec = DERIVED_QUANTITIES.get(quantity) or _located(lambda: field_spec(quantity, materials), f"{where}.quantity")
-        temperature = None
-        if ("value" in table) == ("fit" in table):
-            raise CardError("give either value or fit (with derived)", field=f"{where}.value")
-        if "fit" in table:
-            value, temperature, fit_source = _from_fit(table, where, folder, spec)
-            source = source or fit_source
-        else:
-            for key in ("derived", "spectrum"):
-                if key in table:
-                    raise CardError(f"{key} goes with fit", field=f"{where}.{key}")
-            value = _located(lambda: parse_quantity(table["value"], spec), f"{where}.value")
-        if not value.uncertain:
-            raise CardError("a measurement needs an uncertainty ('1.4 ± 0.3 ohm*cm^2')", field=f"{where}.value")
-        if "temperature" in table:
-            if quantity.partition(".")[2] not in ARRHENIUS_FIELDS and quantity not in DERIVED_QUANTITIES:
-                raise CardError("a temperature applies to conductivity, interface_resistance or "
-                                "separator.resistance only", field=f"{where}.temperature")
-            temperature = _located(lambda: parse_quantity(table["temperature"], F.TEMPERATURE), f"{where}.temperature").value
-        elif temperature is not None and quantity.partition(".")[2] not in ARRHENIUS_FIELDS \
-                and quantity not in DERIVED_QUANTITIES:
-            temperature = None  # a temperature-independent field: the spectrum's temperature is moot
-        return Measurement(quantity, value, temperature, where, source)
+        return _measurement(table, where, folder, materials, source)
 
     file = _text(table, "file", where)
     path = (folder / file) if folder is not None else Path(file)
@@ -197,12 +264,115 @@ def _parse_one(table: dict, where: str, folder: Path | None, materials: set[str]
     return _arrhenius(table, data, where, materials, source)
 
 
-def _from_fit(table: dict, where: str, folder: Path | None, spec: FieldSpec):
-    """(value, temperature in K or None, source) from an impedance fit's summary JSON."""
+def _specimen(table: dict, where: str) -> tuple[str, bool]:
+    """``specimen`` (a name) and ``cell_sample`` (true: the specimen is the cell's own)."""
+    specimen = _text(table, "specimen", where, required=False) or ""
+    cell_sample = table.get("cell_sample", False)
+    if not isinstance(cell_sample, bool):
+        raise CardError(f"expected true or false (whether the data are of the cell's own specimen), got "
+                        f"{cell_sample!r}; name the specimen with specimen = NAME", field=f"{where}.cell_sample")
+    return specimen, cell_sample
+
+
+def _spread(table: dict, where: str, spec: FieldSpec) -> Spread | None:
+    """``specimen_spread``: a quantity in the field's unit or a relative ``"20 %"``."""
+    if "specimen_spread" not in table:
+        return None
+    raw = table["specimen_spread"]
+    field = f"{where}.specimen_spread"
+    if isinstance(raw, str) and raw.strip().endswith("%"):
+        try:
+            value = float(raw.strip()[:-1])
+        except ValueError:
+            raise CardError(f"expected a spread like '20 %' or '2 {spec.unit}', got {raw!r}", field=field) from None
+        if not (math.isfinite(value) and value > 0):
+            raise CardError(f"must be > 0 %, got {raw!r}", field=field)
+        return Spread(value / 100.0, True)
+    return Spread(_located(lambda: parse_uncertainty(raw, spec), field), False)
+
+
+def _area_or_ohm(raw, spec: FieldSpec) -> tuple[Measured, bool]:
+    """A measured area resistance (ohm cm^2), or a resistance in ohm (per_area False) where the
+    field is an area resistance."""
+    try:
+        return parse_quantity(raw, spec), True
+    except CardError as err:
+        if spec is not F.AREA_RESISTANCE:
+            raise
+        try:
+            return parse_quantity(raw, RESISTANCE), False
+        except CardError:
+            raise err from None
+
+
+def _measurement(table: dict, where: str, folder: Path | None, materials: set[str], source: str):
+    raw_quantity = table.get("quantity")
+    joint = isinstance(raw_quantity, list)
+    if joint:
+        if "fit" not in table or not isinstance(table.get("derived"), list):
+            raise CardError("a list of quantities comes from a fit: give fit and a list derived = [...] of the "
+                            "same length", field=f"{where}.quantity")
+        quantities = [str(_text({"quantity": q}, "quantity", where)) for q in raw_quantity]
+        names = [str(_text({"derived": n}, "derived", where)) for n in table["derived"]]
+        if len(quantities) != len(names) or not quantities:
+            raise CardError(f"{len(quantities)} quantities for {len(names)} derived names", field=f"{where}.derived")
+    else:
+        quantities = [str(_text(table, "quantity", where))]
+        if isinstance(table.get("derived"), list):
+            raise CardError("a list derived = [...] needs a list quantity = [...] of the same length",
+                            field=f"{where}.quantity")
+    specs = [DERIVED_QUANTITIES.get(q) or _located(lambda q=q: field_spec(q, materials), f"{where}.quantity")
+             for q in quantities]
+    if ("value" in table) == ("fit" in table):
+        raise CardError("give either value or fit (with derived)", field=f"{where}.value")
+    specimen, cell_sample = _specimen(table, where)
+    spread = _spread(table, where, specs[0])
+    given = [key for key in _SPECIMEN_KEYS if key in table]
+    if given and not all(q.partition(".")[2] in ARRHENIUS_FIELDS or q in DERIVED_QUANTITIES for q in quantities):
+        raise CardError("specimen, cell_sample and specimen_spread apply to conductivities, interface resistances "
+                        "and separator.resistance; a measured layer quantity is the cell's own (several specimens: "
+                        "kind = \"replicates\")", field=f"{where}.{given[0]}")
+    note = ""
+    if "fit" in table:
+        entry, temperature, path = _fit_entry(table, where, folder)
+        names = names if joint else [str(_text(table, "derived", where))]
+        parsed = [_fit_quantity(entry, name, spec, path, where) for name, spec in zip(names, specs)]
+        values = [v for v, _ in parsed]
+        per_area = [a for _, a in parsed]
+        covariance, note = _fit_covariance(entry, names, values, path)
+        source = source or f"{path.name}: {', '.join(names)} of an impedance fit ({entry.get('circuit', '')})"
+    else:
+        for key in ("derived", "spectrum"):
+            if key in table:
+                raise CardError(f"{key} goes with fit", field=f"{where}.{key}")
+        value, area = _located(lambda: _area_or_ohm(table["value"], specs[0]), f"{where}.value")
+        values, per_area, temperature, covariance = [value], [area], None, None
+    for q, value in zip(quantities, values):
+        if not value.uncertain:
+            raise CardError(f"a measurement needs an uncertainty ('1.4 ± 0.3 ohm*cm^2'), {q} has none",
+                            field=f"{where}.value")
+    temperature_dependent = [q.partition(".")[2] in ARRHENIUS_FIELDS or q in DERIVED_QUANTITIES for q in quantities]
+    if "temperature" in table:
+        if not any(temperature_dependent):
+            raise CardError("a temperature applies to conductivity, interface_resistance or "
+                            "separator.resistance only", field=f"{where}.temperature")
+        temperature = _located(lambda: parse_quantity(table["temperature"], F.TEMPERATURE), f"{where}.temperature").value
+    parts = tuple(Measurement(q, v, temperature if dependent else None, where, source, specimen, cell_sample, spread,
+                              area)
+                  for q, v, dependent, area in zip(quantities, values, temperature_dependent, per_area))
+    if not joint:
+        return parts[0]
+    return JointMeasurement(parts, covariance, where, source, note)
+
+
+def _fit_entry(table: dict, where: str, folder: Path | None):
+    """(the fit's entry for this observation, its temperature in K or None, the file) from an
+    impedance fit's summary JSON."""
     import json
 
     file = _text(table, "fit", where)
-    name = _text(table, "derived", where)
+    first = table.get("derived")
+    name = first[0] if isinstance(first, list) and first else _text(table, "derived", where)
     path = (folder / file) if folder is not None else Path(file)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -228,6 +398,11 @@ def _from_fit(table: dict, where: str, folder: Path | None, spec: FieldSpec):
     else:
         raise CardError(f"{path} holds {len(spectra)} spectra; say which with spectrum = NAME",
                         field=f"{where}.spectrum")
+    return entry, (float(temperature) if temperature is not None else None), path
+
+
+def _fit_quantity(entry: dict, name: str, spec: FieldSpec, path: Path, where: str) -> tuple[Measured, bool]:
+    """The posterior mean and sd of ``name`` in a fit's entry, and whether it is per area."""
     found = {**entry.get("parameters", {}), **entry.get("derived", {})}
     if name not in found:
         raise CardError(f"no parameter or derived quantity {name!r} in {path}; it has {', '.join(found)}",
@@ -237,9 +412,38 @@ def _from_fit(table: dict, where: str, folder: Path | None, spec: FieldSpec):
         text = f"{float(q['mean'])!r} ± {float(q['sd'])!r} {q.get('unit') or ''}".strip()
     except (KeyError, TypeError, ValueError):
         raise DataError(f"{name} has no mean and sd", file=str(path)) from None
-    value = _located(lambda: parse_quantity(text, spec), f"{where}.derived")
-    source = f"{path.name}: {name} of an impedance fit ({entry.get('circuit', '')})"
-    return value, (float(temperature) if temperature is not None else None), source
+    return _located(lambda: _area_or_ohm(text, spec), f"{where}.derived")
+
+
+def _fit_covariance(entry: dict, names: list[str], values: list[Measured], path: Path):
+    """The covariance of ``names`` from the fit's ``"covariance": {"names", "matrix"}`` (in the
+    fit's units, converted as the values were), or independent sd's and a note."""
+    sd = np.array([v.sd for v in values])
+    if len(names) == 1:
+        return np.diag(sd ** 2), ""
+    block = entry.get("covariance")
+    note = (f"{path.name} gives no covariance of {', '.join(names)}: they enter as independent, and their "
+            "posterior correlation is lost")
+    independent = (np.diag(sd ** 2), note)
+    if not isinstance(block, dict) or not all(n in block.get("names", []) for n in names):
+        return independent
+    try:
+        index = [list(block["names"]).index(n) for n in names]
+        matrix = np.asarray(block["matrix"], dtype=float)[np.ix_(index, index)]
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise DataError("covariance: expected names and a square matrix", file=str(path)) from None
+    # Scale into the canonical units: the ratio of each converted sd to the fit's own sd.
+    found = {**entry.get("parameters", {}), **entry.get("derived", {})}
+    raw_sd = np.array([float(found[n]["sd"]) for n in names])
+    scale = np.divide(sd, raw_sd, out=np.ones_like(sd), where=raw_sd > 0)
+    matrix = matrix * np.outer(scale, scale)
+    if not (np.all(np.isfinite(matrix)) and np.allclose(matrix, matrix.T, rtol=1e-6, atol=0.0)):
+        raise DataError("covariance: the matrix is not finite and symmetric", file=str(path))
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        raise DataError(f"covariance of {', '.join(names)}: not positive definite", file=str(path)) from None
+    return matrix, ""
 
 
 def _text(table: dict, key: str, where: str, required: bool = True) -> str | None:
@@ -287,7 +491,9 @@ def _replicates(table, data: Table, where, materials, source) -> Replicates:
         if label not in names:
             raise CardError(f"no sample {label!r} in {data.path}", field=f"{where}.cell_sample")
         cell_sample = names.index(label)
-    return Replicates(quantity, column.values, index, names, reading_sd, cell_sample, data.path, source, where)
+    spread = _spread(table, where, spec)
+    return Replicates(quantity, column.values, index, names, reading_sd, cell_sample, data.path, source, where,
+                      spread)
 
 
 def _capacities(table, data: Table, where, source) -> Capacities:
@@ -318,8 +524,10 @@ def _arrhenius(table, data: Table, where, materials, source) -> ArrheniusSeries:
     else:
         values = data.find("resistance", "interface_resistance", spec=F.AREA_RESISTANCE).values
     check_series(temperature, values, data.path)
+    specimen, cell_sample = _specimen(table, where)
+    spec = F.CONDUCTIVITY if key == "conductivity" else F.AREA_RESISTANCE
     return ArrheniusSeries(temperature, values, "conductivity" if key == "conductivity" else "resistance",
-                           data.path, quantity, source, where)
+                           data.path, quantity, source, where, specimen, cell_sample, _spread(table, where, spec))
 
 
 MIN_TEMPERATURE_SPAN = 1.0  # K: below it no activation energy can be told apart from noise

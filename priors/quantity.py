@@ -47,10 +47,16 @@ _NEGLIGIBLE_MASS = 1e-12
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """What one card field holds: its canonical unit and its physical bounds.
+    """What one card field holds: its canonical unit, its physical bounds and its plausible range.
 
     ``low``/``high`` are bounds in the canonical unit; ``low_open``/``high_open`` say whether the
-    bound itself is excluded (a thickness is > 0, a reservoir >= 0, a porosity in (0, 1)).
+    bound itself is excluded (a thickness is > 0, a reservoir >= 0, a porosity in (0, 1)).  A
+    value outside the bounds is impossible (an error).  ``plausible`` is the range, in the
+    canonical unit, that real cells and materials fall in (``zero_plausible``: 0 itself is
+    plausible too, e.g. no sodium reservoir); a value outside it is possible but suspicious (a
+    warning), most often a wrong unit.  ``plausible_words`` writes the range for a message, in
+    the units people use ("0.1 um to 10 mm").  A standard uncertainty above ``max_relative_sd``
+    times the value is suspicious as well.
     """
 
     unit: str
@@ -59,6 +65,24 @@ class FieldSpec:
     low_open: bool = False
     high_open: bool = False
     words: str = "a quantity"
+    plausible: tuple[float, float] = (-math.inf, math.inf)
+    zero_plausible: bool = False
+    plausible_words: str = ""
+    max_relative_sd: float = math.inf
+
+    def plausibility(self, value: float, sd: float = 0.0) -> str | None:
+        """Why a value (and its standard uncertainty), in the canonical unit, is implausible for
+        this field, or None when it is plausible."""
+        lo, hi = self.plausible
+        if not (lo <= value <= hi or (self.zero_plausible and value == 0.0)):
+            unit = f" {self.unit}" if self.unit else ""
+            span = self.plausible_words or f"{_fmt(lo)} to {_fmt(hi)}{unit}"
+            return f"{_fmt(value)}{unit} is outside the plausible range of {self.words} ({span}); check the number and its unit"
+        if value != 0.0 and sd > self.max_relative_sd * abs(value):
+            unit = f" {self.unit}" if self.unit else ""
+            return (f"the uncertainty {_fmt(sd)}{unit} is {sd / abs(value):.3g} times the value {_fmt(value)}{unit} "
+                    f"(above {100 * self.max_relative_sd:g} %); check the number and its unit")
+        return None
 
     def admits(self, x: float) -> bool:
         above = x > self.low if self.low_open else x >= self.low
@@ -379,6 +403,11 @@ def _build(value, sd, unit: str, spec: FieldSpec, extra: dict, *, sd_unit: str |
     c_low = convert(low) if low is not None else -math.inf
     c_high = convert(high) if high is not None else math.inf
 
+    for name, converted in (("value", c_value), ("uncertainty", c_sd), ("low", c_low if low is not None else None),
+                            ("high", c_high if high is not None else None)):
+        if converted is not None and not math.isfinite(converted):
+            raise CardError(f"{name} overflows in {spec.unit or 'the field unit'}: it is not a finite number "
+                            f"once converted from {unit!r}")
     if dist is None:
         dist = "normal" if c_sd else "fixed"
     if dist == "uniform":

@@ -61,12 +61,23 @@ class Table:
             convert = conversion(column.unit or spec.unit, spec.unit)
         except CardError as err:
             raise DataError(err.message, file=self.path, field=column.name) from None
-        values = np.array([convert(float(v)) for v in column.values]) if column.values.size else column.values
-        for row, value in enumerate(values, start=1):
-            if not spec.admits(value):
-                raise DataError(f"data row {row}: must {spec.describe_bounds()}, got "
-                                f"{column.values[row - 1]:g} {column.unit or spec.unit}", file=self.path, field=column.name)
+        raw = np.asarray(column.values, dtype=float)
+        values = np.asarray(convert(raw), dtype=float) if raw.size else raw  # one conversion per column
+        with np.errstate(invalid="ignore"):
+            admitted = _admits(spec, values)
+        if not admitted.all():
+            row = int(np.argmin(admitted))
+            raise DataError(f"data row {row + 1}: must {spec.describe_bounds()}, got "
+                            f"{raw[row]:g} {column.unit or spec.unit}", file=self.path, field=column.name)
         return Column(column.name, spec.unit, values)
+
+
+def _admits(spec: FieldSpec, x: np.ndarray) -> np.ndarray:
+    """:meth:`FieldSpec.admits` of every element of ``x`` (and False where a conversion
+    overflowed to a number that is not finite)."""
+    above = x > spec.low if spec.low_open else x >= spec.low
+    below = x < spec.high if spec.high_open else x <= spec.high
+    return above & below & np.isfinite(x)
 
 
 def read_table(path: str | Path, *, label: str | None = None, text_columns: tuple[str, ...] = ()) -> Table:
@@ -92,11 +103,13 @@ def read_table(path: str | Path, *, label: str | None = None, text_columns: tupl
         raise DataError(f"cannot read the data file: {err}", file=label) from None
     lines = text.splitlines()
     comments = tuple(line.lstrip("#").strip() for line in lines if line.lstrip().startswith("#"))
-    rows = [(number, next(csv.reader([line]))) for number, line in enumerate(lines, start=1)
-            if line.strip() and not line.lstrip().startswith("#")]
-    if not rows:
+    numbers = [number for number, line in enumerate(lines, start=1)
+               if line.strip() and not line.lstrip().startswith("#")]
+    if not numbers:
         raise DataError("no header and no data", file=label)
-    (_, header), body = rows[0], rows[1:]
+    # One reader over every data line (quoted fields stay within their line, as before).
+    header, *body = csv.reader(lines[number - 1] for number in numbers)
+    numbers = numbers[1:]
     if not body:
         raise DataError("no data rows under the header", file=label)
     names, units = [], []
@@ -109,28 +122,39 @@ def read_table(path: str | Path, *, label: str | None = None, text_columns: tupl
         if units[-1]:
             try:
                 registry().parse_units(normalise_unit(units[-1]))
-            except Exception:
+            except Exception:  # noqa: BLE001 - pint's parser raises many types (tokenize, assertion, zero division)
                 raise DataError(f"unknown unit {units[-1]!r}", file=label, field=match["name"]) from None
-    if len(set(n.lower() for n in names)) != len(names):
+    if len({n.lower() for n in names}) != len(names):
         raise DataError("two columns have the same name", file=label)
-    values = [[] for _ in names]
-    is_text = [name.lower() in {t.lower() for t in text_columns} for name in names]
-    for number, row in body:
+    for number, row in zip(numbers, body, strict=True):
         if len(row) != len(names):
             raise DataError(f"line {number}: {len(row)} values for {len(names)} columns", file=label)
-        for i, cell in enumerate(row):
-            if is_text[i]:
-                values[i].append(cell.strip())
-                continue
-            try:
-                value = float(cell)
-            except ValueError:
-                raise DataError(f"line {number}: expected a number, got {cell.strip()!r}",
-                                file=label, field=names[i]) from None
-            if not math.isfinite(value):
-                raise DataError(f"line {number}: {cell.strip()} is not a finite number", file=label,
-                                field=names[i])
-            values[i].append(value)
-    columns = {name: Column(name, unit, np.array(v, dtype=object if text else float))
-               for name, unit, v, text in zip(names, units, values, is_text)}
+    text_names = {t.lower() for t in text_columns}
+    columns = {}
+    for i, (name, unit) in enumerate(zip(names, units, strict=True)):
+        cells = [row[i] for row in body]
+        if name.lower() in text_names:
+            values = np.array([cell.strip() for cell in cells], dtype=object)
+        else:
+            values = _numbers(cells, numbers, label, name)
+        columns[name] = Column(name, unit, values)
     return Table(label, columns, comments)
+
+
+def _numbers(cells: list[str], numbers: list[int], label: str, name: str) -> np.ndarray:
+    """A column of numbers, parsed at once (as Python's float parses them); a cell that is not a
+    number or not finite is named by its line."""
+    try:
+        values = np.array(cells, dtype=float)
+    except ValueError:
+        values = None
+    if values is not None and np.isfinite(values).all():
+        return values
+    for number, cell in zip(numbers, cells, strict=True):
+        try:
+            value = float(cell)
+        except ValueError:
+            raise DataError(f"line {number}: expected a number, got {cell.strip()!r}", file=label, field=name) from None
+        if not math.isfinite(value):
+            raise DataError(f"line {number}: {cell.strip()} is not a finite number", file=label, field=name)
+    raise AssertionError("unreachable: a column numpy refused was read cell by cell")  # pragma: no cover

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import re
 
+import numpy as np
+
 from .errors import CardError
 
 # Spellings pint does not read by itself: micro signs, the ohm sign, degree signs, percent and
@@ -47,9 +49,10 @@ def normalise_unit(text: str) -> str:
 def conversion(unit: str, canonical: str):
     """Return a function mapping magnitudes in ``unit`` to magnitudes in ``canonical``.
 
-    Raises :class:`CardError` for an unknown unit or one of the wrong dimension.  Offset units
-    (degC) work: the returned function converts absolute values, so an uncertainty is converted
-    as the difference of two converted values by the caller.
+    The function takes a float or an array of floats.  Raises :class:`CardError` for an unknown
+    unit or one of the wrong dimension.  Offset units (degC) work: the returned function
+    converts absolute values, so an uncertainty is converted as the difference of two converted
+    values by the caller.
     """
     ureg = registry()
     text = normalise_unit(unit) if unit else ""
@@ -62,8 +65,14 @@ def conversion(unit: str, canonical: str):
         expected = _dimension_words(target.dimensionality)
         raise CardError(f"unit {unit!r} is not {expected} (expected a unit like {canonical or '1'})")
 
-    def convert(magnitude: float) -> float:
-        return float(ureg.Quantity(magnitude, parsed).to(target).magnitude)
+    def convert(magnitude):
+        """A float for a float; for an array, the whole array in one conversion (a 10^6-row
+        column costs milliseconds, not the tens of seconds of value-by-value conversion)."""
+        if np.ndim(magnitude) == 0:
+            return float(ureg.Quantity(float(magnitude), parsed).to(target).magnitude)
+        with np.errstate(over="ignore", invalid="ignore"):  # the caller checks the result's bounds
+            return np.asarray(ureg.Quantity(np.asarray(magnitude, dtype=float), parsed).to(target).magnitude,
+                              dtype=float)
 
     return convert
 

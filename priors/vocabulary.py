@@ -71,6 +71,12 @@ OUTPUTS: dict[str, Term] = {t.name: t for t in (
        "Eq. 5: U C_theo over the stack's areal mass"),
     _t("E_m_real", "Wh/kg", "gravimetric energy density, delivered capacity",
        "Eq. 5 with the delivered capacity (the paper's convention: U is the plateau voltage)"),
+    _t("E_V_rate", "Wh/l", "volumetric energy density at the cycling current",
+       "energy at the cycling current, U - jR: (U - j R_cell) C_delivered over the stack thickness; the "
+       "paper's convention E_V_real uses U"),
+    _t("E_m_rate", "Wh/kg", "gravimetric energy density at the cycling current",
+       "energy at the cycling current, U - jR: (U - j R_cell) C_delivered over the stack's areal mass; the "
+       "paper's convention E_m_real uses U"),
     _t("d_anode_theo", "um", "charged anode thickness, theoretical capacity",
        "reservoir plus the sodium plated by the theoretical capacity"),
     _t("d_anode_real", "um", "charged anode thickness, delivered capacity",
@@ -115,10 +121,11 @@ _FIELD_LABELS = {
     "cell.temperature": "cell temperature",
     "cell.area": "electrode area",
     "cell.pressure": "stack pressure",
+    "cell.resistance": "measured cell area resistance",
     "anode.reservoir_thickness": "sodium reservoir thickness",
     "anode.charged_thickness": "measured charged anode thickness",
     "anode.plating_uncertainty": "uncertainty of the plated layer",
-    "anode.plating": "deviation of the plated layer",
+    "anode.plating": "relative deviation of the plated layer",
     "separator.thickness": "separator thickness",
     "separator.resistance": "separator area resistance",
     "cathode.thickness": "cathode thickness",
@@ -147,8 +154,8 @@ def _card_terms() -> dict[str, Term]:
             name = f"{section}.{key}"
             out[name] = Term(name, spec.unit or "1", _FIELD_LABELS.get(name, key.replace("_", " ")),
                              "fraction" if name in _FRACTIONS else "quantity", low=spec.low, high=spec.high)
-    out["anode.plating"] = Term("anode.plating", "um", _FIELD_LABELS["anode.plating"], "quantity",
-                                "zero-mean deviation of the plated sodium layer")
+    out["anode.plating"] = Term("anode.plating", "1", _FIELD_LABELS["anode.plating"], "quantity",
+                                "zero-mean relative deviation of the plated layer's thickness", -1.0)
     out["separator.resistance"] = Term("separator.resistance", "ohm*cm^2", _FIELD_LABELS["separator.resistance"],
                                        "quantity", "d / sigma(T) of the card's separator")
     return out

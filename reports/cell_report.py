@@ -53,6 +53,22 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
                  + (" bayes: posterior given the card's observations (NUTS)." if "bayes" in results else "")),
     })
 
+    conventions = mc.conventions
+    if conventions:
+        plating = conventions.get("plating", {}).get("text", "")
+        report.sections.append({"title": "Conventions", "kind": "text",
+                                "text": conventions["text"] + (f"; {plating}" if plating else "")
+                                + ". These are the paper's choices, kept so that Table 1 is reproduced; "
+                                  "`nassb propagate --convention mass-conserving` and `--current` give the "
+                                  "alternatives."})
+    correlation = mc.correlation()
+    names = [str(n) for n in correlation["row"].values]
+    report.sections.append({
+        "title": "How the outputs move together (JCGM 102)", "kind": "rows",
+        "header": ["", *names],
+        "rows": [[a, *(f"{float(correlation.sel(row=a, column=b)):.2f}" for b in names)] for a in names],
+        "text": "Correlation coefficients of the Monte Carlo draws; the covariance matrix is in summary.json."})
+
     target = "E_V_real" if "E_V_real" in model.outputs else "E_V_theo"
     budget = [e for e in gum.budget(target) if e["share"] > 0]
     if budget:

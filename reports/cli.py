@@ -13,10 +13,11 @@ import argparse
 import sys
 
 METHODS = ("gum", "mc", "bayes")
+CONVENTIONS = ("paper", "mass-conserving")  # nassb.inference.model.CONVENTIONS, without importing it
 EXIT_USER_ERROR = 2
 EXIT_DIAGNOSTICS = 3
 # Library argument names that are positionals on the command line.
-_POSITIONALS = {"spectra": "FILE", "card": "CARD", "csv": "CSV"}
+_POSITIONALS = {"files": "FILE", "card": "CARD", "csv": "CSV"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,6 +50,21 @@ def _number(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+def _fit_options(parser: argparse.ArgumentParser, *, out: bool = True) -> None:
+    """--draws, --seed and the NUTS options of a fit (always Bayesian), (--out) and --json."""
+    parser.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
+    parser.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
+    _sampler_options(parser, bayes_only=False)
+    _output_options(parser, out=out)
+
+
+def _selection_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    parser.add_argument("--cycles", metavar="LIST", help=f"{verb} only these cycles, e.g. '1,3-5' (EC-Lab cycle "
+                        "numbers, else the order of the spectra in each file; 'nassb spectra' lists them)")
+    parser.add_argument("--spectra", action="append", metavar="NAME",
+                        help=f"{verb} only the spectrum of this name (repeatable)")
 
 
 def _sampler_options(parser: argparse.ArgumentParser, *, bayes_only: bool) -> None:
@@ -88,6 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     prop.add_argument("--digits", type=_whole(1), metavar="D",
                       help="mc: stop when the results are stable to D significant digits (default 2)")
     prop.add_argument("--seed", type=_whole(0), metavar="S", help="mc, bayes: random seed (default: drawn and reported)")
+    prop.add_argument("--convention", choices=CONVENTIONS, default=None,
+                      help="paper: Eq. 5 as published, the plated metal counted in the anode and the cathode; "
+                           "mass-conserving: the charged cathode has lost it (default: paper)")
+    prop.add_argument("--current", metavar="J",
+                      help="energies at U - jR at this current density (mA/cm^2, or e.g. '0.2 mA/cm^2'); "
+                           "needs the cell's measured resistance")
+    prop.add_argument("--c-rate", type=float, metavar="R", dest="c_rate",
+                      help="instead of --current: this C-rate of the card's capacity, e.g. 0.1 for C/10")
+    prop.add_argument("--resistance", metavar="R",
+                      help="the cell's measured area resistance for U - jR, e.g. '600 ± 100 ohm*cm^2' "
+                           "(default: the card's [cell] resistance)")
     _sampler_options(prop, bayes_only=True)
     _output_options(prop, out=True)
     prop.set_defaults(run=_propagate)
@@ -102,10 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     arr.add_argument("csv", metavar="CSV", help="the temperature series")
     arr.add_argument("--at", default="25 degC", metavar="TEMPERATURE",
                      help="temperature at which to report the value (default: '25 degC')")
-    arr.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
-    arr.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
-    _sampler_options(arr, bayes_only=False)
-    _output_options(arr, out=True)
+    _fit_options(arr)
     arr.set_defaults(run=_fit_arrhenius)
 
     eis = fits.add_parser(
@@ -128,12 +152,19 @@ def build_parser() -> argparse.ArgumentParser:
     eis.add_argument("--fmin", type=_number, metavar="HZ", help="fit only frequencies at or above this (Hz)")
     eis.add_argument("--fmax", type=_number, metavar="HZ", help="fit only frequencies at or below this (Hz)")
     eis.add_argument("--no-kk", action="store_true", help="skip the lin-KK check")
+    _selection_options(eis, "fit")
     eis.add_argument("--report", metavar="DIR", help="also write a report (HTML, Markdown, figures) into DIR")
-    eis.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
-    eis.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
-    _sampler_options(eis, bayes_only=False)
-    _output_options(eis, out=True)
+    _fit_options(eis)
     eis.set_defaults(run=_fit_eis)
+
+    spec = commands.add_parser(
+        "spectra", help="list the impedance spectra in files: cycle, temperature, points, frequencies, skipped rows",
+        description="List every spectrum read from impedance files (any format 'fit eis' reads): its name, file, "
+                    "cycle, temperature, number of points, frequency range, and which rows were skipped and why.")
+    spec.add_argument("files", nargs="+", metavar="FILE", help="spectra files, or quoted globs")
+    _selection_options(spec, "list")
+    _output_options(spec)
+    spec.set_defaults(run=_spectra)
 
     risk = commands.add_parser(
         "risk", help="fracture, short-circuit, resistance and retention risks of a card",
@@ -157,10 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sample the risk models' posterior given priors/data/risk.toml and "
                     "priors/data/risk-observations.toml, and write the draws as NetCDF.")
     cal.add_argument("--out", metavar="FILE", required=True, help="where to write the posterior draws (NetCDF)")
-    cal.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
-    cal.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
-    _sampler_options(cal, bayes_only=False)
-    _output_options(cal)
+    _fit_options(cal, out=False)
     cal.set_defaults(run=_risk_calibrate)
 
     des = commands.add_parser(
@@ -177,17 +205,26 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Optuna storage: a SQLite file (default sqlite:///nassb-design.db) or postgresql://...")
     des.add_argument("--study", metavar="NAME", help="study name (default: from the card and the settings; "
                      "'nassb studies' lists them)")
-    des.add_argument("--objective", choices=("E_V", "E_m"), default="E_V", help="what to maximise (default E_V)")
+    des.add_argument("--objective", choices=("E_V", "E_m"), default="E_V",
+                     help="the energy density to maximise, at the cycling current (U - jR; default E_V)")
     des.add_argument("--quantile", default="0.05", metavar="Q",
                      help="maximise this quantile of the objective (default 0.05, robust), or 'mean'")
     des.add_argument("--pareto", choices=("P_short", "E_m", "E_V"), help="a second objective: the Pareto front")
     des.add_argument("--max-fracture", type=_number, default=0.1, metavar="P", help="mean P(fracture) limit (default 0.1)")
     des.add_argument("--max-short", type=_number, default=0.2, metavar="P", help="mean P(short within --cycles) limit (default 0.2)")
-    des.add_argument("--max-drop", type=_number, default=0.1, metavar="V", help="mean ohmic drop limit at --current, V (default 0.1)")
+    des.add_argument("--max-drop", type=_number, default=0.1, metavar="V", help="mean ohmic drop limit at the cycling current, V (default 0.1)")
     des.add_argument("--min-retention", type=_number, default=0.8, metavar="R", help="mean retention after --cycles (default 0.8)")
     des.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
-    des.add_argument("--current", metavar="J", help="target current density (default: C/10 of the card)")
+    des.add_argument("--c-rate", type=_number, metavar="R",
+                     help="cycle each design at this C-rate of its own delivered capacity (default 0.1, C/10)")
+    des.add_argument("--current", metavar="J",
+                     help="cycle every design at this current density instead (mA/cm^2 or a quantity)")
+    des.add_argument("--within-data", action="store_true",
+                     help="keep the search inside the range of the cells that calibrate the risk models")
     des.add_argument("--sampler", choices=("tpe", "random", "gp"), default="tpe", help="Optuna sampler (default tpe; gp needs torch)")
+    des.add_argument("--refine", type=_whole(0), metavar="N",
+                     help="of the trials, N refine the best feasible one locally at the end "
+                          "(default half of --trials, at most 100, from 40 trials on; 0: none)")
     des.add_argument("--top", type=_whole(1), default=5, metavar="K", help="proposals to list (default 5)")
     _output_options(des)
     des.set_defaults(run=_design)
@@ -260,10 +297,12 @@ def _propagate(args) -> int:
         for flag in ("--tune", "--chains", "--sampler", "--strict"):
             if getattr(args, flag.lstrip("-")) not in (None, False):
                 raise OptionError(f"{flag} does not apply to --method {args.method}", field="propagate")
+    _check_out(args)
     settings = _settings(args) if args.method == "bayes" else None
     result = propagate(args.card, method=args.method, draws=args.draws if args.method != "bayes" else None,
                        digits=args.digits, seed=args.seed if args.method == "mc" else None, settings=settings,
-                       progress=_progress(args) and args.method == "mc")
+                       progress=_progress(args) and args.method == "mc", convention=args.convention,
+                       current=args.current, c_rate=args.c_rate, resistance=args.resistance)
     return _finish(args, result)
 
 
@@ -279,11 +318,12 @@ def _fit_eis(args) -> int:
 
     _check_out(args)
     if args.report:
-        _check_folder(args.report, "--report")
+        _check_folder(args.report, "--report", kind="report")
     result = fit_eis(args.files, args.circuit, derive=args.derive, area=args.area,
                      arrhenius=args.arrhenius if args.arrhenius is not None else (),
                      reference_temperature=args.reference_temperature, temperature=args.temperature,
-                     fmin=args.fmin, fmax=args.fmax, kk=not args.no_kk, settings=_settings(args))
+                     fmin=args.fmin, fmax=args.fmax, kk=not args.no_kk, cycles=args.cycles, spectra=args.spectra,
+                     settings=_settings(args))
     code = _finish(args, result)
     if args.report:
         from .eis_report import eis_report
@@ -292,9 +332,21 @@ def _fit_eis(args) -> int:
     return code
 
 
+def _spectra(args) -> int:
+    from ..inference.eis.api import list_spectra
+
+    listing = list_spectra(args.files, cycles=args.cycles, spectra=args.spectra)
+    if args.json:
+        _print_json(listing.rows)
+    else:
+        print(repr(listing))
+    return 0
+
+
 def _risk(args) -> int:
     from ..inference.risk.scoring import score_risks
 
+    _check_out(args)
     result = score_risks(args.card, current=args.current, cycles=args.cycles, posterior=args.posterior,
                          seed=args.seed)
     return _finish(args, result)
@@ -328,8 +380,9 @@ def _design(args) -> int:
     result = run_design(args.card, trials=args.trials, storage=args.storage, study=args.study,
                         objective=args.objective, quantile=args.quantile, pareto=args.pareto,
                         max_fracture=args.max_fracture, max_short=args.max_short, max_drop=args.max_drop,
-                        min_retention=args.min_retention, cycles=args.cycles, current=args.current,
-                        sampler=args.sampler, seed=args.seed, top=args.top, progress=_progress(args))
+                        min_retention=args.min_retention, cycles=args.cycles, c_rate=args.c_rate,
+                        current=args.current, within_data=args.within_data, sampler=args.sampler, seed=args.seed,
+                        top=args.top, refine=args.refine, progress=_progress(args))
     return _finish(args, result)
 
 
@@ -348,31 +401,12 @@ def _studies(args) -> int:
 
 
 def _report(args) -> int:
-    import re
-    from pathlib import Path
+    from .api import write_report
 
-    from ..priors import OptionError, load_card
-
-    given = [flag for flag, value in (("CARD", args.card), ("--study", args.study), ("--arrhenius", args.arrhenius))
-             if value]
-    if len(given) != 1:
-        raise OptionError("give exactly one of CARD, --study NAME or --arrhenius CSV", field="report")
-    if args.study:
-        from .study_report import study_report
-
-        report, label = study_report(args.storage, args.study, command=_command()), args.study
-    elif args.arrhenius:
-        from .study_report import arrhenius_report
-
-        report = arrhenius_report(args.arrhenius, args.at, seed=args.seed, command=_command())
-        label = Path(args.arrhenius).stem
-    else:
-        from .cell_report import cell_report
-
-        card = load_card(args.card)
-        report, label = cell_report(card, seed=args.seed, command=_command()), card.name
-    out = args.out or "report-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "nassb")
-    print(_write_report(report, out))
+    if args.out:
+        _check_folder(args.out, "--out", kind="report")
+    print(write_report(args.card, study=args.study, storage=args.storage, arrhenius=args.arrhenius, at=args.at,
+                       out=args.out, seed=args.seed, command=_command()))
     return 0
 
 
@@ -430,15 +464,15 @@ def _gate(args, result) -> int:
     return 0
 
 
-def _check_folder(folder: str, field: str) -> None:
+def _check_folder(folder: str, field: str, kind: str = "result") -> None:
     from ..priors import OptionError
-    from ..priors.files import check_writable
-    from pathlib import Path
+    from ..priors.errors import OutputError
+    from ..priors.files import check_folder
 
     try:
-        check_writable(Path(folder) / "summary.json")
-    except OSError as err:
-        raise OptionError(f"cannot write into {folder!r}: {err.strerror or err}", field=field) from None
+        check_folder(folder, kind=kind)
+    except OutputError as err:
+        raise OptionError(err.message, field=field) from None
 
 
 def _check_out(args) -> None:
@@ -449,27 +483,25 @@ def _check_out(args) -> None:
 
 def _write_report(report, out: str, field: str = "--out"):
     from ..priors import OptionError
+    from ..priors.errors import OutputError
     from .report import write_report
 
     try:
         return write_report(report, out)
-    except OSError as err:
-        raise OptionError(f"cannot write the report into {out!r}: {err.strerror or err}", field=field) from None
+    except OutputError as err:
+        raise OptionError(err.message, field=field) from None
 
 
 def _write_out(folder: str, result, text: str) -> None:
-    """result.nc and summary.json into ``folder``, each replaced atomically."""
-    from pathlib import Path
-
+    """result.nc and summary.json into ``folder``, the folder replaced as a whole."""
     from ..priors import OptionError
-    from ..priors.files import write_text
+    from ..priors.errors import OutputError
+    from ..priors.files import write_folder
 
-    out = Path(folder)
     try:
-        result.to_netcdf(out / "result.nc")
-        write_text(out / "summary.json", text)
-    except OSError as err:
-        raise OptionError(f"cannot write into {folder!r}: {err.strerror or err}", field="--out") from None
+        write_folder(folder, {"result.nc": result.to_netcdf, "summary.json": text})
+    except OutputError as err:
+        raise OptionError(err.message, field="--out") from None
 
 
 def _json_text(document) -> str:
@@ -534,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from ..priors.errors import NassbError
+    from ..priors.errors import NassbError, numeric_error
     from ..priors.secrets import mask_url
 
     try:
@@ -545,6 +577,12 @@ def main(argv: list[str] | None = None) -> int:
         if flag is not None:
             err = type(err)(err.message, field=flag)
         sys.stderr.write(f"nassb: {mask_url(str(err))}\n")
+        return EXIT_USER_ERROR
+    except (OverflowError, FloatingPointError) as err:  # inputs far outside their plausible range
+        sys.stderr.write(f"nassb: {mask_url(str(numeric_error(err)))}\n")
+        return EXIT_USER_ERROR
+    except MemoryError:
+        sys.stderr.write("nassb: not enough memory for this run; ask for fewer draws or trials\n")
         return EXIT_USER_ERROR
     except BrokenPipeError:  # the reader (head, less) left: stop quietly, like any Unix tool
         import os

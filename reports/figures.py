@@ -1,6 +1,7 @@
 """Figures for reports (matplotlib, headless): labelled axes with units, readable fonts, and the
 Okabe-Ito palette, which stays distinct for colour-blind readers.  Each function returns PNG
-bytes, so a report can embed them and nothing touches the disk half-written."""
+bytes, so a report can embed them and nothing touches the disk half-written.  Text is drawn as
+given, never as mathtext: user names with "$" or "\\" in them are safe."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ if TYPE_CHECKING:
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
+# text.parse_math off: titles, labels, legends and ticks carry user text (file names, card and
+# material names) that matplotlib would otherwise read as mathtext ("cell$\frac{1}{$.csv" is a
+# parse error, "$x$" would render as math).  No figure here uses mathtext.
 STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "figure.dpi": 110, "axes.grid": True,
-         "grid.alpha": 0.3}
+         "grid.alpha": 0.3, "text.parse_math": False}
 
 
 class _Canvas:
@@ -46,10 +50,10 @@ def _rendered(draw):
         import matplotlib
 
         style = {**STYLE, "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO)}
-        with matplotlib.rc_context(style):
+        with matplotlib.rc_context(style):  # drawing creates tick labels: render inside the style too
             fig = draw(*args, **kwargs)
             fig.tight_layout()
-        return fig if as_figure else _png(fig)
+            return fig if as_figure else _png(fig)
 
     return wrapper
 

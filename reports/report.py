@@ -6,21 +6,19 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import os
 import platform
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from ..priors.files import _UMASK
+from ..priors.files import REPORT_MARKER, write_folder
+from ..priors.secrets import mask_all, mask_url
 from .format import json_text
 
-MARKER = ".nassb-report"
+MARKER = REPORT_MARKER
 
 
 @dataclass
@@ -37,16 +35,21 @@ class Report:
 
 
 def provenance(command: list[str] | None, **extra) -> dict:
+    """Versions, time, the command line and ``extra`` (card, storage, seed, ...) of a report.
+
+    Every value is passed through :func:`~nassb.priors.secrets.mask_url`: a database
+    password in a storage URL (or anywhere in the command line) is shown as ``***``.
+    """
     from importlib.metadata import version
 
-    return {
+    return mask_all({
         "nassb": version("nassb"),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "command": " ".join(command if command is not None else ["nassb", *sys.argv[1:]]),
+        "command": mask_url(" ".join(command if command is not None else ["nassb", *sys.argv[1:]])),
         **extra,
-    }
+    })
 
 
 def _md(text) -> str:
@@ -85,47 +88,19 @@ def render(report: Report) -> dict[str, bytes]:
 
 
 def write_report(report: Report, out: str | Path) -> Path:
-    """Write the report into ``out`` as a whole: build it in a sibling temporary directory, then
-    swap it in.  A run that dies before the swap leaves the previous report untouched.
+    """Write the report into ``out`` as a whole (:func:`~nassb.priors.files.write_folder`): built
+    in a sibling temporary directory, then swapped in.  A run that dies before the swap leaves
+    the previous report untouched; the next run restores one a kill left half swapped.
 
-    ``out`` must be new, empty, or a report nassb wrote (it holds the marker file): any other
-    directory is refused, never replaced.
+    ``out`` must be new, empty, or a folder nassb wrote (it holds the marker file): any other
+    directory is refused (:class:`~nassb.priors.errors.OutputError`), never replaced.
     """
-    out = Path(out)
-    if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or (out / MARKER).is_file())):
-        raise FileExistsError(f"{out} exists and is not an nassb report directory; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        for rel, data in render(report).items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        for name, data in report.datasets.items():
-            if hasattr(data, "to_netcdf"):
-                data.to_netcdf(str(staging / name), engine="h5netcdf")
-        (staging / MARKER).write_text("written by nassb report; nassb replaces this directory as a whole\n")
-        for path in [staging, *staging.rglob("*")]:
-            os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_UMASK)
-        _swap(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return out / "report.html"
-
-
-def _swap(new: Path, out: Path) -> None:
-    """Put ``new`` where ``out`` is: two renames, the old report kept until the new one is in."""
-    if not out.exists():
-        os.replace(new, out)
-        return
-    if not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a report directory")
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.rmdir(old)
-    os.replace(out, old)
-    os.replace(new, out)
-    shutil.rmtree(old, ignore_errors=True)
+    files: dict = dict(render(report))
+    for name, data in report.datasets.items():
+        if hasattr(data, "to_netcdf"):
+            files[name] = lambda path, data=data: data.to_netcdf(str(path), engine="h5netcdf")
+    write_folder(out, files, kind="report", marker=MARKER)
+    return Path(out) / "report.html"
 
 
 def table_rows(results: dict, names: list[str]) -> list[dict]:

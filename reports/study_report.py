@@ -7,11 +7,10 @@ import numpy as np
 from ..priors.vocabulary import typeset
 from . import figures
 from .report import Report, provenance
-from .text import _design_rows, quantity_cells
+from .text import DESIGN_HEADER, PREDICTION_HEADER, _design_rows, _range_text, _signed, quantity_cells
 
-DESIGN_HEADER = ["", "capacity", "porosity", "separator", "reservoir", "pressure", "cathode"]
-PREDICTION_HEADER = ["", "E_V Wh/l", "E_m Wh/kg", "P_fracture [95 %]", "P_short [95 %]", "drop V", "retention",
-                     "limited by"]
+SENSITIVITY_HEADER = ["", "objective", "shift", "P_fracture", "P_short", "ohmic drop V", "retention",
+                      "within the limits", "largest single shift"]
 
 
 def study_report(storage: str, name: str, *, command: list[str] | None = None, top: int = 5) -> Report:
@@ -28,7 +27,10 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
                             "text": f"{len(trials)} finished trials, {sum(feasible)} feasible; {doc['description']}; "
                                     f"limits: P_fracture <= {settings.limits.max_fracture:g}, P_short <= "
                                     f"{settings.limits.max_short:g}, ohmic drop <= {settings.limits.max_drop:g} V, "
-                                    f"retention >= {settings.limits.min_retention:g}; card {result.card}."})
+                                    f"retention >= {settings.limits.min_retention:g}; card {result.card}. "
+                                    f"The objective is the energy at the cycling current, (U - j R_cell) times the "
+                                    f"delivered capacity (E_V_rate, E_m_rate); the summary also gives the paper's "
+                                    f"convention at U (E_V_real, E_m_real). Utilisation: {doc['utilisation']}."})
     if len(trials) >= 2:
         label = ("mean " if settings.quantile is None else f"{100 * settings.quantile:g} % quantile of ") + settings.objective
         report.figures["history"] = figures.optimisation_history([t.values[0] for t in trials], feasible, label)
@@ -36,15 +38,23 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
 
     entries = [(f"#{p['rank']}", p) for p in result.proposals] + list(result.baselines.items())
     rows = [_design_rows(label, entry) for label, entry in entries]
+    ranges = doc.get("calibrated_range") or {}
     report.sections.append({"title": "Proposals: what to build", "kind": "rows", "header": DESIGN_HEADER,
                             "rows": [r[0] for r in rows],
                             "text": "Theoretical capacity per area; the cathode thickness follows from the capacity "
-                                    "and the porosity. The paper's cells and roadmap steps are scored on the same "
-                                    "footing."})
+                                    "and the porosity; the current is the mean over the draws of the cycling current. "
+                                    "The paper's cells and roadmap steps are scored on the same footing. "
+                                    "'extrapolated' names what lies beyond the cells that calibrate the risk models"
+                                    + (f" ({_range_text(ranges)})" if ranges else "") + ": there the risks rest on "
+                                    "the models' forms alone." + _beyond_text(entries)})
     report.sections.append({"title": "Proposals: what is predicted", "kind": "rows", "header": PREDICTION_HEADER,
                             "rows": [r[1] for r in rows],
-                            "text": "E_V and E_m: posterior mean ± sd; probabilities: posterior mean [95 % interval]; "
-                                    "'limited by' names the limits within 20 % of binding."})
+                            "text": "E_V and E_m at the cycling current (U - jR): posterior mean ± sd; probabilities: "
+                                    "posterior mean [95 % interval]; 'limited by' names the limits within 20 % of "
+                                    "binding."})
+    sensitivity = _sensitivity_section(doc, entries)
+    if sensitivity:
+        report.sections.append(sensitivity)
     second = settings.pareto or "P_short"
     energy, other = QUANTITY_OF[settings.objective], QUANTITY_OF.get(second, second)
     points = [(t.user_attrs["means"][other], t.user_attrs["means"][energy], bool(t.user_attrs.get("feasible")))
@@ -59,6 +69,49 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
                                    card_sha256=settings.card_sha256)
     report.summary = {**doc, "provenance": report.provenance}
     return report
+
+
+def _beyond_text(entries: list[tuple[str, dict]]) -> str:
+    from .text import _SHORT
+
+    beyond = [f"{label}: {', '.join(_SHORT.get(n, n) for n in e['extrapolated'])}" for label, e in entries
+              if e.get("extrapolated")]
+    return (" Extrapolated in " + "; ".join(beyond) + ".") if beyond else ""
+
+
+def _sensitivity_section(doc: dict, entries: list[tuple[str, dict]]) -> dict | None:
+    """The prior sensitivity of each proposal and baseline as a table, or None without one."""
+    ps = doc.get("prior_sensitivity") or {}
+    if not ps.get("parameters"):
+        return None
+    objective = doc["settings"].get("quantity", "E_V_rate")
+    unit = typeset(doc["proposals"][0]["quantities"][objective]["unit"]) if doc["proposals"] else ""
+    rows = []
+    for label, entry in entries:
+        s = entry.get("prior_sensitivity")
+        if not s:
+            continue
+        q = s["quantities"]
+
+        def cell(name: str, q: dict = q) -> str:
+            return _signed(q[name]["shift"], q[name]["reliable"]) if name in q else ""
+
+        largest = max(s["by_parameter"].items(), key=lambda kv: abs(kv[1]), default=None)
+        rows.append([label, f"{s['objective']['value']:.4g}",
+                     _signed(s["objective"]["shift"], s["objective"]["reliable"]),
+                     cell("P_fracture"), cell("P_short"), cell("ohmic_drop"), cell("retention"),
+                     "" if s["feasible_widened"] is None else ("yes" if s["feasible_widened"] else "no"),
+                     f"{largest[0]} {_signed(largest[1])}" if largest else ""])
+    groups = ", ".join(f"{m} {g['k_hat']:.2f}" for m, g in ps.get("by_model", {}).items())
+    header = [f"{h} {unit}".rstrip() if h in ("objective", "shift") else h for h in SENSITIVITY_HEADER]
+    return {"title": "Prior sensitivity", "kind": "rows", "header": header, "rows": rows,
+            "text": f"How each design's objective and mean risks move when the priors of the {len(ps['parameters'])} "
+                    f"risk parameters that no observation informs ({', '.join(ps['parameters'])}; rule: {ps['rule']}) "
+                    f"are widened x{ps['widening']:g}, by importance reweighting of the calibrated draws with "
+                    f"Pareto smoothing. k-hat of each model's weights: {groups}; a shift marked ? rests on weights "
+                    f"with k-hat above {ps.get('reliable_k_hat', 0.7):g} and is unreliable (its direction and order "
+                    "hold, not its digits). A design whose figures move little rests on data; one whose figures "
+                    "move, on the priors' assumptions."}
 
 
 def _importances(study, report: Report, feasible: list[bool]) -> dict:

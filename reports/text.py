@@ -3,8 +3,10 @@ probability as a mean with its 95 % interval (never ± sd)."""
 
 from __future__ import annotations
 
+import math
+
 from ..priors.vocabulary import term, typeset
-from .format import interval, with_uncertainty
+from .format import NON_FINITE, interval, round_pair, with_uncertainty
 
 _BUDGET_FOR = ("E_V_real", "E_V_theo")
 _METHOD_WORDS = {
@@ -36,8 +38,18 @@ def quantity_cells(name: str, q: dict) -> tuple[str, str]:
     low, high = q["ci95"]
     if t.kind == "probability":
         return probability_text(q["mean"]), f"[{probability_text(low)}, {probability_text(high)}]"
+    if q["mean"] is not None and not math.isfinite(q["mean"]):
+        return NON_FINITE, "n/a"
     if q["sd"] is None:
-        return f"{with_uncertainty(q['mean'], 0.0, unit)} (sd not defined)", f"[{low:.4g}, {high:.4g}]"
+        if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+            return NON_FINITE, "n/a"
+        # A heavy tail: the median, at the precision its interval allows; no ± that means nothing.
+        scale = (high - low) / 3.92 if high > low else 0.0
+        median = q.get("median", q["mean"])
+        shown = round_pair(median, scale)[0] if scale > 0 else f"{median:.4g}"
+        shown = f"{shown} {unit}".rstrip() if unit and unit != "1" else shown
+        what = "mean, sd" if q["mean"] is None else "sd"
+        return f"median {shown} ({what} not defined)", interval(low, high, scale) if scale > 0 else "exact"
     if q["sd"] <= 0:
         return with_uncertainty(q["mean"], 0.0, unit), "exact"
     return with_uncertainty(q["mean"], q["sd"], unit), interval(low, high, q["sd"])
@@ -52,7 +64,8 @@ def summary_rows(summary: dict[str, dict]) -> list[tuple[str, str, str]]:
 def result_text(result) -> str:
     """The text of any result (what ``nassb COMMAND`` prints and ``repr`` shows)."""
     render = {"propagation": propagation_table, "arrhenius": arrhenius_table, "risk": risk_table,
-              "calibration": calibration_table, "design": design_table, "eis": eis_table}.get(result.kind)
+              "calibration": calibration_table, "design": design_table, "eis": eis_table,
+              "spectra": spectra_table}.get(result.kind)
     if render is not None:
         return render(result)
     lines = [result.title, ""] + columns(summary_rows(result.summary()))
@@ -62,6 +75,12 @@ def result_text(result) -> str:
 def _warning_lines(result) -> list[str]:
     warnings = result.warnings
     return ["", *(f"warning: {w}" for w in warnings)] if warnings else []
+
+
+def _tail_lines(summary: dict[str, dict]) -> list[str]:
+    """One line per quantity whose sd (or mean) is not defined, saying why."""
+    notes = [f"  {name}: {q['note']}" for name, q in summary.items() if q.get("note")]
+    return ["", "not defined:", *notes] if notes else []
 
 
 def propagation_table(result, *, budget_rows: int = 5) -> str:
@@ -76,8 +95,12 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
         lines.append(f"{attrs['draws']:,} draws, seed {attrs['seed']}{digits}, {state}")
         if attrs.get("rejected_draws"):
             lines.append(f"{attrs['rejected_draws']:,} draws dropped: their derived porosity left (0, 1)")
+    if result.conventions.get("text"):
+        lines.append(result.conventions["text"])
     lines.append("")
-    lines.extend(columns(summary_rows(result.summary())))
+    summary = result.summary()
+    lines.extend(columns(summary_rows(summary)))
+    lines.extend(_tail_lines(summary))
     if result.method == "mc":
         lines.extend(_first_order_lines(result))
     if result.diagnostics is not None:
@@ -98,11 +121,14 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
 def _first_order_lines(result) -> list[str]:
     """JCGM 101 section 8 in the output's own units: how far first order is off, and what the
     stated digits resolve."""
-    checks = {q: result.first_order_check(q) for q in result.quantities if (result[q]["sd"] or 0) > 0}
+    summary = result.summary()
+    checks = {q: result.first_order_check(q) for q, s in summary.items() if (s["sd"] or 0) > 0}
     poor = {q: c for q, c in checks.items() if not c["adequate"]}
-    if not poor:
+    heavy = [q for q, s in summary.items() if s["sd"] is None]
+    if not poor and not heavy:
         return ["", "first order is adequate for every quantity (JCGM 101 section 8)"]
     lines = ["", "first order is not adequate (JCGM 101 section 8): quote the Monte Carlo intervals of"]
+    lines.extend(f"  {q}: first order does not apply (no variance)" for q in heavy)
     digits = result.dataset.attrs.get("significant_digits") or 2
     for q, c in poor.items():
         unit = typeset(result[q]["unit"])
@@ -132,7 +158,9 @@ def risk_table(result) -> str:
     lines = [f"{result.title}: risk models, posterior predictive",
              f"at {c['current']['value']:.3g} mA/cm² over {c['cycles']} cycles; {result.draws} calibrated draws, "
              "each paired with a Monte Carlo draw of the card", ""]
-    lines.extend(columns(summary_rows(result.summary())))
+    summary = result.summary()
+    lines.extend(columns(summary_rows(summary)))
+    lines.extend(_tail_lines(summary))
     lines.extend(["", "the intervals are wide: the calibration rests on a handful of observations",
                   "", "what would narrow each most:"])
     width = max(len(n) for n in result.most_informative)
@@ -152,6 +180,20 @@ def calibration_table(result) -> str:
     return "\n".join(lines + _warning_lines(result))
 
 
+# Short names of the variables a proposal may take beyond the calibrated range.
+_SHORT = {"separator.thickness": "separator", "cell.pressure": "pressure", "cathode.theoretical_capacity": "capacity",
+          "anode.reservoir_thickness": "reservoir", "current": "current"}
+DESIGN_HEADER = ["", "capacity", "porosity", "separator", "reservoir", "pressure", "cathode", "current",
+                 "extrapolated"]
+PREDICTION_HEADER = ["", "E_V Wh/l", "E_m Wh/kg", "P_fracture [95 %]", "P_short [95 %]", "drop V", "retention",
+                     "limited by"]
+
+
+def _energy(q: dict, name: str) -> dict:
+    """The energy at the cycling current, or (a study made before it existed) the paper's one."""
+    return q.get(f"{name}_rate") or q[f"{name}_real"]
+
+
 def _design_rows(label: str, entry: dict) -> tuple[list[str], list[str]]:
     """(design cells, prediction cells) of one proposal or baseline."""
     d, q = entry["design"], entry["quantities"]
@@ -160,32 +202,87 @@ def _design_rows(label: str, entry: dict) -> tuple[list[str], list[str]]:
         v = d[name]
         return f"{v['value']:{fmt}} {typeset(v['unit'])}".rstrip()
 
+    current = entry.get("current")
+    beyond = entry.get("extrapolated")
     design = [label, value("cathode.theoretical_capacity", ".2f"), value("cathode.porosity", ".2f"),
               value("separator.thickness", ".0f"), value("anode.reservoir_thickness", ".0f"),
-              value("cell.pressure", ".3g"), value("cathode.thickness", ".0f")]
-    risk = [label, with_uncertainty(q["E_V_real"]["mean"], q["E_V_real"]["sd"]),
-            with_uncertainty(q["E_m_real"]["mean"], q["E_m_real"]["sd"]),
+              value("cell.pressure", ".3g"), value("cathode.thickness", ".0f"),
+              f"{current['mean']:.3g} {typeset(current['unit'])}" if current else "",
+              ("yes" if beyond else "-") if beyond is not None else ""]
+    e_v, e_m = _energy(q, "E_V"), _energy(q, "E_m")
+    risk = [label, with_uncertainty(e_v["mean"], e_v["sd"]), with_uncertainty(e_m["mean"], e_m["sd"]),
             *(" ".join(quantity_cells(n, q[n])) for n in ("P_fracture", "P_short")),
             f"{q['ohmic_drop']['mean']:.3f}", f"{q['retention']['mean']:.2f}",
             ", ".join(entry["active_constraints"]) or ("-" if entry["feasible"] else "infeasible")]
     return design, risk
 
 
+def _signed(x: float, reliable: bool = True) -> str:
+    text = "0" if abs(x) < 1e-9 else f"{x:+.2g}"
+    return text if reliable else text + "?"
+
+
+def sensitivity_line(label: str, entry: dict, objective: str) -> str | None:
+    """One line: how a design's objective and risks move when the uninformed priors are widened
+    (a shift whose weights have k-hat above 0.7 is marked ``?``)."""
+    s = entry.get("prior_sensitivity")
+    if not s:
+        return None
+    unit = typeset(term(objective).unit)
+    o, risks = s["objective"], s["quantities"]
+    mark = "" if o.get("reliable", True) else "?"
+    parts = [f"{objective} {_signed(o['shift'])} {unit}".rstrip() + mark]
+    for name, short in (("P_fracture", "P_fracture"), ("P_short", "P_short"), ("ohmic_drop", "drop"),
+                        ("retention", "retention")):
+        if name in risks:
+            parts.append(f"{short} {_signed(risks[name]['shift'], risks[name].get('reliable', True))}")
+    line = f"  {label}  " + ", ".join(parts)
+    if s.get("feasible_widened") is not None:
+        line += "; within the limits: " + ("yes" if s["feasible_widened"] else "no")
+    if s.get("by_parameter"):
+        name, shift = max(s["by_parameter"].items(), key=lambda kv: abs(kv[1]))
+        line += f"; most from {name} ({_signed(shift)} {unit}".rstrip() + ")"
+    return line
+
+
+def _sensitivity_header(ps: dict, target: str, objective: str) -> str:
+    groups = ", ".join(f"{m} {g['k_hat']:.2f}" for m, g in ps.get("by_model", {}).items())
+    limit = ps.get("reliable_k_hat", 0.7)
+    quality = ("all reliable" if ps["reliable"] else
+               f"above {limit:g} a shift is unreliable, marked ?: read its direction and order, not its digits")
+    return (f"prior sensitivity: the {len(ps['parameters'])} priors no observation informs widened x{ps['widening']:g} "
+            f"(importance reweighting; PSIS k-hat {groups}; {quality}); shift of the {target} {objective} and of "
+            "the mean risks:")
+
+
+def _range_text(ranges: dict) -> str:
+    parts = []
+    for name, r in ranges.items():
+        lo, hi, unit = r["low"], r["high"], typeset(r["unit"])
+        span = f"{lo:.3g}" if lo == hi else f"{lo:.3g}-{hi:.3g}"
+        parts.append(f"{_SHORT.get(name, name)} {span} {unit}".rstrip())
+    return ", ".join(parts)
+
+
 def design_table(result) -> str:
     """Proposals of a design study and the paper's cells on the same footing, as two tables
-    (what to build; what is predicted) that fit a terminal."""
+    (what to build; what is predicted) that fit a terminal, then the calibrated range and the
+    prior sensitivity of each design."""
     doc = result.to_json() if hasattr(result, "to_json") else result
     st = doc["settings"]
     target = "mean" if st["quantile"] is None else f"{100 * st['quantile']:g} % quantile of"
     pareto = f" against {st['pareto']} (Pareto front)" if st.get("pareto") else ""
+    rate = st.get("rate") or f"{st['current']['value']:.3g} mA/cm²"
+    within = "; within the calibrated range" if st.get("within_data") else ""
     lines = [f"study {doc['study']}: {doc['n_trials']} trials, {doc['n_feasible']} feasible",
-             f"maximising the {target} {st['objective']}{pareto} at {st['current']['value']:.3g} mA/cm² over "
-             f"{st['cycles']} cycles; limits: P_fracture <= {st['limits']['max_fracture']:g}, "
-             f"P_short <= {st['limits']['max_short']:g}, ohmic drop <= {st['limits']['max_drop']:g} V, "
-             f"retention >= {st['limits']['min_retention']:g}", ""]
-    designs = [["", "capacity", "porosity", "separator", "reservoir", "pressure", "cathode"]]
-    predicted = [["", "E_V Wh/l", "E_m Wh/kg", "P_fracture [95 %]", "P_short [95 %]", "drop V", "retention",
-                  "limited by"]]
+             f"maximising the {target} {st['objective']}{pareto} at the cycling current (U - jR), {rate}, over "
+             f"{st['cycles']} cycles{within}",
+             f"limits: P_fracture <= {st['limits']['max_fracture']:g}, P_short <= {st['limits']['max_short']:g}, "
+             f"ohmic drop <= {st['limits']['max_drop']:g} V, retention >= {st['limits']['min_retention']:g}"]
+    if doc.get("utilisation"):
+        lines.append(f"utilisation: {doc['utilisation']}")
+    lines.append("")
+    designs, predicted = [list(DESIGN_HEADER)], [list(PREDICTION_HEADER)]
     entries = [(f"#{p['rank']}", p) for p in doc["proposals"]] + list(doc["baselines"].items())
     for label, entry in entries:
         d, r = _design_rows(label, entry)
@@ -193,9 +290,25 @@ def design_table(result) -> str:
         predicted.append(r)
     if not doc["proposals"]:
         lines.append("no feasible design yet: run more trials or relax the limits")
-    lines.extend(["what to build (capacity theoretical, per area):", *columns(designs), "",
-                  "what is predicted (E_V, E_m at the card's utilisation; risks: posterior mean [95 % interval]):",
+    lines.extend(["what to build (capacity theoretical, per area; current: mean over the draws):",
+                  *columns(designs), "",
+                  "what is predicted (E_V, E_m: mean ± sd at the cycling current, U - jR, delivered capacity; "
+                  "risks: posterior mean [95 % interval]):",
                   *columns(predicted)])
+    if doc.get("calibrated_range"):
+        lines.extend(["", "calibrated range (the cells the risk models rest on): "
+                      + _range_text(doc["calibrated_range"])])
+        beyond = [f"  {label}  {', '.join(_SHORT.get(n, n) for n in e['extrapolated'])}" for label, e in entries
+                  if e.get("extrapolated")]
+        if beyond:
+            lines.extend(["extrapolated beyond it (the risks rest on the models' forms alone there):", *beyond])
+    ps = doc.get("prior_sensitivity") or {}
+    objective = st.get("quantity") or f"{st['objective']}_rate"
+    sens = [line for line in (sensitivity_line(label, e, objective) for label, e in entries) if line]
+    if ps.get("parameters") and sens:
+        lines.extend(["", _sensitivity_header(ps, target, objective), *sens])
+    elif ps and not ps.get("parameters"):
+        lines.extend(["", "prior sensitivity: every risk parameter is informed by the observations"])
     return "\n".join(lines)
 
 
@@ -257,3 +370,13 @@ def studies_table(studies: list[dict], storage: str) -> str:
     rows = [["study", "trials", "created", "settings", "card"]]
     rows.extend([s["study"], str(s["trials"]), s["created"] or "", s["description"], s["card"]] for s in studies)
     return "\n".join([f"design studies in {storage}:", *columns(rows)])
+
+
+def spectra_table(listing) -> str:
+    """One row per spectrum read: what, where from, how many points over which frequencies."""
+    rows = [["spectrum", "cycle", "temperature", "points", "f_min Hz", "f_max Hz", "skipped"]]
+    for r in listing.rows:
+        rows.append([r["spectrum"], "" if r["cycle"] is None else str(r["cycle"]),
+                     "" if r["temperature"] is None else f"{r['temperature'] - 273.15:g} °C", str(r["points"]),
+                     f"{r['f_min']:.3g}", f"{r['f_max']:.3g}", "; ".join(r["skipped"]) or "-"])
+    return "\n".join([listing.title, "", *columns(rows)])

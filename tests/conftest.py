@@ -78,3 +78,21 @@ def write_card(tmp_path):
         return path
 
     return write
+
+
+# -- slow statistical tests: run in CI (CI=true) or with --run-slow; skipped otherwise ---------
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (statistical checks; CI always runs them)")
+
+
+def pytest_collection_modifyitems(config, items):
+    import os
+
+    if config.getoption("--run-slow") or os.environ.get("CI") or config.getoption("-m"):
+        return
+    skip = pytest.mark.skip(reason="slow statistical test: run with --run-slow (CI runs it)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -2,7 +2,9 @@
 equivalent-circuit fits whose posterior resistances feed the cell model."""
 
 from .kk import KKResult, lin_kk
-from .readers import SUPPORTED_SUFFIXES, read_spectra
+from .readers import FORMATS, SUPPORTED_SUFFIXES, read_spectra
+from .select import describe_spectra, select_spectra
 from .spectrum import Spectrum
 
-__all__ = ["KKResult", "SUPPORTED_SUFFIXES", "Spectrum", "lin_kk", "read_spectra"]
+__all__ = ["FORMATS", "SUPPORTED_SUFFIXES", "KKResult", "Spectrum", "describe_spectra", "lin_kk", "read_spectra",
+           "select_spectra"]

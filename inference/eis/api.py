@@ -11,9 +11,11 @@ from typing import Iterable
 import numpy as np
 
 from ...priors import CardError, OptionError, fields, parse_quantity
+from ..result import Result
 from ..sampling import SamplerSettings
 from .fit import TARGET_ACCEPT, EISFit, EISSettings, fit_spectra
 from .readers import MIN_POINTS, read_spectra
+from .select import describe_spectra, select_spectra
 from .spectrum import Spectrum
 
 
@@ -45,21 +47,44 @@ def load_spectra(files_or_spectra) -> list[Spectrum]:
     return spectra
 
 
+class SpectraListing(Result):
+    """What was read from spectrum files: per spectrum its file, cycle, temperature, points,
+    frequency range and the rows skipped (and why)."""
+
+    kind = "spectra"
+
+    def __init__(self, rows: list[dict]):
+        self.rows, self.idata, self.diagnostics = rows, None, None
+
+    @property
+    def title(self) -> str:
+        files = list(dict.fromkeys(r["file"] for r in self.rows))
+        return f"{len(self.rows)} spectr{'um' if len(self.rows) == 1 else 'a'} in {len(files)} file{'s' * (len(files) != 1)}"
+
+    def summary(self) -> dict[str, dict]:
+        return {}
+
+    def to_json(self) -> dict:
+        return {"spectra": self.rows}
+
+
+def list_spectra(files_or_spectra, *, cycles=None, spectra=None) -> SpectraListing:
+    """The spectra in files (and globs), optionally a selection of them, as a listing.
+
+    ``cycles`` (``"1,3-5"`` or a list: EC-Lab cycle numbers, else the order of the spectra in each
+    file) and ``spectra`` (names) select as :func:`fit_eis` does.
+    """
+    chosen = load_spectra(files_or_spectra)
+    if cycles is not None or spectra is not None:
+        chosen = select_spectra(chosen, cycles=cycles, labels=spectra)
+    return SpectraListing(describe_spectra(chosen))
+
+
 def temperature_of(value, field: str) -> float:
     """K from a number (K) or a quantity string ("30 degC")."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        kelvin = float(value)
-    else:
-        try:
-            quantity = parse_quantity(value, fields.TEMPERATURE)
-        except CardError as err:
-            raise OptionError(err.message, field=field) from None
-        if quantity.uncertain:
-            raise OptionError("give one temperature, without an uncertainty", field=field)
-        kelvin = quantity.value
-    if not (math.isfinite(kelvin) and kelvin > 0):
-        raise OptionError(f"must be a temperature above absolute zero, got {value!r}", field=field)
-    return kelvin
+    from ...priors.arguments import temperature
+
+    return temperature(value, field)
 
 
 def area_of(value) -> float:
@@ -97,7 +122,7 @@ def _window(spectrum: Spectrum, fmin: float | None, fmax: float | None) -> Spect
 
 def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=None,
             arrhenius: Iterable[str] | str = (), reference_temperature="30 degC", temperature=None,
-            fmin: float | None = None, fmax: float | None = None, kk: bool = True,
+            fmin: float | None = None, fmax: float | None = None, kk: bool = True, cycles=None, spectra=None,
             settings: SamplerSettings | None = None, draws: int | None = None, seed: int | None = None,
             progress: bool = False) -> EISFit:
     """Fit impedance spectra with an equivalent circuit as a Bayesian problem.
@@ -122,6 +147,11 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
         Fit only frequencies within [fmin, fmax] (Hz).
     kk : bool
         Run the lin-KK check first.
+    cycles : str or list of int, optional
+        Fit only these cycles (``"1,3-5"``): EC-Lab cycle numbers where the spectra carry them,
+        else the 1-based order of the spectra in each file.
+    spectra : list of str, optional
+        Fit only the spectra of these names.
     settings : SamplerSettings, optional
         NUTS settings; ``draws``, ``seed`` and ``progress`` override single ones.
     """
@@ -135,12 +165,15 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
         if value is not None and not (math.isfinite(value) and value > 0):
             raise OptionError(f"must be a frequency > 0 Hz, got {value!r}", field=name)
     kelvin = temperature_of(temperature, "temperature") if temperature is not None else None
-    spectra = []
-    for spectrum in load_spectra(files_or_spectra):
+    read = load_spectra(files_or_spectra)
+    if cycles is not None or spectra is not None:
+        read = select_spectra(read, cycles=cycles, labels=spectra)
+    chosen = []
+    for spectrum in read:
         spectrum = _window(spectrum, fmin, fmax)
         if spectrum.temperature is None and kelvin is not None:
             spectrum = replace(spectrum, temperature=kelvin)
-        spectra.append(spectrum)
+        chosen.append(spectrum)
     sampler = settings or SamplerSettings(target_accept=TARGET_ACCEPT)
     overrides = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
     if progress:
@@ -153,4 +186,4 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
         reference_temperature=temperature_of(reference_temperature, "reference_temperature"),
         kk=kk,
     )
-    return fit_spectra(spectra, circuit, fit_settings)
+    return fit_spectra(chosen, circuit, fit_settings)

@@ -30,7 +30,7 @@ import numpy as np
 from .circuit import Circuit
 from .spectrum import Spectrum
 
-LOG_SD = 3.0       # prior sd of ln R, ln Q, ln C, ln L, ln W around the spectrum's own scale
+LOG_SD = 3.0       # prior sd of ln R, ln Q, ln C, ln L, ln W, ln Z0, ln tau around the spectrum's own scale
 LOG_TAU_SD = math.log(10.0)  # prior: flat over the measured window, a decade's sd beyond it
 
 
@@ -177,4 +177,7 @@ class Scales:
             "Q": -math.log(r) - exponent * math.log(w_mid),
             "L": math.log(1e-2 * r / self.omega_max),
             "W": math.log(r * math.sqrt(w_mid)),
+            "Z0": math.log(r),          # a finite Warburg's or Gerischer's resistance: the spectrum's
+            "RG": math.log(r),
+            "tau": self.log_tau_mid,    # its time constant: the middle of the measured window
         }[kind]

@@ -28,7 +28,7 @@ from .spectrum import Spectrum
 TARGET_ACCEPT = 0.95  # the curved ridges of arcs near the window edge diverge at 0.9
 # Area normalisation: multiply a parameter of each kind by area ** power, and its unit.
 _AREA = {"R": (1, "ohm*cm^2"), "C": (-1, "F/cm^2"), "Q": (-1, "F*s^(n-1)/cm^2"), "L": (1, "H*cm^2"),
-         "W": (1, "ohm*cm^2*s^-0.5"), "n": (0, "1")}
+         "W": (1, "ohm*cm^2*s^-0.5"), "n": (0, "1"), "Z0": (1, "ohm*cm^2"), "RG": (1, "ohm*cm^2"), "tau": (0, "s")}
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,8 @@ class EISFit(Result):
 
 def _parameter_units(circuit: Circuit, area: float | None, spectrum_unit: str) -> dict[str, str]:
     """Each parameter's unit: raw for a spectrum in ohm without an area, else per cm^2."""
-    raw = {"R": "ohm", "C": "F", "Q": "F*s^(n-1)", "L": "H", "W": "ohm*s^-0.5", "n": "1"}
+    raw = {"R": "ohm", "C": "F", "Q": "F*s^(n-1)", "L": "H", "W": "ohm*s^-0.5", "n": "1", "Z0": "ohm", "RG": "ohm",
+           "tau": "s"}
     normalised = area is not None or spectrum_unit != "ohm"
     return {p.name: _AREA[p.kind][1] if normalised else raw[p.kind] for p in circuit.parameters}
 
@@ -219,15 +220,23 @@ def _derived_units(derived: list[Derived], units: dict[str, str]) -> dict[str, s
 
     pint_units = {"ohm": "ohm", "ohm*cm^2": "ohm*cm**2", "F": "F", "F/cm^2": "F/cm**2", "H": "H",
                   "H*cm^2": "H*cm**2", "ohm*s^-0.5": "ohm/s**0.5", "ohm*cm^2*s^-0.5": "ohm*cm**2/s**0.5",
-                  "1": "dimensionless"}
+                  "s": "s", "1": "dimensionless"}
     out = {}
     known = {name: registry.Quantity(1.0, pint_units.get(unit, "dimensionless")) for name, unit in units.items()}
     opaque = {name for name, unit in units.items() if unit not in pint_units}
+    from pint.errors import PintError
+
     for d in derived:
         try:
             value = d.evaluate(known)
-        except Exception as err:  # pint's DimensionalityError: ohm + F
+        except ZeroDivisionError:  # R_A/(R_B-R_B): a divisor that is 0 whatever the fit
+            raise OptionError(f"division by zero in {d.name}={d.text}: its divisor is 0 for every value of the "
+                              "parameters", field="derive") from None
+        except PintError as err:  # pint's DimensionalityError: ohm + F
             raise OptionError(f"{d.name}={d.text} mixes incompatible units ({err})", field="derive") from None
+        if not np.all(np.isfinite(getattr(value, "magnitude", value))):
+            raise OptionError(f"{d.name}={d.text} is not a finite number even with every parameter at 1",
+                              field="derive")
         if d.names & opaque:
             unit = ""
         else:

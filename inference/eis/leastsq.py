@@ -168,18 +168,23 @@ def _bounds(layout: Layout):
 
 def _starts(layout: Layout, scales: Scales):
     """Starting points: arcs' ln tau spread over the window in several patterns, resistances
-    splitting the spectrum's real span."""
+    splitting the spectrum's real span; the time constant of a finite Warburg or Gerischer
+    element at the middle of the window, near its fast end or near its slow end, in turn."""
     lo, hi = -np.log(scales.omega_max), -np.log(scales.omega_min)
     k = len(layout.arcs)
     arc_resistors = [a[0] for a in layout.arcs]
     series = [n for n in layout.logs if layout.circuit.parameter(n).kind == "R" and n not in arc_resistors]
+    elements = [n for n in layout.logs if layout.circuit.parameter(n).kind == "tau"]
     patterns = [np.arange(1, k + 1) / (k + 1), (np.arange(k) + 0.5) / max(k, 1),
                 np.arange(1, k + 1) / (k + 1) * 0.6, 0.4 + np.arange(1, k + 1) / (k + 1) * 0.6]
     if k:
         patterns.append(np.r_[-0.3, np.arange(1, k) / k])  # the first arc above the window
     weights = np.geomspace(1, 4, k) if k else np.ones(0)
     splits = [np.full(k, 1.0 / max(k, 1)), weights / weights.sum()]
-    for fractions, split in itertools.product(patterns, splits):
+    element_places = (0.5, 0.85, 0.15)
+    combinations = list(itertools.product(patterns, splits)) if k else [(np.zeros(0), np.zeros(0))] * (
+        len(element_places) if elements else 1)
+    for index, (fractions, split) in enumerate(combinations):
         logs = {}
         for name in layout.logs:
             kind = layout.circuit.parameter(name).kind
@@ -187,9 +192,9 @@ def _starts(layout: Layout, scales: Scales):
                 logs[name] = np.log(scales.resistance * split[arc_resistors.index(name)])
             elif kind == "R":
                 logs[name] = np.log(scales.high / max(len(series), 1))
+            elif kind == "tau":
+                logs[name] = lo + element_places[(index + elements.index(name)) % len(element_places)] * (hi - lo)
             else:
                 logs[name] = scales.log_centre(kind)
         log_tau = np.sort(lo + fractions * (hi - lo)) + np.arange(k) * 1e-3
         yield layout.pack(logs, list(log_tau), {n: 0.85 for n in layout.exponents})
-        if not k:
-            return

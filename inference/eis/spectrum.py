@@ -29,6 +29,11 @@ class Spectrum:
         Cycle number, where the file says it (EC-Lab's ``cycle number``).
     notes : tuple of str
         Comment lines of the file (a synthetic file says so there).
+    skipped : tuple of (int, str)
+        The rows of the file dropped from this spectrum, as (line, reason) in file order, e.g.
+        ``(14, "f = 0")``: a row without a frequency (another technique's row in an EC-Lab or
+        Parstat file, a DC point).  Line numbers count from 1; in a binary file they are row
+        numbers.
     """
 
     frequency: np.ndarray
@@ -39,6 +44,7 @@ class Spectrum:
     temperature: float | None = None
     cycle: int | None = None
     notes: tuple[str, ...] = field(default=())
+    skipped: tuple[tuple[int, str], ...] = field(default=())
 
     def __len__(self) -> int:
         return int(self.frequency.size)

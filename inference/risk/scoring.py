@@ -10,7 +10,7 @@ from ..cell import swelling
 from ..model import CellModel
 from ..montecarlo import draw_inputs
 from ..result import Result
-from ..statistics import summarise
+from ..statistics import summarise_named
 from ...priors.vocabulary import term
 from .predict import RiskModel, RiskScore
 
@@ -206,7 +206,7 @@ class RiskResult(Result):
         return int(next(iter(self.values.values())).size)
 
     def summary(self) -> dict[str, dict]:
-        return {name: summarise(v, RiskScore.UNITS[name]) for name, v in self.values.items()}
+        return {name: summarise_named(name, v, RiskScore.UNITS[name]) for name, v in self.values.items()}
 
     def to_json(self) -> dict:
         out = {"cell": self.card_name, "card": self.card_origin, "method": "risk", "quantities": self.summary(),

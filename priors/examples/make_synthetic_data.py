@@ -3,7 +3,10 @@
 The seed paper's raw data are not available.  These files are drawn from the paper's reported
 fits, with stated noise and a fixed seed, so that tests and examples have data whose truth is
 known.  Every file says in its header that it is synthetic and how it was made; never present
-them as measurements.
+them as measurements.  Because the series are drawn from the paper's fit, a card that uses them
+must not also take that fit as its prior (the data would count twice): the example card
+``example-cell-1-synthetic`` gives the tape wide priors and uses the paper's ± only as the scale
+of the specimen-to-specimen spread.
 
     python priors/examples/make_synthetic_data.py
 """

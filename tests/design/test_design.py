@@ -23,7 +23,7 @@ PAPER = load_card("paper-cell-1")
 
 @pytest.fixture(scope="module")
 def scorer():
-    return DesignScorer(PAPER, RiskModel.load(), current=0.214, cycles=100)
+    return DesignScorer(PAPER, RiskModel.load(), cycles=100)  # C/10 of each design's own capacity
 
 
 def test_scoring_a_card_as_a_design_gives_its_table_1_energy(scorer):
@@ -76,6 +76,40 @@ def test_a_small_study_runs_and_its_proposals_meet_every_limit(nassb, tmp_path, 
         for j in range(i):
             assert space.distance(designs[i], designs[j]) >= 0.1
     assert set(doc["baselines"]) >= {"paper-cell-1", "paper-cell-2"}
+    # Each design says what it is cycled at, what lies beyond the calibrated range and how far
+    # its figures move with the uninformed priors widened.
+    for entry in [*doc["proposals"], *doc["baselines"].values()]:
+        assert entry["current"]["unit"] == "mA/cm^2" and entry["current"]["mean"] > 0
+        assert isinstance(entry["extrapolated"], list)
+        assert set(entry["extrapolated"]) <= {"separator.thickness", "cell.pressure", "cathode.theoretical_capacity",
+                                              "anode.reservoir_thickness", "current"}
+        sens = entry["prior_sensitivity"]
+        assert {"objective", "quantities", "feasible_widened", "by_parameter"} <= set(sens)
+        assert set(sens["quantities"]) >= {"P_fracture", "P_short", "ohmic_drop", "retention"}
+        assert entry["quantities"]["E_V_rate"]["mean"] < entry["quantities"]["E_V_real"]["mean"]
+    assert doc["settings"]["c_rate"] == 0.1 and doc["settings"]["current"] is None
+    assert doc["settings"]["quantity"] == "E_V_rate"
+    assert doc["prior_sensitivity"]["widening"] == 2 and doc["prior_sensitivity"]["parameters"]
+    assert "utilisation" in doc and "calibrated_range" in doc
+
+
+def test_the_design_text_reads_probabilities_as_probabilities(nassb, tmp_path):
+    run = nassb("design", "--storage", f"sqlite:///{tmp_path / 't.db'}", "--study", "t", "--trials", "12",
+                "--seed", "1")
+    assert run.code == 0, run.err
+    text = run.out
+    assert "what to build" in text and "what is predicted" in text and "extrapolated" in text
+    assert "C/10 of each design's own" in text and "U - jR" in text
+    assert "prior sensitivity: the" in text and "k-hat" in text
+    rows = text.split("what is predicted")[1].split("calibrated range")[0].splitlines()[2:]
+    paper = next(r for r in rows if r.startswith("paper-cell-2"))
+    # P_fracture and P_short as mean [95 % interval], never mean ± sd.
+    cells = paper.split("  ")
+    probabilities = [c.strip() for c in cells if "[" in c]
+    assert len(probabilities) == 2 and all("±" not in c for c in probabilities)
+    tables = text.split("what to build")[1].split("calibrated range")[0].splitlines()[1:]
+    assert max(len(line) for line in tables if not line.startswith("what is")) <= 160
+    assert "extrapolated beyond it" in text  # today's calibration has one reservoir, 36 um
 
 
 def test_rerunning_adds_to_the_study_and_other_settings_are_refused(nassb, tmp_path):
@@ -209,7 +243,7 @@ def test_scoring_a_loading_card_reproduces_its_own_uncertainty(write_card):
         loading = "23.1 ± 0.5 mg/cm2"
         active_fraction = 0.925
     """))
-    scorer = DesignScorer(card, RiskModel.load(), current=0.214, cycles=100)
+    scorer = DesignScorer(card, RiskModel.load(), cycles=100)
     values = scorer.score(scorer.design_of_card(card))
     mc = propagate_mc(CellModel(card), draws=100_000, seed=1)
     for ours, theirs in (("E_V_real", "E_V_real"), ("E_m_real", "E_m_real")):

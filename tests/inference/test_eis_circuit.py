@@ -56,7 +56,7 @@ def test_impedance_matches_closed_forms():
 def test_bad_circuits_say_where(text, words):
     with pytest.raises(OptionError) as err:
         Circuit(text)
-    assert err.value.field == "--circuit" and words in str(err.value) and "\n" not in str(err.value)
+    assert err.value.field == "circuit" and words in str(err.value) and "\n" not in str(err.value)
 
 
 def test_derived_expressions():
@@ -147,3 +147,51 @@ def test_truth_parser_reads_the_synthetic_files():
     truth = truth_of(read_spectra(SYNTHETIC / "na-nzsp-na-30C.csv")[0])
     assert truth["R_A"] + truth["R_B"] == pytest.approx(0.011 / 1.6e-3 / 0.503, rel=1e-3)
     assert math.isclose(truth["CPE_C_n"], 0.8)
+
+
+# -- bounded parsing: one clear error, never a RecursionError -------------------------------------
+
+@pytest.mark.parametrize("text, words", [
+    ("p(" * 1200 + "R1,R2" + ")" * 1200, "nests parentheses 1200 levels deep; at most 32 are read"),
+    ("p(" * 33 + "R1,R2" + ",R3)" * 33, "33 levels deep"),
+    ("-".join(f"R{i}" for i in range(201)), "more than 200 elements"),
+    ("R" + "0" * 2500, "2501 characters long; at most 2000 are read"),
+])
+def test_circuits_beyond_the_limits_are_refused(text, words):
+    with pytest.raises(OptionError) as err:
+        Circuit(text)
+    assert err.value.field == "circuit" and words in err.value.message and "\n" not in str(err.value)
+
+
+def test_a_deep_circuit_within_the_limits_parses():
+    text = "R0-" + "".join(f"p(R{i}," for i in range(1, 31)) + "R99" + ")" * 30
+    assert len(Circuit(text).parameters) == 32
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("X=" + "+".join(["R0"] * 10_000), "is 29999 characters long; at most 1000 are read"),
+    ("X=" + "+".join(f"({'+'.join(['R0'] * 16)})" for _ in range(8)), "more than 100 numbers and names"),
+    ("X=" + "-" * 300 + "R0", "nests operations more than 100 deep"),
+    ("X=R0/0", "division by zero in X=R0/0"),
+    ("X=R0/(2-2.0)", "division by zero in X=R0/(2-2.0) (the divisor 2-2.0 is 0)"),
+    ("X=R0*1e999", "the constant 1e999 in X is not a finite number"),
+    ("X=1e308*10*R0", "the constant part 1e308*10 of X is not a finite number"),
+    ("X=R0*" + "9" * 400, "is not a finite number"),
+])
+def test_derived_expressions_beyond_the_limits_or_impossible_are_refused(spec, words):
+    with pytest.raises(OptionError) as err:
+        parse_derived(spec, ["R0", "R1"])
+    assert err.value.field == "derive" and words in err.value.message and "\n" not in str(err.value)
+
+
+def test_impossible_derived_values_are_refused_before_fitting():
+    from nassb.inference.eis.fit import _derived_units
+
+    units = {"R0": "ohm", "R1": "ohm"}
+    for spec, words in [("X=R0/(R1-R1)", "division by zero in X=R0/(R1-R1)"),
+                        ("X=R0*1e308*10", "not a finite number even with every parameter at 1"),
+                        ("X=R0+R1/R1", "incompatible units")]:
+        with pytest.raises(OptionError) as err:
+            _derived_units([parse_derived(spec, list(units))], units)
+        assert err.value.field == "derive" and words in err.value.message, spec
+    assert parse_derived("X=" + "+".join(["R0"] * 100), ["R0"]).evaluate({"R0": 1.0}) == 100.0

@@ -41,4 +41,4 @@ def test_no_label_swap_from_a_poor_start(monkeypatch):
         per_chain = np.asarray(post[name].isel(spectrum=0).mean(dim="draw"))
         spread = float(post[name].std())
         assert np.all(np.abs(per_chain - truth[name]) < 4 * spread + 0.02 * truth[name]), (name, per_chain, truth[name])
-    assert result.diagnostics["max_rhat"] < 1.01
+    assert result.diagnostics.max_rhat < 1.01

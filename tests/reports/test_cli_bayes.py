@@ -59,7 +59,7 @@ def test_the_gate_warns_and_strict_exits_3(nassb):
                 "--chains", "2", "--seed", "1", "--strict", "--json")
     assert run.code == 3
     assert json.loads(run.out)["diagnostics"]["ok"] is False
-    assert "warning" in run.err and "bulk ESS < 400" in run.err
+    assert "warning" in run.err and "ESS < 400" in run.err
     assert "E_V_real" in run.err or "E_V_theo" in run.err
     lenient = nassb("propagate", "paper-cell-2", "--method", "bayes", "--draws", "25", "--tune", "25",
                     "--chains", "2", "--seed", "1", "--json")
@@ -74,7 +74,7 @@ def test_bayes_json_has_the_gum_contract_and_diagnostics(nassb):
     assert doc["method"] == "bayes"
     for name in ("E_V_theo", "E_V_real", "E_m_theo", "E_m_real", "R_separator", "R_interface",
                  "coulombic_efficiency", "separator.thickness"):
-        assert set(doc["quantities"][name]) == {"mean", "sd", "unit", "ci95"}
+        assert set(doc["quantities"][name]) >= {"mean", "sd", "unit", "ci95"}  # a heavy tail adds median, note
     assert set(doc["diagnostics"]) >= {"max_rhat", "min_ess_bulk", "min_ess_tail", "divergences"}
 
 

@@ -131,11 +131,13 @@ def test_fitted_resistances_flow_into_a_card(nassb, tmp_path, write_card):
         quantity = "separator.resistance"
         fit = "{fit / 'summary.json'}"
         derived = "R_separator"
+        cell_sample = true
         [[observations]]
         kind = "measurement"
         quantity = "nzsp-tape.interface_resistance"
         fit = "{fit / 'summary.json'}"
         derived = "R_interface"
+        cell_sample = true
     """)
     prior = nassb("propagate", "paper-cell-2", "--json").json()["quantities"]
     post = nassb("propagate", str(card), "--method", "bayes", "--seed", "2", "--json", *FAST)

@@ -32,6 +32,11 @@ def test_report_holds_table_1(paper_report):
     assert gum["E_m_real"]["sd"] == pytest.approx(5.3, abs=0.05)
     assert summary["provenance"]["card_sha256"] == load_card("paper-cell-1").sha256
     assert "halving" not in md and "would shrink u(E\\_V\\_real) from 9.6 to 6.9 Wh/l" in md
+    # The paper's conventions are named, and how the outputs move together is shown (JCGM 102).
+    assert "paper convention: U = 3.4 V plateau" in md and "Eq. 5 as published" in md
+    corr = summary["methods"]["mc"]["covariance"]
+    i, j = corr["names"].index("E_V_real"), corr["names"].index("E_m_real")
+    assert 0.5 < corr["correlation"][i][j] < 1.0  # thicker layers lower both energies
     files = sorted(p.relative_to(paper_report.parent).as_posix() for p in paper_report.parent.rglob("*") if p.is_file())
     assert files == [".nassb-report", "draws.nc", "figures/budget.png", "figures/densities.png", "figures/resistances.png",
                      "report.html", "report.md", "summary.json"]
@@ -135,7 +140,7 @@ def test_study_report_lists_proposals_and_the_papers_cells(nassb, tmp_path):
 
 def test_report_needs_exactly_one_subject(nassb):
     run = nassb("report")
-    assert run.code == 2 and "exactly one of CARD" in run.err
+    assert run.code == 2 and "exactly one of a card, a study or an Arrhenius series" in run.err
 
 
 @pytest.mark.slow

@@ -1,0 +1,49 @@
+"""``write_report``: the reports a reviewer can check, from Python as from ``nassb report``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..priors import CellCard, OptionError, load_card
+from ..priors.errors import OutputError
+
+
+def default_folder(label: str) -> str:
+    """``report-NAME`` with the name made safe for a folder."""
+    return "report-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "nassb")
+
+
+def write_report(card: CellCard | str | Path | None = None, *, study: str | None = None,
+                 storage: str = "sqlite:///nassb-design.db", arrhenius: str | Path | None = None,
+                 at: str = "25 degC", out: str | Path | None = None, seed: int = 0,
+                 command: list[str] | None = None) -> Path:
+    """Write a report folder (report.html, report.md with figures, summary.json, NetCDF draws).
+
+    Give exactly one of ``card`` (a cell: Table 1 by every method, budget, distributions,
+    resistances against temperature, risks), ``study`` (a design study in ``storage``) or
+    ``arrhenius`` (a temperature series to fit).  Returns the path of report.html.
+    """
+    from .report import write_report as write_folder
+
+    given = [name for name, value in (("card", card), ("study", study), ("arrhenius", arrhenius)) if value]
+    if len(given) != 1:
+        raise OptionError("give exactly one of a card, a study or an Arrhenius series", field="report")
+    if study:
+        from .study_report import study_report
+
+        report, label = study_report(storage, study, command=command), study
+    elif arrhenius:
+        from .study_report import arrhenius_report
+
+        report, label = arrhenius_report(str(arrhenius), at, seed=seed, command=command), Path(arrhenius).stem
+    else:
+        from .cell_report import cell_report
+
+        card = card if isinstance(card, CellCard) else load_card(card)
+        report, label = cell_report(card, seed=seed, command=command), card.name
+    target = Path(out) if out is not None else Path(default_folder(label))
+    try:
+        return write_folder(report, target)
+    except OutputError as err:
+        raise OptionError(err.message, field="out") from None

@@ -1,0 +1,62 @@
+"""Value of information by preposterior reweighting: a decision with a known answer."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from nassb.design.voi import DecisionProblem, value_of_information
+
+
+@dataclass
+class NoisyReading:
+    """y ~ N(theta, sd): one reading of the quantity the decision turns on."""
+
+    sd: float
+    name: str = "reading"
+    cost: float = 1.0
+    description: str = "one noisy reading of theta"
+
+    def simulate(self, draws, truth, rng):
+        return rng.normal(draws["theta"][truth], self.sd)
+
+    def loglik(self, draws, outcome):
+        return -0.5 * ((outcome - draws["theta"]) / self.sd) ** 2
+
+
+def _problem(theta):
+    # Build design A (worth theta) or B (worth 0 for sure); theta ~ N(0, 1) today.
+    return DecisionProblem(["A", "B"], np.vstack([theta, np.zeros_like(theta)]), {}, {}, quantile=None)
+
+
+def test_evsi_matches_the_closed_form_of_a_normal_decision():
+    theta = np.random.default_rng(1).normal(0.0, 1.0, 20_000)
+    draws = {"theta": theta}
+    value = value_of_information(_problem(theta), NoisyReading(1.0), draws, outcomes=600, seed=2)
+    # E[max(E[theta | y], 0)] with Var E[theta | y] = 1 / (1 + sd^2): tau / sqrt(2 pi).
+    expected = math.sqrt(0.5) / math.sqrt(2 * math.pi)
+    assert value.evsi == pytest.approx(expected, abs=3 * value.evsi_se + 0.01)
+    assert 0.3 < value.switch_rate < 0.7
+
+
+def test_an_uninformative_experiment_is_worth_almost_nothing():
+    theta = np.random.default_rng(1).normal(0.0, 1.0, 20_000)
+    draws = {"theta": theta}
+    vague = value_of_information(_problem(theta), NoisyReading(100.0), draws, outcomes=300, seed=3)
+    sharp = value_of_information(_problem(theta), NoisyReading(0.3), draws, outcomes=300, seed=3)
+    assert vague.evsi < 0.02 < sharp.evsi
+    assert sharp.evsi > vague.evsi + 5 * math.hypot(sharp.evsi_se, vague.evsi_se)
+
+
+def test_limits_are_judged_on_the_reweighted_means():
+    rng = np.random.default_rng(4)
+    risk = rng.uniform(0.0, 0.4, 4000)
+    problem = DecisionProblem(["bold", "safe"], np.vstack([np.full(4000, 10.0), np.full(4000, 5.0)]),
+                              {"P": np.vstack([risk, np.zeros(4000)])}, {"P": ("max", 0.15)}, quantile=None)
+    w = np.full(4000, 1 / 4000)
+    assert problem.choose(w)[0] == 1                # mean risk 0.2 > 0.15: the bold design is out
+    low = np.where(risk < 0.2, 1.0, 0.0)
+    assert problem.choose(low / low.sum())[0] == 0  # data that rule out high risks bring it back
