@@ -55,7 +55,7 @@ import numpy as np
 from . import fields as F
 from .card import CellCard, _drop_removed, _is_builtin, _merge, _read, _validate, builtin_cards
 from .errors import CardError, DataError
-from .observations import _from_fit
+from .observations import _fit_entry, _fit_quantity
 from .quantity import FieldSpec, Measured, parse_quantity
 from .tables import read_table
 
@@ -427,11 +427,18 @@ def _resistance(raw, where: str, label: str, folder: Path | None, digest) -> Mea
             raise CardError("a fit takes fit, derived and spectrum", file=label, field=f"{where}.{sorted(extra)[0]}")
         if not isinstance(raw.get("fit"), str):
             raise CardError("expected the path of a 'nassb fit eis' summary.json", file=label, field=f"{where}.fit")
+        if not isinstance(raw.get("derived"), str):
+            raise CardError("expected the name of the fit's derived quantity or parameter", file=label,
+                            field=f"{where}.derived")
         path = Path(raw["fit"]) if folder is None or Path(raw["fit"]).is_absolute() else folder / raw["fit"]
         try:
-            value, _, _ = _from_fit({**raw, "fit": str(path)}, where, None, spec)
+            entry, _, fit_path = _fit_entry({**raw, "fit": str(path)}, where, None)
+            value, per_area = _fit_quantity(entry, raw["derived"], spec, fit_path, where)
         except CardError as err:
             raise CardError(err.message, file=err.file or label, field=err.field or where) from None
+        if not per_area:
+            raise CardError(f"{raw['derived']} of {path} is in ohm: fit the spectrum with its electrode area "
+                            "(nassb fit eis --area) for an area resistance", file=label, field=f"{where}.fit")
         digest.update(path.read_bytes())
         return value
     try:

@@ -76,7 +76,7 @@ class RiskModel:
         self.lab = lab
         # The scales a lab's offsets multiply (the paper's own draws where there is no lab).
         self._scaled = {target: self.draws[target] * np.exp(self.draws[offset]) if offset in self.draws
-                        else self.draws[target] for offset, target in LAB_SCALES.items()}
+                        else self.draws[target] for offset, target in LAB_SCALES.items() if target in self.draws}
 
     @classmethod
     def from_idata(cls, idata, observed_range: dict | None = None, lab: str = "") -> RiskModel:
