@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 HEADER = ("# SYNTHETIC: invented charge and discharge capacities of a zero-excess cell (lab-cells-synthetic.toml),\n"
-          "# first-cycle loss 5 %, Coulombic efficiency 99.5 % per later cycle, 0.3 % reading noise. Not a measurement.\n"
+          "# first-cycle loss 5 %, Coulombic efficiency 99.5 % per later cycle, 0.3 % reading noise."
+          " Not a measurement.\n"
           "cycle,charge [mAh/cm^2],discharge [mAh/cm^2]\n")
 
 
