@@ -144,6 +144,12 @@ def prior_variable(name: str, prior: Measured, observed: bool = False):
         prior = _weak(prior)
     if prior.dist == "uniform":
         return pm.Uniform(name, lower=prior.low, upper=prior.high)
+    if prior.dist == "loguniform":
+        # Uniform in the logarithm: NUTS moves in ln x, the quantity is its exponential.
+        import pytensor.tensor as pt
+
+        log_x = pm.Uniform(f"{name}_log", lower=np.log(prior.low), upper=np.log(prior.high))
+        return pm.Deterministic(name, pt.exp(log_x))
     lo, hi = prior.truncation()
     bounds = {"lower": lo if np.isfinite(lo) else None, "upper": hi if np.isfinite(hi) else None}
     if prior.dist == "lognormal":

@@ -8,6 +8,11 @@ The card grammar (design.md) accepts
 * a table: ``{value = 0.63, sd = 0.03, dist = "normal", unit = "1", low, high, coverage,
   source}``, where ``value`` and ``sd`` may themselves be strings with units.
 
+``dist`` is one of normal, lognormal, truncnormal, uniform (``low``/``high``), loguniform
+(``low``/``high`` > 0: uniform in the logarithm, for a quantity known only to an order of
+magnitude, such as a stack pressure "between 0.005 and 0.05 MPa"), fixed.  A loguniform
+quantity's ``value`` is its mean (h - l) / ln(h / l) and ``sd`` its standard deviation.
+
 "±" is a standard uncertainty (coverage factor k = 1) unless ``coverage`` says otherwise, in
 which case the standard uncertainty is the expanded one divided by ``coverage``.  Every quantity
 is converted to its field's canonical unit on reading (:class:`FieldSpec`), so the cell
@@ -26,7 +31,8 @@ import numpy as np
 from .errors import CardError
 from .units import conversion
 
-DISTRIBUTIONS = ("normal", "lognormal", "truncnormal", "uniform", "fixed")
+DISTRIBUTIONS = ("normal", "lognormal", "truncnormal", "uniform", "loguniform", "fixed")
+BOUNDED = ("uniform", "loguniform")  # distributions given by low and high alone
 _TABLE_KEYS = ("value", "sd", "unit", "dist", "low", "high", "coverage", "source")
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf|infinity)"
@@ -120,7 +126,8 @@ class Measured:
     Attributes
     ----------
     value : float
-        Best estimate (for ``uniform`` the midpoint of ``low``/``high``).
+        Best estimate: the mean (for ``uniform`` the midpoint of ``low``/``high``, for
+        ``loguniform`` (h - l) / ln(h / l)).
     sd : float
         Standard uncertainty (k = 1), in ``unit``; 0 for a fixed value.
     unit : str
@@ -128,7 +135,7 @@ class Measured:
     dist : str
         One of :data:`DISTRIBUTIONS`.
     low, high : float
-        Range of a ``uniform`` or truncation bounds of a ``truncnormal``.
+        Range of a ``uniform`` or ``loguniform``, or truncation bounds of a ``truncnormal``.
     bounds : FieldSpec
         The physical bounds of the field; draws outside them are truncated away.
     source : str
@@ -159,7 +166,7 @@ class Measured:
 
     def mass_outside(self) -> float:
         """Probability that the untruncated distribution falls outside :meth:`truncation`."""
-        if not self.uncertain or self.dist == "uniform":
+        if not self.uncertain or self.dist in BOUNDED:
             return 0.0
         lo, hi = self.truncation()
         if self.dist == "lognormal":
@@ -184,7 +191,7 @@ class Measured:
     def _moments(self) -> tuple[float, float]:
         if not self.uncertain:
             return self.value, 0.0
-        if self.dist == "uniform" or not self.truncated:
+        if self.dist in BOUNDED or not self.truncated:
             return self.value, self.sd
         from scipy import stats
 
@@ -213,6 +220,8 @@ class Measured:
             return float(self.value)
         if self.dist == "uniform":
             return rng.uniform(self.low, self.high, size)
+        if self.dist == "loguniform":
+            return np.exp(rng.uniform(math.log(self.low), math.log(self.high), size))
         if self.dist == "lognormal":
             mu, sigma = self.lognormal_parameters()
             draw = lambda n: rng.lognormal(mu, sigma, n)  # noqa: E731
@@ -227,8 +236,35 @@ class Measured:
 
         return self._truncnorm(stats).rvs(size=size, random_state=rng)
 
+    def quantiles(self, u) -> np.ndarray:
+        """The values below which the fractions ``u`` (in (0, 1)) of the distribution lie.
+
+        The inverse of the cumulative distribution, truncation included; a fixed quantity gives
+        its value for every ``u``.  Used for quadrature over an uncertain condition (the
+        pressure of an observed cell marginalised in the risk calibration).
+        """
+        u = np.asarray(u, dtype=float)
+        if not self.uncertain:
+            return np.full(u.shape, float(self.value))
+        if self.dist == "uniform":
+            return self.low + u * (self.high - self.low)
+        if self.dist == "loguniform":
+            return np.exp(math.log(self.low) + u * math.log(self.high / self.low))
+        from scipy import stats
+
+        lo, hi = self.truncation()
+        if self.dist == "lognormal":
+            mu, sigma = self.lognormal_parameters()
+            dist = stats.lognorm(s=sigma, scale=math.exp(mu))
+        else:
+            dist = stats.norm(self.value, self.sd)
+        c_lo, c_hi = (dist.cdf(lo) if np.isfinite(lo) else 0.0), (dist.cdf(hi) if np.isfinite(hi) else 1.0)
+        return np.asarray(dist.ppf(c_lo + u * (c_hi - c_lo)), dtype=float)
+
     def __str__(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
+        if self.dist == "loguniform":
+            return f"log-uniform in [{self.low:g}, {self.high:g}]{unit}"
         if not self.uncertain:
             return f"{self.value:g}{unit}"
         return f"{self.value:g} ± {self.sd:g}{unit}"
@@ -314,9 +350,17 @@ def _parse_table(table: dict, spec: FieldSpec) -> Measured:
         if sd is not None:
             raise CardError("give the uncertainty either in 'value' ('50 ± 4 um') or as 'sd', not both")
         sd, sd_unit = _number_or_text(table["sd"], "sd", spec)
-    base_unit = unit or value_unit or sd_unit or spec.unit
+    # low and high may carry their own unit ("0.005 MPa"); they are read in the table's unit.
+    bound_units = {}
+    for key in ("low", "high"):
+        if isinstance(table.get(key), str):
+            extra[key], bound_units[key] = _number_or_text(table[key], key, spec)
+    base_unit = unit or value_unit or sd_unit or next((u for u in bound_units.values() if u), None) or spec.unit
+    for key, bound_unit in bound_units.items():
+        if bound_unit and bound_unit != base_unit:
+            extra[key] = conversion(bound_unit, base_unit)(extra[key])
     if value is None:
-        if dist != "uniform" and not ("low" in table and "high" in table):
+        if dist not in BOUNDED and not ("low" in table and "high" in table):
             raise CardError("quantity table needs a 'value'")
     return _build(value, sd, base_unit, spec, extra, sd_unit=sd_unit)
 
@@ -374,6 +418,16 @@ def _build(value, sd, unit: str, spec: FieldSpec, extra: dict, *, sd_unit: str |
             c_low, c_high = c_value - half, c_value + half
         c_value = 0.5 * (c_low + c_high)
         c_sd = (c_high - c_low) / math.sqrt(12.0)
+    elif dist == "loguniform":
+        if low is None or high is None:
+            raise CardError("a loguniform quantity needs 'low' and 'high'")
+        if value is not None or sd is not None:
+            raise CardError("a loguniform quantity is given by 'low' and 'high' alone, not a value or sd")
+        if not c_low > 0:
+            raise CardError(f"a loguniform quantity needs low > 0, got {low:g}")
+        span = math.log(c_high / c_low)
+        c_value = (c_high - c_low) / span
+        c_sd = math.sqrt(max((c_high ** 2 - c_low ** 2) / (2.0 * span) - c_value ** 2, 0.0))
     elif c_value is None:
         raise CardError("quantity table needs a 'value'")
     if dist in ("normal", "lognormal", "truncnormal") and not c_sd:
@@ -388,7 +442,7 @@ def _build(value, sd, unit: str, spec: FieldSpec, extra: dict, *, sd_unit: str |
     if not spec.admits(c_value):
         raise CardError(f"must {spec.describe_bounds()}, got {value:g}{' ' + unit if unit else ''}")
     for name, bound in (("low", c_low), ("high", c_high)):
-        if math.isfinite(bound) and dist == "uniform" and not spec.admits(bound):
+        if math.isfinite(bound) and dist in BOUNDED and not spec.admits(bound):
             raise CardError(f"{name} must {spec.describe_bounds()}, got {bound:g} {spec.unit}".rstrip())
 
     return Measured(

@@ -1,5 +1,17 @@
-"""The risk models' priors (priors/data/risk.toml) and the observations that calibrate them
-(priors/data/risk-observations.toml), read and checked like any card."""
+"""The risk models' priors (priors/data/risk.toml) and the observed cells that calibrate them
+(priors/data/risk-observations.toml, in the grammar of :mod:`nassb.priors.lab`), read and
+checked like any card.
+
+``risk.toml`` holds three kinds of table:
+
+* ``[MODEL.PARAMETER]`` (:data:`PARAMETERS`): a parameter of one of the four risk models, its
+  prior, its source and the experiment that would measure it;
+* ``[lab.PARAMETER]`` (:data:`LAB_PARAMETERS`): the offset of a lab's own cells from the seed
+  paper's lab, on the log scale of a parameter where labs plausibly differ (a hierarchical term
+  whose between-lab spread is the prior's sd);
+* ``[nuisance.NAME]`` (:data:`NUISANCES`): what the observations need but the risk models do not
+  carry (the current collector's impedance at 0.1 Hz, cell-to-cell scatter of what was measured).
+"""
 
 from __future__ import annotations
 
@@ -15,12 +27,15 @@ from .quantity import FieldSpec, Measured, parse_quantity
 
 _POSITIVE = FieldSpec("", 0.0, math.inf, low_open=True, words="a positive number")
 _REAL = FieldSpec("", words="a number")
+_FRACTION = FieldSpec("", 0.0, 1.0, low_open=True, high_open=True, words="a fraction")
+_AREA_RESISTANCE = FieldSpec("ohm*cm^2", 0.0, math.inf, low_open=True, words="an area resistance")
 PARAMETERS: dict[str, dict[str, FieldSpec]] = {
     "fracture": {
         "strength": FieldSpec("MPa", 0.0, math.inf, low_open=True, words="a strength"),
         "weibull_modulus": _POSITIVE,
         "span_reference": F.THICKNESS,
         "span_exponent": _REAL,
+        "selection_factor": FieldSpec("", 0.0, 1.0, low_open=True, words="a fraction"),
     },
     "short": {
         "ccd_reference": FieldSpec("mA/cm^2", 0.0, math.inf, low_open=True, words="a current density"),
@@ -33,15 +48,44 @@ PARAMETERS: dict[str, dict[str, FieldSpec]] = {
     },
     "rate": {
         "liquid_conductivity": F.CONDUCTIVITY,
+        "macmullin": FieldSpec("", 1.0, math.inf, words="a MacMullin number (>= 1)"),
         "bruggeman": _POSITIVE,
-        "charge_transfer": FieldSpec("ohm*cm^2", 0.0, math.inf, low_open=True, words="an area resistance"),
-        "contact_reference": FieldSpec("ohm*cm^2", 0.0, math.inf, low_open=True, words="an area resistance"),
+        "electronic_conductivity": F.CONDUCTIVITY,
+        "charge_transfer": _AREA_RESISTANCE,
+        "contact_reference": _AREA_RESISTANCE,
         "contact_exponent": FieldSpec("", 0.0, math.inf, words="a non-negative number"),
+        "formation_reference": _POSITIVE,
+        "formation_exponent": FieldSpec("", 0.0, math.inf, words="a non-negative number"),
     },
     "inventory": {
-        "loss": FieldSpec("", 0.0, 1.0, low_open=True, high_open=True, words="a fraction"),
+        "first_loss": _FRACTION,
+        "loss": _FRACTION,
+        "fade": _FRACTION,
     },
 }
+"""Every risk parameter by model: its canonical unit and bounds (card grammar)."""
+
+LAB_PARAMETERS: dict[str, FieldSpec] = {
+    "strength": _REAL,   # ln of the lab's strength scale over the paper's (fracture.strength)
+    "ccd": _REAL,        # ln of the lab's critical current scale over the paper's (short.ccd_reference)
+    "contact": _REAL,    # ln of the lab's contact resistance over the paper's (rate.contact_reference)
+}
+"""Lab-level offsets (natural log of a factor) and the parameter each scales."""
+LAB_SCALES = {"lab.strength": "fracture.strength", "lab.ccd": "short.ccd_reference",
+              "lab.contact": "rate.contact_reference"}
+
+NUISANCES: dict[str, FieldSpec] = {
+    "collector_impedance": _AREA_RESISTANCE,
+    "collector_exponent": _FRACTION,
+    "resistance_scatter": _POSITIVE,
+    "resistance_scatter_before_formation": _POSITIVE,
+    "first_loss_scatter": _POSITIVE,
+    "loss_scatter": _POSITIVE,
+    "fade_scatter": _POSITIVE,
+    "efficiency_precision": _POSITIVE,
+}
+"""What the observations need besides the risk parameters (see priors/README.md)."""
+
 CURRENT = FieldSpec("mA/cm^2", 0.0, math.inf, low_open=True, words="a current density")
 
 
@@ -54,59 +98,7 @@ class RiskPrior:
     experiment: str
 
 
-@dataclass(frozen=True)
-class FractureObservation:
-    thickness: float   # um
-    pressure: float    # MPa
-    area: float        # cm^2
-    trials: int
-    failures: int
-    citation: str
-    assumption: str
-
-
-@dataclass(frozen=True)
-class ShortObservation:
-    cells: int
-    current: float     # mA/cm^2
-    thickness: float
-    pressure: float
-    reservoir: float
-    capacity: float    # mAh/cm^2 per cycle
-    shorted_by: int | None   # shorted at some cycle <= this (interval censored)
-    shorted_in: int | None   # shorted in exactly this cycle
-    citation: str
-    assumption: str
-
-
-@dataclass(frozen=True)
-class ResistanceObservation:
-    card: str
-    pressure: float
-    value: float       # ohm cm^2
-    scatter: float     # standard deviation of ln R from cell to cell
-    citation: str
-    assumption: str
-
-
-@dataclass(frozen=True)
-class EfficiencyObservation:
-    minimum: float
-    precision: float
-    cycles: int
-    citation: str
-    assumption: str
-
-
-@dataclass(frozen=True)
-class RiskObservations:
-    fracture: tuple[FractureObservation, ...]
-    short: tuple[ShortObservation, ...]
-    resistance: tuple[ResistanceObservation, ...]
-    efficiency: tuple[EfficiencyObservation, ...]
-
-
-def _load(name: str, path: str | Path | None) -> tuple[dict, str]:
+def _read(name: str, path: str | Path | None) -> tuple[dict, str]:
     if path is None:
         text = (resources.files("nassb.priors") / "data" / name).read_text("utf-8")
         label = name
@@ -122,78 +114,46 @@ def _load(name: str, path: str | Path | None) -> tuple[dict, str]:
         raise CardError(f"not valid TOML: {err}", file=label) from None
 
 
+def _table(raw: dict, where: str, spec: FieldSpec, label: str, *, uncertain: bool) -> RiskPrior:
+    section, _, key = where.partition(".")
+    table = raw.get(section, {}).get(key)
+    if not isinstance(table, dict):
+        raise CardError("missing parameter table", file=label, field=where)
+    table = dict(table)
+    experiment = table.pop("experiment", "")
+    try:
+        prior = parse_quantity(table, spec)
+    except CardError as err:
+        raise err.located(file=label, field=where) from None
+    if uncertain and not prior.uncertain:
+        raise CardError("a risk parameter needs a distribution, not a fixed value", file=label, field=where)
+    return RiskPrior(where, prior, experiment)
+
+
 def load_risk_priors(path: str | Path | None = None) -> dict[str, RiskPrior]:
     """Every risk parameter's prior by its name (``"fracture.strength"``)."""
-    raw, label = _load("risk.toml", path)
-    out = {}
-    for model, specs in PARAMETERS.items():
-        for key, spec in specs.items():
-            where = f"{model}.{key}"
-            table = raw.get(model, {}).get(key)
-            if not isinstance(table, dict):
-                raise CardError("missing parameter table", file=label, field=where)
-            table = dict(table)
-            experiment = table.pop("experiment", "")
-            try:
-                prior = parse_quantity(table, spec)
-            except CardError as err:
-                raise err.located(file=label, field=where) from None
-            if not prior.uncertain:
-                raise CardError("a risk parameter needs a distribution, not a fixed value", file=label, field=where)
-            out[where] = RiskPrior(where, prior, experiment)
-    return out
+    raw, label = _read("risk.toml", path)
+    return {f"{m}.{k}": _table(raw, f"{m}.{k}", spec, label, uncertain=True)
+            for m, specs in PARAMETERS.items() for k, spec in specs.items()}
 
 
-def load_risk_observations(path: str | Path | None = None) -> RiskObservations:
-    """The observations that calibrate the risk models."""
-    raw, label = _load("risk-observations.toml", path)
+def load_lab_priors(path: str | Path | None = None) -> dict[str, RiskPrior]:
+    """The priors of the lab-level offsets (``"lab.strength"``, ...): ln of a factor."""
+    raw, label = _read("risk.toml", path)
+    return {f"lab.{k}": _table(raw, f"lab.{k}", spec, label, uncertain=True) for k, spec in LAB_PARAMETERS.items()}
 
-    def quantity(table, key, spec, where):
-        if key not in table:
-            raise CardError("missing required field", file=label, field=f"{where}.{key}")
-        try:
-            return parse_quantity(table[key], spec).value
-        except CardError as err:
-            raise err.located(file=label, field=f"{where}.{key}") from None
 
-    def count(table, key, where, required=True):
-        value = table.get(key)
-        if value is None and not required:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise CardError(f"expected a whole number >= 0, got {value!r}", file=label, field=f"{where}.{key}")
-        return value
+def load_nuisances(path: str | Path | None = None) -> dict[str, Measured]:
+    """The nuisance quantities of the observations (``"collector_impedance"``, ...)."""
+    raw, label = _read("risk.toml", path)
+    return {k: _table(raw, f"nuisance.{k}", spec, label, uncertain=False).prior for k, spec in NUISANCES.items()}
 
-    def text(table, key):
-        return str(table.get(key, ""))
 
-    fracture = []
-    for i, t in enumerate(raw.get("fracture", [])):
-        w = f"fracture[{i}]"
-        obs = FractureObservation(quantity(t, "thickness", F.THICKNESS, w), quantity(t, "pressure", F.PRESSURE, w),
-                                  quantity(t, "area", F.AREA, w), count(t, "trials", w), count(t, "failures", w),
-                                  text(t, "citation"), text(t, "assumption"))
-        if obs.failures > obs.trials:
-            raise CardError("more failures than trials", file=label, field=f"{w}.failures")
-        fracture.append(obs)
-    short = []
-    for i, t in enumerate(raw.get("short", [])):
-        w = f"short[{i}]"
-        obs = ShortObservation(count(t, "cells", w), quantity(t, "current", CURRENT, w),
-                               quantity(t, "thickness", F.THICKNESS, w), quantity(t, "pressure", F.PRESSURE, w),
-                               quantity(t, "reservoir", F.THICKNESS_OR_ZERO, w),
-                               quantity(t, "capacity", F.AREAL_CAPACITY, w),
-                               count(t, "shorted_by", w, required=False), count(t, "shorted_in", w, required=False),
-                               text(t, "citation"), text(t, "assumption"))
-        if (obs.shorted_by is None) == (obs.shorted_in is None):
-            raise CardError("give exactly one of shorted_by and shorted_in", file=label, field=w)
-        short.append(obs)
-    resistance = [ResistanceObservation(str(t.get("card", "")), quantity(t, "pressure", F.PRESSURE, f"resistance[{i}]"),
-                                        quantity(t, "value", F.AREA_RESISTANCE, f"resistance[{i}]"),
-                                        quantity(t, "log_scatter", _POSITIVE, f"resistance[{i}]"),
-                                        text(t, "citation"), text(t, "assumption"))
-                  for i, t in enumerate(raw.get("resistance", []))]
-    efficiency = [EfficiencyObservation(float(t["minimum"]), float(t["precision"]), count(t, "cycles", f"efficiency[{i}]"),
-                                        text(t, "citation"), text(t, "assumption"))
-                  for i, t in enumerate(raw.get("efficiency", []))]
-    return RiskObservations(tuple(fracture), tuple(short), tuple(resistance), tuple(efficiency))
+def load_risk_observations(path: str | Path | None = None):
+    """The seed paper's observed cells (priors/data/risk-observations.toml), or those of ``path``.
+
+    Returns a :class:`nassb.priors.lab.ObservedCells`.
+    """
+    from .lab import load_observed_cells
+
+    return load_observed_cells(path, paper=path is None)

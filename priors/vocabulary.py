@@ -98,12 +98,18 @@ RISKS: dict[str, Term] = {t.name: t for t in (
        "Weibull strength against the bending stress at the stack pressure", "probability"),
     _t("P_short", "1", "probability of a sodium short circuit",
        "within the target cycles at the cycling current", "probability"),
-    _t("R_cell", "ohm*cm^2", "cell area resistance", "separator + interfaces + cathode + contact + formation"),
-    _t("R_cathode", "ohm*cm^2", "cathode area resistance", "porous cathode as a transmission line"),
-    _t("R_contact", "ohm*cm^2", "contact area resistance", "cathode | separator contact at the stack pressure"),
-    Term("R_formation", "ohm*cm^2", "formation change of resistance", "quantity", "what formation adds (or removes)"),
+    _t("R_cell", "ohm*cm^2", "cell area resistance",
+       "after formation: separator + interface + cathode + contact + formation"),
+    _t("R_cathode", "ohm*cm^2", "cathode area resistance",
+       "porous cathode before formation: transmission line of ionic and electronic rails and charge transfer"),
+    _t("R_contact", "ohm*cm^2", "contact area resistance",
+       "the cathode's planar contacts (separator, current collector) at the stack pressure"),
+    Term("R_formation", "ohm*cm^2", "formation change of resistance", "quantity",
+         "what formation changed in the cathode's charge transfer (negative where it fell)"),
     _t("ohmic_drop", "V", "ohmic voltage drop", "j R_cell at the cycling current"),
-    _t("retention", "1", "capacity retention", "after the target cycles, from the sodium inventory", "fraction"),
+    _t("retention", "1", "capacity retention",
+       "discharge after the target cycles over the cathode's: sodium inventory (first-cycle loss included) and fade",
+       "fraction"),
 )}
 
 # Design variables are card fields: the search varies exactly what a card would say.

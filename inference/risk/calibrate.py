@@ -1,106 +1,81 @@
-"""Bayesian calibration of the four risk models on the seed paper's observations (PyMC).
+"""Bayesian calibration of the four risk models on observed cells (PyMC, NUTS).
 
-The likelihoods, one per kind of observation (priors/data/risk-observations.toml):
+The cells are the seed paper's (priors/data/risk-observations.toml), a lab's own
+(:mod:`nassb.priors.lab`), or both.  Their likelihood is :mod:`.likelihood`; calibrated on both,
+a lab's cells differ from the paper's by lab-level offsets (``lab.strength``, ``lab.ccd``,
+``lab.contact``: the log of a factor on the strength, critical-current and contact-resistance
+scales, priors in priors/data/risk.toml), and the calibrated model predicts for the lab.
 
-* fracture: failures of ``trials`` tapes ~ Binomial(P_fracture);
-* short: ``shorted_by`` N is interval censored, P(T <= N)^cells; ``shorted_in`` N is
-  P(N - 1 < T <= N)^cells;
-* resistance: ln R_observed ~ N(ln R_cell, scatter) (cell-to-cell scatter, from the file);
-* efficiency: the mean Coulombic efficiency reported above ``minimum`` with ``precision``.
-
-The posterior draws of the parameters are what the design search scores candidates with.
+The posterior draws are what the design search scores candidates with; the file
+:meth:`CalibrationResult.to_netcdf` writes records what it was calibrated on (fingerprints of the
+priors, the forms and likelihood, the paper's observations and the lab's file) and the range of
+the observed cells, so that :meth:`~.predict.RiskModel.load` can refuse a stale file and the
+design side can flag extrapolation.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
 import numpy as np
 
-from ...priors import load_card
-from ...priors.risk import RiskObservations, RiskPrior, load_risk_observations, load_risk_priors
-from ..bayes import prior_variable
+from ...priors import OptionError
+from ...priors.lab import ObservedCells, load_observed_cells
+from ...priors.risk import (LAB_SCALES, PARAMETERS, load_lab_priors, load_nuisances, load_risk_observations,
+                            load_risk_priors)
 from ..diagnostics import Diagnostics
-from ..model import CellModel
-from ..result import Result
+from ..result import Result, nassb_version
 from ..statistics import summarise
-from . import forms
+from . import checks as predictive, forms, likelihood
 
-CALIBRATION_TARGET_ACCEPT = 0.99  # 0.95 left a few divergences in the fracture ridge
-
-
-def build_calibration(priors: dict[str, RiskPrior], observations: RiskObservations):
-    """The PyMC model of all four risk models and their observations."""
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    with pm.Model() as model:
-        p = {name: prior_variable(name, rp.prior) for name, rp in priors.items()}
-        for i, o in enumerate(observations.fracture):
-            hazard = forms.fracture_hazard(o.pressure, o.thickness, o.area, p["fracture.strength"],
-                                           p["fracture.weibull_modulus"], p["fracture.span_reference"],
-                                           p["fracture.span_exponent"])
-            loglike = 0.0
-            if o.failures:  # written per count, so an infinite hazard never meets a zero count
-                loglike = loglike + o.failures * log_one_minus_exp_neg(hazard)
-            if o.trials - o.failures:
-                loglike = loglike - (o.trials - o.failures) * hazard
-            pm.Potential(f"fracture_{i}", loglike)
-        for i, o in enumerate(observations.short):
-            ccd = forms.critical_current(o.pressure, o.reservoir, o.thickness, o.capacity,
-                                         *(p[f"short.{k}"] for k in ("ccd_reference", "pressure_exponent",
-                                                                     "reservoir_exponent", "thickness_exponent",
-                                                                     "capacity_exponent")))
-
-            # H(N) = (j/j_c)^m N^beta: the current factor once, the cycle factor per N, so the
-            # hazard of the one cycle N - 1 -> N is a product, not a difference of large numbers.
-            scale = forms.current_stress(o.current, ccd, p["short.ccd_modulus"])
-            beta = p["short.cycle_exponent"]
-            if o.shorted_by is not None:
-                loglike = o.cells * log_one_minus_exp_neg(scale * float(o.shorted_by) ** beta)
-            else:
-                n = float(o.shorted_in)
-                step = scale * (n ** beta - (n - 1.0) ** beta)
-                loglike = o.cells * (-scale * (n - 1.0) ** beta + log_one_minus_exp_neg(step))
-            pm.Potential(f"short_{i}", loglike)
-        for i, o in enumerate(observations.resistance):
-            cell = _card_resistances(o.card)
-            r_cell = (cell["R_separator"] + cell["R_interface"]
-                      + forms.cathode_resistance(cell["thickness"], cell["porosity"], p["rate.liquid_conductivity"],
-                                                 p["rate.bruggeman"], p["rate.charge_transfer"], xp=pt)
-                      + forms.contact_resistance(o.pressure, p["rate.contact_reference"], p["rate.contact_exponent"]))
-            pm.Normal(f"resistance_{i}", mu=pt.log(r_cell), sigma=o.scatter, observed=np.log(o.value))
-        for i, o in enumerate(observations.efficiency):
-            z = (1.0 - p["inventory.loss"] - o.minimum) / o.precision
-            pm.Potential(f"efficiency_{i}", pm.logcdf(pm.Normal.dist(0.0, 1.0), z))
-    return model
-
-
-def log_one_minus_exp_neg(x):
-    """log(1 - exp(-x)) for x > 0, accurate at both ends (pytensor's log1mexp takes -x)."""
-    import pytensor.tensor as pt
-
-    return pt.log1mexp(-x)
-
-
-def _card_resistances(name: str) -> dict[str, float]:
-    """Separator and interface resistance, cathode thickness and porosity of a card (nominal)."""
-    model = CellModel(load_card(name))
-    y = model.evaluate(model.nominal())
-    return {"R_separator": float(y.get("R_separator", 0.0)), "R_interface": float(y.get("R_interface", 0.0)),
-            "thickness": float(model.nominal()["cathode.thickness"]), "porosity": float(y["porosity"])}
+CALIBRATION_TARGET_ACCEPT = 0.95
+"""NUTS target acceptance of the calibration (0 divergences in the shipped posterior at 0.95)."""
+CALIBRATION_INIT = "jitter+adapt_full"
+"""A dense mass matrix: the posterior's correlations (strength with span, charge transfer with
+contact and formation) halve the leapfrog steps per draw against a diagonal one (25 against 59
+in a trial of 2 x 700 iterations, both without divergences)."""
+POSTERIOR_FORMAT = "1"
+"""Version of the posterior file's layout (attribute ``nassb_risk_posterior``)."""
+PREDICTIVE_LIMIT = 0.05
+"""A predictive check below this says the calibration does not reproduce what was observed."""
 
 
 class CalibrationResult(Result):
     """The calibrated risk models: posterior draws of every risk parameter.
 
-    ``to_netcdf`` writes the file that :meth:`RiskModel.load` (and ``--posterior``) reads:
-    the parameter draws as group ``posterior``, stamped with the fingerprints of what they were
-    calibrated on.
+    Attributes
+    ----------
+    idata : arviz.InferenceData
+        The NUTS posterior of the risk parameters (and the lab offsets).
+    diagnostics : Diagnostics
+    seed : int or None
+    fingerprints : dict
+        SHA-256 of what it was calibrated on (:func:`input_fingerprints`).
+    observed_range : dict
+        Card path -> [low, high] over the observed cells (:func:`observed_range`).
+    checks : list of dict
+        The posterior predictive probability of every observed outcome
+        (:func:`~.checks.predictive_checks`).
+    cells : list of str
+        The observed cells, ``"paper: cell-1"`` or ``"lab: lab-7"``.
+
+    ``to_netcdf`` writes the file that :meth:`RiskModel.load` (and ``--posterior``) reads.
     """
 
     kind = "calibration"
 
-    def __init__(self, idata, diagnostics: Diagnostics, seed: int | None = None):
+    def __init__(self, idata, diagnostics: Diagnostics, seed: int | None = None, *,
+                 fingerprints: dict | None = None, observed_range: dict | None = None,
+                 checks: list | None = None, cells: list | None = None, lab: str = ""):
         self.idata, self.diagnostics, self.seed = idata, diagnostics, seed
+        self.fingerprints = fingerprints if fingerprints is not None else input_fingerprints()
+        self.observed_range = observed_range or {}
+        self.checks = checks or []
+        self.cells = cells or []
+        self.lab = lab
 
     @property
     def title(self) -> str:
@@ -110,24 +85,38 @@ class CalibrationResult(Result):
         """The calibrated draws as a :class:`RiskModel` (what scoring and design use)."""
         from .predict import RiskModel
 
-        return RiskModel.from_idata(self.idata)
+        return RiskModel.from_idata(self.idata, observed_range=self.observed_range, lab=self.lab)
 
     def parameters(self) -> list[str]:
         return [n for n in self.idata.posterior.data_vars if "." in n]
 
     def summary(self) -> dict[str, dict]:
-        from ...priors.risk import PARAMETERS
-
         units = {f"{m}.{k}": (spec.unit or "1") for m, specs in PARAMETERS.items() for k, spec in specs.items()}
         return {n: summarise(np.asarray(self.idata.posterior[n]), units.get(n, "1")) for n in self.parameters()}
 
+    @property
+    def warnings(self) -> list[str]:
+        out = super().warnings
+        poor = [c for c in self.checks if c["probability"] < PREDICTIVE_LIMIT]
+        for c in poor:
+            out.append(f"the calibration hardly reproduces {c['cell']}: {c['outcome']} (predictive probability "
+                       f"{c['probability']:.3f})")
+        return out
+
     def to_json(self) -> dict:
         return {"parameters": self.summary(), "seed": self.seed, "diagnostics": self.diagnostics.to_json(),
-                "fingerprints": input_fingerprints(), "warnings": self.warnings}
+                "fingerprints": self.fingerprints, "observed_range": self.observed_range, "cells": self.cells,
+                "lab": self.lab, "predictive_checks": self.checks, "warnings": self.warnings}
 
     def to_netcdf(self, path):
-        save_posterior(self.idata, path, self.diagnostics)
-        return path
+        save_posterior(self, path)
+        return Path(path)
+
+    @classmethod
+    def _from_netcdf(cls, document, groups, idata):
+        return cls(idata, Diagnostics.from_json(document["diagnostics"]), document.get("seed"),
+                   fingerprints=document.get("fingerprints"), observed_range=document.get("observed_range"),
+                   checks=document.get("predictive_checks"), cells=document.get("cells"), lab=document.get("lab", ""))
 
     def plot(self, **kwargs):
         from ...reports import figures
@@ -138,26 +127,63 @@ class CalibrationResult(Result):
                                   as_figure=True, **kwargs)
 
 
-def calibrate(settings=None, priors=None, observations=None) -> CalibrationResult:
-    """Sample the calibration of the four risk models on their observations (NUTS)."""
+def observed_cells(observations=None, with_paper: bool = True) -> ObservedCells:
+    """The cells a calibration rests on: the paper's, a lab's (a path or parsed cells), or both."""
+    lab = None
+    if observations is not None:
+        lab = observations if isinstance(observations, ObservedCells) else load_observed_cells(observations)
+    if not with_paper:
+        if lab is None:
+            raise OptionError("without the paper's cells, give a lab's observations", field="observations")
+        return lab
+    paper = load_risk_observations()
+    return paper if lab is None else paper + lab
+
+
+def calibrate(settings=None, priors=None, observations=None, *, with_paper: bool = True) -> CalibrationResult:
+    """Sample the calibration of the four risk models on observed cells (NUTS).
+
+    ``observations`` are a lab's cells (a path or :class:`~nassb.priors.lab.ObservedCells`);
+    with the paper's, the lab offsets enter the model.
+    """
     from ..sampling import SamplerSettings, sample
 
-    settings = settings or SamplerSettings(init="adapt_diag", target_accept=CALIBRATION_TARGET_ACCEPT)
+    settings = settings or SamplerSettings(init=CALIBRATION_INIT, target_accept=CALIBRATION_TARGET_ACCEPT)
     priors = priors or load_risk_priors()
-    observations = observations or load_risk_observations()
-    model = build_calibration(priors, observations)
+    lab_cells = None
+    if observations is not None:
+        lab_cells = observations if isinstance(observations, ObservedCells) else load_observed_cells(observations)
+    cells = observed_cells(lab_cells, with_paper)
+    lab = with_paper and lab_cells is not None
+    batch = likelihood.build_batch(cells, load_nuisances())
+    model = likelihood.build_model(batch, priors, load_lab_priors() if lab else None)
     seed = settings.resolved_seed()
     idata = sample(model, settings, seed)
-    return CalibrationResult(idata, Diagnostics.from_idata(idata, list(priors)), seed)
+    names = [n for n in idata.posterior.data_vars]
+    diagnostics = Diagnostics.from_idata(idata, names)
+    draws = {n: np.asarray(idata.posterior[n]).ravel() for n in names if "." in n}
+    checks = predictive.predictive_checks(draws, batch)
+    labels = [f"{'lab' if c.lab else 'paper'}: {c.name}" + (f" (x{c.count})" if c.count > 1 else "") for c in cells]
+    return CalibrationResult(idata, diagnostics, seed,
+                             fingerprints=input_fingerprints(lab_cells, with_paper),
+                             observed_range=observed_range(cells), checks=checks, cells=labels,
+                             lab=(lab_cells.lab or lab_cells.file) if lab_cells is not None else "")
 
 
-def calibrate_risks(*, draws: int | None = None, tune: int | None = None, chains: int | None = None,
-                    seed: int | None = None, progress: bool = False,
-                    settings=None) -> CalibrationResult:
-    """Calibrate the four risk models on the seed paper's observations (PyMC, NUTS).
+def calibrate_risks(*, observations=None, with_paper: bool = True, draws: int | None = None,
+                    tune: int | None = None, chains: int | None = None, seed: int | None = None,
+                    progress: bool = False, settings=None) -> CalibrationResult:
+    """Calibrate the four risk models on the seed paper's cells, a lab's own, or both (PyMC, NUTS).
 
     Parameters
     ----------
+    observations : str, Path or ObservedCells, optional
+        A lab's observations file (priors/lab.py describes it) or its parsed cells.
+    with_paper : bool
+        Calibrate on the seed paper's cells too (default).  With a lab's cells, its offsets from
+        the paper's lab (strength, critical current and contact resistance scales) are sampled
+        and the calibrated model predicts for the lab.  False: the lab's cells alone, from the
+        priors.
     draws, tune, chains, seed : int, optional
         NUTS settings (defaults: 1000, 1000, 4, drawn); they override ``settings``.
     progress : bool
@@ -166,50 +192,118 @@ def calibrate_risks(*, draws: int | None = None, tune: int | None = None, chains
     Returns
     -------
     CalibrationResult
-        ``to_netcdf(path)`` writes what ``posterior=`` (``--posterior``) reads.
+        ``to_netcdf(path)`` writes what ``RiskModel.load`` and ``posterior=`` (``--posterior``) read.
     """
     from dataclasses import replace
 
     from ..sampling import SamplerSettings
 
     base = settings or SamplerSettings()
-    settings = replace(base, init="adapt_diag", target_accept=max(base.target_accept, CALIBRATION_TARGET_ACCEPT),
+    settings = replace(base, init=CALIBRATION_INIT, target_accept=max(base.target_accept, CALIBRATION_TARGET_ACCEPT),
                        **{k: v for k, v in (("draws", draws), ("tune", tune), ("chains", chains), ("seed", seed))
                           if v is not None}, progress=progress or base.progress)
-    return calibrate(settings)
+    return calibrate(settings, observations=observations, with_paper=with_paper)
 
 
-def save_posterior(idata, path, diagnostics: Diagnostics | None = None) -> None:
-    """Write the calibrated parameter draws (group ``posterior``) atomically to NetCDF."""
+def save_posterior(result: CalibrationResult, path) -> None:
+    """Write the calibrated parameter draws (group ``posterior``) atomically to NetCDF.
+
+    The group's attributes hold the fingerprints, the diagnostics, the observed range (JSON) and
+    ``nassb_risk_posterior`` (the layout's version); the root the nassb result protocol's
+    attributes, so :func:`nassb.inference.result.load_result` reads the file back too.
+    """
+    import h5netcdf
     import xarray as xr
 
     from ...priors.files import atomic_target
+    from ...priors.jsonio import json_text
 
+    idata = result.idata
     names = [n for n in idata.posterior.data_vars if "." in n]
     posterior = idata.posterior[names]
     posterior.attrs = {k: v for k, v in posterior.attrs.items() if isinstance(v, (str, int, float))}
-    if diagnostics:
-        posterior.attrs.update({f"diagnostics_{k}": v for k, v in diagnostics.to_json().items()
-                                if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None})
-    posterior.attrs.update(input_fingerprints())
+    posterior.attrs.update({f"diagnostics_{k}": v for k, v in result.diagnostics.to_json().items()
+                            if isinstance(v, (int, float)) and not isinstance(v, bool) and v is not None})
+    posterior.attrs.update(result.fingerprints)
+    posterior.attrs["nassb_risk_posterior"] = POSTERIOR_FORMAT
+    posterior.attrs["observed_range"] = json.dumps(result.observed_range)
+    posterior.attrs["lab"] = result.lab
     with atomic_target(path) as tmp:
         xr.Dataset(attrs={"title": "nassb risk-model calibration (posterior draws)"}).to_netcdf(tmp, engine="h5netcdf")
         posterior.to_netcdf(tmp, engine="h5netcdf", mode="a", group="posterior")
+        with h5netcdf.File(tmp, "a") as handle:
+            handle.attrs["nassb_result"] = f"{CalibrationResult.__module__}:{CalibrationResult.__qualname__}"
+            handle.attrs["nassb_version"] = nassb_version()
+            handle.attrs["nassb_document"] = json_text(result.to_json())
 
 
-def input_fingerprints() -> dict[str, str]:
-    """SHA-256 of what a calibration depends on: the priors, the observations and the forms.
+def _sha(*texts: bytes) -> str:
+    h = hashlib.sha256()
+    for text in texts:
+        h.update(text)
+    return h.hexdigest()
 
-    Stored with the posterior, so a stale calibration (inputs changed since) can be detected.
+
+def input_fingerprints(lab: ObservedCells | None = None, with_paper: bool = True) -> dict[str, str | int]:
+    """SHA-256 of what a calibration depends on.
+
+    ``priors_sha256`` (priors/data/risk.toml), ``forms_sha256`` (the forms and the likelihood),
+    ``observations_sha256`` (the paper's observations; empty without them), ``lab_sha256`` (the
+    lab's file and every file it names; empty without one) and ``with_paper`` (1 or 0).  Stored
+    with the posterior, so a stale calibration (inputs changed since) can be detected.
     """
-    import hashlib
-    from importlib import resources
-    from pathlib import Path
-
-    data = resources.files("nassb.priors") / "data"
-    texts = {
-        "priors_sha256": (data / "risk.toml").read_bytes(),
-        "observations_sha256": (data / "risk-observations.toml").read_bytes(),
-        "forms_sha256": Path(forms.__file__).read_bytes(),
+    return {
+        "priors_sha256": current_priors_sha256(),
+        "forms_sha256": current_forms_sha256(),
+        "observations_sha256": current_observations_sha256() if with_paper else "",
+        "lab_sha256": lab.sha256 if lab is not None else "",
+        "with_paper": int(with_paper),
     }
-    return {key: hashlib.sha256(text).hexdigest() for key, text in texts.items()}
+
+
+def current_forms_sha256() -> str:
+    """SHA-256 of the risk forms and the likelihood (what a posterior's draws mean)."""
+    return _sha(Path(forms.__file__).read_bytes(), Path(likelihood.__file__).read_bytes())
+
+
+def current_priors_sha256() -> str:
+    return _sha((resources.files("nassb.priors") / "data" / "risk.toml").read_bytes())
+
+
+def current_observations_sha256() -> str:
+    return _sha((resources.files("nassb.priors") / "data" / "risk-observations.toml").read_bytes())
+
+
+def observed_range(cells: ObservedCells) -> dict[str, list[float]]:
+    """The range of the observed cells, by card path: ``separator.thickness``, ``cell.pressure``,
+    ``cathode.theoretical_capacity``, ``anode.reservoir_thickness`` and ``current`` (cycling and
+    formation current densities), each ``[low, high]`` in canonical units.  An uncertain pressure
+    or current given by its ends (uniform, log-uniform) spans them; any other quantity counts
+    at its value."""
+    from ..model import CellModel
+
+    values: dict[str, list[float]] = {k: [] for k in ("separator.thickness", "cell.pressure",
+                                                      "cathode.theoretical_capacity",
+                                                      "anode.reservoir_thickness", "current")}
+
+    def ends(q) -> list[float]:
+        if q is None:
+            return []
+        if q.dist in ("uniform", "loguniform"):
+            return [float(q.low), float(q.high)]
+        return [float(q.value)]
+
+    for cell in cells:
+        card, o = cell.card, cell.outcome
+        values["separator.thickness"] += ends(card.separator.get("thickness"))
+        values["cell.pressure"] += ends(card.cell.get("pressure"))
+        model = CellModel(card)
+        values["cathode.theoretical_capacity"].append(float(model.evaluate(model.nominal())["C_theo"]))
+        values["anode.reservoir_thickness"] += ends(card.anode.get("reservoir_thickness"))
+        if o.cycled:
+            values["current"] += ends(o.current) + ends(o.formation_current)
+    return {k: [min(v), max(v)] for k, v in values.items() if v}
+
+
+__all__ = ["CalibrationResult", "calibrate", "calibrate_risks", "input_fingerprints", "observed_range",
+           "save_posterior", "LAB_SCALES"]

@@ -4,28 +4,43 @@ thousands of draws, so the design search can call it for every trial."""
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from ...priors.risk import LAB_SCALES, PARAMETERS
 from . import forms
 
 POSTERIOR_FILE = "risk-posterior.nc"
+RANGE_KEYS = ("separator.thickness", "cell.pressure", "cathode.theoretical_capacity", "anode.reservoir_thickness",
+              "current")
 
 
 @dataclass
 class RiskScore:
-    """Per-draw risk quantities of one design (arrays of equal length)."""
+    """Per-draw risk quantities of one design (arrays of equal length, or broadcastable).
+
+    ``R_cell`` = ``R_separator`` + ``R_interface`` + ``R_cathode`` + ``R_contact`` +
+    ``R_formation`` (ohm cm^2, after formation); ``retention`` counts the first-cycle loss.
+    """
 
     P_fracture: np.ndarray
     P_short: np.ndarray
     R_cell: np.ndarray
+    R_separator: np.ndarray
+    R_interface: np.ndarray
+    R_cathode: np.ndarray
+    R_contact: np.ndarray
+    R_formation: np.ndarray
     ohmic_drop: np.ndarray
     retention: np.ndarray
 
-    UNITS = {"P_fracture": "1", "P_short": "1", "R_cell": "ohm*cm^2", "ohmic_drop": "V", "retention": "1"}
+    UNITS = {"P_fracture": "1", "P_short": "1", "R_cell": "ohm*cm^2", "R_separator": "ohm*cm^2",
+             "R_interface": "ohm*cm^2", "R_cathode": "ohm*cm^2", "R_contact": "ohm*cm^2",
+             "R_formation": "ohm*cm^2", "ohmic_drop": "V", "retention": "1"}
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in self.UNITS}
@@ -37,10 +52,19 @@ class RiskModel:
     Parameters
     ----------
     draws : dict[str, numpy.ndarray]
-        Parameter name (``"fracture.strength"``) -> 1-d array of posterior draws.
+        Parameter name (``"fracture.strength"``) -> 1-d array of posterior draws; lab offsets
+        (``"lab.strength"``, ``"lab.ccd"``, ``"lab.contact"``) where the calibration had a lab's
+        cells with the paper's: the model then predicts for that lab.
+    fingerprint : str, optional
+        Identifies the draws (default: a hash of them).
+    observed_range : dict, optional
+        Card path -> (low, high) over the observed cells (:meth:`observed_range`).
+    lab : str
+        The lab whose cells the draws were calibrated on ("" for the seed paper's alone).
     """
 
-    def __init__(self, draws: dict[str, np.ndarray], fingerprint: str = ""):
+    def __init__(self, draws: dict[str, np.ndarray], fingerprint: str = "", observed_range: dict | None = None,
+                 lab: str = ""):
         sizes = {np.size(v) for v in draws.values()}
         if len(sizes) != 1:
             raise ValueError("every parameter needs the same number of draws")
@@ -48,76 +72,164 @@ class RiskModel:
         self.size = sizes.pop()
         self.fingerprint = fingerprint or hashlib.sha256(
             b"".join(self.draws[k].tobytes() for k in sorted(self.draws))).hexdigest()[:16]
+        self.range = {k: (float(v[0]), float(v[1])) for k, v in (observed_range or {}).items()}
+        self.lab = lab
+        # The scales a lab's offsets multiply (the paper's own draws where there is no lab).
+        self._scaled = {target: self.draws[target] * np.exp(self.draws[offset]) if offset in self.draws
+                        else self.draws[target] for offset, target in LAB_SCALES.items() if target in self.draws}
 
     @classmethod
-    def from_idata(cls, idata) -> "RiskModel":
+    def from_idata(cls, idata, observed_range: dict | None = None, lab: str = "") -> RiskModel:
         names = [n for n in idata.posterior.data_vars if "." in n]
-        return cls({n: np.asarray(idata.posterior[n]).ravel() for n in names})
+        return cls({n: np.asarray(idata.posterior[n]).ravel() for n in names}, observed_range=observed_range, lab=lab)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "RiskModel":
-        """The calibrated draws shipped with nassb (or written by ``nassb risk-calibrate``)."""
+    def load(cls, path: str | Path | None = None) -> RiskModel:
+        """The calibrated draws shipped with nassb, or written by ``calibrate_risks(...).to_netcdf``.
+
+        Raises
+        ------
+        DataError
+            (one line) for a file that is not a nassb risk posterior, or one calibrated on other
+            priors or other forms than today's (stale: recalibrate).  A posterior calibrated on
+            the paper's observations as they were before an edit loads with a warning.
+        """
         import xarray as xr
 
-        from ...priors import DataError
+        from ...priors import DataError, warn
+        from .calibrate import (POSTERIOR_FORMAT, current_forms_sha256, current_observations_sha256,
+                                current_priors_sha256)
 
-        source = Path(path) if path is not None else Path(str(resources.files("nassb.priors") / "data" / POSTERIOR_FILE))
-        from ...priors.risk import PARAMETERS
-
+        shipped = resources.files("nassb.priors") / "data" / POSTERIOR_FILE
+        source = Path(path) if path is not None else Path(str(shipped))
         try:
             with xr.open_dataset(source, engine="h5netcdf", group="posterior") as ds:
                 draws = {n: ds[n].values.ravel() for n in ds.data_vars if "." in n}
+                attrs = dict(ds.attrs)
         except (OSError, ValueError, KeyError) as err:
             first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            raise DataError(f"cannot read the risk posterior: {first}", file=str(source)) from None
+            raise DataError(f"not a nassb risk posterior: {first}", file=str(source)) from None
+        if str(attrs.get("nassb_risk_posterior", "")) != POSTERIOR_FORMAT:
+            raise DataError("not a nassb risk posterior (written by calibrate_risks / nassb risk-calibrate)",
+                            file=str(source))
         missing = [f"{m}.{k}" for m, keys in PARAMETERS.items() for k in keys if f"{m}.{k}" not in draws]
         if missing:
-            raise DataError(f"not a risk posterior: missing {', '.join(missing)}", file=str(source))
-        return cls(draws)
+            raise DataError(f"not a nassb risk posterior: missing {', '.join(missing)}", file=str(source))
+        for key, current, what in (("forms_sha256", current_forms_sha256(), "risk forms"),
+                                   ("priors_sha256", current_priors_sha256(), "risk priors")):
+            if attrs.get(key) != current:
+                raise DataError(f"stale risk posterior: calibrated on other {what} than this nassb's; "
+                                "recalibrate (nassb risk-calibrate)", file=str(source))
+        if int(attrs.get("with_paper", 1)) and attrs.get("observations_sha256") != current_observations_sha256():
+            warn("calibrated on the seed paper's observations as they were before an edit; recalibrate to use "
+                 "today's", file=str(source))
+        try:
+            observed = json.loads(str(attrs.get("observed_range", "{}")))
+        except ValueError:
+            raise DataError("not a nassb risk posterior: unreadable observed_range", file=str(source)) from None
+        return cls(draws, observed_range=observed, lab=str(attrs.get("lab", "")))
 
     def p(self, name: str) -> np.ndarray:
         return self.draws[name]
 
-    def fracture(self, pressure, thickness, area):
-        """P(separator cracks) per draw; pressure MPa, thickness um, area cm^2."""
-        d = self.draws
-        return forms.fracture_probability(pressure, thickness, area, d["fracture.strength"],
-                                          d["fracture.weibull_modulus"], d["fracture.span_reference"],
-                                          d["fracture.span_exponent"])
+    def observed_range(self) -> dict[str, tuple[float, float]]:
+        """(low, high) over the observed cells the draws were calibrated on, by card path:
+        ``separator.thickness`` (um), ``cell.pressure`` (MPa), ``cathode.theoretical_capacity``
+        (mAh/cm^2), ``anode.reservoir_thickness`` (um) and ``current`` (mA/cm^2).  A design
+        outside them is an extrapolation of the risk models.  Empty for draws without a record."""
+        return dict(self.range)
 
-    def short(self, current, cycles, pressure, reservoir, thickness, capacity):
-        """P(short within ``cycles``) per draw; current mA/cm^2, capacity mAh/cm^2 per cycle."""
+    def fracture(self, pressure, thickness, area, selected_shard=False):
+        """P(separator cracks) per draw; pressure MPa, thickness um, area cm^2.
+
+        ``selected_shard``: the separator is a selected planar shard (the seed paper's 1 MPa
+        cells), whose span is ``fracture.selection_factor`` of a tape as cast.
+        """
         d = self.draws
-        ccd = forms.critical_current(pressure, reservoir, thickness, capacity, d["short.ccd_reference"],
-                                     d["short.pressure_exponent"], d["short.reservoir_exponent"],
-                                     d["short.thickness_exponent"], d["short.capacity_exponent"])
-        return forms.short_probability(current, cycles, ccd, d["short.ccd_modulus"], d["short.cycle_exponent"])
+        selection = np.where(np.asarray(selected_shard, dtype=bool), d["fracture.selection_factor"], 1.0)
+        return forms.fracture_probability(pressure, thickness, area, self._scaled["fracture.strength"],
+                                          d["fracture.weibull_modulus"], d["fracture.span_reference"],
+                                          d["fracture.span_exponent"], selection)
+
+    def critical_current(self, pressure, reservoir, thickness, capacity):
+        """Characteristic critical current density (mA/cm^2) per draw."""
+        d = self.draws
+        return forms.critical_current(pressure, reservoir, thickness, capacity, self._scaled["short.ccd_reference"],
+                                      d["short.pressure_exponent"], d["short.reservoir_exponent"],
+                                      d["short.thickness_exponent"], d["short.capacity_exponent"])
+
+    def short(self, current, cycles, pressure, reservoir, thickness, capacity, formation_cycles=0.0,
+              formation_current=None):
+        """P(short within ``cycles``) per draw; current mA/cm^2, capacity mAh/cm^2 per cycle.
+
+        ``cycles`` run at ``current`` after ``formation_cycles`` at ``formation_current``.
+        """
+        d = self.draws
+        ccd = self.critical_current(pressure, reservoir, thickness, capacity)
+        return forms.short_probability(current, cycles, ccd, d["short.ccd_modulus"], d["short.cycle_exponent"],
+                                       formation_cycles=formation_cycles, formation_current=formation_current)
+
+    def resistance_parts(self, r_separator, r_interface, cathode_thickness, porosity, pressure) -> dict:
+        """The cell's area resistance after formation and its parts (ohm cm^2) per draw:
+        ``R_separator``, ``R_interface`` (given), ``R_cathode`` (the porous cathode before
+        formation), ``R_formation`` (what formation changed), ``R_contact`` and ``R_cell``."""
+        d = self.draws
+        r_ion = forms.ionic_resistance(cathode_thickness, porosity, d["rate.liquid_conductivity"],
+                                       d["rate.macmullin"], d["rate.bruggeman"])
+        r_el = forms.electronic_resistance(cathode_thickness, porosity, d["rate.electronic_conductivity"])
+        r_ct = forms.charge_transfer_resistance(cathode_thickness, porosity, d["rate.charge_transfer"])
+        cathode = forms.transmission_line(r_ion, r_el, r_ct)
+        factor = forms.formation_factor(pressure, d["rate.formation_reference"], d["rate.formation_exponent"])
+        formation = forms.transmission_line(r_ion, r_el, r_ct * factor) - cathode
+        contact = forms.contact_resistance(pressure, self._scaled["rate.contact_reference"], d["rate.contact_exponent"])
+        return {"R_separator": r_separator, "R_interface": r_interface, "R_cathode": cathode, "R_contact": contact,
+                "R_formation": formation,
+                "R_cell": r_separator + r_interface + cathode + contact + formation}
 
     def resistance(self, r_separator, r_interface, cathode_thickness, porosity, pressure):
-        """Cell area resistance (ohm cm^2) per draw."""
-        d = self.draws
-        return (r_separator + r_interface
-                + forms.cathode_resistance(cathode_thickness, porosity, d["rate.liquid_conductivity"],
-                                           d["rate.bruggeman"], d["rate.charge_transfer"])
-                + forms.contact_resistance(pressure, d["rate.contact_reference"], d["rate.contact_exponent"]))
+        """Cell area resistance (ohm cm^2) after formation, per draw."""
+        return self.resistance_parts(r_separator, r_interface, cathode_thickness, porosity, pressure)["R_cell"]
 
     def retention(self, cycles, capacity, reservoir_capacity):
-        """Capacity retention after ``cycles`` from the sodium inventory, per draw."""
-        return forms.retention(cycles, self.draws["inventory.loss"], capacity, reservoir_capacity)
+        """Discharge capacity of cycle ``cycles`` over the cathode's, from the sodium inventory (the
+        first-cycle loss included) and the fade, per draw; reservoir in mAh/cm^2."""
+        d = self.draws
+        return forms.retention(cycles, d["inventory.loss"], capacity, reservoir_capacity, d["inventory.first_loss"],
+                               d["inventory.fade"])
 
     def score(self, *, pressure, separator_thickness, area, current, cycles, reservoir_thickness,
-              swelling, capacity, cathode_thickness, porosity, r_separator, r_interface) -> RiskScore:
+              swelling, capacity, cathode_thickness, porosity, r_separator, r_interface,
+              selected_shard=False, formation_cycles=0.0, formation_current=None) -> RiskScore:
         """Every risk of one design, per draw (arguments may be per-draw arrays or scalars).
 
-        ``swelling`` (um per mAh/cm^2) turns the reservoir thickness into a reservoir capacity.
+        Parameters
+        ----------
+        pressure : MPa
+        separator_thickness : um
+        area : cm^2 (the electrode area the stack pressure loads)
+        current : mA/cm^2, the cycling current density
+        cycles : the cycles at ``current`` the short circuit and the retention look ahead
+        reservoir_thickness : um of sodium in excess; ``swelling`` (um per mAh/cm^2) turns it
+            into a reservoir capacity
+        capacity : mAh/cm^2 cycled per cycle (the delivered capacity)
+        cathode_thickness : um; porosity : 1
+        r_separator, r_interface : ohm cm^2 at the cell temperature (from the card)
+        selected_shard : bool, the separator is a selected planar shard (default: a tape as cast)
+        formation_cycles, formation_current : cycles at mA/cm^2 before ``cycles`` (default none)
+
+        Returns
+        -------
+        RiskScore
+            ``ohmic_drop`` is ``current`` times ``R_cell`` (V).
         """
-        r_cell = self.resistance(r_separator, r_interface, cathode_thickness, porosity, pressure)
+        parts = self.resistance_parts(r_separator, r_interface, cathode_thickness, porosity, pressure)
         return RiskScore(
-            P_fracture=self.fracture(pressure, separator_thickness, area),
-            P_short=self.short(current, cycles, pressure, reservoir_thickness, separator_thickness, capacity),
-            R_cell=r_cell,
-            ohmic_drop=current * r_cell * 1e-3,
+            P_fracture=self.fracture(pressure, separator_thickness, area, selected_shard),
+            P_short=self.short(current, cycles, pressure, reservoir_thickness, separator_thickness, capacity,
+                               formation_cycles, formation_current),
+            ohmic_drop=current * parts["R_cell"] * 1e-3,
             retention=self.retention(cycles, capacity, reservoir_thickness / swelling),
+            **parts,
         )
 
     def most_informative(self, values: np.ndarray, model: str) -> tuple[str, float]:

@@ -15,8 +15,9 @@ from ...priors.vocabulary import term
 from .predict import RiskModel, RiskScore
 
 CALIBRATED_SEPARATOR = "nzsp-tape"  # what the observations in priors/data/risk-observations.toml used
-MODEL_OF = {"P_fracture": "fracture", "P_short": "short", "R_cell": "rate", "ohmic_drop": "rate",
-            "retention": "inventory"}
+MODEL_OF = {"P_fracture": "fracture", "P_short": "short", "R_cell": "rate", "R_separator": "rate",
+            "R_interface": "rate", "R_cathode": "rate", "R_contact": "rate", "R_formation": "rate",
+            "ohmic_drop": "rate", "retention": "inventory"}
 
 
 def _required(card: CellCard, section: str, key: str, why: str) -> Measured:
@@ -67,7 +68,8 @@ def parse_current(current, card: CellCard | None = None, c_rate: float | None = 
 
 
 def score_risks(card, *, current=None, c_rate: float | None = None, cycles: int = 100, posterior=None,
-                seed: int = 0) -> RiskResult:
+                seed: int = 0, selected_shard: bool = False, formation_cycles: int = 0,
+                formation_current=None) -> RiskResult:
     """The risks of a card: fracture, short circuit, resistance, ohmic drop and retention.
 
     Parameters
@@ -84,6 +86,12 @@ def score_risks(card, *, current=None, c_rate: float | None = None, cycles: int 
         Calibrated draws (default: the calibration shipped with nassb).
     seed : int
         Seed of the card's Monte Carlo draws.
+    selected_shard : bool
+        The separator is a selected planar shard, as the seed paper's 1 MPa cells (paper-cell-2)
+        were built; default: a tape as cast.
+    formation_cycles : int
+        Cycles at ``formation_current`` (mA/cm^2 or a quantity) before the ``cycles`` at
+        ``current`` (default 0: the cycles start at ``current``).
     """
     from ...priors import OptionError, load_card
     from .predict import load_risk_model
@@ -91,16 +99,29 @@ def score_risks(card, *, current=None, c_rate: float | None = None, cycles: int 
     card = card if isinstance(card, CellCard) else load_card(card)
     if isinstance(cycles, bool) or not isinstance(cycles, (int, np.integer)) or cycles < 1:
         raise OptionError(f"must be a whole number >= 1, got {cycles!r}", field="cycles")
+    if isinstance(formation_cycles, bool) or not isinstance(formation_cycles, (int, np.integer)) \
+            or formation_cycles < 0:
+        raise OptionError(f"must be a whole number >= 0, got {formation_cycles!r}", field="formation_cycles")
+    formation = None
+    if formation_cycles:
+        if formation_current is None:
+            raise OptionError("give the current density of the formation cycles", field="formation_current")
+        formation = parse_current(formation_current)
+    elif formation_current is not None:
+        raise OptionError("formation_current without formation_cycles", field="formation_current")
     return score_card(card, current=parse_current(current, card, c_rate), cycles=int(cycles),
-                      risk=load_risk_model(posterior), seed=seed)
+                      risk=load_risk_model(posterior), seed=seed, selected_shard=bool(selected_shard),
+                      formation_cycles=int(formation_cycles), formation_current=formation)
 
 
 def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskModel | None = None,
-               seed: int = 0) -> RiskResult:
+               seed: int = 0, selected_shard: bool = False, formation_cycles: int = 0,
+               formation_current: Measured | None = None) -> RiskResult:
     """Posterior predictive of every risk for a card at ``current`` over ``cycles``.
 
-    Each calibrated draw is paired with one Monte Carlo draw of the card's inputs, so the
-    result carries both the risk models' uncertainty and the card's.
+    Each calibrated draw is paired with one Monte Carlo draw of the card's inputs (its pressure
+    included: cell 1's log-uniform pressure is drawn as the calibration marginalised it), so
+    the result carries both the risk models' uncertainty and the card's.
     """
     risk = risk or RiskModel.load()
     for section, key, why in (("cell", "pressure", "for fracture, short circuit and contact resistance"),
@@ -136,8 +157,16 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
         reservoir_thickness=drawn("anode.reservoir_thickness", card.anode.get("reservoir_thickness")), swelling=s,
         capacity=capacity,
         cathode_thickness=x["cathode.thickness"], porosity=y["porosity"],
-        r_separator=y["R_separator"], r_interface=y["R_interface"])
-    return _result(card, score, risk, current, cycles, seed)
+        r_separator=y["R_separator"], r_interface=y["R_interface"], selected_shard=selected_shard,
+        formation_cycles=float(formation_cycles),
+        formation_current=None if formation_current is None else float(formation_current.value))
+    conditions = {"current": {"value": float(current.value), "unit": "mA/cm^2"}, "cycles": cycles}
+    if formation_cycles:
+        conditions["formation"] = {"cycles": formation_cycles,
+                                   "current": {"value": float(formation_current.value), "unit": "mA/cm^2"}}
+    if selected_shard:
+        conditions["selected_shard"] = True
+    return _result(card, score, risk, conditions, seed)
 
 
 class RiskResult(Result):
@@ -146,9 +175,12 @@ class RiskResult(Result):
     Attributes
     ----------
     values : dict[str, numpy.ndarray]
-        Per-draw ``P_fracture``, ``P_short``, ``R_cell``, ``ohmic_drop``, ``retention``.
+        Per-draw ``P_fracture``, ``P_short``, ``R_cell`` and its parts ``R_separator``,
+        ``R_interface``, ``R_cathode``, ``R_contact``, ``R_formation`` (they add up to R_cell),
+        ``ohmic_drop`` and ``retention`` (the first-cycle loss included).
     conditions : dict
-        The current density (mA/cm^2) and cycles the risks are evaluated at.
+        The current density (mA/cm^2) and cycles the risks are evaluated at; ``formation`` and
+        ``selected_shard`` where given.
     most_informative : dict
         For each risk, the parameter that drives its uncertainty and the experiment that would
         measure it.
@@ -206,7 +238,7 @@ class RiskResult(Result):
                                   as_figure=True, **kwargs)
 
 
-def _result(card, score: RiskScore, risk: RiskModel, current: Measured, cycles: int, seed: int) -> RiskResult:
+def _result(card, score: RiskScore, risk: RiskModel, conditions: dict, seed: int) -> RiskResult:
     values = {name: np.broadcast_to(np.asarray(v, dtype=float), (risk.size,)) for name, v in score.as_dict().items()}
     priors = load_risk_priors()
     informative = {}
@@ -214,7 +246,6 @@ def _result(card, score: RiskScore, risk: RiskModel, current: Measured, cycles: 
         parameter, r2 = risk.most_informative(v, MODEL_OF[name])
         informative[name] = {"parameter": parameter, "rank_r2": round(r2, 3),
                              "experiment": priors[parameter].experiment if parameter in priors else ""}
-    conditions = {"current": {"value": float(current.value), "unit": "mA/cm^2"}, "cycles": cycles}
     caveat = ""
     if card.separator.material.name != CALIBRATED_SEPARATOR:
         caveat = (f"the risk models are calibrated on {CALIBRATED_SEPARATOR} tapes; for "

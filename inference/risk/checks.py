@@ -1,0 +1,125 @@
+"""Posterior predictive checks: how probable, under calibrated draws, is each outcome that the
+observed cells had?  Evaluated with the likelihood's own terms (:mod:`.likelihood`) in numpy."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .likelihood import (Batch, hazard_between, log1mexp_neg, logsumexp_last, resistance_z, fracture_hazard,
+                         inventory_term)
+
+
+def _marginal_probability(values, weights) -> np.ndarray:
+    """exp(log-likelihood) of each row, summed over its pressure nodes: (D, rows)."""
+    from scipy.special import logsumexp
+
+    return np.exp(logsumexp(values + weights, axis=-1))
+
+
+def _survival(theta, b: Batch, rows: np.ndarray, cycles: np.ndarray) -> np.ndarray:
+    """P(no short within ``cycles``) of entries ``rows``, marginalised over their nodes: (D, rows)."""
+    ll = -hazard_between(theta, b, rows, np.zeros(rows.size), cycles, np)
+    from scipy.special import logsumexp
+
+    return _marginal_probability(logsumexp(ll + b.current_weight[rows][:, None, :], axis=-1),
+                                 b.pressure_weight[rows])
+
+
+def predictive_checks(draws: dict[str, np.ndarray], b: Batch, chunk: int = 500) -> list[dict]:
+    """The posterior predictive probability of every observed outcome: the probability of an
+    outcome at least as extreme as the one observed, in the direction it lies.
+
+    * cracked or held: cells built alike (the same pressure, tape, electrode and selection) are
+      pooled, and the probability is min(P(K >= k), P(K <= k)) for the number k of cracked cells
+      among them (binomial given each draw; for all cracked, the probability that all crack);
+    * survived N cycles: P(T > N); shorted in cycles a..b: min(P(T <= b), P(T >= a)), per cell;
+    * a measured value (a resistance, a first-cycle loss, a fade): min(F, 1 - F) of the
+      predictive CDF F at the observation; an efficiency statement: the probability it holds.
+
+    Each: ``{"cell", "outcome", "where", "probability"}``.
+    """
+    from scipy.special import ndtr
+    from scipy.stats import binom
+
+    n = next(iter(draws.values())).size
+    groups: dict[tuple, list[int]] = {}
+    for e in list(b.cracked_rows) + list(b.held_rows):
+        groups.setdefault(_fracture_group(b, int(e)), []).append(int(e))
+    sums: dict[tuple, list[float]] = {}
+
+    def add(key, *values):
+        sums.setdefault(key, [0.0] * len(values))
+        for i, v in enumerate(values):
+            sums[key][i] += float(np.sum(v))
+
+    for start in range(0, n, chunk):
+        theta = {k: np.asarray(v, float).ravel()[start:start + chunk][:, None, None, None] for k, v in draws.items()}
+        for key, members in groups.items():
+            rows = np.array(members[:1])
+            hazard = fracture_hazard(theta, b, rows, np)
+            p_cell = _marginal_probability(
+                logsumexp_last(log1mexp_neg(hazard, np) + b.thickness_weight[rows][:, None, :], np),
+                b.pressure_weight[rows])[:, 0]
+            p_cell = np.clip(p_cell, 0.0, 1.0)
+            total = int(sum(b.count[e] for e in members))
+            k = int(sum(b.count[e] for e in members if e in b.cracked_rows))
+            add(("fracture", key), binom.sf(k - 1, total, p_cell), binom.cdf(k, total, p_cell))
+        if b.survival_rows.size:
+            for i, p in enumerate(_survival(theta, b, b.survival_rows, b.survived).T):
+                add(("survival", i), p)
+        if b.event_rows.size:
+            lasted = _survival(theta, b, b.event_rows, b.event_after)
+            shorted = 1.0 - _survival(theta, b, b.event_rows, b.event_by)
+            for i in range(b.event_rows.size):
+                add(("event", i), shorted[:, i], lasted[:, i])
+        for i in range(len(b.resistances)):
+            rows, z, _ = resistance_z(theta, b, np.array([i]), np)
+            weights = np.exp(b.pressure_weight[rows][:, :, None] + b.collector_weight)
+            add(("resistance", i), (ndtr(z) * weights).sum(axis=(-1, -2))[:, 0])
+        flat = {k: v.reshape(-1) for k, v in theta.items()}
+        for i, obs in enumerate(b.inventory):
+            value = inventory_term(obs, flat, np, cdf=True)
+            add(("inventory", i), np.broadcast_to(value, flat["inventory.loss"].shape))
+
+    out = []
+    for (kind, i), values in sums.items():
+        mean = [v / n for v in values]
+        if kind == "fracture":
+            members = groups[i]
+            total = int(sum(b.count[e] for e in members))
+            k = int(sum(b.count[e] for e in members if e in b.cracked_rows))
+            names = ", ".join(b.names[e] for e in members)
+            out.append({"cell": names, "outcome": f"{k} of {total} cracked", "where": ", ".join(
+                f"{b.where[e]}.outcome" for e in members), "probability": min(mean)})
+        elif kind == "survival":
+            e = int(b.survival_rows[i])
+            out.append({"cell": b.names[e], "outcome": f"survived {b.survived[i]:.0f} cycles", "where":
+                        f"{b.where[e]}.outcome.cycles", "probability": mean[0]})
+        elif kind == "event":
+            e = int(b.event_rows[i])
+            first, last = b.event_after[i] + 1, b.event_by[i]
+            words = f"shorted in cycle {last:.0f}" if first == last else f"shorted in cycles {first:.0f}-{last:.0f}"
+            out.append({"cell": b.names[e], "outcome": words, "where": f"{b.where[e]}.outcome.short_cycle",
+                        "probability": min(mean)})
+        elif kind == "resistance":
+            obs = b.resistances[i]
+            stage = "after" if obs["after"] else "before"
+            measure = "|Z| at 0.1 Hz" if obs["modulus"] else "R_cell"
+            out.append({"cell": b.names[obs["entry"]], "where": obs["where"],
+                        "probability": min(mean[0], 1.0 - mean[0]),
+                        "outcome": f"{measure} {stage} formation {math.exp(obs['log_value']):.4g} ohm cm2"})
+        else:
+            obs = b.inventory[i]
+            p = mean[0] if obs["kind"] == "efficiency" else min(mean[0], 1.0 - mean[0])
+            out.append({"cell": b.names[obs["entry"]], "outcome": obs["kind"].replace("_", " "), "where": obs["where"],
+                        "probability": p})
+    return out
+
+
+def _fracture_group(b: Batch, e: int) -> tuple:
+    """What makes cells 'built alike' for fracture: their nodes and constants."""
+    c = b.constants
+    return (tuple(np.round(b.pressure[e], 12)), tuple(np.round(b.thickness[e], 12)), float(c["area"][e, 0]),
+            float(c["selected"][e, 0]), float(b.lab[e, 0]))
