@@ -15,6 +15,8 @@ cell's measured area resistance R.  :meth:`CellModel.conventions` names what was
 
 from __future__ import annotations
 
+import math
+
 from typing import Mapping
 
 import numpy as np
@@ -86,6 +88,11 @@ class CellModel:
                 # the card's uncertainty at its own plated thickness, so a cell that plates
                 # more or less metal (another capacity, no reservoir) scales it.
                 plated = self._nominal_plated_thickness()
+                if not (plated > 0 and math.isfinite(spread.value / plated)):
+                    raise CardError(f"the plating uncertainty ({spread.value:g} um) is relative to the plated "
+                                    f"layer, and this card plates {plated:.3g} um: set plating_uncertainty = "
+                                    "false or give a capacity that plates metal", file=card.origin,
+                                    field="anode.plating_uncertainty")
                 relative = spread.value / plated
                 self.plating = {"relative": relative, "uncertainty": spread.value, "plated": plated}
                 self._add("anode.plating", Measured(0.0, relative, "1", "normal", bounds=PLATING_DEVIATION,
