@@ -8,7 +8,7 @@ that leave it; ``within_data`` keeps the search inside.
 
 The range comes from ``RiskModel.observed_range()`` where the risk model offers it (every
 calibrating cell of its own calibration), else from the observations shipped with nassb
-(:func:`shipped_range`).
+(:func:`shipped_range`, the calibration's own reading of the paper's cells).
 """
 
 from __future__ import annotations
@@ -37,37 +37,12 @@ def calibrated_range(risk) -> dict[str, tuple[float, float]]:
 
 
 def shipped_range(path=None) -> dict[str, tuple[float, float]]:
-    """The range of the observations shipped with nassb (priors/data/risk-observations.toml):
-    fractured or intact tapes, shorted or surviving cells, and the cards of the resistance
-    observations.  A capacity is the one the observation records (per cycle for a short, the
-    card's theoretical capacity for a resistance)."""
-    from ..inference import CellModel
-    from ..priors import load_card
+    """The range of the observed cells shipped with nassb (priors/data/risk-observations.toml),
+    or of an observations file: the risk calibration's own reading of them."""
+    from ..inference.risk.calibrate import observed_range
     from ..priors.risk import load_risk_observations
 
-    obs = load_risk_observations(path)
-    seen: dict[str, list[float]] = {k: [] for k in RANGE_KEYS}
-    for o in obs.fracture:
-        seen["separator.thickness"].append(o.thickness)
-        seen["cell.pressure"].append(o.pressure)
-    for o in obs.short:
-        seen["separator.thickness"].append(o.thickness)
-        seen["cell.pressure"].append(o.pressure)
-        seen["anode.reservoir_thickness"].append(o.reservoir)
-        seen["cathode.theoretical_capacity"].append(o.capacity)
-        seen[CURRENT].append(o.current)
-    for o in obs.resistance:
-        seen["cell.pressure"].append(o.pressure)
-        if not o.card:
-            continue
-        card = load_card(o.card)
-        model = CellModel(card)
-        nominal = model.nominal()
-        seen["separator.thickness"].append(nominal["separator.thickness"])
-        seen["cathode.theoretical_capacity"].append(float(model.evaluate(nominal)["C_theo"]))
-        if card.anode.get("reservoir_thickness") is not None:
-            seen["anode.reservoir_thickness"].append(card.anode.get("reservoir_thickness").value)
-    return {k: (min(v), max(v)) for k, v in seen.items() if v}
+    return {k: (float(lo), float(hi)) for k, (lo, hi) in observed_range(load_risk_observations(path)).items()}
 
 
 def outside(values: dict[str, float], ranges: dict[str, tuple[float, float]]) -> list[str]:

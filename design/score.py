@@ -155,7 +155,8 @@ class DesignScorer:
         if not self.transport:
             return np.full(self.risk.size, np.inf)
         d = self.risk.draws
-        r_ion = transport.ionic_resistance(thickness, porosity, d["rate.liquid_conductivity"], d["rate.bruggeman"])
+        r_ion = transport.ionic_resistance(thickness, porosity, d["rate.liquid_conductivity"],
+                                           d["rate.macmullin"], d["rate.bruggeman"])
         return transport.limiting_current(r_ion, self.transference, self.temperature)
 
     def score(self, design: dict) -> dict[str, np.ndarray]:

@@ -14,8 +14,9 @@ The form (dilute-solution theory, Newman & Thomas-Alyea, *Electrochemical System
   the salt conserved (mean c = c0), the salt runs out at the current collector when
   j = j_lim = 12 F D+_eff c0 / d.
 * Nernst-Einstein writes D+ from the conductivity and the cation transference number t+,
-  D+ = t+ sigma R T / (F^2 c0), so j_lim = 12 t+ (R T / F) / R_ion, with R_ion = d / (sigma P^b)
-  the ionic resistance of the pore liquid (Bruggeman), the same one the rate model uses.  (The
+  D+ = t+ sigma R T / (F^2 c0), so j_lim = 12 t+ (R T / F) / R_ion, with R_ion = d N_M / sigma
+  the ionic resistance of the pore liquid (MacMullin number N_M, calibrated), the same one the rate
+  model uses.  (The
   Haven ratio of a 1 M electrolyte makes this an underestimate of D+, so j_lim errs low.)
 * Above j_lim only a penetration depth d_pen = d j_lim / j is reached: the utilisation is the
   card's (measured at a slow rate, where the seed paper sees no kinetic limits) times
@@ -41,21 +42,17 @@ TRANSFERENCE_RANGE = (0.2, 0.5)
 """Assumed range (uniform) of the Na+ transference number of the cathode's pore liquid."""
 LIMIT_FACTOR = 12.0
 """j_lim = 12 F D+_eff c0 / d: uniform reaction, anions held in the pores (module docstring)."""
-# The risk parameters the ionic resistance needs (the rate model's liquid and tortuosity).
-IONIC_PARAMETERS = ("rate.liquid_conductivity", "rate.bruggeman")
+# The risk parameters the ionic resistance needs: the rate model's liquid and tortuosity, the
+# same calibrated draws as the cell resistance (inference/risk/forms.ionic_resistance).
+IONIC_PARAMETERS = ("rate.liquid_conductivity", "rate.macmullin", "rate.bruggeman")
 
 
-def ionic_resistance(thickness, porosity, liquid_conductivity, bruggeman):
-    """Area resistance (ohm cm^2) of the pore liquid across a cathode: d / (sigma P^b).
+def ionic_resistance(thickness, porosity, liquid_conductivity, macmullin, bruggeman):
+    """Area resistance (ohm cm^2) of the pore liquid across a cathode: the rate model's own
+    (:func:`nassb.inference.risk.forms.ionic_resistance`), so utilisation and R_cell agree."""
+    from ..inference.risk import forms
 
-    Parameters
-    ----------
-    thickness : um
-    porosity : 1
-    liquid_conductivity : mS/cm
-    bruggeman : 1
-    """
-    return thickness * 1e-4 / (liquid_conductivity * 1e-3 * porosity ** bruggeman)
+    return forms.ionic_resistance(thickness, porosity, liquid_conductivity, macmullin, bruggeman)
 
 
 def limiting_current(r_ion, transference, temperature):

@@ -33,10 +33,12 @@ def test_the_current_is_the_c_rate_of_each_draws_delivered_capacity(scorer):
     two = scorer.score(dict(BASE, **{"cathode.theoretical_capacity": 3.0}))
     for v, capacity in ((one, 1.5), (two, 3.0)):
         np.testing.assert_allclose(v["current"], 0.1 * capacity * v["utilisation"], rtol=1e-12)
-    # Far below the pore liquid's limit, the utilisation is the card's and twice the capacity is
-    # cycled at twice the current, draw by draw.
-    np.testing.assert_allclose(one["utilisation"], scorer.utilisation, rtol=1e-12)
-    np.testing.assert_allclose(two["current"], 2 * one["current"], rtol=1e-12)
+    # Below the pore liquid's limit (nearly every draw of these thin cathodes), the utilisation is
+    # the card's and twice the capacity is cycled at twice the current, draw by draw.
+    free = np.isclose(one["utilisation"], scorer.utilisation, rtol=1e-12) & np.isclose(
+        two["utilisation"], scorer.utilisation, rtol=1e-12)
+    assert free.mean() > 0.99
+    np.testing.assert_allclose(two["current"][free], 2 * one["current"][free], rtol=1e-12)
     assert one["current"].mean() == pytest.approx(0.1 * 1.5 * 0.849, rel=0.01)
 
 
@@ -103,9 +105,10 @@ def test_the_c_rate_current_solves_its_own_fixed_point(capacity, utilisation, j_
 
 
 def test_the_limiting_current_of_a_known_cathode():
-    # 200 um, P = 0.63, 6.5 mS/cm, Bruggeman 1.5: R_ion = 6.15 ohm cm^2; t+ = 0.35 at 303.15 K
-    # gives j_lim = 12 * 0.35 * 0.026124 V / 6.15 ohm cm^2 = 17.8 mA/cm^2.
-    r_ion = transport.ionic_resistance(200.0, 0.63, 6.5, 1.5)
+    # 200 um, P = 0.63, 6.5 mS/cm, MacMullin number 0.63^-1.5 (Bruggeman's at the paper's
+    # porosity): R_ion = 6.15 ohm cm^2; t+ = 0.35 at 303.15 K gives
+    # j_lim = 12 * 0.35 * 0.026124 V / 6.15 ohm cm^2 = 17.8 mA/cm^2.
+    r_ion = transport.ionic_resistance(200.0, 0.63, 6.5, 0.63 ** -1.5, 1.5)
     assert r_ion == pytest.approx(200e-4 / (6.5e-3 * 0.63 ** 1.5))
     assert transport.limiting_current(r_ion, 0.35, 303.15) == pytest.approx(17.84, rel=1e-3)
 
@@ -126,7 +129,9 @@ def test_the_old_corner_optimum_fails_at_its_own_c10(scorer):
     corner = {"cathode.theoretical_capacity": 5.0, "cathode.porosity": 0.2, "separator.thickness": 152.8,
               "anode.reservoir_thickness": 59.5, "cell.pressure": 2.25}
     v = scorer.score(corner)
-    assert v["current"].mean() == pytest.approx(0.425, rel=0.01)
+    # C/10 of 5 mAh/cm^2 at the card's 85 % is 0.425 mA/cm^2; a thick, dense cathode loses a
+    # little of it to the pore liquid in some draws.
+    assert 0.40 < v["current"].mean() <= 0.425
     assert v["P_short"].mean() > 0.4
 
 
@@ -140,8 +145,14 @@ def test_the_top_proposal_at_its_own_c10_is_feasible_and_not_in_a_corner(tmp_pat
     design = {k: v["value"] for k, v in best["design"].items() if k != "cathode.thickness"}
     v = DesignScorer(PAPER, RiskModel.load(), cycles=100).score(design)
     assert all(x <= 1e-9 for x in Limits().violations({k: float(a.mean()) for k, a in v.items()}).values())
-    on_bound = [var.name for var in design_space(PAPER) if min(design[var.name] - var.low, var.high - design[var.name])
-                <= 0.01 * (var.high - var.low)]
+    def scaled(var, x):  # where the search sees it: log-scaled variables (the pressure) by their log
+        return np.log(x) if var.log else x
+
+    on_bound = [var.name for var in design_space(PAPER)
+                if min(scaled(var, design[var.name]) - scaled(var, var.low), scaled(var, var.high) - scaled(var, design[var.name]))
+                <= 0.01 * (scaled(var, var.high) - scaled(var, var.low))]
+    # At most one variable on its box: the densest cathode the space allows (0.2) is where energy
+    # goes when nothing else stops it; a second one would mean the box, not the physics, decides.
     assert len(on_bound) <= 1, on_bound
     # What binds is the physics, not the box: the short-circuit and fracture limits.
     assert set(best["active_constraints"]) & {"P_short", "P_fracture"}
