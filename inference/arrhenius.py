@@ -212,7 +212,37 @@ def _checks(series: ArrheniusSeries, ls: dict, summary: dict) -> list[str]:
             problems.append(f"least squares (E_A {e_ls:.3g} ± {se:.2g} eV) and the robust posterior (E_A "
                             f"{post['mean']:.3g} ± {post['sd']:.2g} eV) disagree beyond their uncertainties: a point "
                             "may be wrong (the robust fit discounts it), or the law does not hold over this range")
+    problems.extend(_far_points(series, summary))
     return problems
+
+
+OUTLIER_SCALES = 10.0
+"""A point further than this many robust scatter scales (and a factor 2) off the fitted law is named."""
+
+
+def _far_points(series: ArrheniusSeries, summary: dict) -> list[str]:
+    """The points the robust fit discounts: off the posterior-mean law by more than a factor 2
+    and OUTLIER_SCALES robust scales (1.4826 MAD of the log residuals) -- a unit or typing error
+    the fit survives but must not hide."""
+    with np.errstate(all="ignore"):
+        energy = summary["activation_energy"]["mean"]
+        value = summary[series.kind]["mean"]
+        sign = SIGN[series.kind]
+        at = float(summary.get("at_kelvin", 0.0)) or None
+        if at is None or not (np.isfinite(energy) and np.isfinite(value) and value > 0):
+            return []
+        predicted = np.log(value) + arrhenius_exponent(sign * energy, series.temperature, at)
+        residual = np.log(series.values) - predicted
+    if not np.all(np.isfinite(residual)):
+        return []
+    scale = max(1.4826 * float(np.median(np.abs(residual - np.median(residual)))), 1e-3)
+    far = np.flatnonzero((np.abs(residual) > OUTLIER_SCALES * scale) & (np.abs(residual) > math.log(2.0)))
+    if far.size == 0:
+        return []
+    where = ", ".join(f"{series.temperature[i] - 273.15:.4g} degC (x10^{residual[i] / math.log(10):+.3g})"
+                      for i in far)
+    return [f"{far.size} point(s) lie far off Eq. 4, the robust fit discounts them and least squares does "
+            f"not: {where}; check them (a unit or typing error?) before trusting either fit"]
 
 
 def fit_arrhenius(data: str | Path | ArrheniusSeries, *, at: float | str = "25 degC",
@@ -258,7 +288,7 @@ def fit_arrhenius(data: str | Path | ArrheniusSeries, *, at: float | str = "25 d
                                                   "at_kelvin": at_k})
     ls = least_squares(series, at_k)
     diag = Diagnostics.from_idata(idata, [v.name for v in pmodel.free_RVs] + names)
-    diag = diag.with_problems(*_checks(series, ls, dict(zip(names, summaries))))
+    diag = diag.with_problems(*_checks(series, ls, dict(zip(names, summaries), at_kelvin=at_k)))
     return ArrheniusFit(series, at_k, ds, idata, diag, ls, seed_, at_text)
 
 
