@@ -40,6 +40,18 @@ def _whole(minimum: int):
     return parse
 
 
+SEED_MAX = 2**32 - 1
+"""numpy's and Optuna's seeds are unsigned 32-bit integers."""
+
+
+def _seed(text: str) -> int:
+    value = _whole(0)(text)
+    if value > SEED_MAX:
+        shown = text if len(text) <= 20 else text[:20] + "..."
+        raise argparse.ArgumentTypeError(f"must be at most 2**32 - 1 = {SEED_MAX}, got {shown}")
+    return value
+
+
 def _number(text: str) -> float:
     import math
 
@@ -55,7 +67,7 @@ def _number(text: str) -> float:
 def _fit_options(parser: argparse.ArgumentParser, *, out: bool = True) -> None:
     """--draws, --seed and the NUTS options of a fit (always Bayesian), (--out) and --json."""
     parser.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
-    parser.add_argument("--seed", type=_whole(0), metavar="S", help="random seed (default: drawn and reported)")
+    parser.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: drawn and reported)")
     _sampler_options(parser, bayes_only=False)
     _output_options(parser, out=out)
 
@@ -103,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "bayes: draws per chain (default 1000)")
     prop.add_argument("--digits", type=_whole(1), metavar="D",
                       help="mc: stop when the results are stable to D significant digits (default 2)")
-    prop.add_argument("--seed", type=_whole(0), metavar="S", help="mc, bayes: random seed (default: drawn and reported)")
+    prop.add_argument("--seed", type=_seed, metavar="S", help="mc, bayes: random seed (default: drawn and reported)")
     prop.add_argument("--convention", choices=CONVENTIONS, default=None,
                       help="paper: Eq. 5 as published, the plated metal counted in the anode and the cathode; "
                            "mass-conserving: the charged cathode has lost it (default: paper)")
@@ -180,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="current density: a number in mA/cm^2 or a quantity such as '0.5 mA/cm^2' "
                            "(default: C/10 of the card's capacity)")
     risk.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="cycles to look ahead (default 100)")
-    risk.add_argument("--seed", type=_whole(0), default=0, metavar="S", help="seed of the card's draws (default 0)")
+    risk.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the card's draws (default 0)")
     risk.add_argument("--posterior", metavar="FILE",
                       help="calibrated draws from 'nassb risk-calibrate --out' (default: the shipped calibration)")
     _output_options(risk, out=True)
@@ -203,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("card", metavar="CARD", nargs="?", default="paper-cell-1",
                      help="the card whose materials and uncertainties the designs share (default paper-cell-1)")
     des.add_argument("--trials", type=_whole(1), default=200, metavar="N", help="trials this worker runs (default 200)")
-    des.add_argument("--seed", type=_whole(0), metavar="S", help="seed of the sampler (default: random)")
+    des.add_argument("--seed", type=_seed, metavar="S", help="seed of the sampler (default: random)")
     des.add_argument("--storage", default="sqlite:///nassb-design.db", metavar="URL",
                      help="Optuna storage: a SQLite file (default sqlite:///nassb-design.db) or postgresql://...")
     des.add_argument("--study", metavar="NAME", help="study name (default: from the card and the settings; "
@@ -252,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--arrhenius", metavar="CSV", help="report an Arrhenius fit of this series instead")
     rep.add_argument("--at", default="25 degC", metavar="TEMPERATURE", help="with --arrhenius: where to report the value")
     rep.add_argument("--out", metavar="DIR", help="report directory (default: report-NAME)")
-    rep.add_argument("--seed", type=_whole(0), default=0, metavar="S", help="seed of the Monte Carlo draws (default 0)")
+    rep.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the Monte Carlo draws (default 0)")
     rep.set_defaults(run=_report)
 
     cards = commands.add_parser("cards", help="list the built-in cards and materials; 'cards show NAME' prints one",
