@@ -43,9 +43,7 @@ def _quantity_line(quantities: dict) -> str:
     out = []
     for name in SHOWN:
         if name in quantities:
-            value, _ = quantity_cells(name, quantities[name])
-            unit = typeset(quantities[name]["unit"])
-            out.append(f"{name} {value}" + ("" if unit in ("", "1") else f" {unit}"))
+            out.append(f"{name} {quantity_cells(name, quantities[name])[0]}")
     return ", ".join(out)
 
 
