@@ -20,7 +20,8 @@ several people or machines), nothing beside it:
 A recalibration reweights the current posterior by the likelihood of the cells it does not
 cover (:func:`nassb.inference.risk.likelihood.log_likelihood`), Pareto-smoothed (PSIS): accepted
 when k-hat < 0.7, the effective sample size >= 400 and the distinct draws >= 400, then resampled
-to equal-weight draws.  Otherwise NUTS (:func:`~nassb.inference.risk.calibrate.calibrate_risks`)
+to equal-weight draws and moved apart by a Liu-West kernel that keeps their mean and covariance
+(so that reweighting after reweighting does not collapse onto a few draws).  Otherwise NUTS (:func:`~nassb.inference.risk.calibrate.calibrate_risks`)
 recalibrates on the paper's cells and every record.  The first lab cells bring the lab-level
 offsets (``lab.strength``, ``lab.ccd``, ``lab.contact``) that the paper's posterior has no draws
 of: the reweighting draws them from their priors (priors/data/risk.toml), several per paper draw,
@@ -64,6 +65,8 @@ MIN_ESS = 400
 MIN_DISTINCT = 400
 LAB_DRAWS_PER_DRAW = 4
 """Lab offsets drawn from their priors per paper draw when the first lab cells are reweighted."""
+LIU_WEST_A = 0.98
+"""Shrinkage of the Liu-West kernel that moves resampled draws apart (a^2 + h^2 = 1: h = 0.2)."""
 DIVERSITY = 0.15
 """Proposals of one batch differ by at least this fraction of a variable's range (log-scaled
 where the search is), and from every proposal still being built."""
@@ -740,8 +743,7 @@ class Campaign:
                     progress: bool = False) -> dict:
         """Fold every record the current posterior does not cover into a new posterior (stored)."""
         from ..inference.risk.calibrate import calibrate_risks, observed_range
-        from ..inference.risk.likelihood import build_batch, log_likelihood
-        from ..priors.risk import load_nuisances, load_risk_observations
+        from ..priors.risk import load_risk_observations
 
         records = self._records()
         current = self._current_posterior()
@@ -840,15 +842,23 @@ class Campaign:
 
 
 def reweight(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.Generator,
-             size: int | None = None) -> tuple[dict[str, np.ndarray], dict]:
+             size: int | None = None, *, shrinkage: float = LIU_WEST_A) -> tuple[dict[str, np.ndarray], dict]:
     """Importance reweighting of posterior ``draws`` by the likelihood of lab ``cells`` (PSIS).
 
     Where the draws have no lab offsets, each draw is repeated :data:`LAB_DRAWS_PER_DRAW` times
     with offsets drawn from their priors (the reweighting then targets the posterior of the paper
-    and the lab together).  Returns equal-weight draws (``size``, default the draws' number,
-    resampled with replacement by the smoothed weights) and the gate: ``k_hat``, ``ess`` (of the
-    smoothed weights) and ``distinct`` (distinct draws among those returned).
+    and the lab together).  The draws are resampled with replacement by the smoothed weights to
+    ``size`` equal-weight draws (default the draws' number), and the repeats are then moved apart
+    by a Liu-West kernel (Liu & West 2001): each draw becomes ``a x + (1 - a) mean + sqrt(1 - a^2)
+    L z`` in unbounded coordinates (log or logit where a parameter is bounded), which keeps the
+    resampled mean and covariance; without it, round after round of reweighting would leave a
+    handful of distinct draws.  ``shrinkage`` is ``a`` (1: no kernel).
+
+    Returns the draws and the gate: ``k_hat``, ``ess`` (of the smoothed weights) and ``distinct``
+    (distinct draws the resampling kept, before the kernel).
     """
+    import warnings
+
     import arviz as az
 
     from ..inference.risk.likelihood import build_batch, log_likelihood
@@ -867,8 +877,6 @@ def reweight(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.
     ll = np.where(np.isfinite(ll), ll, -np.inf)
     if not np.isfinite(ll).any():
         return base, {"k_hat": math.inf, "ess": 0.0, "distinct": 0}
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         log_w, k_hat = az.psislw(ll - np.max(ll))
@@ -877,7 +885,55 @@ def reweight(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.
     ess = float(1.0 / np.sum(w ** 2))
     pick = rng.choice(w.size, size=size, replace=True, p=w)
     out = {k: v[pick] for k, v in base.items()}
-    return out, {"k_hat": float(k_hat), "ess": ess, "distinct": int(np.unique(pick).size)}
+    distinct = int(np.unique(np.column_stack([out[k] for k in sorted(out)]), axis=0).shape[0])
+    if shrinkage < 1.0:
+        out = _liu_west(out, rng, shrinkage)
+    return out, {"k_hat": float(k_hat), "ess": ess, "distinct": distinct, "kernel": shrinkage}
+
+
+def _bounds() -> dict[str, tuple[float, float]]:
+    from ..priors.risk import load_lab_priors, load_risk_priors
+
+    out = {}
+    for name, rp in {**load_risk_priors(), **load_lab_priors()}.items():
+        q = rp.prior
+        out[name] = (q.low, q.high) if q.dist in ("uniform", "loguniform") else q.truncation()
+    return out
+
+
+def _liu_west(draws: dict[str, np.ndarray], rng: np.random.Generator, a: float) -> dict[str, np.ndarray]:
+    """Equal-weight draws moved by a Liu-West kernel in unbounded coordinates (see :func:`reweight`)."""
+    bounds = _bounds()
+    names = sorted(draws)
+    columns = []
+    for name in names:
+        lo, hi = bounds.get(name, (-math.inf, math.inf))
+        x = draws[name]
+        if math.isfinite(lo) and math.isfinite(hi):
+            u = np.clip((x - lo) / (hi - lo), 1e-12, 1 - 1e-12)
+            columns.append(np.log(u) - np.log1p(-u))
+        elif math.isfinite(lo):
+            columns.append(np.log(np.maximum(x - lo, 1e-300)))
+        else:
+            columns.append(x)
+    y = np.column_stack(columns)
+    mean = y.mean(axis=0)
+    cov = np.atleast_2d(np.cov(y, rowvar=False))
+    scale = np.sqrt(np.maximum(np.diag(cov), 1e-300))
+    corr = cov / np.outer(scale, scale) + 1e-9 * np.eye(len(names))
+    chol = np.linalg.cholesky(corr) * scale[:, None]
+    moved = a * y + (1 - a) * mean + math.sqrt(1 - a * a) * rng.standard_normal(y.shape) @ chol.T
+    out = {}
+    for i, name in enumerate(names):
+        lo, hi = bounds.get(name, (-math.inf, math.inf))
+        z = moved[:, i]
+        if math.isfinite(lo) and math.isfinite(hi):
+            out[name] = lo + (hi - lo) / (1 + np.exp(-z))
+        elif math.isfinite(lo):
+            out[name] = lo + np.exp(z)
+        else:
+            out[name] = z
+    return out
 
 
 def _shipped_risk():

@@ -61,7 +61,8 @@ def campaign_text(result) -> str:
         gate = post.get("gate", {})
         how = post.get("method", "")
         if how == "reweighting" and "k_hat" in gate:
-            how += f" (PSIS k-hat {gate['k_hat']:.2f}, ESS {gate['ess']:.0f}, resampled to equal weights)"
+            how += (f" (PSIS k-hat {gate['k_hat']:.2f}, ESS {gate['ess']:.0f}, resampled to equal weights, "
+                    "moved apart by a Liu-West kernel)")
         lines = [result.title, f"recalibrated by {how}: {len(post.get('records', []))} record(s) in the posterior", ""]
         for c in result.cells:
             answers = f"answers {c['proposal']}" if c["proposal"] else "answers no proposal"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import textwrap
 
-import pytest
-
 
 
 def test_a_whole_round(nassb, tmp_path):
