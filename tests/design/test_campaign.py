@@ -65,6 +65,9 @@ def test_proposals_are_running_trials_with_ready_cards(proposed):
     assert set(doc) >= {"round", "proposals"}
     trials = optuna.load_study(study_name="lab", storage=storage).get_trials()
     assert [t.state for t in trials] == [optuna.trial.TrialState.RUNNING] * 3
+    # no heartbeat: a proposal stays RUNNING for the weeks its cell takes to build
+    assert campaign.study._storage.get_heartbeat_interval() is None
+    assert "r1-p1" in repr(result) and "r1-p1" in result._repr_html_()
     for p, trial in zip(doc["proposals"], trials):
         assert set(p) >= {"name", "card", "design", "quantities"}
         assert p["feasible"] and trial.user_attrs["name"] == p["name"]
