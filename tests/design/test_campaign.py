@@ -256,3 +256,46 @@ def test_bad_input(tmp_path, proposed):
     with pytest.raises(CardError) as err:
         campaign.record(path)
     assert err.value.file == path and err.value.field == "cells[0].outcome.current"
+
+
+def test_a_reweighting_that_fails_its_gate_goes_to_nuts(tmp_path, monkeypatch):
+    """Cells the paper's draws hardly cover (k-hat far above 0.7): auto hands them to NUTS on the
+    paper's cells and every record; the result names the method."""
+    from nassb.inference.diagnostics import Diagnostics
+    from nassb.inference.risk import calibrate
+    from nassb.inference.risk.predict import RiskModel
+
+    storage = f"sqlite:///{tmp_path / 'lab.db'}"
+    campaign = Campaign.start("gate", storage=storage)
+    path = _observations(tmp_path, "strong.toml", """
+        [[cells]]
+        base = "paper-cell-1"
+        name = "strong"
+        count = 6
+        [cells.cell]
+        pressure = "0.5 MPa"
+        [cells.outcome]
+        current = "0.5 mA/cm^2"
+        cycles = 100
+        resistance = "40 ± 2 ohm*cm^2"
+        """)
+    seen = {}
+
+    class Fake:
+        diagnostics = Diagnostics("NUTS (PyMC), a stand-in for the test")
+        warnings: list[str] = []
+
+        def risk_model(self):
+            shipped = RiskModel.load().draws
+            return RiskModel({**shipped, **{k: np.zeros(len(shipped["fracture.strength"]))
+                                            for k in ("lab.strength", "lab.ccd", "lab.contact")}})
+
+    def fake_calibrate(*, observations, with_paper, **settings):
+        seen.update(cells=[c.name for c in observations], with_paper=with_paper, settings=settings)
+        return Fake()
+
+    monkeypatch.setattr(calibrate, "calibrate_risks", fake_calibrate)
+    result = campaign.record(path, nuts={"draws": 50}, seed=1)
+    assert result.method == "nuts" and "nuts" in repr(result)
+    assert seen["cells"] == ["strong"] and seen["with_paper"] and seen["settings"]["draws"] == 50
+    assert campaign.status().to_json()["posteriors"][-1]["method"] == "nuts"
