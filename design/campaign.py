@@ -643,8 +643,9 @@ class Campaign:
         Parameters
         ----------
         observations : str or Path
-            An observations file; each ``[[cells]]`` entry answers the proposal whose card file it
-            names as ``base`` (``base = "r1-p2.toml"``) or whose name it takes (``name = "r1-p2"``).
+            An observations file; each ``[[cells]]`` entry answers the proposal it names
+            (``proposal = "r1-p2"``), else the one whose card file it names as ``base``
+            (``base = "r1-p2.toml"``), else the one whose name it takes (``name = "r1-p2"``).
             A built cell may differ from its proposal: its own layers (the entry's overrides) count.
         recalibration : {"auto", "reweight", "nuts"}
             auto: PSIS reweighting where its gate passes, NUTS otherwise; reweight: reweighting
@@ -674,8 +675,12 @@ class Campaign:
             digest = _sha(piece + json.dumps(files, sort_keys=True))
             if digest in existing:
                 raise CardError("this cell is recorded already in the campaign", file=label, field=f"cells[{i}]")
-            base = entry.get("base")
-            answered = (by_file.get(Path(base).name) if isinstance(base, str) else None) or proposals.get(cell.name)
+            base, named = entry.get("base"), entry.get("proposal")
+            if named is not None and named not in proposals:
+                raise CardError(f"no proposal {named!r} in the campaign; its proposals: "
+                                f"{', '.join(proposals) or 'none yet'}", file=label, field=f"cells[{i}].proposal")
+            answered = (proposals.get(named) if named is not None else None) or (
+                by_file.get(Path(base).name) if isinstance(base, str) else None) or proposals.get(cell.name)
             round_ = answered["round"] if answered else max((p["round"] for p in proposals.values()), default=0)
             rows.append({"preamble": preamble, "toml": piece, "files": files, "sha256": digest, "round": round_,
                          "proposal": answered["name"] if answered else None, "name": cell.name, "count": cell.count,

@@ -40,7 +40,8 @@ HELD = """
     resistance = "150 ± 15 ohm*cm^2"
 
     [[cells]]
-    base = "r1-p2.toml"
+    base = "paper-cell-1"
+    proposal = "r1-p2"
     name = "built-2"
     source = "SYNTHETIC: a test cell"
     [cells.outcome]
@@ -256,6 +257,17 @@ def test_bad_input(tmp_path, proposed):
     with pytest.raises(CardError) as err:
         campaign.record(path)
     assert err.value.file == path and err.value.field == "cells[0].outcome.current"
+    path = _observations(tmp_path, "unknown.toml", """
+        [[cells]]
+        base = "paper-cell-1"
+        proposal = "r9-p9"
+        name = "u"
+        [cells.outcome]
+        cracked = false
+        """)
+    with pytest.raises(CardError) as err:
+        campaign.record(path)
+    assert err.value.file == path and err.value.field == "cells[0].proposal"
 
 
 def test_a_reweighting_that_fails_its_gate_goes_to_nuts(tmp_path, monkeypatch):
