@@ -582,6 +582,16 @@ def _warning_lines():
         original = warnings.showwarning
 
         def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, RuntimeWarning) and "encountered" in str(message):
+                # numpy's floating-point warnings (overflow, invalid value) name a line of our
+                # source, not the user's input: one line saying what it means instead.
+                text = ("nassb: warning: numerical overflow or an undefined value while evaluating: an input "
+                        "far outside its physical range? Infinite values are limits (a probability of 1), "
+                        "check the figures")
+                if text not in seen:
+                    seen.add(text)
+                    sys.stderr.write(text + "\n")
+                return None
             if not issubclass(category, NassbWarning):
                 return original(message, category, filename, lineno, file, line)
             text = f"nassb: warning: {message}"
@@ -592,6 +602,7 @@ def _warning_lines():
 
         with warnings.catch_warnings():
             warnings.simplefilter("always", NassbWarning)
+            warnings.simplefilter("always", RuntimeWarning)
             warnings.showwarning = show
             yield
 
