@@ -14,7 +14,7 @@ from .score import DEFAULT_C_RATE, Limits
 from .space import design_space
 from .study import (QUANTITY_OF, SAMPLERS, SECOND_OBJECTIVES, SearchSettings, baselines, describe, finished,
                     load_existing, make_objective, make_scorer, open_study, proposals, rate_words, settings_of,
-                    settings_to_dict)
+                    settings_to_dict, storage_errors)
 
 DEFAULT_STORAGE = "sqlite:///nassb-design.db"
 REFINE_SHARE, REFINE_MAX, REFINE_FROM = 0.5, 100, 40  # the default local refinement (refine_budget)
@@ -260,13 +260,14 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
         optuna_study.set_user_attr("nassb_posterior", str(Path(posterior).resolve()))
     objective_of_trial = make_objective(space, scorer, settings, ranges)
     local = refine_budget(refine, trials, pareto)
-    optuna_study.optimize(objective_of_trial, n_trials=trials - local, show_progress_bar=progress)
-    if local:
-        from .refine import refine as refine_best
+    with storage_errors(storage, optuna_study):
+        optuna_study.optimize(objective_of_trial, n_trials=trials - local, show_progress_bar=progress)
+        if local:
+            from .refine import refine as refine_best
 
-        ran = refine_best(optuna_study, space, objective_of_trial, local)
-        if ran < local:  # no feasible start yet, or the local search converged: the sampler goes on
-            optuna_study.optimize(objective_of_trial, n_trials=local - ran)
+            ran = refine_best(optuna_study, space, objective_of_trial, local)
+            if ran < local:  # no feasible start yet, or the local search converged: the sampler goes on
+                optuna_study.optimize(objective_of_trial, n_trials=local - ran)
     return _result(optuna_study, name, storage, settings, scorer, space, risk, top, origin, ranges, prior_widening)
 
 
