@@ -140,7 +140,7 @@ def _risk_section(card, seed: int, posterior=None) -> dict:
         value, span = quantity_cells(name, q)
         info = result.most_informative[name]
         rows.append({"name": name, "value": value, "interval": span,
-                     "narrow": f"{info['parameter']}: {info['experiment']}"})
+                     "narrow": (f"{info['parameter']}: " if info["parameter"] else "") + info["experiment"]})
     current = result.conditions["current"]["value"]
     return {"title": "Risks (calibrated risk models)", "kind": "risk", "rows": rows,
             "text": f"At {current:.3g} mA/cm² (C/10) over 100 cycles. Probabilities are posterior means with their "
