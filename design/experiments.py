@@ -176,6 +176,7 @@ class CriticalCurrent(_Base):
     label: str = ""
     cost_days: float | None = None
     cost_unit: str = "days"
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
     kind = "critical_current"
 
     @property
@@ -225,7 +226,12 @@ class CriticalCurrent(_Base):
 
     def loglik(self, draws, outcome) -> np.ndarray:
         counts = np.bincount(np.asarray(outcome, dtype=int), minlength=self.steps + 1).astype(float)
-        logp = self._log_probabilities(draws)
+        # The per-draw probabilities do not depend on the outcome: computed once per set of draws.
+        key = (id(draws), id(draws["short.ccd_reference"]), np.size(draws["short.ccd_reference"]))
+        if key not in self._cache:
+            self._cache.clear()
+            self._cache[key] = self._log_probabilities(draws)
+        logp = self._cache[key]
         used = counts > 0
         return logp[:, used] @ counts[used]
 
