@@ -96,9 +96,8 @@ class ExperimentRanking(Result):
         outcomes = self.settings.get("outcomes", 0)
         for v in self.values:
             if v.min_ess < THIN_ESS:
-                out.append(f"{v.name}: some outcomes leave an effective sample size of {v.min_ess:.0f} of "
-                           f"{self.settings.get('draws', '?')} draws; its EVSI and shrinkage rest on few draws "
-                           "(thin reweighting)")
+                out.append(f"{v.name}: thin reweighting (effective sample size down to {v.min_ess:.0f} of "
+                           f"{self.settings.get('draws', '?')} draws): its EVSI and shrinkage rest on few draws")
             if v.evsi_se == 0 and v.evsi == 0:
                 out.append(f"{v.name}: no simulated outcome moved the decision (EVSI 0 at {outcomes} outcomes)")
             elif math.isfinite(v.evsi_se) and abs(v.evsi) <= ZERO_SE * v.evsi_se:
