@@ -582,9 +582,9 @@ def load_experiments(path: str | Path) -> list[ExperimentSpec]:
     return parse_experiments(raw, label)
 
 
-def build_experiment(spec: ExperimentSpec, designs: list[dict], scorer=None, *, default_cycles: int = 100):
-    """The experiment of a checked file entry; ``designs`` are the candidate designs
-    (``{"name", "design"}``), which ``build_and_cycle`` names by number or name."""
+def build_experiment(spec: ExperimentSpec, designs: list[dict], *, default_cycles: int = 100):
+    """The experiment of a checked file entry; ``designs`` are the scored candidate designs
+    (``{"name", "design", "scorer"}``), which ``build_and_cycle`` names by number or name."""
     s = dict(spec.settings)
     if spec.kind == "build_and_cycle":
         target = s.pop("design")
@@ -604,7 +604,7 @@ def build_experiment(spec: ExperimentSpec, designs: list[dict], scorer=None, *, 
                             file=spec.file, field=f"{spec.where}.cost.cells")
         cells, cycles = s.get("cells", 4), s.get("cycles", default_cycles)
         label = spec.name or f"build {cells} x {chosen['name']}, cycle {cycles}"
-        return BuildAndCycle.of(scorer, chosen["design"], cells=cells, cycles=cycles, label=label,
+        return BuildAndCycle.of(chosen["scorer"], chosen["design"], cells=cells, cycles=cycles, label=label,
                                 cost_days=spec.days)
     extra: dict[str, Any] = {"label": spec.name, "cost_days": spec.days}
     if spec.cells is not None:

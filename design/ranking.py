@@ -359,6 +359,10 @@ def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Pat
         risk = load_risk_model(posterior)
     for k in IGNORED_SETTINGS:
         settings.pop(k, None)
+    # A user file is read and checked before any work.
+    specs = load_experiments(experiments) if isinstance(experiments, (str, Path)) else []
+    if experiments is not None and not isinstance(experiments, (str, Path)) and not list(experiments):
+        raise OptionError("no experiments to rank", field="experiments")
     decision = _decision_settings(settings)
     card = card if isinstance(card, CellCard) else load_card(card)
     search_settings, scorer = _search_settings(card, risk, decision)
@@ -372,13 +376,9 @@ def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Pat
     problem = decision_problem(scored, search_settings)
     if experiments is None or isinstance(experiments, (str, Path)):
         chosen_list = default_experiments(scored, problem, search_settings.cycles)
-        if experiments is not None:
-            for spec in load_experiments(experiments):
-                chosen_list.append(build_experiment(spec, designs, scorer, default_cycles=search_settings.cycles))
+        chosen_list += [build_experiment(spec, scored, default_cycles=search_settings.cycles) for spec in specs]
     else:
         chosen_list = list(experiments)
-        if not chosen_list:
-            raise OptionError("no experiments to rank", field="experiments")
     chosen_list = [e.costed(cost) if hasattr(e, "costed") else e for e in chosen_list]
     names = [e.name for e in chosen_list]
     if len(set(names)) != len(names):
