@@ -271,10 +271,13 @@ def default_experiments(scored: list[dict], problem: DecisionProblem, cycles: in
     """Ten candidate experiments from what the risk priors name: biaxial strength (10 and 30
     tapes), CCD of symmetric cells at the reference, at 0.1 and 5 MPa and at the condition of the
     design chosen today (else with 10 um sodium), profilometry of tapes and of selected shards,
-    and building the two best designs of today (4 cells each, cycled ``cycles``)."""
+    and building the two best designs of today (4 cells each, cycled ``cycles``; feasible designs
+    first, then by their mean objective)."""
     w0 = np.full(problem.objective.shape[1], 1.0 / problem.objective.shape[1])
     values = problem.values(w0)
-    order = [int(i) for i in np.argsort(-values) if np.isfinite(values[i])] or [int(np.argmax(problem.objective.mean(1)))]
+    # feasible designs by their value today, then the others by their mean objective
+    feasible = [int(i) for i in np.argsort(-values) if np.isfinite(values[i])]
+    order = feasible + [int(i) for i in np.argsort(-problem.objective.mean(axis=1)) if int(i) not in feasible]
     chosen = scored[order[0]]["design"]
     own = CriticalCurrent(cells=5, pressure=chosen["cell.pressure"], reservoir=chosen["anode.reservoir_thickness"],
                           thickness=chosen["separator.thickness"],
