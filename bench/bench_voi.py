@@ -18,7 +18,6 @@ import statistics
 import time
 
 import numpy as np
-
 from nassb.design import ranking
 from nassb.design.voi import value_of_information
 from nassb.inference.risk import RiskModel

@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 
 from ..inference.risk import forms
-from ..priors import CardError, fields as F, parse_quantity
+from ..priors import CardError, parse_quantity
+from ..priors import fields as F
 from ..priors.quantity import FieldSpec
 from ..priors.risk import LAB_SCALES
 
@@ -98,7 +99,7 @@ class _Base:
 
     def costed(self, unit: str) -> Any:
         """The same experiment with its cost counted in ``unit`` ("days" or "cells")."""
-        return replace(self, cost_unit=unit)  # type: ignore[type-var]
+        return replace(self, cost_unit=unit)  # type: ignore[call-arg]  # every subclass has the field
 
 
 @dataclass(frozen=True)
@@ -493,7 +494,7 @@ def parse_experiments(raw: dict, file: str) -> list[ExperimentSpec]:
                 if isinstance(d, bool) or not isinstance(d, (int, float)) or not (math.isfinite(d) and d > 0):
                     raise CardError(f"must be a number of days > 0, got {d!r}", file=file, field=f"{where}.cost.days")
                 days = float(d)
-        settings = {}
+        settings: dict[str, Any] = {}
         for key, value in entry.items():
             spec = KINDS[kind].get(key)
             at = f"{where}.{key}"

@@ -20,8 +20,15 @@ import numpy as np
 from ..inference.result import Result
 from ..priors import CardError, CellCard, OptionError, load_card
 from . import extrapolation
-from .experiments import (COST_UNITS, BiaxialStrength, BuildAndCycle, CriticalCurrent, Profilometry,
-                          build_experiment, load_experiments)
+from .experiments import (
+    COST_UNITS,
+    BiaxialStrength,
+    BuildAndCycle,
+    CriticalCurrent,
+    Profilometry,
+    build_experiment,
+    load_experiments,
+)
 from .voi import DecisionProblem, ExperimentValue, value_of_information
 
 SEARCH_TRIALS = 60        # trials of the in-memory design search that proposes candidates

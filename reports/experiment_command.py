@@ -88,9 +88,9 @@ def ranking_text(result) -> str:
     s = result.settings
     target = "mean" if s.get("quantile") is None else f"q{s['quantile']:g}"
     lines = [result.title,
-             f"value of information for the choice of design: {target} {s.get('quantity', '')}, "
-             f"{s.get('outcomes')} simulated outcomes per experiment over {s.get('draws')} posterior draws, "
-             f"seed {s.get('seed')}", ""]
+             (f"value of information for the choice of design: {target} {s.get('quantity', '')}, "
+              f"{s.get('outcomes')} simulated outcomes per experiment over {s.get('draws')} posterior draws, "
+              f"seed {s.get('seed')}"), ""]
     risks = list(next(iter(result.values)).interval_shrinkage) if result.values else []
     unit = result.unit
     cost_unit = s.get("cost_unit", "days")
@@ -107,8 +107,8 @@ def ranking_text(result) -> str:
                      *[_percent(v.interval_shrinkage.get(r, 0.0)) for r in risks]))
     lines += columns(rows)
     lines += ["", f"per {cost_unit[:-1]} (best first): " + "; ".join(result.by_cost[:5]),
-              "switch: how often the outcome changes the design chosen; -RISK: expected shrinkage of that "
-              "risk's 95 % interval at today's design", "", "candidate designs (objective today; - : breaks a limit)"]
+              ("switch: how often the outcome changes the design chosen; -RISK: expected shrinkage of that "
+               "risk's 95 % interval at today's design"), "", "candidate designs (objective today; - : breaks a limit)"]
     rows = [("design", "value", "capacity", "porosity", "separator", "reservoir", "pressure")]
     for d in result.designs:
         x = d["design"]

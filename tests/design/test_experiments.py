@@ -11,15 +11,20 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
-
-from nassb.design.experiments import (BiaxialStrength, BuildAndCycle, CriticalCurrent, Profilometry,
-                                      load_experiments, parameter)
+from nassb.design.experiments import (
+    BiaxialStrength,
+    BuildAndCycle,
+    CriticalCurrent,
+    Profilometry,
+    load_experiments,
+    parameter,
+)
 from nassb.design.ranking import ExperimentRanking, next_experiment
 from nassb.design.voi import effective_sample_size, normalised
 from nassb.inference.risk import forms
 from nassb.inference.risk.predict import RiskModel
 from nassb.priors import CardError, OptionError
+from scipy import stats
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +127,7 @@ def test_build_and_cycle_loglik_in_closed_form(built):
     q = e.quantities
     outcome = {"cracked": np.array([True, False, False]), "short_cycle": np.array([0, 7, 0]),
                "log_resistance": np.array([np.nan, 5.0, 5.2]), "log_retention": np.array([np.nan, np.nan, -0.05])}
-    h = lambda k: q["stress"] * k ** q["beta"]  # noqa: E731 - the cumulative hazard
+    h = lambda k: q["stress"] * k ** q["beta"]
     expected = (np.log(q["P_fracture"]) + 2 * np.log1p(-q["P_fracture"])
                 + np.log(np.exp(-h(6.0)) - np.exp(-h(7.0))) - h(50.0)
                 - 0.5 * (((5.0 - q["log_R"]) ** 2 + (5.2 - q["log_R"]) ** 2) / 0.25 ** 2)
@@ -181,7 +186,7 @@ def test_ccd_at_a_new_pressure_ranks_above_a_repeat_of_ten(measured):
                              seed=3)
     assert result.chosen is not None
     by_name = {v.name: v for v in result.values}
-    assert [v.name for v in result.values][0] == new.name
+    assert result.values[0].name == new.name
     gap = by_name[new.name].evsi - by_name[repeat.name].evsi
     assert gap > 3 * math.hypot(by_name[new.name].evsi_se, by_name[repeat.name].evsi_se)
 
@@ -215,7 +220,7 @@ class FakeCampaign:
 
 
 def test_json_of_a_campaign_ranking(small, monkeypatch):
-    import nassb.design.ranking as ranking
+    from nassb.design import ranking
 
     monkeypatch.setattr(ranking, "SEARCH_TRIALS", 6)
     result = next_experiment(campaign=FakeCampaign(small), outcomes=12, seed=1)

@@ -6,8 +6,7 @@ import sys
 import types
 
 import pytest
-
-import nassb.design.ranking as ranking
+from nassb.design import ranking
 from nassb.inference.risk.predict import RiskModel
 
 
