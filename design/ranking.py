@@ -39,10 +39,10 @@ ZERO_SE = 2.0             # an EVSI within this many standard errors of zero can
 RISK_LIMITS = {"P_fracture": ("max", "max_fracture"), "P_short": ("max", "max_short"),
                "ohmic_drop": ("max", "max_drop"), "retention": ("min", "min_retention")}
 DECISION_SETTINGS = ("objective", "quantile", "max_fracture", "max_short", "max_drop", "min_retention", "cycles",
-                     "c_rate", "current", "within_data", "trials", "sampler")
+                     "c_rate", "current", "within_data", "sampler")
 # Settings of run_design that do not change the decision (storage, reporting, the search's extent).
 IGNORED_SETTINGS = ("storage", "study", "top", "progress", "prior_widening", "posterior", "seed", "pareto",
-                    "refine")
+                    "refine", "trials")
 DESIGN_KEYS = ("cathode.theoretical_capacity", "cathode.porosity", "separator.thickness",
                "anode.reservoir_thickness", "cell.pressure")
 UNIT_OF = {"E_V": "Wh/l", "E_m": "Wh/kg"}
@@ -147,9 +147,7 @@ def _decision_settings(settings: dict) -> dict:
     if unknown:
         raise OptionError(f"unknown design setting; known: {', '.join(DECISION_SETTINGS)}", field=unknown[0])
     defaults = {k: p.default for k, p in inspect.signature(run_design).parameters.items()}
-    out = {k: settings.get(k, defaults[k]) for k in DECISION_SETTINGS if k != "trials"}
-    out["trials"] = settings.get("search_trials", SEARCH_TRIALS)
-    return out
+    return {k: settings.get(k, defaults[k]) for k in DECISION_SETTINGS}
 
 
 def _search_settings(card: CellCard, risk, s: dict):

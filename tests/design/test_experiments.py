@@ -283,3 +283,12 @@ def test_an_experiments_file_reads_its_settings(tmp_path):
     assert first.kind == "critical_current" and first.settings == {"cells": 6, "pressure": pytest.approx(0.3),
                                                                    "reservoir": 10.0}
     assert second.settings["thicknesses"] == pytest.approx((50.0, 80.0)) and (second.cells, second.days) == (12, 3.0)
+
+
+def test_a_ranking_saves_and_loads_back(measured, tmp_path):
+    from nassb import load_result
+
+    result = next_experiment(posterior=measured, candidates=[_candidate(0.6, 0.05), _candidate(1.0, 0.05)],
+                             experiments=[CriticalCurrent(cells=3)], outcomes=10, seed=1)
+    loaded = load_result(result.to_netcdf(tmp_path / "ranking.nc"))
+    assert isinstance(loaded, ExperimentRanking) and loaded.to_json() == result.to_json()
