@@ -211,7 +211,8 @@ def _checked_candidates(candidates, where: str = "candidates") -> list[dict]:
     for i, c in enumerate(candidates):
         if not isinstance(c, dict) or not isinstance(c.get("name"), str) or not isinstance(c.get("design"), dict):
             raise OptionError(f"entry {i + 1}: expected {{'name', 'design': {{card path: value}}}}", field=where)
-        design = c["design"]
+        # the cathode thickness follows from the capacity and the porosity (the scorer's layers)
+        design = {k: v for k, v in c["design"].items() if k != "cathode.thickness"}
         missing = [k for k in DESIGN_KEYS if k not in design]
         extra = sorted(set(design) - set(DESIGN_KEYS))
         if missing or extra:
