@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nassb.design.experiments import (
     BiaxialStrength,
     BuildAndCycle,
@@ -292,3 +294,15 @@ def test_a_ranking_saves_and_loads_back(measured, tmp_path):
                              experiments=[CriticalCurrent(cells=3)], outcomes=10, seed=1)
     loaded = load_result(result.to_netcdf(tmp_path / "ranking.nc"))
     assert isinstance(loaded, ExperimentRanking) and loaded.to_json() == result.to_json()
+
+
+@settings(max_examples=40, deadline=None)
+@given(reference=st.floats(0.05, 5.0), modulus=st.floats(0.5, 12.0), beta=st.floats(0.3, 3.0),
+       pressure=st.floats(0.01, 10.0), reservoir=st.floats(0.0, 100.0), per_step=st.integers(1, 4))
+def test_ccd_outcome_probabilities_always_sum_to_one(reference, modulus, beta, pressure, reservoir, per_step):
+    d = _draws(**{"short.ccd_reference": reference, "short.ccd_modulus": modulus, "short.cycle_exponent": beta,
+                  "short.pressure_exponent": 0.3, "short.reservoir_exponent": 0.5, "short.thickness_exponent": 0.2,
+                  "short.capacity_exponent": 0.5})
+    logp = CriticalCurrent(pressure=pressure, reservoir=reservoir, cycles_per_step=per_step)._log_probabilities(d)
+    assert np.all(logp <= 1e-12)
+    assert np.exp(logp).sum() == pytest.approx(1.0, abs=1e-9)
