@@ -293,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     _output_options(cards)
     cards.set_defaults(run=_cards)
 
+    from .experiment_command import add_parser as add_next_experiment
+
+    add_next_experiment(commands)
+
     for sub in _subparsers(parser):
         sub.set_defaults(options={o for a in sub._actions for o in a.option_strings if o.startswith("--")})
     return parser
