@@ -29,12 +29,12 @@ from .experiments import (
     build_experiment,
     load_experiments,
 )
-from .voi import DecisionProblem, ExperimentValue, value_of_information
+from .voi import THIN_ESS, DecisionProblem, ExperimentValue, value_of_information
 
 SEARCH_TRIALS = 60        # trials of the in-memory design search that proposes candidates
 SEARCH_TOP = 4            # distinct designs it contributes
 PAPER_CELLS = ("paper-cell-1", "paper-cell-2")
-THIN_ESS = 50.0           # effective sample size below which a reweighting is thin
+THIN_SHARE = 0.1          # more than this share of thin outcomes (voi.THIN_ESS) is flagged
 ZERO_SE = 2.0             # an EVSI within this many standard errors of zero cannot tell from zero
 RISK_LIMITS = {"P_fracture": ("max", "max_fracture"), "P_short": ("max", "max_short"),
                "ohmic_drop": ("max", "max_drop"), "retention": ("min", "min_retention")}
@@ -102,9 +102,11 @@ class ExperimentRanking(Result):
                        "finding one that does (building nothing counts as 0)")
         outcomes = self.settings.get("outcomes", 0)
         for v in self.values:
-            if v.min_ess < THIN_ESS:
-                out.append(f"{v.name}: thin reweighting (effective sample size down to {v.min_ess:.0f} of "
-                           f"{self.settings.get('draws', '?')} draws): its EVSI and shrinkage rest on few draws")
+            if v.thin_share > THIN_SHARE:
+                out.append(f"{v.name}: thin reweighting in {v.thin_share:.0%} of the outcomes (fewer than "
+                           f"{THIN_ESS:.0f} effective of {self.settings.get('draws', '?')} draws, down to "
+                           f"{v.min_ess:.0f}): its EVSI and shrinkage rest on few draws there; a longer "
+                           "calibration (more draws) firms them")
             if v.evsi_se == 0 and v.evsi == 0:
                 out.append(f"{v.name}: no simulated outcome moved the decision (EVSI 0 at {outcomes} outcomes)")
             elif math.isfinite(v.evsi_se) and abs(v.evsi) <= ZERO_SE * v.evsi_se:
@@ -125,7 +127,8 @@ class ExperimentRanking(Result):
     @classmethod
     def _from_netcdf(cls, document, groups, idata):
         keys = ("name", "description", "evsi", "evsi_se", "cost", "interval_shrinkage", "switch_rate", "min_ess")
-        values = [ExperimentValue(**{k: e[k] for k in keys}) for e in document["experiments"]]
+        values = [ExperimentValue(**{k: e[k] for k in keys}, thin_share=float(e.get("thin_share", 0.0)))
+                  for e in document["experiments"]]
         meta = [{k: e[k] for k in ("kind", "cells", "days", "cost_unit")} for e in document["experiments"]]
         return cls(values, meta, document["decision"]["designs"], document["decision"]["chosen"], document["unit"],
                    document["settings"], document.get("card", ""))

@@ -32,6 +32,11 @@ from typing import Callable, Protocol
 import numpy as np
 
 
+THIN_ESS = 50.0
+"""A reweighting of the draws to fewer effective draws than this is thin: the posterior after
+that outcome rests on a few draws."""
+
+
 class Experiment(Protocol):
     """What the preposterior analysis needs of a candidate experiment."""
 
@@ -128,6 +133,7 @@ class ExperimentValue:
     interval_shrinkage: dict[str, float]
     switch_rate: float          # how often the outcome changes the design chosen
     min_ess: float              # the smallest effective sample size of the reweighted draws
+    thin_share: float = 0.0     # the share of outcomes whose reweighted draws have ESS < THIN_ESS
 
     @property
     def evsi_per_cost(self) -> float:
@@ -137,7 +143,7 @@ class ExperimentValue:
         return {"name": self.name, "description": self.description, "evsi": self.evsi, "evsi_se": self.evsi_se,
                 "cost": self.cost, "evsi_per_cost": self.evsi_per_cost,
                 "interval_shrinkage": self.interval_shrinkage, "switch_rate": self.switch_rate,
-                "min_ess": self.min_ess}
+                "min_ess": self.min_ess, "thin_share": self.thin_share}
 
 
 def value_of_information(problem: DecisionProblem, experiment: Experiment, draws: dict[str, np.ndarray], *,
@@ -180,4 +186,5 @@ def value_of_information(problem: DecisionProblem, experiment: Experiment, draws
         evsi=float(g.mean()), evsi_se=float(g.std(ddof=1) / math.sqrt(g.size)) if g.size > 1 else math.nan,
         cost=float(experiment.cost),
         interval_shrinkage={name: float(np.mean(v)) if v else 0.0 for name, v in shrink.items()},
-        switch_rate=switched / outcomes, min_ess=float(np.min(ess)) if ess else float(size))
+        switch_rate=switched / outcomes, min_ess=float(np.min(ess)) if ess else float(size),
+        thin_share=float(np.mean(np.asarray(ess) < THIN_ESS)) if ess else 0.0)
