@@ -41,6 +41,7 @@ import tempfile
 import tomllib
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +53,18 @@ from ..priors.vocabulary import term
 from . import extrapolation
 from .score import DesignScorer
 from .space import DesignSpace, design_space
-from .study import (QUANTITY_OF, SearchSettings, constraints, describe, describe_design, make_objective,
-                    make_sampler, make_scorer, objective_value, rate_words)
+from .study import (
+    QUANTITY_OF,
+    SearchSettings,
+    constraints,
+    describe,
+    describe_design,
+    make_objective,
+    make_sampler,
+    make_scorer,
+    objective_value,
+    rate_words,
+)
 
 DEFAULT_STORAGE = "sqlite:///nassb-campaign.db"
 FLAG = "nassb_campaign"
@@ -77,7 +88,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def _sha(text: str) -> str:
@@ -195,7 +206,8 @@ class StatusResult(_CampaignResult):
 def encode_draws(draws: dict[str, np.ndarray]) -> str:
     """Posterior draws as base64 text of a compressed float32 npz (a few hundred kB)."""
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{k: np.asarray(v, dtype=np.float32) for k, v in draws.items()})
+    arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.float32) for k, v in draws.items()}
+    np.savez_compressed(buffer, **arrays)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -540,7 +552,7 @@ class Campaign:
                 search.optimize(objective, n_trials=local - ran)
         feasible = [t for t in search.trials if t.state == optuna.trial.TrialState.COMPLETE
                     and t.user_attrs.get("feasible")]
-        feasible.sort(key=lambda t: -t.value)
+        feasible.sort(key=lambda t: -(t.value if t.value is not None else -math.inf))
         building = [p["design_values"] for p in self._proposals() if p["open"]]
         chosen: list[dict] = []
         for t in feasible:
@@ -570,10 +582,11 @@ class Campaign:
             file = f"{name}.toml"
             trial = self._ask(design, space)
             self.study._storage.set_trial_user_attr(trial._trial_id, "design", design)
-            for key, value in (("round", round_), ("quantities", entry["quantities"]), ("card_toml", text),
-                               ("card_file", file), ("objective", entry["objective"]),
-                               ("posterior", posterior["key"] if posterior else "shipped"), ("proposed", _now()),
-                               ("name", name)):
+            attrs: list[tuple[str, Any]] = [
+                ("round", round_), ("quantities", entry["quantities"]), ("card_toml", text), ("card_file", file),
+                ("objective", entry["objective"]), ("posterior", posterior["key"] if posterior else "shipped"),
+                ("proposed", _now()), ("name", name)]  # the name last: a proposal is complete once named
+            for key, value in attrs:
                 trial.set_user_attr(key, value)
             if folder is not None:
                 _write_text(folder / file, text)
@@ -593,7 +606,7 @@ class Campaign:
         _quiet_optuna()
         study = optuna.load_study(study_name=self.name, storage=self.study._storage,
                                   sampler=_fixed_sampler(design))
-        distributions = {v.name: optuna.distributions.FloatDistribution(v.low, v.high, log=v.log and not v.fixed)
+        distributions: dict[str, optuna.distributions.BaseDistribution] = {v.name: optuna.distributions.FloatDistribution(v.low, v.high, log=v.log and not v.fixed)
                          for v in space}
         return study.ask(distributions)
 
@@ -715,6 +728,7 @@ class Campaign:
         out = {}
         for row in rows:
             cells = _parse_records([row])
+            assert cells is not None  # one record, one or more cells
             cell = next(iter(cells))
             try:
                 design = scorer.design_of_card(cell.card)
@@ -761,7 +775,8 @@ class Campaign:
         prior_draws = self.risk_model().draws
         all_cells = _parse_records(records)
         new_cells = _parse_records(new)
-        method, gate = "nuts", {}
+        assert all_cells is not None and new_cells is not None  # there are new records
+        method, gate = "nuts", dict[str, Any]()
         draws = None
         if recalibration != "nuts":
             draws, gate = reweight(prior_draws, new_cells, rng)
@@ -974,5 +989,12 @@ def list_campaigns(storage: str = DEFAULT_STORAGE) -> list[str]:
     return [s.study_name for s in summaries if s.user_attrs.get(FLAG) == 1]
 
 
-__all__ = ["Campaign", "ProposalResult", "RecordResult", "StatusResult", "reweight", "DEFAULT_STORAGE",
-           "list_campaigns"]
+__all__ = [
+    "DEFAULT_STORAGE",
+    "Campaign",
+    "ProposalResult",
+    "RecordResult",
+    "StatusResult",
+    "list_campaigns",
+    "reweight",
+]

@@ -144,8 +144,11 @@ def _storage(url: str, wait_s: float = 120.0, *, heartbeat: bool = True):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                beat = {"heartbeat_interval": HEARTBEAT_S, "grace_period": GRACE_S} if heartbeat else {}
-                storage = optuna.storages.RDBStorage(url, **beat, engine_kwargs=_engine_options(url))
+                if heartbeat:
+                    storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+                                                         engine_kwargs=_engine_options(url))
+                else:
+                    storage = optuna.storages.RDBStorage(url, engine_kwargs=_engine_options(url))
             if url.startswith("sqlite"):
                 _write_ahead(storage.engine)
             return storage

@@ -12,7 +12,7 @@ DEFAULT_STORAGE = "sqlite:///nassb-campaign.db"  # nassb.design.campaign.DEFAULT
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``campaign`` and its actions on the ``nassb`` sub-parsers."""
-    from .cli import _Parser, _number, _output_options, _seed, _whole
+    from .cli import _number, _output_options, _Parser, _seed, _whole
 
     camp = subparsers.add_parser(
         "campaign", help="a lab campaign: propose a batch of cells, record what they did, recalibrate",

@@ -50,8 +50,8 @@ def _quantity_line(quantities: dict) -> str:
 def campaign_text(result) -> str:
     """The text of a campaign result (proposal, record or status)."""
     if result.kind == "campaign-proposal":
-        lines = [result.title, f"scored with the posterior {result.posterior.get('key', '')} "
-                 f"({result.posterior.get('method', '')})", ""]
+        scored = f"scored with the posterior {result.posterior.get('key', '')} ({result.posterior.get('method', '')})"
+        lines = [result.title, scored, ""]
         for p in result.proposals:
             lines.append(f"{p['name']}  {p['card']}")
             lines.append(f"  build: {design_words(p['design'])}")
@@ -67,14 +67,15 @@ def campaign_text(result) -> str:
         for c in result.cells:
             answers = f"answers {c['proposal']}" if c["proposal"] else "answers no proposal"
             lines.append(f"{c['name']} (round {c['round']}, {answers}): {_outcome_words(c.get('outcome'))}")
-        lines += ["", *columns([(n, f"{q['mean']:.4g}", f"[{q['ci95'][0]:.4g}, {q['ci95'][1]:.4g}]", q["unit"])
-                                for n, q in result.summary().items()])]
+        table: list[tuple[str, ...]] = [(n, f"{q['mean']:.4g}", f"[{q['ci95'][0]:.4g}, {q['ci95'][1]:.4g}]",
+                                          str(q["unit"])) for n, q in result.summary().items()]
+        lines += ["", *columns(table)]
     else:
         doc = result.to_json()
         lines = [result.title, f"{doc['settings']['description']}; card {doc['card']}", ""]
-        lines += columns([("round", "proposed", "recorded", "open")]
-                         + [(str(r["round"]), str(r["proposed"]), str(r["recorded"]), str(r["open"]))
-                            for r in doc["rounds"]])
+        rounds: list[tuple[str, ...]] = [("round", "proposed", "recorded", "open")]
+        rounds += [(str(r["round"]), str(r["proposed"]), str(r["recorded"]), str(r["open"])) for r in doc["rounds"]]
+        lines += columns(rounds)
         lines.append(f"recorded cells: {doc['recorded']}; posteriors: {len(doc['posteriors'])} "
                      f"(the last by {doc['posteriors'][-1]['method']})")
         best = doc.get("best")

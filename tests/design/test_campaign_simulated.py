@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import pytest
-
 from nassb.design.campaign import Campaign
 from nassb.design.study import constraints, objective_value
 from nassb.inference.risk import forms

@@ -6,7 +6,6 @@ import json
 import textwrap
 
 
-
 def test_a_whole_round(nassb, tmp_path):
     storage = f"sqlite:///{tmp_path / 'lab.db'}"
     assert nassb("campaign", "start", "lab", "paper-cell-1", "--storage", storage, "--max-short", "0.25").code == 0
