@@ -33,6 +33,9 @@ def write_report(card: CellCard | str | Path | None = None, *, study: str | None
                                       ("campaign", campaign)) if value]
     if len(given) != 1:
         raise OptionError("give exactly one of a card, a study, a campaign or an Arrhenius series", field="report")
+    if campaign and posterior is not None:
+        raise OptionError("a campaign has its own posterior; give the campaign or a posterior, not both",
+                          field="posterior")
     if campaign:
         from .campaign_report import campaign_report
 
