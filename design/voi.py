@@ -18,8 +18,9 @@ chosen today.  Everything is vectorised over draws and designs: seconds for ten 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ..priors import DataError, OptionError
+from ..priors import DataError
 from ..priors import fields as F
 from ..priors.observations import ArrheniusSeries, check_series
 from ..priors.tables import Table, read_table

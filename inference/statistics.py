@@ -84,7 +84,7 @@ def tail_shape(values) -> float | None:
     top = np.partition(deviation, y.size - m - 1)[y.size - m - 1:]
     threshold, excess = top[0], np.sort(top[1:]) - top[0]
     excess = excess[excess > 0]
-    if excess.size < 20 or threshold <= 0 and excess.max() == 0:
+    if excess.size < 20 or (threshold <= 0 and excess.max() == 0):
         return None
     with np.errstate(all="ignore"):
         shape, _, _ = genpareto.fit(excess / excess.mean(), floc=0.0)
@@ -109,7 +109,7 @@ def heavy_tail(values) -> str | None:
     return f"heavy tail: the largest draws fall off as a power (tail shape {xi:.2f}); {moment} not exist"
 
 
-def summarise(values, unit: str, *, tail: str | None | bool = None) -> dict:
+def summarise(values, unit: str, *, tail: str | bool | None = None) -> dict:
     """The summary of one quantity's draws: ``{"mean", "sd", "unit", "ci95": [lo, hi]}``.
 
     ``values`` is an array of draws (any shape, flattened) or a number (a fixed quantity: sd 0,

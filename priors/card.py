@@ -12,11 +12,11 @@ import copy
 import hashlib
 import json
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from . import fields as F
 from .errors import CardError, warn

@@ -23,7 +23,7 @@ _POSITIONALS = {"files": "FILE", "card": "CARD", "csv": "CSV"}
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad option in one line (and exit code 2), not usage plus error."""
 
-    def error(self, message: str):  # noqa: D401 - argparse API
+    def error(self, message: str):
         self.exit(EXIT_USER_ERROR, f"{self.prog}: {message}\n")
 
 

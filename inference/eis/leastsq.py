@@ -236,4 +236,4 @@ def _starts(layout: Layout, scales: Scales):
             else:
                 logs[name] = scales.log_centre(kind)
         log_tau = np.sort(lo + fractions * (hi - lo)) + np.arange(k) * 1e-3
-        yield layout.pack(logs, list(log_tau), {n: 0.85 for n in layout.exponents})
+        yield layout.pack(logs, list(log_tau), dict.fromkeys(layout.exponents, 0.85))

@@ -305,5 +305,12 @@ def observed_range(cells: ObservedCells) -> dict[str, list[float]]:
     return {k: [min(v), max(v)] for k, v in values.items() if v}
 
 
-__all__ = ["CalibrationResult", "calibrate", "calibrate_risks", "input_fingerprints", "observed_range",
-           "save_posterior", "LAB_SCALES"]
+__all__ = [
+    "LAB_SCALES",
+    "CalibrationResult",
+    "calibrate",
+    "calibrate_risks",
+    "input_fingerprints",
+    "observed_range",
+    "save_posterior",
+]
