@@ -692,7 +692,10 @@ def posterior_conflicts(model: CellModel, posterior, groups, replicated) -> list
     return out
 
 
-def propagate_bayes(model: CellModel, settings: SamplerSettings = SamplerSettings()) -> PropagationResult:
+_DEFAULT_SETTINGS = SamplerSettings()
+
+
+def propagate_bayes(model: CellModel, settings: SamplerSettings = _DEFAULT_SETTINGS) -> PropagationResult:
     """Posterior of every output given the card's priors and observations (NUTS).
 
     The result has the gum/mc summary (mean, sd, equal-tailed 95 % interval) plus the

@@ -421,7 +421,7 @@ class PropagationResult(Result):
     @classmethod
     def _from_netcdf(cls, document: dict, groups: dict[str, xr.Dataset], idata) -> PropagationResult:
         dataset = groups["summary"]
-        dataset.attrs = {k: v for k, v in dataset.attrs.items()}
+        dataset.attrs = dict(dataset.attrs)
         if "converged" in dataset.attrs:
             dataset.attrs["converged"] = bool(dataset.attrs["converged"])
         for name in ("first_order_adequate",):

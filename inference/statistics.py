@@ -33,7 +33,7 @@ def interval_statistics(y: np.ndarray, p: float = PROBABILITY) -> tuple[float, f
     """
     y = np.asarray(y, dtype=float).ravel()
     m = y.size
-    q = int(math.floor(p * m + 0.5))
+    q = math.floor(p * m + 0.5)
     tail = m - q
     if tail < 1:
         return float(y.min()), float(y.max()), float(y.min()), float(y.max())

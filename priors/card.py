@@ -179,7 +179,7 @@ def _read(ref: str | Path, seen: tuple[str, ...]) -> tuple[dict, str]:
         raise CardError(f"expected a card path or built-in name, got {base!r}", file=origin, field="base")
     base_ref = folder / base if folder is not None and not _is_builtin(base) else base
     try:
-        merged, _ = _read(base_ref, seen + (identity,))
+        merged, _ = _read(base_ref, (*seen, identity))
     except _TooDeep as err:
         if seen:
             raise
@@ -322,7 +322,7 @@ def _check_data_files(raw: dict) -> None:
 
 def _validate(raw: dict, origin: str, digest: str) -> CellCard:
     sections = {}
-    for name in ("cell",) + _ROLES:
+    for name in ("cell", *_ROLES):
         table = _section(raw, name)
         q, t = _quantities(table, name, F.SECTION_FIELDS[name], F.TEXT_FIELDS[name], origin)
         for key in F.REQUIRED[name]:

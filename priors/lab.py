@@ -256,7 +256,7 @@ def _card(entry: dict, name: str, where: str, label: str, folder: Path | None, d
             raise CardError(f"{base!r} is neither a card file (relative to this file) nor a built-in card; "
                             f"built-in cards: {', '.join(builtin_cards())}", file=label, field=f"{where}.base")
         try:
-            raw, origin = _read(ref, seen=())
+            raw, _origin = _read(ref, seen=())
         except CardError as err:
             raise CardError(str(err), file=label, field=f"{where}.base") from None
         digest.update(Path(ref).read_bytes() if Path(ref).is_file() else

@@ -359,9 +359,8 @@ def _parse_table(table: dict, spec: FieldSpec) -> Measured:
     for key, bound_unit in bound_units.items():
         if bound_unit and bound_unit != base_unit:
             extra[key] = conversion(bound_unit, base_unit)(extra[key])
-    if value is None:
-        if dist not in BOUNDED and not ("low" in table and "high" in table):
-            raise CardError("quantity table needs a 'value'")
+    if value is None and dist not in BOUNDED and not ("low" in table and "high" in table):
+        raise CardError("quantity table needs a 'value'")
     return _build(value, sd, base_unit, spec, extra, sd_unit=sd_unit)
 
 

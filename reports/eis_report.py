@@ -79,7 +79,7 @@ def eis_report(fit, command: list[str] | None = None) -> Report:
                                 "text": f"Posterior mean and 95 % interval of each resistance, all {len(fit.fits)} "
                                         "spectra."})
     report.sections.append({"title": "Sampler diagnostics", "kind": "text",
-                            "text": " ".join([method_line(fit) + "."] + gate_lines(fit))})
+                            "text": " ".join([method_line(fit) + ".", *gate_lines(fit)])})
     report.provenance = provenance(command, files=list(dict.fromkeys(s.source for s in fit.spectra)), seed=fit.seed)
     report.summary = {"fit": doc, "provenance": report.provenance}
     report.datasets["posterior.nc"] = fit.idata

@@ -68,7 +68,7 @@ def result_text(result) -> str:
               "spectra": spectra_table}.get(result.kind)
     if render is not None:
         return render(result)
-    lines = [result.title, ""] + columns(summary_rows(result.summary()))
+    lines = [result.title, "", *columns(summary_rows(result.summary()))]
     return "\n".join(lines + _warning_lines(result))
 
 

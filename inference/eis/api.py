@@ -99,7 +99,7 @@ def area_of(value) -> float:
         except CardError as err:
             raise OptionError(err.message, field="area") from None
         if quantity.uncertain:
-            raise OptionError("give the area without an uncertainty", field="area")
+            raise OptionError("give the area without an uncertainty", field="area") from None
         area = quantity.value
     if not (math.isfinite(area) and area > 1e-12):
         raise OptionError(f"the area must be a finite number > 1e-12 cm^2, got {value!r}", field="area")

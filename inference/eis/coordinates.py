@@ -114,7 +114,7 @@ class Layout:
         """ln p(theta) up to a constant, per spectrum (``theta[s]`` with row s of
         :meth:`prior_constants`): normal ln R... around each spectrum's own scales, ln tau flat
         over the window with normal tails, uniform n, ordered arcs."""
-        logs, log_tau, exponents, out = self.unpack(theta, xp)
+        logs, log_tau, _exponents, out = self.unpack(theta, xp)
         for i, name in enumerate(self.logs):
             if name not in skip:  # a joint fit's shared resistance has its prior on R_ref instead
                 out = out - 0.5 * ((logs[name] - centres[:, i]) / LOG_SD) ** 2

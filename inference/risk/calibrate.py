@@ -159,7 +159,7 @@ def calibrate(settings=None, priors=None, observations=None, *, with_paper: bool
     model = likelihood.build_model(batch, priors, load_lab_priors() if lab else None)
     seed = settings.resolved_seed()
     idata = sample(model, settings, seed)
-    names = [n for n in idata.posterior.data_vars]
+    names = list(idata.posterior.data_vars)
     diagnostics = Diagnostics.from_idata(idata, names)
     draws = {n: np.asarray(idata.posterior[n]).ravel() for n in names if "." in n}
     checks = predictive.predictive_checks(draws, batch)

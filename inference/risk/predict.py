@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import ClassVar
 from importlib import resources
 from pathlib import Path
 
@@ -38,9 +39,10 @@ class RiskScore:
     ohmic_drop: np.ndarray
     retention: np.ndarray
 
-    UNITS = {"P_fracture": "1", "P_short": "1", "R_cell": "ohm*cm^2", "R_separator": "ohm*cm^2",
-             "R_interface": "ohm*cm^2", "R_cathode": "ohm*cm^2", "R_contact": "ohm*cm^2",
-             "R_formation": "ohm*cm^2", "ohmic_drop": "V", "retention": "1"}
+    UNITS: ClassVar[dict[str, str]] = {
+        "P_fracture": "1", "P_short": "1", "R_cell": "ohm*cm^2", "R_separator": "ohm*cm^2",
+        "R_interface": "ohm*cm^2", "R_cathode": "ohm*cm^2", "R_contact": "ohm*cm^2",
+        "R_formation": "ohm*cm^2", "ohmic_drop": "V", "retention": "1"}
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in self.UNITS}

@@ -80,7 +80,7 @@ class SyntheticSpectrum:
     def frequency(self) -> np.ndarray:
         """Log-spaced frequencies in Hz, high to low, as an instrument sweeps."""
         decades = math.log10(self.f_max_hz / self.f_min_hz)
-        count = int(round(decades * POINTS_PER_DECADE)) + 1
+        count = round(decades * POINTS_PER_DECADE) + 1
         return np.logspace(math.log10(self.f_max_hz), math.log10(self.f_min_hz), count)
 
     def peaks(self) -> dict[str, float]:

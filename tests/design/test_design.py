@@ -171,7 +171,7 @@ def _count(storage: str, study: str) -> list:
 def test_a_killed_worker_loses_no_finished_trial(tmp_path):
     storage = f"sqlite:///{tmp_path / 'kill.db'}"
     args = [sys.executable, "-m", "nassb.reports.cli", "design", "--storage", storage, "--study", "k", "--json"]
-    worker = subprocess.Popen(args + ["--trials", "100000", "--seed", "1"], stdout=subprocess.DEVNULL,
+    worker = subprocess.Popen([*args, "--trials", "100000", "--seed", "1"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
@@ -205,7 +205,7 @@ def test_two_workers_share_one_postgresql_study():
     study = f"two-workers-{os.getpid()}-{int(time.time())}"
     args = [sys.executable, "-m", "nassb.reports.cli", "design", "--storage", url, "--study", study,
             "--trials", "15", "--json"]
-    workers = [subprocess.Popen(args + ["--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers = [subprocess.Popen([*args, "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for seed in (1, 2)]
     outputs = [w.communicate(timeout=300) for w in workers]
     assert all(w.returncode == 0 for w in workers), [o[1] for o in outputs]

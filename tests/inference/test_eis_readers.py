@@ -213,7 +213,7 @@ def test_temperature_column_that_varies_splits_the_file(tmp_path):
 
 def test_cycle_column_groups_by_value_in_file_order(tmp_path):
     lines = ["cycle,frequency [Hz],Z_real [ohm],Z_imag [ohm]"]
-    for i, (f, z) in enumerate(zip(F8, Z8)):
+    for f, z in zip(F8, Z8):
         lines.append(f"7,{f:.17g},{z.real:.17g},{z.imag:.17g}")
         lines.append(f"3,{f:.17g},{z.real * 2:.17g},{z.imag * 2:.17g}")
     seven, three = read_spectra(write(tmp_path, "c.csv", "\n".join(lines)))
