@@ -76,7 +76,8 @@ class DecisionProblem:
             sorted_w = w[self._order]                   # (designs, draws)
             cumulative = np.cumsum(sorted_w, axis=1)
             k = np.argmax(cumulative >= self.quantile, axis=1)
-            value = np.take_along_axis(np.take_along_axis(self.objective, self._order, axis=1), k[:, None], axis=1)[:, 0]
+            ordered = np.take_along_axis(self.objective, self._order, axis=1)
+            value = np.take_along_axis(ordered, k[:, None], axis=1)[:, 0]
         feasible = np.ones(len(self.names), dtype=bool)
         for name, (kind, limit) in self.limits.items():
             mean = self.risks[name] @ w

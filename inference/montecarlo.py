@@ -92,7 +92,8 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
         chunks = [_batch(model, rng, int(draws))]
         converged = True
     else:
-        chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws, progress, set(singular), keep_draws)
+        chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws, progress, set(singular),
+                                      keep_draws)
     rejected = sum(r for _, r, _ in chunks)
     y = {q: _join([c[q] for c, _, _ in chunks]) for q in quantities}
     total = len(chunks) * (int(draws) if draws is not None else batch) - rejected
@@ -107,7 +108,8 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
     gum = propagate_gum(model)
     summaries = []
     for q, st in zip(quantities, stats):
-        entry = {"mean": float(st[0]), "sd": float(st[1]), "unit": model.outputs[q], "ci95": [float(st[2]), float(st[3])]}
+        entry = {"mean": float(st[0]), "sd": float(st[1]), "unit": model.outputs[q],
+                 "ci95": [float(st[2]), float(st[3])]}
         tail = singular.get(q) or (heavy_tail(y[q]) if st[1] > 0 else None)
         if tail:
             entry.update(sd=None, median=float(np.median(y[q])), note=tail)

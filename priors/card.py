@@ -422,7 +422,8 @@ def _check_cell(card: CellCard) -> None:
                             field="cathode.theoretical_capacity")
         _need(cathode, "specific_capacity", "cathode", "to derive theoretical_capacity from the loading")
     if has_loading and cathode.get("porosity") is None:
-        solid = cathode.get("loading").value * 10.0 / (cathode.material.get("density").value * cathode.get("thickness").value)
+        solid = cathode.get("loading").value * 10.0 / (cathode.material.get("density").value
+                                                       * cathode.get("thickness").value)
         if not 0.0 < solid < 1.0:
             raise CardError(
                 f"a loading of {cathode.get('loading').value:g} mg/cm^2 does not fit a "

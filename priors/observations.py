@@ -356,7 +356,8 @@ def _measurement(table: dict, where: str, folder: Path | None, materials: set[st
         if not any(temperature_dependent):
             raise CardError("a temperature applies to conductivity, interface_resistance or "
                             "separator.resistance only", field=f"{where}.temperature")
-        temperature = _located(lambda: parse_quantity(table["temperature"], F.TEMPERATURE), f"{where}.temperature").value
+        temperature = _located(lambda: parse_quantity(table["temperature"], F.TEMPERATURE),
+                               f"{where}.temperature").value
     parts = tuple(Measurement(q, v, temperature if dependent else None, where, source, specimen, cell_sample, spread,
                               area)
                   for q, v, dependent, area in zip(quantities, values, temperature_dependent, per_area))

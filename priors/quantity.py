@@ -77,7 +77,8 @@ class FieldSpec:
         if not (lo <= value <= hi or (self.zero_plausible and value == 0.0)):
             unit = f" {self.unit}" if self.unit else ""
             span = self.plausible_words or f"{_fmt(lo)} to {_fmt(hi)}{unit}"
-            return f"{_fmt(value)}{unit} is outside the plausible range of {self.words} ({span}); check the number and its unit"
+            return (f"{_fmt(value)}{unit} is outside the plausible range of {self.words} ({span}); "
+                    "check the number and its unit")
         if value != 0.0 and sd > self.max_relative_sd * abs(value):
             unit = f" {self.unit}" if self.unit else ""
             return (f"the uncertainty {_fmt(sd)}{unit} is {sd / abs(value):.3g} times the value {_fmt(value)}{unit} "

@@ -79,7 +79,8 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
             "kind": "budget",
             "figure": "budget",
             "sentence": improvement_sentence(budget, target, gum[target]["sd"], unit),
-            "rows": [{"input": e["input"], "value": with_uncertainty(e["value"], e["sd"], "" if e["unit"] == "1" else e["unit"]),
+            "rows": [{"input": e["input"],
+                      "value": with_uncertainty(e["value"], e["sd"], "" if e["unit"] == "1" else e["unit"]),
                       "contribution": f"{e['contribution']:.3g} {unit}", "share": f"{100 * e['share']:.1f} %"}
                      for e in budget[:8]],
         })

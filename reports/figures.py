@@ -80,7 +80,8 @@ def budget_chart(entries: list[dict], quantity: str, unit: str) -> Figure:
 
 
 @_rendered
-def densities(draws: dict[str, np.ndarray], gum: dict[str, dict] | None, names: list[str], units: dict[str, str]) -> Figure:
+def densities(draws: dict[str, np.ndarray], gum: dict[str, dict] | None, names: list[str],
+              units: dict[str, str]) -> Figure:
     """Monte Carlo densities of the energy densities with the first-order normal beside them."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4))

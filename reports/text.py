@@ -323,9 +323,11 @@ def eis_table(fit) -> str:
 
         fit = EISFit([fit], fit.circuit, fit.settings, fit.derived, fit.seed)
     doc = fit.to_json()
-    spectra = doc["spectra"] if isinstance(doc, dict) and "spectra" in doc else (doc if isinstance(doc, list) else [doc])
+    spectra = (doc["spectra"] if isinstance(doc, dict) and "spectra" in doc
+               else (doc if isinstance(doc, list) else [doc]))
     lines = [f"{fit.circuit.text}: Bayesian equivalent-circuit fit, {len(spectra)} spectr"
-             f"{'um' if len(spectra) == 1 else 'a'}" + (f", area {fit.settings.area:g} cm²" if fit.settings.area else ""),
+             f"{'um' if len(spectra) == 1 else 'a'}"
+             + (f", area {fit.settings.area:g} cm²" if fit.settings.area else ""),
              method_line(fit)]
     if isinstance(doc, dict) and doc.get("joint"):
         lines.append(f"values at {doc['reference_temperature'] - 273.15:g} °C")

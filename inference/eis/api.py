@@ -59,7 +59,8 @@ class SpectraListing(Result):
     @property
     def title(self) -> str:
         files = list(dict.fromkeys(r["file"] for r in self.rows))
-        return f"{len(self.rows)} spectr{'um' if len(self.rows) == 1 else 'a'} in {len(files)} file{'s' * (len(files) != 1)}"
+        return (f"{len(self.rows)} spectr{'um' if len(self.rows) == 1 else 'a'} in "
+                f"{len(files)} file{'s' * (len(files) != 1)}")
 
     def summary(self) -> dict[str, dict]:
         return {}

@@ -99,7 +99,8 @@ class Layout:
 
     def pack(self, logs: dict, log_tau, exponents: dict) -> np.ndarray:
         """theta from natural quantities (``log_tau`` strictly increasing)."""
-        taus = [log_tau[0]] + [np.log(log_tau[k] - log_tau[k - 1]) for k in range(1, len(log_tau))] if len(log_tau) else []
+        taus = ([log_tau[0]] + [np.log(log_tau[k] - log_tau[k - 1]) for k in range(1, len(log_tau))]
+                if len(log_tau) else [])
         logits = [np.log(exponents[n]) - np.log1p(-exponents[n]) for n in self.exponents]
         return np.array([*(logs[n] for n in self.logs), *taus, *logits], dtype=float)
 

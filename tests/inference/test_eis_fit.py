@@ -208,7 +208,8 @@ def test_no_label_swap_from_a_poor_start(monkeypatch):
         sc = Scales.of(spectrum)
         lo, hi = -np.log(sc.omega_max), -np.log(sc.omega_min)
         # both arcs in the slow half of the window, the resistances split evenly, n = 0.7
-        theta = layout.pack({n: np.log(sc.resistance / 3) for n in layout.logs}, list(lo + np.array([0.55, 0.85]) * (hi - lo)),
+        theta = layout.pack({n: np.log(sc.resistance / 3) for n in layout.logs},
+                            list(lo + np.array([0.55, 0.85]) * (hi - lo)),
                             dict.fromkeys(layout.exponents, 0.7))
         logs, log_tau, exponents, _ = layout.unpack(theta)
         values = {k: float(v) for k, v in layout.values(logs, log_tau, exponents).items()}
