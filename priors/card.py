@@ -387,10 +387,13 @@ def _materials(raw: dict, origin: str | None = None) -> dict[str, Material]:
     return out
 
 
-def _need(layer: Layer, key: str, role: str, why: str) -> None:
-    if layer.material.get(key) is None:
+def _need(layer: Layer, key: str, role: str, why: str) -> Measured:
+    """The layer's material's ``key``; a CardError naming the material where it has none."""
+    value = layer.material.get(key)
+    if value is None:
         raise CardError(f"material {layer.material.name!r} has no {key}, needed {why}",
                         field=f"materials.{layer.material.name}.{key}")
+    return value
 
 
 def _check_cell(card: CellCard) -> None:
@@ -403,12 +406,13 @@ def _check_cell(card: CellCard) -> None:
     if anode.get("charged_thickness") is None or cathode.get("delivered_capacity") is not None:
         _need(anode, "specific_capacity", "anode", "for the anode's swelling on charge")
     _need(card.separator, "density", "separator", "for the stack mass (Eq. 5)")
-    _need(cathode, "density", "cathode", "for the stack mass (Eq. 5)")
+    solid_density = _need(cathode, "density", "cathode", "for the stack mass (Eq. 5)")
     if card.electrolyte is not None and card.electrolyte.get("density") is None:
         raise CardError(f"material {card.electrolyte.name!r} has no density, needed for the stack mass",
                         field=f"materials.{card.electrolyte.name}.density")
 
-    has_loading = cathode.get("loading") is not None
+    loading = cathode.get("loading")
+    has_loading = loading is not None
     if has_loading and cathode.get("porosity") is not None and cathode.get("theoretical_capacity") is not None:
         raise CardError("loading is not used when porosity and theoretical_capacity are both given; "
                         "set porosity = false to derive it from the loading", field="cathode.loading")
@@ -421,14 +425,14 @@ def _check_cell(card: CellCard) -> None:
             raise CardError("give theoretical_capacity, or loading and active_fraction to derive it",
                             field="cathode.theoretical_capacity")
         _need(cathode, "specific_capacity", "cathode", "to derive theoretical_capacity from the loading")
-    if has_loading and cathode.get("porosity") is None:
-        solid = cathode.get("loading").value * 10.0 / (cathode.material.get("density").value
-                                                       * cathode.get("thickness").value)
+    if loading is not None and cathode.get("porosity") is None:
+        thickness = cathode.quantities["thickness"]  # a required field
+        solid = loading.value * 10.0 / (solid_density.value * thickness.value)
         if not 0.0 < solid < 1.0:
             raise CardError(
-                f"a loading of {cathode.get('loading').value:g} mg/cm^2 does not fit a "
-                f"{cathode.get('thickness').value:g} um cathode of solid density "
-                f"{cathode.material.get('density').value:g} g/cm^3 (derived porosity {1 - solid:.2f})",
+                f"a loading of {loading.value:g} mg/cm^2 does not fit a "
+                f"{thickness.value:g} um cathode of solid density "
+                f"{solid_density.value:g} g/cm^3 (derived porosity {1 - solid:.2f})",
                 field="cathode.loading")
 
     _check_capacities(cathode)
@@ -450,12 +454,12 @@ def _check_capacities(cathode: Layer) -> None:
     if delivered is None:
         return
     theoretical = cathode.get("theoretical_capacity")
+    loading, fraction = cathode.get("loading"), cathode.get("active_fraction")
+    specific = cathode.material.get("specific_capacity")
     if theoretical is not None:
         c_theo, how = theoretical.value, "theoretical_capacity"
-    elif cathode.get("loading") is not None and cathode.get("active_fraction") is not None \
-            and cathode.material.get("specific_capacity") is not None:
-        c_theo = (cathode.get("loading").value * 1e-3 * cathode.get("active_fraction").value
-                  * cathode.material.get("specific_capacity").value)
+    elif loading is not None and fraction is not None and specific is not None:
+        c_theo = loading.value * 1e-3 * fraction.value * specific.value
         how = "the theoretical capacity derived from loading x active_fraction x specific_capacity"
     else:
         return

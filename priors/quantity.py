@@ -308,6 +308,12 @@ def _split(text: str, spec: FieldSpec) -> tuple[float, float | None, str]:
     return value, sd, unit
 
 
+def _writes_unit(text: str) -> bool:
+    """Whether ``text`` (already read by :func:`_split`) writes its own unit."""
+    match = _QUANTITY.match(text)
+    return match is not None and bool(match["unit"])
+
+
 def _number_or_text(raw, key: str, spec: FieldSpec) -> tuple[float, str | None]:
     """A table entry that is a number (unit from the table) or a string with its own unit."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
@@ -316,7 +322,7 @@ def _number_or_text(raw, key: str, spec: FieldSpec) -> tuple[float, str | None]:
         value, sd, unit = _split(raw, spec)
         if sd is not None:
             raise CardError(f"'{key}' must be a single number, got {raw!r}")
-        return value, (unit if _QUANTITY.match(raw)["unit"] else None)
+        return value, (unit if _writes_unit(raw) else None)
     return float(raw), None
 
 
@@ -344,7 +350,7 @@ def _parse_table(table: dict, spec: FieldSpec) -> Measured:
         raw = table["value"]
         if isinstance(raw, str):
             value, sd, typed = _split(raw, spec)
-            value_unit = typed if _QUANTITY.match(raw)["unit"] else None
+            value_unit = typed if _writes_unit(raw) else None
         else:
             value, value_unit = _number_or_text(raw, "value", spec)
     if "sd" in table:

@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 
@@ -43,6 +44,11 @@ class Table:
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values())).values) if self.columns else 0
+
+    @overload
+    def find(self, *names: str, spec: FieldSpec | None = ..., required: Literal[True] = ...) -> Column: ...
+    @overload
+    def find(self, *names: str, spec: FieldSpec | None = ..., required: bool) -> Column | None: ...
 
     def find(self, *names: str, spec: FieldSpec | None = None, required: bool = True) -> Column | None:
         """The first column called one of ``names`` (any case); with ``spec``, converted to its unit."""
