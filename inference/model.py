@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -270,7 +271,7 @@ class CellModel:
                                    f"intervals do); a lognormal {name} has a finite sd")
         return out
 
-    def evaluate(self, x: Mapping[str, object], xp=np) -> dict[str, object]:
+    def evaluate(self, x: Mapping[str, Any], xp=np) -> dict[str, Any]:
         """Evaluate every output for inputs ``x`` (name -> float, array or tensor).
 
         ``xp`` supplies ``exp``: ``numpy`` (default) or ``pytensor.tensor``.
@@ -288,7 +289,7 @@ class CellModel:
         capacities = {"theo": c_theo}
         if self.has_delivered:
             capacities["real"] = x["cathode.delivered_capacity"]
-        out: dict[str, object] = {}
+        out: dict[str, Any] = {}  # floats, arrays or tensors, as the inputs are
         voltage = x["cell.voltage"]
         if self.current is not None:
             voltage = eq.voltage_at_current(voltage, self.current, x["cell.resistance"])

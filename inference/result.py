@@ -122,12 +122,10 @@ class Result:
             idata = getattr(self, "idata", None)
             if idata is not None:
                 stamp(idata).to_netcdf(str(tmp), engine="h5netcdf")
-                mode = "a"
             else:
                 xr.Dataset().to_netcdf(tmp, engine="h5netcdf", mode="w")
-                mode = "a"
-            for name, ds in self._netcdf_groups().items():
-                netcdf_safe(ds).to_netcdf(tmp, engine="h5netcdf", mode=mode, group=name)
+            for name, ds in self._netcdf_groups().items():  # each group appended to the file just begun
+                netcdf_safe(ds).to_netcdf(tmp, engine="h5netcdf", mode="a", group=name)
             with h5netcdf.File(tmp, "a") as handle:
                 handle.attrs["nassb_result"] = f"{type(self).__module__}:{type(self).__qualname__}"
                 handle.attrs["nassb_version"] = nassb_version()

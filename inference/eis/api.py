@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -188,7 +189,7 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
             spectrum = replace(spectrum, temperature=kelvin)
         chosen.append(spectrum)
     sampler = settings or SamplerSettings(target_accept=TARGET_ACCEPT)
-    overrides = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
     if progress:
         overrides["progress"] = True
     fit_settings = EISSettings(

@@ -214,7 +214,7 @@ class SpectrumFit(Result):
         return self.settings.area
 
     @property
-    def idata(self):  # type: ignore[override]  # an attribute of Result, built here when asked for
+    def idata(self):  # an attribute of Result, built here when asked for
         """The draws as arviz InferenceData (raw units, along a ``spectrum`` dimension of length
         one, as a batch's), built when first asked for."""
         if self._idata is None:
@@ -464,7 +464,7 @@ class EISFit(Result):
         return f"{self.circuit.text} ({names})"
 
     @property
-    def idata(self):  # type: ignore[override]  # an attribute of Result, built here when asked for
+    def idata(self):  # an attribute of Result, built here when asked for
         """The draws: a joint run's InferenceData, or the spectra's posteriors stacked along
         ``spectrum`` (raw units)."""
         if self._idata is None:

@@ -66,6 +66,7 @@ class CalibrationResult(Result):
     """
 
     kind = "calibration"
+    diagnostics: Diagnostics  # a calibration is always sampled
 
     def __init__(self, idata, diagnostics: Diagnostics, seed: int | None = None, *,
                  fingerprints: dict | None = None, observed_range: dict | None = None,

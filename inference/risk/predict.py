@@ -106,7 +106,7 @@ class RiskModel:
         source = Path(path) if path is not None else Path(str(shipped))
         try:
             with xr.open_dataset(source, engine="h5netcdf", group="posterior") as ds:
-                draws = {n: ds[n].values.ravel() for n in ds.data_vars if "." in n}
+                draws = {str(n): ds[n].values.ravel() for n in ds.data_vars if "." in str(n)}
                 attrs = dict(ds.attrs)
         except (OSError, ValueError, KeyError) as err:
             first = (str(err).strip().splitlines() or [type(err).__name__])[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...priors import CardError, CellCard, Measured
+from ...priors import CardError, CellCard, Measured, OptionError
 from ...priors.risk import load_risk_priors
 from ..cell import swelling
 from ..model import CellModel
@@ -123,6 +123,8 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
     included: cell 1's log-uniform pressure is drawn as the calibration marginalised it), so
     the result carries both the risk models' uncertainty and the card's.
     """
+    if formation_cycles and formation_current is None:
+        raise OptionError("give the current density of the formation cycles", field="formation_current")
     risk = risk or RiskModel.load()
     for section, key, why in (("cell", "pressure", "for fracture, short circuit and contact resistance"),
                               ("cell", "area", "for the fracture size effect"),
@@ -161,7 +163,7 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
         formation_cycles=float(formation_cycles),
         formation_current=None if formation_current is None else float(formation_current.value))
     conditions = {"current": {"value": float(current.value), "unit": "mA/cm^2"}, "cycles": cycles}
-    if formation_cycles:
+    if formation_cycles and formation_current is not None:
         conditions["formation"] = {"cycles": formation_cycles,
                                    "current": {"value": float(formation_current.value), "unit": "mA/cm^2"}}
     if selected_shard:
