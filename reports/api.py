@@ -40,8 +40,8 @@ def write_report(card: CellCard | str | Path | None = None, *, study: str | None
     else:
         from .cell_report import cell_report
 
-        card = card if isinstance(card, CellCard) else load_card(card)
-        report, label = cell_report(card, seed=seed, command=command), card.name
+        cell = card if isinstance(card, CellCard) else load_card(card)
+        report, label = cell_report(cell, seed=seed, command=command), cell.name
     target = Path(out) if out is not None else Path(default_folder(label))
     try:
         return write_folder(report, target)

@@ -4,6 +4,7 @@ probability as a mean with its 95 % interval (never ± sd)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 from ..priors.vocabulary import term, typeset
 from .format import NON_FINITE, interval, round_pair, with_uncertainty
@@ -16,7 +17,7 @@ _METHOD_WORDS = {
 }
 
 
-def columns(rows: list[tuple[str, ...]] | list[list[str]], gap: str = "  ") -> list[str]:
+def columns(rows: Sequence[Sequence[str]], gap: str = "  ") -> list[str]:
     """Rows of cells as left-aligned columns."""
     if not rows:
         return []
@@ -63,9 +64,11 @@ def summary_rows(summary: dict[str, dict]) -> list[tuple[str, str, str]]:
 
 def result_text(result) -> str:
     """The text of any result (what ``nassb COMMAND`` prints and ``repr`` shows)."""
-    render = {"propagation": propagation_table, "arrhenius": arrhenius_table, "risk": risk_table,
-              "calibration": calibration_table, "design": design_table, "eis": eis_table, "eis-spectrum": eis_table,
-              "spectra": spectra_table}.get(result.kind)
+    renderers: dict[str, Callable[..., str]] = {
+        "propagation": propagation_table, "arrhenius": arrhenius_table, "risk": risk_table,
+        "calibration": calibration_table, "design": design_table, "eis": eis_table, "eis-spectrum": eis_table,
+        "spectra": spectra_table}
+    render = renderers.get(result.kind)
     if render is not None:
         return render(result)
     lines = [result.title, "", *columns(summary_rows(result.summary()))]
