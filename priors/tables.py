@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import CardError, DataError
 from .quantity import FieldSpec
-from .units import conversion, registry, normalise_unit
+from .units import UNIT_TEXT_ERRORS, conversion, normalise_unit, registry
 
 _HEADER = re.compile(r"^\s*(?P<name>[^\[\]]*?)\s*(?:\[(?P<unit>[^\]]*)\])?\s*$")
 
@@ -128,7 +128,7 @@ def read_table(path: str | Path, *, label: str | None = None, text_columns: tupl
         if units[-1]:
             try:
                 registry().parse_units(normalise_unit(units[-1]))
-            except Exception:  # noqa: BLE001 - pint's parser raises many types (tokenize, assertion, zero division)
+            except UNIT_TEXT_ERRORS:
                 raise DataError(f"unknown unit {units[-1]!r}", file=label, field=match["name"]) from None
     if len({n.lower() for n in names}) != len(names):
         raise DataError("two columns have the same name", file=label)
