@@ -142,7 +142,9 @@ class CellModel:
 
         self.outputs = {name: unit for name, (unit, _) in OUTPUTS.items() if self._supports(name)}
 
-    def _add(self, name: str, prior: Measured) -> None:
+    def _add(self, name: str, prior: Measured | None) -> None:
+        if prior is None:  # the card's checks (priors.card) give every input the equations use
+            raise CardError("missing, needed by the cell equations", field=name)
         self.inputs.setdefault(name, prior)
 
     def _cell_resistance(self, given: Measured | None) -> Measured:
@@ -213,7 +215,7 @@ class CellModel:
     def _material(self, role: str, key: str, default: float | None = None) -> None:
         material = getattr(self.card, role).material
         prior = material.get(key)
-        if prior is None:
+        if prior is None and default is not None:
             prior = Measured(default, unit="eV", bounds=ENERGY, source="not given: no temperature dependence")
         self._add(f"{material.name}.{key}", prior)
 

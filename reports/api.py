@@ -37,7 +37,7 @@ def write_report(card: CellCard | str | Path | None = None, *, study: str | None
         from .study_report import arrhenius_report
 
         report, label = arrhenius_report(str(arrhenius), at, seed=seed, command=command), Path(arrhenius).stem
-    else:
+    elif card is not None:
         from .cell_report import cell_report
 
         cell = card if isinstance(card, CellCard) else load_card(card)

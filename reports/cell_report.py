@@ -85,7 +85,7 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
                      for e in budget[:8]],
         })
 
-    energies = [n for n in ("E_V_real", "E_m_real") if n in model.outputs] or ["E_V_theo", "E_m_theo"]
+    energies: list[str] = [n for n in ("E_V_real", "E_m_real") if n in model.outputs] or ["E_V_theo", "E_m_theo"]
     report.figures["densities"] = figures.densities(
         {n: mc.draws(n) for n in energies}, {n: gum[n] for n in energies}, energies,
         {n: term(n).unit_text for n in energies})
@@ -111,9 +111,10 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
                                         "line is the cell temperature."})
 
     report.sections.append(_risk_section(card, seed))
-    if "bayes" in results:
+    bayes = results.get("bayes")
+    if bayes is not None and bayes.diagnostics is not None:
         report.sections.append({"title": "Sampler diagnostics", "kind": "text",
-                                "text": results["bayes"].diagnostics.sentence()})
+                                "text": bayes.diagnostics.sentence()})
 
     report.provenance = provenance(command, card=card.origin, card_sha256=card.sha256, seed=seed,
                                    monte_carlo_draws=REPORT_DRAWS)

@@ -146,10 +146,14 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
     j = current.sample(rng, n)
     capacity = x.get("cathode.delivered_capacity", y["C_theo"])
 
-    def drawn(name: str, prior: Measured):
+    def drawn(name: str, prior: Measured | None):
         # An input the cell equations do not use (a card with a measured charged anode) still
         # has a card value the risks need: draw it here.
-        return x[name] if name in x else prior.sample(rng, n)
+        if name in x:
+            return x[name]
+        if prior is None:
+            raise CardError("missing, needed for the risks", file=card.origin, field=name)
+        return prior.sample(rng, n)
 
     anode = card.anode.material
     s = swelling(drawn(f"{anode.name}.density", anode.get("density")),
