@@ -437,7 +437,7 @@ class PropagationResult(Result):
         if self.method == "gum":
             return figures.budget_chart([e for e in self.budget(target) if e["share"] > 0], target,
                                         term(target).unit_text, as_figure=True, **kwargs)
-        names = [n for n in ("E_V_real", "E_m_real") if n in self.quantities] or \
+        names: list[str] = [n for n in ("E_V_real", "E_m_real") if n in self.quantities] or \
             [n for n in ("E_V_theo", "E_m_theo") if n in self.quantities]
         return figures.densities({n: self.draws(n) for n in names}, None, names,
                                  {n: term(n).unit_text for n in names}, as_figure=True, **kwargs)

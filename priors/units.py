@@ -39,7 +39,7 @@ def registry():
     """The package's pint UnitRegistry (built once, on first use)."""
     import pint
 
-    ureg = pint.UnitRegistry()
+    ureg: pint.UnitRegistry = pint.UnitRegistry()
     # Battery units pint lacks: ampere hours and watt hours with their prefixes come from
     # these definitions ("mAh", "Wh", "kWh").
     ureg.define("ampere_hour = ampere * hour = Ah")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,8 @@ class Layout:
         for name in self.logs:
             logs[name] = theta[..., i]
             i += 1
-        log_tau, log_jacobian = [], 0.0
+        log_tau: list[Any] = []  # arrays or tensors, as theta is
+        log_jacobian = 0.0
         for k in range(len(self.arcs)):
             y = theta[..., i]
             i += 1
