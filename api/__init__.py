@@ -37,9 +37,11 @@ _EXPORTS = {
     "score_risks": ("nassb.inference.risk.scoring", "score_risks"),
     "calibrate_risks": ("nassb.inference.risk.calibrate", "calibrate_risks"),
     "load_risk_model": ("nassb.inference.risk.predict", "load_risk_model"),
+    "load_observed_cells": ("nassb.priors.lab", "load_observed_cells"),
     "run_design": ("nassb.design.run", "run_design"),
     "load_design": ("nassb.design.run", "load_design"),
     "list_designs": ("nassb.design.run", "list_designs"),
+    "next_experiment": ("nassb.design.ranking", "next_experiment"),
     # reports
     "write_report": ("nassb.reports.api", "write_report"),
     # results

@@ -14,7 +14,7 @@ from .score import DEFAULT_C_RATE, Limits
 from .space import design_space
 from .study import (QUANTITY_OF, SAMPLERS, SECOND_OBJECTIVES, SearchSettings, baselines, describe, finished,
                     load_existing, make_objective, make_scorer, open_study, proposals, rate_words, settings_of,
-                    settings_to_dict)
+                    settings_to_dict, storage_errors)
 
 DEFAULT_STORAGE = "sqlite:///nassb-design.db"
 REFINE_SHARE, REFINE_MAX, REFINE_FROM = 0.5, 100, 40  # the default local refinement (refine_budget)
@@ -255,15 +255,19 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
     name = study or f"{card.name}-{settings.fingerprint()}"
     origin = str(Path(card.origin).resolve()) if Path(card.origin).is_file() else card.origin
     optuna_study = open_study(storage, name, settings, sampler, seed, card=origin)
+    if isinstance(posterior, (str, Path)) and "nassb_posterior" not in optuna_study.user_attrs:
+        # The study's trials were scored on these draws: load_design and the report find them again.
+        optuna_study.set_user_attr("nassb_posterior", str(Path(posterior).resolve()))
     objective_of_trial = make_objective(space, scorer, settings, ranges)
     local = refine_budget(refine, trials, pareto)
-    optuna_study.optimize(objective_of_trial, n_trials=trials - local, show_progress_bar=progress)
-    if local:
-        from .refine import refine as refine_best
+    with storage_errors(storage, optuna_study):
+        optuna_study.optimize(objective_of_trial, n_trials=trials - local, show_progress_bar=progress)
+        if local:
+            from .refine import refine as refine_best
 
-        ran = refine_best(optuna_study, space, objective_of_trial, local)
-        if ran < local:  # no feasible start yet, or the local search converged: the sampler goes on
-            optuna_study.optimize(objective_of_trial, n_trials=local - ran)
+            ran = refine_best(optuna_study, space, objective_of_trial, local)
+            if ran < local:  # no feasible start yet, or the local search converged: the sampler goes on
+                optuna_study.optimize(objective_of_trial, n_trials=local - ran)
     return _result(optuna_study, name, storage, settings, scorer, space, risk, top, origin, ranges, prior_widening)
 
 
@@ -278,9 +282,14 @@ def refine_budget(refine: int | None, trials: int, pareto: str | None) -> int:
 
 
 def load_design(study: str, storage: str = DEFAULT_STORAGE, *, top: int = 5,
-                prior_widening: float = 2.0) -> DesignResult:
-    """An existing design study's proposals, scored again with its own settings."""
-    from ..inference.risk.predict import RiskModel
+                prior_widening: float = 2.0, posterior=None) -> DesignResult:
+    """An existing design study's proposals, scored again with its own settings.
+
+    ``posterior`` (a file, CalibrationResult or RiskModel) gives the risk draws the study was
+    scored on; by default the file the study recorded when ``run_design`` was given one, else the
+    calibration shipped with nassb.  Draws other than the study's are refused.
+    """
+    from ..inference.risk.predict import load_risk_model
 
     optuna_study = load_existing(storage, study)
     settings = settings_of(optuna_study)
@@ -288,9 +297,17 @@ def load_design(study: str, storage: str = DEFAULT_STORAGE, *, top: int = 5,
     if card.sha256 != settings.card_sha256:
         raise OptionError(f"the card {card.origin} changed since the study was made; its trials were scored "
                           "with the old one", field="study")
-    risk = RiskModel.load()
+    recorded = optuna_study.user_attrs.get("nassb_posterior")
+    if posterior is None and recorded:
+        if not Path(recorded).is_file():
+            raise OptionError(f"the study was scored on the risk posterior {recorded}, which is gone; give it "
+                              "again (posterior=)", field="posterior")
+        posterior = recorded
+    risk = load_risk_model(posterior)
     if settings.risk and risk.fingerprint != settings.risk:
-        raise OptionError("the risk calibration changed since the study was made", field="study")
+        raise OptionError("the risk calibration differs from the one the study was scored on"
+                          + (f" ({recorded})" if recorded else "; give the study's posterior (posterior=)"),
+                          field="posterior")
     scorer = make_scorer(card, risk, settings)
     ranges = extrapolation.calibrated_range(risk)
     return _result(optuna_study, study, storage, settings, scorer, design_space(card), risk, top, card.origin, ranges,

@@ -55,21 +55,41 @@ def log_density(prior, x: np.ndarray, widening: float = 1.0) -> np.ndarray:
 
     log, centre, spread = _scale(prior)
     spread = spread * widening
-    lo, hi = prior.truncation()
-    if log:
-        z = np.log(x)
-        lo, hi = (math.log(lo) if lo > 0 else -math.inf), (math.log(hi) if hi < math.inf else math.inf)
-    else:
-        z = np.asarray(x, dtype=float)
+    lo, hi = _bounds(prior, log)
+    z = np.log(x) if log else np.asarray(x, dtype=float)
     mass = stats.norm.cdf(hi, centre, spread) - stats.norm.cdf(lo, centre, spread)
     return stats.norm.logpdf(z, centre, spread) - math.log(mass)
 
 
-def informed(prior, draws: np.ndarray) -> tuple[float, float]:
-    """(posterior sd / prior sd, posterior mean shift in prior sd) on the prior's scale."""
+def _bounds(prior, log: bool) -> tuple[float, float]:
+    """The prior's truncation on the scale it lives on."""
+    lo, hi = prior.truncation()
+    if log:
+        return (math.log(lo) if lo > 0 else -math.inf), (math.log(hi) if hi < math.inf else math.inf)
+    return lo, hi
+
+
+def prior_moments(prior) -> tuple[float, float]:
+    """Mean and sd of the prior as sampled: truncated to its bounds (a normal prior on a
+    positive parameter near zero has a larger mean and a smaller sd than its two numbers say)."""
+    from scipy import stats
+
     log, centre, spread = _scale(prior)
+    lo, hi = _bounds(prior, log)
+    if not (math.isfinite(lo) or math.isfinite(hi)):
+        return centre, spread
+    a, b = (lo - centre) / spread, (hi - centre) / spread
+    mean, var = stats.truncnorm.stats(a, b, loc=centre, scale=spread, moments="mv")
+    return float(mean), float(math.sqrt(var))
+
+
+def informed(prior, draws: np.ndarray) -> tuple[float, float]:
+    """(posterior sd / prior sd, posterior mean shift in prior sd) on the prior's scale, against
+    the truncated prior's own moments."""
+    log, _, _ = _scale(prior)
+    mean, sd = prior_moments(prior)
     z = np.log(draws) if log else np.asarray(draws, dtype=float)
-    return float(z.std() / spread), float((z.mean() - centre) / spread)
+    return float(z.std() / sd), float((z.mean() - mean) / sd)
 
 
 def _psis(log_weights: np.ndarray) -> tuple[np.ndarray, float]:

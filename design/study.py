@@ -166,6 +166,27 @@ def _storage(url: str, wait_s: float = 120.0):
             raise OptionError(f"cannot open the storage {shown!r}: {_first_line(err)}", field="--storage") from None
 
 
+@contextlib.contextmanager
+def storage_errors(url: str, study=None):
+    """Around a running search: a database error (a full disk, a lost connection) becomes one
+    OptionError naming the storage (masked), with how many finished trials it kept."""
+    import optuna
+    import sqlalchemy.exc
+
+    try:
+        yield
+    except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
+        cause = err.__cause__ if isinstance(err, optuna.exceptions.StorageInternalError) else err
+        kept = ""
+        if study is not None:
+            try:
+                kept = f"; its {len(finished(study))} finished trials are kept, rerun to resume"
+            except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):
+                kept = ""
+        what = "no space left on device" if _disk_full(cause) else _first_line(cause or err)
+        raise OptionError(f"the search stopped: {what} writing {mask_url(url)!r}{kept}", field="storage") from None
+
+
 def _write_ahead_file(url: str) -> None:
     """Put a SQLite file in write-ahead-log mode before any table is made (the mode is stored in
     the file): workers that create the tables together then read while another one writes."""

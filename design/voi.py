@@ -11,6 +11,14 @@ For a candidate experiment e and the posterior draws theta_1..theta_S of the ris
    EVSI = E_y[V(w_y)] - V(w_0), V(w) the value of the best design under weights w,
    with its Monte Carlo standard error over the simulated outcomes.
 
+With ``judged="after"`` each outcome's gain is judged under the posterior after it:
+V_w(best under w) - V_w(today's design), today's design worth 0 where it breaks a limit under w
+(building nothing is worth nothing).  For a value linear in the weights (a mean objective
+without limits) both have the same expectation, and this one is 0 for an outcome that changes
+nothing; with a quantile objective and limits on means, V(w_y) is not a martingale and the
+difference of the first form can be negative (an outcome that shows today's design near a limit
+to be over it lowers V without any decision being worse for it).
+
 Per experiment it also gives the expected shrinkage of each risk's 95 % interval at the design
 chosen today.  Everything is vectorised over draws and designs: seconds for ten experiments.
 """
@@ -23,6 +31,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+
+
+THIN_ESS = 50.0
+"""A reweighting of the draws to fewer effective draws than this is thin: the posterior after
+that outcome rests on a few draws."""
 
 
 class Experiment(Protocol):
@@ -122,6 +135,7 @@ class ExperimentValue:
     interval_shrinkage: dict[str, float]
     switch_rate: float          # how often the outcome changes the design chosen
     min_ess: float              # the smallest effective sample size of the reweighted draws
+    thin_share: float = 0.0     # the share of outcomes whose reweighted draws have ESS < THIN_ESS
 
     @property
     def evsi_per_cost(self) -> float:
@@ -131,13 +145,18 @@ class ExperimentValue:
         return {"name": self.name, "description": self.description, "evsi": self.evsi, "evsi_se": self.evsi_se,
                 "cost": self.cost, "evsi_per_cost": self.evsi_per_cost,
                 "interval_shrinkage": self.interval_shrinkage, "switch_rate": self.switch_rate,
-                "min_ess": self.min_ess}
+                "min_ess": self.min_ess, "thin_share": self.thin_share}
 
 
 def value_of_information(problem: DecisionProblem, experiment: Experiment, draws: dict[str, np.ndarray], *,
                          outcomes: int = 200, seed: int = 0,
-                         progress: Callable[[int], None] | None = None) -> ExperimentValue:
-    """EVSI of ``experiment`` for ``problem`` by preposterior reweighting of ``draws``."""
+                         progress: Callable[[int], None] | None = None, judged: str = "before") -> ExperimentValue:
+    """EVSI of ``experiment`` for ``problem`` by preposterior reweighting of ``draws``.
+
+    ``judged``: "before" (E_y[V(w_y)] - V(w_0)) or "after" (each gain under the posterior after
+    its outcome; see the module docstring)."""
+    if judged not in ("before", "after"):
+        raise ValueError(f"judged must be 'before' or 'after', got {judged!r}")
     rng = np.random.default_rng(seed)
     size = problem.objective.shape[1]
     w0 = np.full(size, 1.0 / size)
@@ -152,7 +171,11 @@ def value_of_information(problem: DecisionProblem, experiment: Experiment, draws
         w = normalised(np.asarray(experiment.loglik(draws, outcome), dtype=float))
         ess.append(effective_sample_size(w))
         best, value = problem.choose(w)
-        gains.append(value - value0)
+        if judged == "before":
+            gains.append(value - value0)
+        else:
+            kept = float(problem.values(w)[chosen]) if chosen >= 0 else 0.0
+            gains.append(value - (kept if np.isfinite(kept) else 0.0))
         switched += best != chosen
         for name, r in problem.risks.items():
             if chosen >= 0 and widths0[name] > 0:
@@ -166,4 +189,5 @@ def value_of_information(problem: DecisionProblem, experiment: Experiment, draws
         evsi=float(g.mean()), evsi_se=float(g.std(ddof=1) / math.sqrt(g.size)) if g.size > 1 else math.nan,
         cost=float(experiment.cost),
         interval_shrinkage={name: float(np.mean(v)) if v else 0.0 for name, v in shrink.items()},
-        switch_rate=switched / outcomes, min_ess=float(np.min(ess)) if ess else float(size))
+        switch_rate=switched / outcomes, min_ess=float(np.min(ess)) if ess else float(size),
+        thin_share=float(np.mean(np.asarray(ess) < THIN_ESS)) if ess else 0.0)

@@ -17,12 +17,14 @@ def default_folder(label: str) -> str:
 def write_report(card: CellCard | str | Path | None = None, *, study: str | None = None,
                  storage: str = "sqlite:///nassb-design.db", arrhenius: str | Path | None = None,
                  at: str = "25 degC", out: str | Path | None = None, seed: int = 0,
-                 command: list[str] | None = None) -> Path:
+                 command: list[str] | None = None, posterior=None) -> Path:
     """Write a report folder (report.html, report.md with figures, summary.json, NetCDF draws).
 
     Give exactly one of ``card`` (a cell: Table 1 by every method, budget, distributions,
     resistances against temperature, risks), ``study`` (a design study in ``storage``) or
-    ``arrhenius`` (a temperature series to fit).  Returns the path of report.html.
+    ``arrhenius`` (a temperature series to fit).  ``posterior`` (a file from
+    ``calibrate_risks(...).to_netcdf`` or a RiskModel) scores a card's risks, or rescores a study,
+    on a lab's calibration instead of the shipped one.  Returns the path of report.html.
     """
     from .report import write_report as write_folder
 
@@ -32,7 +34,7 @@ def write_report(card: CellCard | str | Path | None = None, *, study: str | None
     if study:
         from .study_report import study_report
 
-        report, label = study_report(storage, study, command=command), study
+        report, label = study_report(storage, study, command=command, posterior=posterior), study
     elif arrhenius:
         from .study_report import arrhenius_report
 
@@ -41,7 +43,7 @@ def write_report(card: CellCard | str | Path | None = None, *, study: str | None
         from .cell_report import cell_report
 
         cell = card if isinstance(card, CellCard) else load_card(card)
-        report, label = cell_report(cell, seed=seed, command=command), cell.name
+        report, label = cell_report(cell, seed=seed, command=command, posterior=posterior), cell.name
     target = Path(out) if out is not None else Path(default_folder(label))
     try:
         return write_folder(report, target)

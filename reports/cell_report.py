@@ -29,7 +29,8 @@ def improvement_sentence(budget: list[dict], quantity: str, sd: float, unit: str
             f"would shrink u({quantity}) from {sd:.2g} to {shrunk:.2g} {unit}.")
 
 
-def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_settings=None) -> Report:
+def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_settings=None,
+                posterior=None) -> Report:
     from ..inference import CellModel
     from ..inference.propagate import propagate
     from ..inference.sampling import SamplerSettings
@@ -110,7 +111,7 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
                                 "text": "Median and 95 % band over the card's uncertainties (Eq. 4); the dashed "
                                         "line is the cell temperature."})
 
-    report.sections.append(_risk_section(card, seed))
+    report.sections.append(_risk_section(card, seed, posterior))
     bayes = results.get("bayes")
     if bayes is not None and bayes.diagnostics is not None:
         report.sections.append({"title": "Sampler diagnostics", "kind": "text",
@@ -128,12 +129,12 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
     return report
 
 
-def _risk_section(card, seed: int) -> dict:
+def _risk_section(card, seed: int, posterior=None) -> dict:
     from ..inference.risk.scoring import score_risks
     from ..priors import CardError
 
     try:
-        result = score_risks(card, cycles=100, seed=seed)
+        result = score_risks(card, cycles=100, seed=seed, posterior=posterior)
     except CardError as err:
         return {"title": "Risks", "kind": "text", "text": f"Not scored: {err.field}: {err.message}."}
     rows = []
@@ -141,9 +142,17 @@ def _risk_section(card, seed: int) -> dict:
         value, span = quantity_cells(name, q)
         info = result.most_informative[name]
         rows.append({"name": name, "value": value, "interval": span,
-                     "narrow": f"{info['parameter']}: {info['experiment']}"})
+                     "narrow": (f"{info['parameter']}: " if info["parameter"] else "") + info["experiment"]})
     current = result.conditions["current"]["value"]
     return {"title": "Risks (calibrated risk models)", "kind": "risk", "rows": rows,
             "text": f"At {current:.3g} mA/cm² (C/10) over 100 cycles. Probabilities are posterior means with their "
-                    "95 % interval. The risk models rest on a handful of observations in the seed paper: read the "
-                    "intervals, not the means."}
+                    "95 % interval. "
+                    + ("The risk models rest on a handful of observations in the seed paper: read the intervals, "
+                       "not the means." if posterior is None else
+                       f"Risk posterior: {_posterior_label(posterior)}, not the calibration shipped with nassb.")}
+
+
+def _posterior_label(posterior) -> str:
+    from pathlib import Path
+
+    return Path(posterior).name if isinstance(posterior, (str, Path)) else type(posterior).__name__

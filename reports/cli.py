@@ -195,14 +195,26 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the card's draws (default 0)")
     risk.add_argument("--posterior", metavar="FILE",
                       help="calibrated draws from 'nassb risk-calibrate --out' (default: the shipped calibration)")
+    risk.add_argument("--selected-shard", action="store_true",
+                      help="the separator is a selected planar shard (as the paper's 1 MPa cells), not a tape as cast")
+    risk.add_argument("--formation-cycles", type=_whole(0), default=0, metavar="N",
+                      help="cycles at --formation-current before the --cycles at --current (default 0)")
+    risk.add_argument("--formation-current", metavar="J",
+                      help="current density of the formation cycles (mA/cm^2 or a quantity; default: --current)")
     _output_options(risk, out=True)
     risk.set_defaults(run=_risk)
 
     cal = commands.add_parser(
-        "risk-calibrate", help="calibrate the risk models on the seed paper's observations (PyMC)",
-        description="Sample the risk models' posterior given priors/data/risk.toml and "
-                    "priors/data/risk-observations.toml, and write the draws as NetCDF.")
+        "risk-calibrate", help="calibrate the risk models on the seed paper's cells and a lab's own (PyMC)",
+        description="Sample the risk models' posterior given priors/data/risk.toml and the observed cells "
+                    "(priors/data/risk-observations.toml, the seed paper's, and --observations, a lab's), and "
+                    "write the draws as NetCDF for --posterior.  Takes minutes (4 to 11 on two cores).")
     cal.add_argument("--out", metavar="FILE", required=True, help="where to write the posterior draws (NetCDF)")
+    cal.add_argument("--observations", metavar="FILE",
+                     help="a lab's observed cells (TOML, priors/lab.py describes the format); with the paper's "
+                          "cells, the lab's offsets (strength, critical current, contact) are calibrated too")
+    cal.add_argument("--without-paper", action="store_true",
+                     help="calibrate on --observations alone, from the priors (not on the paper's cells)")
     _fit_options(cal, out=False)
     cal.set_defaults(run=_risk_calibrate)
 
@@ -246,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="of the trials, N refine the best feasible one locally at the end "
                           "(default half of --trials, at most 100, from 40 trials on; 0: none)")
     des.add_argument("--top", type=_whole(1), default=5, metavar="K", help="proposals to list (default 5)")
+    des.add_argument("--posterior", metavar="FILE",
+                     help="score on these calibrated risk draws ('nassb risk-calibrate --out'; default: the shipped "
+                          "calibration); the study remembers the file")
     _output_options(des)
     des.set_defaults(run=_design)
 
@@ -271,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --arrhenius: where to report the value")
     rep.add_argument("--out", metavar="DIR", help="report directory (default: report-NAME)")
     rep.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the Monte Carlo draws (default 0)")
+    rep.add_argument("--posterior", metavar="FILE",
+                     help="risk draws from 'nassb risk-calibrate --out' for the card's risks or the study "
+                          "(default: the shipped calibration, or the file the study recorded)")
     rep.set_defaults(run=_report)
 
     cards = commands.add_parser("cards", help="list the built-in cards and materials; 'cards show NAME' prints one",
@@ -280,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     cards.add_argument("name", nargs="?", metavar="NAME", help="with show: the built-in card to print")
     _output_options(cards)
     cards.set_defaults(run=_cards)
+
+    from .experiment_command import add_parser as add_next_experiment
+
+    add_next_experiment(commands)
 
     for sub in _subparsers(parser):
         sub.set_defaults(options={o for a in sub._actions for o in a.option_strings if o.startswith("--")})
@@ -366,10 +388,14 @@ def _spectra(args) -> int:
 
 def _risk(args) -> int:
     from ..inference.risk.scoring import score_risks
+    from ..priors import OptionError
 
     _check_out(args)
+    if args.formation_current is not None and not args.formation_cycles:
+        raise OptionError("--formation-current needs --formation-cycles N", field="--formation-current")
     result = score_risks(args.card, current=args.current, cycles=args.cycles, posterior=args.posterior,
-                         seed=args.seed)
+                         seed=args.seed, selected_shard=args.selected_shard, formation_cycles=args.formation_cycles,
+                         formation_current=args.formation_current)
     return _finish(args, result)
 
 
@@ -382,8 +408,15 @@ def _risk_calibrate(args) -> int:
         check_writable(args.out)
     except OSError as err:
         raise OptionError(f"cannot write {args.out!r}: {err.strerror or err}", field="--out") from None
-    result = calibrate_risks(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed,
-                             progress=_progress(args))
+    if args.without_paper and not args.observations:
+        raise OptionError("--without-paper needs a lab's cells: --observations FILE", field="--without-paper")
+    observations = None
+    if args.observations:  # read before minutes of sampling: a mistake is one line now
+        from ..priors.lab import load_observed_cells
+
+        observations = load_observed_cells(args.observations)
+    result = calibrate_risks(observations=observations, with_paper=not args.without_paper, draws=args.draws,
+                             tune=args.tune, chains=args.chains, seed=args.seed, progress=_progress(args))
     result.to_netcdf(args.out)
     if args.json:
         _print_json({"out": args.out, **result.to_json()})
@@ -403,7 +436,7 @@ def _design(args) -> int:
                         max_fracture=args.max_fracture, max_short=args.max_short, max_drop=args.max_drop,
                         min_retention=args.min_retention, cycles=args.cycles, c_rate=args.c_rate,
                         current=args.current, within_data=args.within_data, sampler=args.sampler, seed=args.seed,
-                        top=args.top, refine=args.refine, progress=_progress(args))
+                        top=args.top, refine=args.refine, progress=_progress(args), posterior=args.posterior)
     return _finish(args, result)
 
 
@@ -427,7 +460,7 @@ def _report(args) -> int:
     if args.out:
         _check_folder(args.out, "--out", kind="report")
     print(write_report(args.card, study=args.study, storage=args.storage, arrhenius=args.arrhenius, at=args.at,
-                       out=args.out, seed=args.seed, command=_command()))
+                       out=args.out, seed=args.seed, command=_command(), posterior=args.posterior))
     return 0
 
 
@@ -559,6 +592,16 @@ def _warning_lines():
         original = warnings.showwarning
 
         def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, RuntimeWarning) and "encountered" in str(message):
+                # numpy's floating-point warnings (overflow, invalid value) name a line of our
+                # source, not the user's input: one line saying what it means instead.
+                text = ("nassb: warning: numerical overflow or an undefined value while evaluating: an input "
+                        "far outside its physical range? Infinite values are limits (a probability of 1), "
+                        "check the figures")
+                if text not in seen:
+                    seen.add(text)
+                    sys.stderr.write(text + "\n")
+                return None
             if not issubclass(category, NassbWarning):
                 return original(message, category, filename, lineno, file, line)
             text = f"nassb: warning: {message}"
@@ -569,6 +612,7 @@ def _warning_lines():
 
         with warnings.catch_warnings():
             warnings.simplefilter("always", NassbWarning)
+            warnings.simplefilter("always", RuntimeWarning)
             warnings.showwarning = show
             yield
 

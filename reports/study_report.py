@@ -13,11 +13,12 @@ SENSITIVITY_HEADER = ["", "objective", "shift", "P_fracture", "P_short", "ohmic 
                       "within the limits", "largest single shift"]
 
 
-def study_report(storage: str, name: str, *, command: list[str] | None = None, top: int = 5) -> Report:
+def study_report(storage: str, name: str, *, command: list[str] | None = None, top: int = 5,
+                 posterior=None) -> Report:
     from ..design.run import load_design
     from ..design.study import QUANTITY_OF, finished, load_existing
 
-    result = load_design(name, storage, top=top)
+    result = load_design(name, storage, top=top, posterior=posterior)
     settings = result.settings
     trials = finished(load_existing(storage, name))
     report = Report(title=f"Design study: {name}", kind="study")

@@ -164,11 +164,17 @@ def risk_table(result) -> str:
     summary = result.summary()
     lines.extend(columns(summary_rows(summary)))
     lines.extend(_tail_lines(summary))
+    if "pressure" in c:
+        p = c["pressure"]
+        lines.extend(["", f"the pressure is drawn from the card ({p['ci95'][0]:.3g} to {p['ci95'][1]:.3g} MPa, 95 %), "
+                          "as are the layers and the area;",
+                      "a design study scores the same card with them fixed at their card values, so its figures differ"])
     lines.extend(["", "the intervals are wide: the calibration rests on a handful of observations",
                   "", "what would narrow each most:"])
     width = max(len(n) for n in result.most_informative)
     for name, info in result.most_informative.items():
-        lines.append(f"  {name.ljust(width)}  {info['parameter']}: {info['experiment']}")
+        lines.append(f"  {name.ljust(width)}  " + (f"{info['parameter']}: " if info["parameter"] else "")
+                     + info["experiment"])
     return "\n".join(lines + _warning_lines(result))
 
 
@@ -298,6 +304,9 @@ def design_table(result) -> str:
                   "what is predicted (E_V, E_m: mean ± sd at the cycling current, U - jR, delivered capacity; "
                   "risks: posterior mean [95 % interval]):",
                   *columns(predicted)])
+    if doc["baselines"]:
+        lines.extend(["", "the paper's cells are scored as designs: layers, capacity and pressure fixed at the card values",
+                      "('nassb risk CARD' draws them from the card's uncertainties instead, so its figures differ)"])
     if doc.get("calibrated_range"):
         lines.extend(["", "calibrated range (the cells the risk models rest on): "
                       + _range_text(doc["calibrated_range"])])

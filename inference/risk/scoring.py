@@ -15,9 +15,14 @@ from ...priors.vocabulary import term
 from .predict import RiskModel, RiskScore
 
 CALIBRATED_SEPARATOR = "nzsp-tape"  # what the observations in priors/data/risk-observations.toml used
-MODEL_OF = {"P_fracture": "fracture", "P_short": "short", "R_cell": "rate", "R_separator": "rate",
-            "R_interface": "rate", "R_cathode": "rate", "R_contact": "rate", "R_formation": "rate",
+MODEL_OF = {"P_fracture": "fracture", "P_short": "short", "R_cell": "rate", "R_separator": None,
+            "R_interface": None, "R_cathode": "rate", "R_contact": "rate", "R_formation": "rate",
             "ohmic_drop": "rate", "retention": "inventory"}
+"""The risk model whose parameters drive a quantity; None: the card's own inputs alone (the
+separator's and the interface's resistances come from the card's Arrhenius fits)."""
+DRIVES = 0.05
+"""Below this squared rank correlation no single risk parameter is named as the driver."""
+CARD_INPUTS = "the card's own inputs: see the uncertainty budget of 'nassb propagate CARD'"
 
 
 def _required(card: CellCard, section: str, key: str, why: str) -> Measured:
@@ -166,7 +171,11 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
         r_separator=y["R_separator"], r_interface=y["R_interface"], selected_shard=selected_shard,
         formation_cycles=float(formation_cycles),
         formation_current=None if formation_current is None else float(formation_current.value))
-    conditions = {"current": {"value": float(current.value), "unit": "mA/cm^2"}, "cycles": cycles}
+    conditions = {"current": {"value": float(current.value), "unit": "mA/cm^2"}, "cycles": cycles,
+                  # Drawn, as a lab's cells vary; a design (and a design study's baselines) fixes the
+                  # pressure at its card value, so the same card scores differently there.
+                  "pressure": {"drawn": True, "mean": float(np.mean(pressure)),
+                               "ci95": [float(v) for v in np.quantile(pressure, [0.025, 0.975])], "unit": "MPa"}}
     if formation_cycles and formation_current is not None:
         conditions["formation"] = {"cycles": formation_cycles,
                                    "current": {"value": float(formation_current.value), "unit": "mA/cm^2"}}
@@ -249,7 +258,16 @@ def _result(card, score: RiskScore, risk: RiskModel, conditions: dict, seed: int
     priors = load_risk_priors()
     informative = {}
     for name, v in values.items():
-        parameter, r2 = risk.most_informative(v, MODEL_OF[name])
+        model = MODEL_OF[name]
+        if model is None:
+            informative[name] = {"parameter": "", "rank_r2": 0.0, "experiment": CARD_INPUTS}
+            continue
+        parameter, r2 = risk.most_informative(v, model)
+        if r2 < DRIVES:
+            informative[name] = {"parameter": "", "rank_r2": round(r2, 3),
+                                 "experiment": f"no single {model} parameter drives it (largest rank r^2 "
+                                               f"{r2:.2f}); {CARD_INPUTS}"}
+            continue
         informative[name] = {"parameter": parameter, "rank_r2": round(r2, 3),
                              "experiment": priors[parameter].experiment if parameter in priors else ""}
     caveat = ""

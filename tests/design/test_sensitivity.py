@@ -96,3 +96,22 @@ def test_weighted_quantiles():
     assert weighted_quantile(x, np.full(100, 0.01), 0.5) == pytest.approx(50.5)
     w = np.where(x > 50, 0.02, 0.0)
     assert weighted_quantile(x, w / w.sum(), 0.5) == pytest.approx(75.5)
+
+
+def test_draws_of_a_prior_are_uninformed_by_its_own_truncated_moments():
+    # Draws straight from each prior: the data told them nothing, so the sd ratio is 1 and the
+    # shift 0 -- against the prior as sampled (truncated to its bounds), not its two numbers.
+    from nassb.design.sensitivity import _scale, informed
+
+    draws = _prior_draws(200_000, seed=3)
+    truncated = 0
+    for name, p in PRIORS.items():
+        if p.prior.dist == "uniform":
+            continue
+        ratio, shift = informed(p.prior, draws[name])
+        assert ratio == pytest.approx(1.0, abs=0.01), name
+        assert shift == pytest.approx(0.0, abs=0.01), name
+        log, centre, spread = _scale(p.prior)
+        z = np.log(draws[name]) if log else draws[name]
+        truncated += abs(z.mean() - centre) / spread > 0.05
+    assert truncated >= 1  # at least one prior whose bounds move its mean: the case this guards

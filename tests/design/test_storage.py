@@ -137,3 +137,23 @@ def test_a_full_disk_under_the_storage_is_one_line(nassb, tmp_path, monkeypatch)
     run = nassb("design", "--storage", f"sqlite:///{tmp_path / 'full.db'}", "--trials", "1")
     assert run.code == 2 and run.err.count("\n") == 1
     assert run.err.startswith("nassb: --storage: no space left on device")
+
+
+def test_a_disk_that_fills_during_the_search_is_one_line_and_keeps_the_trials(nassb, tmp_path, monkeypatch):
+    import optuna
+    import sqlalchemy.exc
+
+    storage = f"sqlite:///{tmp_path / 'fills.db'}"
+    assert nassb("design", "--storage", storage, "--study", "s", "--trials", "3", "--seed", "1").code == 0
+    original = optuna.study.Study.optimize
+
+    def fills(self, func, n_trials=None, **kwargs):  # one more trial, then the disk is full
+        original(self, func, n_trials=1, **kwargs)
+        raise optuna.exceptions.StorageInternalError("commit failed") from sqlalchemy.exc.OperationalError(
+            "INSERT INTO trials", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(optuna.study.Study, "optimize", fills)
+    run = nassb("design", "--storage", storage, "--study", "s", "--trials", "5", "--seed", "1")
+    assert run.code == 2 and run.err.count("\n") == 1, run.err
+    assert run.err.startswith("nassb: --storage: the search stopped: no space left on device")
+    assert "4 finished trials are kept" in run.err

@@ -60,3 +60,14 @@ def test_limits_are_judged_on_the_reweighted_means():
     assert problem.choose(w)[0] == 1                # mean risk 0.2 > 0.15: the bold design is out
     low = np.where(risk < 0.2, 1.0, 0.0)
     assert problem.choose(low / low.sum())[0] == 0  # data that rule out high risks bring it back
+
+
+def test_a_reading_sharper_than_the_draws_resolve_is_flagged_thin():
+    # 2000 draws of theta ~ N(0, 1) resolve about 1/2000 of its range; a reading of sd 1e-4
+    # leaves one or two effective draws after every outcome, a reading of sd 1 hundreds.
+    theta = np.random.default_rng(5).normal(0.0, 1.0, 2000)
+    draws = {"theta": theta}
+    sharp = value_of_information(_problem(theta), NoisyReading(1e-4), draws, outcomes=50, seed=6)
+    plain = value_of_information(_problem(theta), NoisyReading(1.0), draws, outcomes=50, seed=6)
+    assert sharp.thin_share == 1.0 and sharp.min_ess < 5
+    assert plain.thin_share == 0.0 and plain.to_json()["thin_share"] == 0.0

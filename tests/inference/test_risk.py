@@ -356,6 +356,12 @@ def test_risk_command_scores_paper_cell_2(nassb):
     assert q["ohmic_drop"]["ci95"][0] < 0.06 < q["ohmic_drop"]["ci95"][1]
     for name in q:
         assert doc["most_informative"][name]["experiment"]
+    # The separator's and interface's resistances come from the card alone: no risk parameter.
+    assert doc["most_informative"]["R_separator"]["parameter"] == ""
+    assert "nassb propagate" in doc["most_informative"]["R_interface"]["experiment"]
+    assert doc["most_informative"]["P_fracture"]["parameter"].startswith("fracture.")
+    pressure = doc["conditions"].pop("pressure")
+    assert pressure["drawn"] and pressure["ci95"][0] < pressure["mean"] < pressure["ci95"][1]
     assert doc["conditions"] == {"current": {"value": 0.5, "unit": "mA/cm^2"}, "cycles": 70}
 
 

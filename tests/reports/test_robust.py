@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from nassb.priors import fields as F
 
-from ..conftest import MINIMAL_CARD
+from ..conftest import MINIMAL_CARD, run_process
 
 PAPER_MATERIALS = ("sodium", "nzsp-tape", "nvp-composite", "naclo4-ecpc")
 CARD_FIELDS = ([(section, key) for section, specs in F.SECTION_FIELDS.items() for key in specs]
@@ -33,6 +33,8 @@ def _clean(nassb, *args: str):
         pytest.fail(f"nassb {' '.join(args)} raised {type(err).__name__}: {err}")
     assert run.code in (0, 2), (args, run.code, run.err)
     assert "Traceback" not in run.err
+    # Every line on stderr is nassb's own: no numpy warning naming a line of our source.
+    assert all(line.startswith("nassb") for line in run.err.splitlines() if line.strip()), run.err
     if run.code == 2:
         errors = [line for line in run.err.splitlines() if line.startswith("nassb") and "warning:" not in line]
         assert len(errors) == 1, run.err
@@ -219,3 +221,13 @@ def test_an_eis_report_of_a_file_named_like_mathtext(nassb, tmp_path):
                 "--tune", "200", "--chains", "2", "--seed", "1", "--report", str(tmp_path / "rep"))
     assert run.code in (0, 3), run.err
     assert (tmp_path / "rep" / "report.html").is_file()
+
+
+def test_a_numerical_overflow_is_one_warning_line_not_numpys():
+    # A current of 10^30 mA/cm^2 over 10^6 cycles overflows the short-circuit hazard: the answer
+    # (P_short = 1) stands, and stderr says so in one nassb line instead of numpy's source lines.
+    run = run_process("risk", "paper-cell-1", "--current", "1e30", "--cycles", "1000000", "--json")
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nassb: warning: numerical overflow"), run.stderr
+    assert json.loads(run.stdout)["quantities"]["P_short"]["mean"] == pytest.approx(1.0)

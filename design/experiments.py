@@ -1,0 +1,616 @@
+"""Candidate experiments for the value of information (:mod:`nassb.design.voi`).
+
+Each experiment simulates its outcome from one posterior draw of the risk parameters and gives
+the log-likelihood of an outcome under every draw, vectorised over the draws, on the same risk
+forms the calibration uses (:mod:`nassb.inference.risk.forms`).  Draws are the parameter dict of
+a :class:`~nassb.inference.risk.predict.RiskModel` (``"fracture.strength"`` -> array); where the
+draws carry a lab's offsets (``lab.strength``, ``lab.ccd``, ``lab.contact``) the experiment is
+the lab's own and sees the scaled parameters, as the model predicts for that lab.
+
+Each experiment has a cost in specimens (``cells``: tapes, symmetric cells or full cells it
+uses) and in ``days`` (preparing, building, testing; cells tested in parallel); ``cost`` is one of
+them (``cost_unit``), the unit the ranking per cost uses.
+
+The experiments and what they inform:
+
+* :class:`BiaxialStrength`: ring-on-ring strength of N sintered tapes (Weibull strengths);
+  informs ``fracture.strength`` and ``fracture.weibull_modulus``.
+* :class:`CriticalCurrent`: stepped-current critical current density of N symmetric Na | tape |
+  Na cells at a pressure, sodium thickness and tape thickness; informs ``short.ccd_reference``
+  and ``short.ccd_modulus``, and, at a condition away from the reference, the exponent of that
+  condition; the steps of several cycles also ``short.cycle_exponent``.
+* :class:`Profilometry`: the unsupported span of N tapes of given thicknesses read from their
+  warping profiles; informs ``fracture.span_reference`` and ``fracture.span_exponent`` (and,
+  on selected shards, ``fracture.selection_factor``).  The risk model has no tape-to-tape scatter
+  of the span: the experiment assumes a lognormal scatter (``scatter``, on the log) around the
+  model's span, an assumption the user can set.
+* :class:`BuildAndCycle`: build N cells of one candidate design and cycle them: cracked at
+  assembly, the cycle each shorts in (or survived), the resistance after formation (lognormal
+  with the calibration's ``resistance_scatter``) and the capacity retention after the cycles of
+  the cells that survive (lognormal with ``fade_scatter``); informs all four risk models at that
+  design.
+
+A user file of experiments (:func:`load_experiments`) lists more, one ``[[experiment]]`` table
+each with its ``kind`` and settings.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..inference.risk import forms
+from ..priors import CardError, parse_quantity
+from ..priors import fields as F
+from ..priors.quantity import FieldSpec
+from ..priors.risk import LAB_SCALES
+
+_OFFSET_OF = {target: offset for offset, target in LAB_SCALES.items()}
+COST_UNITS = ("days", "cells")
+
+
+def parameter(draws: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """A risk parameter's draws, scaled by the lab's offset where the draws carry one."""
+    value = np.asarray(draws[name], dtype=float)
+    offset = _OFFSET_OF.get(name)
+    if offset is not None and offset in draws:
+        return value * np.exp(np.asarray(draws[offset], dtype=float))
+    return value
+
+
+def _log1mexp(x: np.ndarray) -> np.ndarray:
+    """log(1 - exp(-x)) for x >= 0 (-inf at 0)."""
+    with np.errstate(divide="ignore"):
+        return np.where(x > math.log(2.0), np.log1p(-np.exp(-x)), np.log(-np.expm1(-x)))
+
+
+@dataclass(frozen=True)
+class _Base:
+    """Cost bookkeeping shared by the experiments."""
+
+    def _default_days(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def specimens(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def cells(self) -> int:
+        """Specimens the experiment uses (tapes or cells)."""
+        override = getattr(self, "cost_cells", None)
+        return int(self.specimens if override is None else override)
+
+    @property
+    def days(self) -> float:
+        """Days from preparation to the last reading (specimens tested in parallel)."""
+        override = getattr(self, "cost_days", None)
+        return float(self._default_days() if override is None else override)
+
+    @property
+    def cost(self) -> float:
+        """The cost the ranking per cost divides by, in ``cost_unit``."""
+        return float(self.days if getattr(self, "cost_unit", "days") == "days" else self.cells)
+
+    def costed(self, unit: str) -> Any:
+        """The same experiment with its cost counted in ``unit`` ("days" or "cells")."""
+        return replace(self, cost_unit=unit)  # type: ignore[call-arg]  # every subclass has the field
+
+
+@dataclass(frozen=True)
+class BiaxialStrength(_Base):
+    """Ring-on-ring strength of ``tapes`` sintered tapes of ``thickness`` (um).
+
+    Each strength is Weibull: P(fails below sigma) = 1 - exp(-(A_eff / 1 cm^2) (sigma /
+    sigma_0)^m), with the loaded ``area`` A_eff (cm^2) of the test and the characteristic
+    strength sigma_0 (MPa, of 1 cm^2) and modulus m of the fracture model.  The risk forms give
+    the strength no dependence on thickness; the thickness names the tapes tested.  The load cell
+    reads strengths far more precisely than their Weibull scatter: no measurement noise.
+    """
+
+    tapes: int = 10
+    thickness: float = 50.0
+    area: float = 0.2
+    label: str = ""
+    cost_cells: int | None = None
+    cost_days: float | None = None
+    cost_unit: str = "days"
+    kind = "biaxial_strength"
+
+    @property
+    def name(self) -> str:
+        return self.label or f"biaxial strength, {self.tapes} tapes of {self.thickness:g} um"
+
+    @property
+    def description(self) -> str:
+        return (f"ring-on-ring strength of {self.tapes} sintered {self.thickness:g} um tapes "
+                f"(loaded area {self.area:g} cm^2): fracture.strength, fracture.weibull_modulus")
+
+    @property
+    def specimens(self) -> int:
+        return self.tapes
+
+    def _default_days(self) -> float:
+        return 1.0 + self.tapes / 10.0
+
+    def simulate(self, draws, truth, rng):
+        strength = parameter(draws, "fracture.strength")[truth]
+        m = float(draws["fracture.weibull_modulus"][truth])
+        hazard = rng.exponential(size=self.tapes)   # (A/A0)(sigma/sigma0)^m ~ Exp(1)
+        return strength * (hazard * forms.STRENGTH_REFERENCE_AREA / self.area) ** (1.0 / m)
+
+    def loglik(self, draws, outcome) -> np.ndarray:
+        sigma = np.asarray(outcome, dtype=float)[None, :]
+        strength = parameter(draws, "fracture.strength")[:, None]
+        m = np.asarray(draws["fracture.weibull_modulus"], dtype=float)[:, None]
+        log_hazard = math.log(self.area / forms.STRENGTH_REFERENCE_AREA) + m * np.log(sigma / strength)
+        return np.sum(np.log(m) - np.log(sigma) + log_hazard - np.exp(log_hazard), axis=1)
+
+
+@dataclass(frozen=True)
+class CriticalCurrent(_Base):
+    """Stepped-current critical current density of ``cells`` symmetric Na | tape | Na cells.
+
+    Each cell is built at ``pressure`` (MPa) with ``reservoir`` um of sodium on each side and a
+    ``thickness`` um tape, then cycled at the currents ``start``, ``start + step``, ... (``steps``
+    of them, mA/cm^2), ``cycles_per_step`` cycles each, every half cycle ``hours`` long (so a
+    cycle at j moves j * hours mAh/cm^2).  The outcome is the step in which each cell shorts (0:
+    it survived every step).  The short-circuit model gives the probability: cycle k at current j
+    adds (j / j_c)^m (k^beta - (k - 1)^beta) to the cumulative hazard, with j_c the critical
+    current of the cell's condition and capacity per cycle (:func:`forms.critical_current`).
+    """
+
+    cells: int = 5  # type: ignore[assignment]
+    pressure: float = 1.0
+    reservoir: float = 36.0
+    thickness: float = 100.0
+    start: float = 0.1
+    step: float = 0.1
+    steps: int = 30
+    cycles_per_step: int = 1
+    hours: float = 0.5
+    label: str = ""
+    cost_days: float | None = None
+    cost_unit: str = "days"
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    kind = "critical_current"
+
+    @property
+    def name(self) -> str:
+        return self.label or (f"CCD, {self.cells} symmetric cells at {self.pressure:g} MPa, "
+                              f"{self.reservoir:g} um Na, {self.thickness:g} um tape")
+
+    @property
+    def description(self) -> str:
+        top = self.start + (self.steps - 1) * self.step
+        return (f"stepped-current ({self.start:g} to {top:g} mA/cm^2 in steps of {self.step:g}, "
+                f"{self.cycles_per_step} cycle(s) of 2 x {self.hours:g} h each) symmetric cells: "
+                "short.ccd_reference, short.ccd_modulus and the exponents of their condition")
+
+    @property
+    def specimens(self) -> int:
+        return self.cells
+
+    def _default_days(self) -> float:
+        return 1.0 + self.steps * self.cycles_per_step * 2.0 * self.hours / 24.0
+
+    def currents(self) -> np.ndarray:
+        """The current of each step (mA/cm^2)."""
+        return self.start + self.step * np.arange(self.steps)
+
+    def _log_probabilities(self, draws) -> np.ndarray:
+        """log P(short in step k) for k = 1..K in columns 1..K and log P(survived) in column 0: (S, K+1)."""
+        j = self.currents()[None, :]
+        ccd = forms.critical_current(self.pressure, self.reservoir, self.thickness, j * self.hours,
+                                     parameter(draws, "short.ccd_reference")[:, None],
+                                     np.asarray(draws["short.pressure_exponent"])[:, None],
+                                     np.asarray(draws["short.reservoir_exponent"])[:, None],
+                                     np.asarray(draws["short.thickness_exponent"])[:, None],
+                                     np.asarray(draws["short.capacity_exponent"])[:, None])
+        m = np.asarray(draws["short.ccd_modulus"], dtype=float)[:, None]
+        beta = np.asarray(draws["short.cycle_exponent"], dtype=float)[:, None]
+        n = self.cycles_per_step * np.arange(self.steps + 1, dtype=float)[None, :]
+        increments = forms.current_stress(j, ccd, m) * (n[:, 1:] ** beta - n[:, :-1] ** beta)
+        hazard = np.concatenate([np.zeros((increments.shape[0], 1)), np.cumsum(increments, axis=1)], axis=1)
+        shorted = -hazard[:, :-1] + _log1mexp(increments)
+        return np.concatenate([-hazard[:, -1:], shorted], axis=1)
+
+    def simulate(self, draws, truth, rng):
+        one = {k: np.asarray(v)[truth:truth + 1] for k, v in draws.items()}
+        p = np.exp(self._log_probabilities(one)[0])
+        return rng.choice(self.steps + 1, size=self.cells, p=p / p.sum())
+
+    def loglik(self, draws, outcome) -> np.ndarray:
+        counts = np.bincount(np.asarray(outcome, dtype=int), minlength=self.steps + 1).astype(float)
+        # The per-draw probabilities do not depend on the outcome: computed once per set of draws.
+        key = (id(draws), id(draws["short.ccd_reference"]), np.size(draws["short.ccd_reference"]))
+        if key not in self._cache:
+            self._cache.clear()
+            self._cache[key] = self._log_probabilities(draws)
+        logp = self._cache[key]
+        used = counts > 0
+        return logp[:, used] @ counts[used]
+
+
+@dataclass(frozen=True)
+class Profilometry(_Base):
+    """The unsupported span of ``tapes`` tapes of each of ``thicknesses`` (um), read from their
+    warping profiles before stacking (the longest span the tape bridges when laid on a flat
+    electrode, from the warping amplitude and wavelength).
+
+    The fracture model's span is a = s a_ref (t / 100 um)^(-gamma) (:func:`forms.span`), s the
+    selection factor of ``selected`` shards (1 for tapes as cast).  The model has no tape-to-tape
+    scatter of the span, so the measured span is assumed lognormal around it with ``scatter``
+    (sd of ln a, default 0.3: tapes of one batch, and the reading of a span from a profile).
+    """
+
+    tapes: int = 10
+    thicknesses: tuple[float, ...] = (50.0, 110.0)
+    selected: bool = False
+    scatter: float = 0.3
+    label: str = ""
+    cost_cells: int | None = None
+    cost_days: float | None = None
+    cost_unit: str = "days"
+    kind = "profilometry"
+
+    @property
+    def name(self) -> str:
+        what = "selected shards" if self.selected else "tapes"
+        sizes = ", ".join(f"{t:g}" for t in self.thicknesses)
+        return self.label or f"profilometry, {self.tapes} {what} each of {sizes} um"
+
+    @property
+    def description(self) -> str:
+        informs = "fracture.span_reference, fracture.span_exponent" + (
+            ", fracture.selection_factor" if self.selected else "")
+        return (f"warping profiles of {self.tapes} {'selected shards' if self.selected else 'tapes'} per thickness, "
+                f"the unsupported span of each (assumed lognormal scatter {self.scatter:g}): {informs}")
+
+    @property
+    def specimens(self) -> int:
+        return self.tapes * len(self.thicknesses)
+
+    def _default_days(self) -> float:
+        return 0.5 + 0.05 * self.specimens
+
+    def _log_span(self, draws) -> np.ndarray:
+        selection = (np.asarray(draws["fracture.selection_factor"], dtype=float)[:, None] if self.selected else 1.0)
+        a = forms.span(np.asarray(self.thicknesses, dtype=float)[None, :],
+                       np.asarray(draws["fracture.span_reference"], dtype=float)[:, None],
+                       np.asarray(draws["fracture.span_exponent"], dtype=float)[:, None], selection)
+        return np.log(a)   # (S, thicknesses)
+
+    def simulate(self, draws, truth, rng):
+        one = {k: np.asarray(v)[truth:truth + 1] for k, v in draws.items()}
+        mean = self._log_span(one)[0][:, None]
+        return np.exp(mean + self.scatter * rng.standard_normal((len(self.thicknesses), self.tapes)))
+
+    def loglik(self, draws, outcome) -> np.ndarray:
+        y = np.log(np.asarray(outcome, dtype=float))          # (thicknesses, tapes)
+        mean = self._log_span(draws)                           # (S, thicknesses)
+        total, squares, n = y.sum(axis=1), (y * y).sum(axis=1), y.shape[1]
+        # sum over tapes of (y - mean)^2, per thickness, without a (S, T, N) array
+        ss = squares[None, :] - 2.0 * mean * total[None, :] + n * mean * mean
+        return -0.5 * np.sum(ss, axis=1) / self.scatter ** 2
+
+
+@dataclass(frozen=True)
+class BuildAndCycle(_Base):
+    """Build ``cells`` cells of one candidate design and cycle them ``cycles`` cycles.
+
+    Outcomes per cell: cracked at assembly (probability P_fracture of the design), else the
+    cycle it shorts in or that it survived (cumulative hazard (j / j_c)^m k^beta at the design's
+    cycling current), its resistance after formation (ln R ~ N(ln R_cell, ``resistance_scatter``),
+    the calibration's nuisance) and, for a cell that survives, the retention after the cycles
+    (ln ~ N(ln retention, ``retention_scatter``), the calibration's ``fade_scatter``).
+
+    The per-draw quantities come from the design scorer (:class:`~nassb.design.score.DesignScorer`)
+    on the same draws as the decision: draw i pairs the risk parameters with the card's draw i
+    (materials, tolerances, utilisation), so the likelihood of draw i is that of the cell the
+    scorer describes there.  It is tied to the scorer's draws: ``draws`` must be those.
+    """
+
+    design: dict = field(default_factory=dict)
+    cells: int = 4  # type: ignore[assignment]
+    cycles: int = 100
+    label: str = ""
+    quantities: dict = field(default_factory=dict, repr=False, compare=False)
+    resistance_scatter: float = 0.25
+    retention_scatter: float = 0.01
+    hours_per_cycle: float = 20.0
+    cost_days: float | None = None
+    cost_unit: str = "days"
+    kind = "build_and_cycle"
+
+    @classmethod
+    def of(cls, scorer, design: dict, *, cells: int = 4, cycles: int = 100, label: str = "",
+           cost_days: float | None = None, nuisances: dict | None = None) -> BuildAndCycle:
+        """The experiment for ``design`` (card path -> value) scored by ``scorer``.
+
+        ``nuisances`` (default: the calibration's, priors/data/risk.toml) give the resistance
+        scatter and the retention's scatter.
+        """
+        from ..priors.risk import load_nuisances
+
+        nuisances = nuisances or load_nuisances()
+        values = scorer.score(design)
+        d = scorer.risk.draws
+        delivered = design["cathode.theoretical_capacity"] * values["utilisation"]
+        thickness = design["separator.thickness"] * scorer.sep_noise
+        ccd = forms.critical_current(design["cell.pressure"], design["anode.reservoir_thickness"], thickness,
+                                     delivered, parameter(d, "short.ccd_reference"), d["short.pressure_exponent"],
+                                     d["short.reservoir_exponent"], d["short.thickness_exponent"],
+                                     d["short.capacity_exponent"])
+        stress = forms.current_stress(values["current"], ccd, d["short.ccd_modulus"])
+        kept = forms.retention(float(cycles), d["inventory.loss"], delivered,
+                               design["anode.reservoir_thickness"] / scorer.swelling, d["inventory.first_loss"],
+                               d["inventory.fade"])
+        quantities = {"P_fracture": np.clip(values["P_fracture"], 1e-300, 1.0 - 1e-16), "stress": stress,
+                      "beta": np.asarray(d["short.cycle_exponent"], dtype=float),
+                      "log_R": np.log(values["R_cell"]), "log_retention": np.log(kept)}
+        hours = float(np.mean(2.0 * delivered / values["current"]))
+        return cls(design=dict(design), cells=cells, cycles=cycles, label=label, quantities=quantities,
+                   resistance_scatter=float(nuisances["resistance_scatter"].value),
+                   retention_scatter=float(nuisances["fade_scatter"].value), hours_per_cycle=hours,
+                   cost_days=cost_days)
+
+    @property
+    def name(self) -> str:
+        return self.label or f"build {self.cells} cells and cycle {self.cycles}"
+
+    @property
+    def description(self) -> str:
+        shown = ", ".join(f"{k}={v:.3g}" for k, v in self.design.items())
+        return (f"build {self.cells} cells of ({shown}) and cycle them {self.cycles} cycles: crack, short, "
+                "resistance after formation, retention")
+
+    @property
+    def specimens(self) -> int:
+        return self.cells
+
+    def _default_days(self) -> float:
+        return 2.0 + self.cycles * self.hours_per_cycle / 24.0
+
+    def _check(self, draws) -> None:
+        size = next(iter(draws.values())).size
+        if not self.quantities or self.quantities["stress"].size != size:
+            raise ValueError("a build-and-cycle experiment is tied to its scorer's draws (BuildAndCycle.of)")
+
+    def simulate(self, draws, truth, rng):
+        self._check(draws)
+        q = {k: float(v[truth]) for k, v in self.quantities.items()}
+        n = self.cells
+        cracked = rng.random(n) < q["P_fracture"]
+        # the continuous cycle of the short: stress * T^beta ~ Exp(1)
+        with np.errstate(divide="ignore"):
+            at = (rng.exponential(size=n) / q["stress"]) ** (1.0 / q["beta"])
+        short = np.where(at <= self.cycles, np.ceil(np.maximum(at, 1e-12)), 0).astype(int)
+        short[cracked] = 0
+        log_r = np.where(cracked, np.nan, q["log_R"] + self.resistance_scatter * rng.standard_normal(n))
+        survived = ~cracked & (short == 0)
+        log_kept = np.where(survived, q["log_retention"] + self.retention_scatter * rng.standard_normal(n), np.nan)
+        return {"cracked": cracked, "short_cycle": short, "log_resistance": log_r, "log_retention": log_kept}
+
+    def loglik(self, draws, outcome) -> np.ndarray:
+        self._check(draws)
+        q = self.quantities
+        cracked = np.asarray(outcome["cracked"], dtype=bool)
+        short = np.asarray(outcome["short_cycle"], dtype=int)
+        n_cracked = int(cracked.sum())
+        total = n_cracked * np.log(q["P_fracture"]) + (cracked.size - n_cracked) * np.log1p(-q["P_fracture"])
+        stress, beta = q["stress"][:, None], q["beta"][:, None]
+        k = short[~cracked & (short > 0)].astype(float)[None, :]
+        if k.size:
+            before = stress * (k - 1.0) ** beta
+            total = total + np.sum(-before + _log1mexp(stress * k ** beta - before), axis=1)
+        lasted = int(np.sum(~cracked & (short == 0)))
+        total = total - lasted * q["stress"] * float(self.cycles) ** q["beta"]
+        for key, sd in (("log_resistance", self.resistance_scatter), ("log_retention", self.retention_scatter)):
+            y = np.asarray(outcome[key], dtype=float)
+            y = y[np.isfinite(y)][None, :]
+            if y.size:
+                total = total - 0.5 * np.sum((y - q[key if key != "log_resistance" else "log_R"][:, None]) ** 2,
+                                             axis=1) / sd ** 2
+        return total
+
+
+# -- a user file of experiments --------------------------------------------------------------
+
+_COUNT_WORDS = "a whole number >= 1"
+_PRESSURE = FieldSpec("MPa", 0.0, math.inf, low_open=True, words="a pressure")
+_CURRENT = FieldSpec("mA/cm^2", 0.0, math.inf, low_open=True, words="a current density")
+_STEP = FieldSpec("mA/cm^2", 0.0, math.inf, low_open=True, words="a current step")
+_HOURS = FieldSpec("h", 0.0, math.inf, low_open=True, words="a duration")
+_SCATTER = FieldSpec("", 0.0, math.inf, low_open=True, words="a positive number (sd of ln span)")
+
+# kind -> setting -> ("count" | "flag" | "text" | "thicknesses" | "design" | FieldSpec)
+KINDS: dict[str, dict[str, Any]] = {
+    "biaxial_strength": {"tapes": "count", "thickness": F.THICKNESS, "area": F.AREA},
+    "critical_current": {"cells": "count", "pressure": _PRESSURE, "reservoir": F.THICKNESS_OR_ZERO,
+                         "thickness": F.THICKNESS, "start": _CURRENT, "step": _STEP, "steps": "count",
+                         "cycles_per_step": "count", "hours": _HOURS},
+    "profilometry": {"tapes": "count", "thicknesses": "thicknesses", "selected": "flag", "scatter": _SCATTER},
+    "build_and_cycle": {"design": "design", "cells": "count", "cycles": "count"},
+}
+"""The kinds of a user file and the settings each takes (quantities with units; defaults as the
+classes' own)."""
+_CLASSES = {"biaxial_strength": BiaxialStrength, "critical_current": CriticalCurrent, "profilometry": Profilometry}
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """One entry of a user file, checked: its kind, its settings in canonical units, its cost
+    (None: the experiment's own estimate) and, for ``build_and_cycle``, the design it names."""
+
+    kind: str
+    settings: dict
+    name: str = ""
+    cells: int | None = None
+    days: float | None = None
+    where: str = ""
+    file: str = ""
+
+
+def _count(value, file: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CardError(f"must be {_COUNT_WORDS}, got {value!r}", file=file, field=where)
+    return value
+
+
+def parse_experiments(raw: dict, file: str) -> list[ExperimentSpec]:
+    """The ``[[experiment]]`` tables of a parsed user file, checked (CardError naming file and field)."""
+    unknown = sorted(set(raw) - {"experiment"})
+    if unknown:
+        raise CardError(f"unknown table {unknown[0]!r}; the file lists [[experiment]] tables", file=file,
+                        field=unknown[0])
+    entries = raw.get("experiment")
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+        raise CardError("no [[experiment]] tables", file=file, field="experiment")
+    out = []
+    for i, entry in enumerate(entries):
+        where = f"experiment[{i + 1}]"
+        entry = dict(entry)
+        kind = entry.pop("kind", None)
+        if kind not in KINDS:
+            raise CardError(f"must be one of {', '.join(KINDS)}, got {kind!r}", file=file, field=f"{where}.kind")
+        name = entry.pop("name", "")
+        if not isinstance(name, str):
+            raise CardError(f"must be a text, got {name!r}", file=file, field=f"{where}.name")
+        cells, days = None, None
+        cost = entry.pop("cost", None)
+        if cost is not None:
+            if not isinstance(cost, dict) or set(cost) - {"cells", "days"}:
+                raise CardError("must be a table { cells = N, days = D }", file=file, field=f"{where}.cost")
+            if "cells" in cost:
+                cells = _count(cost["cells"], file, f"{where}.cost.cells")
+            if "days" in cost:
+                d = cost["days"]
+                if isinstance(d, bool) or not isinstance(d, (int, float)) or not (math.isfinite(d) and d > 0):
+                    raise CardError(f"must be a number of days > 0, got {d!r}", file=file, field=f"{where}.cost.days")
+                days = float(d)
+        settings: dict[str, Any] = {}
+        for key, value in entry.items():
+            spec = KINDS[kind].get(key)
+            at = f"{where}.{key}"
+            if spec is None:
+                raise CardError(f"unknown setting of a {kind} experiment; known: {', '.join(KINDS[kind])}",
+                                file=file, field=at)
+            if spec == "count":
+                settings[key] = _count(value, file, at)
+            elif spec == "flag":
+                if not isinstance(value, bool):
+                    raise CardError(f"must be true or false, got {value!r}", file=file, field=at)
+                settings[key] = value
+            elif spec == "design":
+                if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, int) and value < 1):
+                    raise CardError("must name a candidate design: its number in the ranking's table (1 is the first) "
+                                    f"or its name, got {value!r}", file=file, field=at)
+                settings[key] = value
+            elif spec == "thicknesses":
+                values = value if isinstance(value, list) else [value]
+                if not values:
+                    raise CardError("must list at least one thickness", file=file, field=at)
+                settings[key] = tuple(_quantity(v, F.THICKNESS, file, f"{at}[{j + 1}]") for j, v in enumerate(values))
+            else:
+                settings[key] = _quantity(value, spec, file, at)
+        if kind == "build_and_cycle" and "design" not in settings:
+            raise CardError("missing: the candidate design to build (its number or name)", file=file,
+                            field=f"{where}.design")
+        out.append(ExperimentSpec(kind, settings, name, cells, days, where, file))
+    return out
+
+
+def _quantity(value, spec: FieldSpec, file: str, where: str) -> float:
+    try:
+        q = parse_quantity(value, spec)
+    except CardError as err:
+        raise err.located(file=file, field=where) from None
+    if q.uncertain:
+        raise CardError("a setting of an experiment is one value, not a distribution", file=file, field=where)
+    return float(q.value)
+
+
+def load_experiments(path: str | Path) -> list[ExperimentSpec]:
+    """Read a user file of candidate experiments (TOML).
+
+    Format, one table per experiment (quantities with their units; every setting optional but
+    ``kind`` and, to build a design, ``design``)::
+
+        [[experiment]]
+        kind = "biaxial_strength"        # tapes, thickness, area
+        tapes = 20
+        thickness = "80 um"
+        cost = { cells = 20, days = 3 }  # optional: the experiment's own estimate otherwise
+
+        [[experiment]]
+        kind = "critical_current"        # cells, pressure, reservoir, thickness, start, step,
+        cells = 6                        # steps, cycles_per_step, hours
+        pressure = "3 MPa"
+        reservoir = "10 um"
+
+        [[experiment]]
+        kind = "profilometry"            # tapes, thicknesses, selected, scatter
+        thicknesses = ["50 um", "80 um", "110 um"]
+
+        [[experiment]]
+        kind = "build_and_cycle"         # design (number in the ranking's table, or name), cells, cycles
+        design = 2
+        cells = 4
+        cycles = 50
+
+    ``name`` gives an experiment its own label.
+
+    Raises
+    ------
+    CardError
+        (one line) naming the file and the field, e.g. ``experiment[2].pressure``.
+    """
+    label = str(path)
+    try:
+        text = Path(path).read_text("utf-8")
+    except OSError as err:
+        raise CardError(f"cannot read: {err.strerror or err}", file=label) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise CardError(f"not valid TOML: {err}", file=label) from None
+    return parse_experiments(raw, label)
+
+
+def build_experiment(spec: ExperimentSpec, designs: list[dict], *, default_cycles: int = 100):
+    """The experiment of a checked file entry; ``designs`` are the scored candidate designs
+    (``{"name", "design", "scorer"}``), which ``build_and_cycle`` names by number or name."""
+    s = dict(spec.settings)
+    if spec.kind == "build_and_cycle":
+        target = s.pop("design")
+        if isinstance(target, int):
+            if target > len(designs):
+                raise CardError(f"there are {len(designs)} candidate designs, got {target}", file=spec.file,
+                                field=f"{spec.where}.design")
+            chosen = designs[target - 1]
+        else:
+            found = [d for d in designs if d["name"] == target]
+            if not found:
+                raise CardError(f"no candidate design named {target!r}; they are "
+                                f"{', '.join(d['name'] for d in designs)}", file=spec.file, field=f"{spec.where}.design")
+            chosen = found[0]
+        if spec.cells is not None:
+            raise CardError("the cells of a build-and-cycle experiment are its 'cells' setting, not a cost",
+                            file=spec.file, field=f"{spec.where}.cost.cells")
+        cells, cycles = s.get("cells", 4), s.get("cycles", default_cycles)
+        label = spec.name or f"build {cells} x {chosen['name']}, cycle {cycles}"
+        return BuildAndCycle.of(chosen["scorer"], chosen["design"], cells=cells, cycles=cycles, label=label,
+                                cost_days=spec.days)
+    extra: dict[str, Any] = {"label": spec.name, "cost_days": spec.days}
+    if spec.cells is not None:
+        if spec.kind == "critical_current":
+            raise CardError("the cells of a critical-current experiment are its 'cells' setting, not a cost",
+                            file=spec.file, field=f"{spec.where}.cost.cells")
+        extra["cost_cells"] = spec.cells
+    return _CLASSES[spec.kind](**s, **extra)
