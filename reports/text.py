@@ -168,7 +168,8 @@ def risk_table(result) -> str:
         p = c["pressure"]
         lines.extend(["", f"the pressure is drawn from the card ({p['ci95'][0]:.3g} to {p['ci95'][1]:.3g} MPa, 95 %), "
                           "as are the layers and the area;",
-                      "a design study scores the same card with them fixed at their card values, so its figures differ"])
+                      "a design study scores the same card with them fixed at their card values, "
+                      "so its figures differ"])
     lines.extend(["", "the intervals are wide: the calibration rests on a handful of observations",
                   "", "what would narrow each most:"])
     width = max(len(n) for n in result.most_informative)
@@ -305,7 +306,8 @@ def design_table(result) -> str:
                   "risks: posterior mean [95 % interval]):",
                   *columns(predicted)])
     if doc["baselines"]:
-        lines.extend(["", "the paper's cells are scored as designs: layers, capacity and pressure fixed at the card values",
+        lines.extend(["", "the paper's cells are scored as designs: layers, capacity and pressure fixed at the "
+                          "card values",
                       "('nassb risk CARD' draws them from the card's uncertainties instead, so its figures differ)"])
     if doc.get("calibrated_range"):
         lines.extend(["", "calibrated range (the cells the risk models rest on): "
