@@ -227,8 +227,8 @@ def _checked_candidates(candidates, where: str = "candidates") -> list[dict]:
             v = v["value"] if isinstance(v, dict) and "value" in v else v
             low_ok = (v >= 0) if k == "anode.reservoir_thickness" else (v > 0)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not low_ok:
-                raise OptionError(f"design {c['name']!r}: {k} must be a {'non-negative' if 'reservoir' in k else 'positive'}"
-                                  f" number, got {v!r}", field=where)
+                sign = "non-negative" if "reservoir" in k else "positive"
+                raise OptionError(f"design {c['name']!r}: {k} must be a {sign} number, got {v!r}", field=where)
             values[k] = float(v)
         if c["name"] in seen:
             continue

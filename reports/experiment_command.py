@@ -43,7 +43,7 @@ def _open_campaign(name: str, storage: str):
     from ..priors import OptionError
 
     try:
-        from ..design.campaign import Campaign  # type: ignore[import-not-found]
+        from ..design.campaign import Campaign
     except ImportError:
         raise OptionError("campaigns are not available in this nassb", field="--campaign") from None
     return Campaign.open(name, storage)
