@@ -187,7 +187,7 @@ def main() -> None:
             cells = [f"{100 * r:10.2f}%" if np.isfinite(h[c - 1]) else f"{'none feas.':>11}"
                      for r, c in zip(regrets, checkpoints, strict=True)]
             print(f"{name:18} {seed:>4} " + " ".join(cells) + f" {wall:7.1f}", flush=True)
-            summary.setdefault(name, []).append(regrets + [wall])
+            summary.setdefault(name, []).append([*regrets, wall])
     print(f"\n{'strategy':18} " + " ".join(f"{'median@' + str(c):>10} {'range':>15}" for c in checkpoints)
           + f" {'wall s':>7}")
     for name, rows in summary.items():

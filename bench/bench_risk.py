@@ -17,9 +17,9 @@ import numpy as np
 
 from nassb.inference.risk import RiskModel
 
-DESIGN = dict(pressure=1.0, separator_thickness=110.0, area=0.503, current=0.5, cycles=70.0,
-              reservoir_thickness=36.0, swelling=8.86, capacity=1.11, cathode_thickness=100.0,
-              porosity=0.63, r_separator=6.9, r_interface=1.5)
+DESIGN = {"pressure": 1.0, "separator_thickness": 110.0, "area": 0.503, "current": 0.5, "cycles": 70.0,
+          "reservoir_thickness": 36.0, "swelling": 8.86, "capacity": 1.11, "cathode_thickness": 100.0,
+          "porosity": 0.63, "r_separator": 6.9, "r_interface": 1.5}
 
 
 def by_hand(d: dict, x: dict) -> dict:

@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    settings = dict(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)
+    settings = {"draws": args.draws, "tune": args.tune, "chains": args.chains, "seed": args.seed}
     timed("paper alone", **settings)
     with tempfile.TemporaryDirectory() as folder:
         lab = synthetic_lab(Path(folder) / "lab.toml")

@@ -165,7 +165,7 @@ class CriticalCurrent(_Base):
     current of the cell's condition and capacity per cycle (:func:`forms.critical_current`).
     """
 
-    cells: int = 5  # type: ignore[assignment]
+    cells: int = 5
     pressure: float = 1.0
     reservoir: float = 36.0
     thickness: float = 100.0
@@ -317,7 +317,7 @@ class BuildAndCycle(_Base):
     """
 
     design: dict = field(default_factory=dict)
-    cells: int = 4  # type: ignore[assignment]
+    cells: int = 4
     cycles: int = 100
     label: str = ""
     quantities: dict = field(default_factory=dict, repr=False, compare=False)
@@ -508,7 +508,8 @@ def parse_experiments(raw: dict, file: str) -> list[ExperimentSpec]:
                     raise CardError(f"must be true or false, got {value!r}", file=file, field=at)
                 settings[key] = value
             elif spec == "design":
-                if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, int) and value < 1):
+                if (isinstance(value, bool) or not isinstance(value, (int, str))
+                        or (isinstance(value, int) and value < 1)):
                     raise CardError("must name a candidate design: its number in the ranking's table (1 is the first) "
                                     f"or its name, got {value!r}", file=file, field=at)
                 settings[key] = value
@@ -598,7 +599,8 @@ def build_experiment(spec: ExperimentSpec, designs: list[dict], *, default_cycle
             found = [d for d in designs if d["name"] == target]
             if not found:
                 raise CardError(f"no candidate design named {target!r}; they are "
-                                f"{', '.join(d['name'] for d in designs)}", file=spec.file, field=f"{spec.where}.design")
+                                f"{', '.join(d['name'] for d in designs)}", file=spec.file,
+                                field=f"{spec.where}.design")
             chosen = found[0]
         if spec.cells is not None:
             raise CardError("the cells of a build-and-cycle experiment are its 'cells' setting, not a cost",

@@ -63,7 +63,8 @@ class ExperimentRanking(Result):
     chosen : str or None
         The design chosen today (None: no candidate meets the limits).
     unit : str
-        The objective's unit (EVSI is in it): Wh/l (E_V) or Wh/kg (E_m).
+        The objective's unit (EVSI is in it): Wh/l (E_V) or Wh/kg (E_m); kept as ``value_unit``
+        (``unit(name)`` is the Result protocol's unit of a quantity).
     settings : dict
         Objective, quantile, limits, cycling, outcomes, seed, draws, cost unit.
     """
@@ -73,7 +74,7 @@ class ExperimentRanking(Result):
     def __init__(self, values: list[ExperimentValue], experiments: list[dict], designs: list[dict],
                  chosen: str | None, unit: str, settings: dict, card: str = ""):
         self.values, self.experiments, self.designs = values, experiments, designs
-        self.chosen, self.unit, self.settings, self.card = chosen, unit, settings, card
+        self.chosen, self.value_unit, self.settings, self.card = chosen, unit, settings, card
         self.idata, self.diagnostics = None, None
 
     @property
@@ -85,7 +86,7 @@ class ExperimentRanking(Result):
         out = {}
         for v in self.values:
             se = v.evsi_se if math.isfinite(v.evsi_se) else 0.0
-            out[v.name] = {"mean": v.evsi, "sd": se, "unit": self.unit,
+            out[v.name] = {"mean": v.evsi, "sd": se, "unit": self.value_unit,
                            "ci95": [v.evsi - 1.96 * se, v.evsi + 1.96 * se]}
         return out
 
@@ -110,8 +111,8 @@ class ExperimentRanking(Result):
             if v.evsi_se == 0 and v.evsi == 0:
                 out.append(f"{v.name}: no simulated outcome moved the decision (EVSI 0 at {outcomes} outcomes)")
             elif math.isfinite(v.evsi_se) and abs(v.evsi) <= ZERO_SE * v.evsi_se:
-                out.append(f"{v.name}: EVSI {v.evsi:.3g} ± {v.evsi_se:.2g} {self.unit} cannot tell from zero "
-                           f"at {outcomes} outcomes")
+                out.append(f"{v.name}: EVSI {v.evsi:.3g} ± {v.evsi_se:.2g} {self.value_unit} cannot tell "
+                           f"from zero at {outcomes} outcomes")
         return out
 
     def to_json(self) -> dict:
@@ -120,7 +121,7 @@ class ExperimentRanking(Result):
             entry = v.to_json()
             entry["evsi_per_cost"] = v.evsi_per_cost if math.isfinite(v.evsi_per_cost) else None
             experiments.append({**entry, **meta})
-        return {"card": self.card, "unit": self.unit, "settings": self.settings,
+        return {"card": self.card, "unit": self.value_unit, "settings": self.settings,
                 "decision": {"chosen": self.chosen, "designs": self.designs},
                 "experiments": experiments, "by_cost": self.by_cost, "warnings": self.warnings}
 
@@ -227,8 +228,8 @@ def _checked_candidates(candidates, where: str = "candidates") -> list[dict]:
             v = v["value"] if isinstance(v, dict) and "value" in v else v
             low_ok = (v >= 0) if k == "anode.reservoir_thickness" else (v > 0)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not low_ok:
-                raise OptionError(f"design {c['name']!r}: {k} must be a {'non-negative' if 'reservoir' in k else 'positive'}"
-                                  f" number, got {v!r}", field=where)
+                sign = "non-negative" if "reservoir" in k else "positive"
+                raise OptionError(f"design {c['name']!r}: {k} must be a {sign} number, got {v!r}", field=where)
             values[k] = float(v)
         if c["name"] in seen:
             continue

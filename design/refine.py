@@ -12,6 +12,7 @@ study counts it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 
@@ -110,9 +111,7 @@ def refine(study, space: DesignSpace, objective, budget: int) -> int:
         return seen[key]
 
     constraint = NonlinearConstraint(lambda u: evaluate(u)[1], -np.inf, 0.0)
-    try:
+    with contextlib.suppress(_BudgetSpent):
         minimize(lambda u: evaluate(u)[0], x0, method=METHOD, bounds=Bounds(0.0, 1.0), constraints=[constraint],
                  options={"maxfev": budget + 1, "initial_tr_radius": RADIUS, "final_tr_radius": FINAL_RADIUS})
-    except _BudgetSpent:
-        pass
     return len(seen) - 1

@@ -267,7 +267,8 @@ def _check_settings(study, name: str, fingerprint: str, wait_s: float = 60.0) ->
         time.sleep(0.2)
     theirs = study.user_attrs.get("nassb_settings")
     if theirs != fingerprint:
-        raise OptionError(f"study {name!r} exists with other settings ({study.user_attrs.get('nassb_description', '?')}); "
+        described = study.user_attrs.get("nassb_description", "?")
+        raise OptionError(f"study {name!r} exists with other settings ({described}); "
                           "choose another --study or the same settings", field="--study")
 
 
@@ -377,7 +378,8 @@ def make_objective(space: DesignSpace, scorer: DesignScorer, settings: SearchSet
         trial.set_user_attr("feasible", all(v <= 0 for v in violations.values()))
         first = objective_value(values, settings.objective, settings.quantile)
         if settings.pareto:
-            second = objective_value(values, settings.pareto, None if settings.pareto == "P_short" else settings.quantile)
+            second = objective_value(values, settings.pareto,
+                                     None if settings.pareto == "P_short" else settings.quantile)
             return first, second
         return first
 

@@ -26,8 +26,9 @@ chosen today.  Everything is vectorised over draws and designs: seconds for ten 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -74,7 +75,7 @@ class DecisionProblem:
     risks: dict[str, np.ndarray]
     limits: dict[str, tuple[str, float]]
     quantile: float | None = 0.05
-    _order: np.ndarray | None = field(default=None, repr=False)
+    _order: np.ndarray = field(init=False, repr=False)  # each design's draws in increasing order
 
     def __post_init__(self):
         self.objective = np.asarray(self.objective, dtype=float)
@@ -88,7 +89,8 @@ class DecisionProblem:
             sorted_w = w[self._order]                   # (designs, draws)
             cumulative = np.cumsum(sorted_w, axis=1)
             k = np.argmax(cumulative >= self.quantile, axis=1)
-            value = np.take_along_axis(np.take_along_axis(self.objective, self._order, axis=1), k[:, None], axis=1)[:, 0]
+            ordered = np.take_along_axis(self.objective, self._order, axis=1)
+            value = np.take_along_axis(ordered, k[:, None], axis=1)[:, 0]
         feasible = np.ones(len(self.names), dtype=bool)
         for name, (kind, limit) in self.limits.items():
             mean = self.risks[name] @ w
@@ -116,8 +118,8 @@ def weighted_interval(values: np.ndarray, w: np.ndarray, p: float = 0.95) -> tup
     order = np.argsort(values)
     cumulative = np.cumsum(w[order])
     tail = (1 - p) / 2
-    lo = values[order][min(np.searchsorted(cumulative, tail), values.size - 1)]
-    hi = values[order][min(np.searchsorted(cumulative, 1 - tail), values.size - 1)]
+    lo = values[order][min(int(np.searchsorted(cumulative, tail)), values.size - 1)]
+    hi = values[order][min(int(np.searchsorted(cumulative, 1 - tail)), values.size - 1)]
     return float(lo), float(hi)
 
 
@@ -159,7 +161,8 @@ def value_of_information(problem: DecisionProblem, experiment: Experiment, draws
     size = problem.objective.shape[1]
     w0 = np.full(size, 1.0 / size)
     chosen, value0 = problem.choose(w0)
-    gains, switched, shrink, ess = [], 0, {name: [] for name in problem.risks}, []
+    gains, switched, ess = [], 0, []
+    shrink: dict[str, list[float]] = {name: [] for name in problem.risks}
     widths0 = ({name: np.subtract(*weighted_interval(r[chosen], w0)[::-1]) for name, r in problem.risks.items()}
                if chosen >= 0 else {})
     for k in range(outcomes):

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from ..priors import DataError, OptionError
+from ..priors import DataError
 from ..priors import fields as F
 from ..priors.observations import ArrheniusSeries, check_series
 from ..priors.tables import Table, read_table
@@ -133,6 +134,7 @@ class ArrheniusFit(Result):
     """
 
     kind = "arrhenius"
+    diagnostics: Diagnostics  # a fit is always sampled
 
     def __init__(self, series: ArrheniusSeries, at: float, dataset: xr.Dataset, idata, diagnostics: Diagnostics,
                  least_squares: dict, seed: int, at_text: str = ""):
@@ -275,7 +277,7 @@ def fit_arrhenius(data: str | Path | ArrheniusSeries, *, at: float | str = "25 d
     series = data if isinstance(data, ArrheniusSeries) else series_from_table(read_table(data))
     at_k, at_text = _temperature(at)
     settings = settings or SamplerSettings()
-    overrides = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
     if progress:
         overrides["progress"] = True
     settings = replace(settings, **overrides)

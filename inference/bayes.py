@@ -492,7 +492,8 @@ def _replicates(name: str, prior: Measured, obs: Replicates):
     reading_sd = obs.reading_sd if obs.reading_sd is not None else pm.HalfNormal(
         f"{name}_reading_sd", sigma=scale)
     counts = np.bincount(obs.samples, minlength=len(obs.sample_names))
-    latent = np.flatnonzero((counts > 1) | (np.arange(counts.size) == (obs.cell_sample if obs.cell_sample is not None else -1)))
+    cell_sample = obs.cell_sample if obs.cell_sample is not None else -1
+    latent = np.flatnonzero((counts > 1) | (np.arange(counts.size) == cell_sample))
     single = np.isin(obs.samples, latent, invert=True)
     tag = _safe(obs.where)
     if single.any():
@@ -692,7 +693,10 @@ def posterior_conflicts(model: CellModel, posterior, groups, replicated) -> list
     return out
 
 
-def propagate_bayes(model: CellModel, settings: SamplerSettings = SamplerSettings()) -> PropagationResult:
+_DEFAULT_SETTINGS = SamplerSettings()
+
+
+def propagate_bayes(model: CellModel, settings: SamplerSettings = _DEFAULT_SETTINGS) -> PropagationResult:
     """Posterior of every output given the card's priors and observations (NUTS).
 
     The result has the gum/mc summary (mean, sd, equal-tailed 95 % interval) plus the

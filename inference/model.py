@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 
-from typing import Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -141,7 +142,9 @@ class CellModel:
 
         self.outputs = {name: unit for name, (unit, _) in OUTPUTS.items() if self._supports(name)}
 
-    def _add(self, name: str, prior: Measured) -> None:
+    def _add(self, name: str, prior: Measured | None) -> None:
+        if prior is None:  # the card's checks (priors.card) give every input the equations use
+            raise CardError("missing, needed by the cell equations", field=name)
         self.inputs.setdefault(name, prior)
 
     def _cell_resistance(self, given: Measured | None) -> Measured:
@@ -212,7 +215,7 @@ class CellModel:
     def _material(self, role: str, key: str, default: float | None = None) -> None:
         material = getattr(self.card, role).material
         prior = material.get(key)
-        if prior is None:
+        if prior is None and default is not None:
             prior = Measured(default, unit="eV", bounds=ENERGY, source="not given: no temperature dependence")
         self._add(f"{material.name}.{key}", prior)
 
@@ -270,7 +273,7 @@ class CellModel:
                                    f"intervals do); a lognormal {name} has a finite sd")
         return out
 
-    def evaluate(self, x: Mapping[str, object], xp=np) -> dict[str, object]:
+    def evaluate(self, x: Mapping[str, Any], xp=np) -> dict[str, Any]:
         """Evaluate every output for inputs ``x`` (name -> float, array or tensor).
 
         ``xp`` supplies ``exp``: ``numpy`` (default) or ``pytensor.tensor``.
@@ -288,7 +291,7 @@ class CellModel:
         capacities = {"theo": c_theo}
         if self.has_delivered:
             capacities["real"] = x["cathode.delivered_capacity"]
-        out: dict[str, object] = {}
+        out: dict[str, Any] = {}  # floats, arrays or tensors, as the inputs are
         voltage = x["cell.voltage"]
         if self.current is not None:
             voltage = eq.voltage_at_current(voltage, self.current, x["cell.resistance"])

@@ -31,12 +31,13 @@ def numerical_tolerance(u: float, digits: int) -> float:
     return 0.5 * 10.0 ** exponent
 
 
-def draw_inputs(model: CellModel, rng: np.random.Generator, size: int) -> dict[str, object]:
+def draw_inputs(model: CellModel, rng: np.random.Generator, size: int) -> dict[str, np.ndarray | float]:
     """One array of ``size`` draws per uncertain input; fixed inputs stay floats."""
     return {name: prior.sample(rng, size) for name, prior in model.inputs.items()}
 
 
-def _batch(model: CellModel, rng: np.random.Generator, size: int) -> tuple[dict[str, np.ndarray], int, dict]:
+def _batch(model: CellModel, rng: np.random.Generator,
+           size: int) -> tuple[dict[str, np.ndarray | float], int, dict[str, np.ndarray | float]]:
     """One batch of draws of every output; an output no uncertain input reaches stays a float.
 
     Draws whose derived porosity leaves (0, 1) (a loading too heavy for the drawn thickness and
@@ -52,7 +53,7 @@ def _batch(model: CellModel, rng: np.random.Generator, size: int) -> tuple[dict[
         rejected = int(size - np.count_nonzero(valid))
         if rejected:
             y = {k: (v[valid] if np.ndim(v) else v) for k, v in y.items()}
-            x = {k: (v[valid] if np.ndim(v) else v) for k, v in x.items()}
+            x = {k: (np.asarray(v)[valid] if np.ndim(v) else v) for k, v in x.items()}
     for name, values in y.items():
         if not np.all(np.isfinite(values)):
             bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
@@ -92,7 +93,8 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
         chunks = [_batch(model, rng, int(draws))]
         converged = True
     else:
-        chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws, progress, set(singular), keep_draws)
+        chunks, converged = _adaptive(model, rng, quantities, digits, batch, max_draws, progress, set(singular),
+                                      keep_draws)
     rejected = sum(r for _, r, _ in chunks)
     y = {q: _join([c[q] for c, _, _ in chunks]) for q in quantities}
     total = len(chunks) * (int(draws) if draws is not None else batch) - rejected
@@ -107,7 +109,8 @@ def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None
     gum = propagate_gum(model)
     summaries = []
     for q, st in zip(quantities, stats):
-        entry = {"mean": float(st[0]), "sd": float(st[1]), "unit": model.outputs[q], "ci95": [float(st[2]), float(st[3])]}
+        entry = {"mean": float(st[0]), "sd": float(st[1]), "unit": model.outputs[q],
+                 "ci95": [float(st[2]), float(st[3])]}
         tail = singular.get(q) or (heavy_tail(y[q]) if st[1] > 0 else None)
         if tail:
             entry.update(sd=None, median=float(np.median(y[q])), note=tail)

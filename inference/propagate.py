@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from ..priors import (
     CardError,
@@ -146,7 +147,7 @@ def propagate(card: CellCard | CellModel | str | Path, method: str = "gum", *, d
     from .bayes import propagate_bayes
 
     settings = settings or SamplerSettings()
-    overrides = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
     if progress:
         overrides["progress"] = True
     return propagate_bayes(model, replace(settings, **overrides))

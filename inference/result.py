@@ -122,12 +122,10 @@ class Result:
             idata = getattr(self, "idata", None)
             if idata is not None:
                 stamp(idata).to_netcdf(str(tmp), engine="h5netcdf")
-                mode = "a"
             else:
                 xr.Dataset().to_netcdf(tmp, engine="h5netcdf", mode="w")
-                mode = "a"
-            for name, ds in self._netcdf_groups().items():
-                netcdf_safe(ds).to_netcdf(tmp, engine="h5netcdf", mode=mode, group=name)
+            for name, ds in self._netcdf_groups().items():  # each group appended to the file just begun
+                netcdf_safe(ds).to_netcdf(tmp, engine="h5netcdf", mode="a", group=name)
             with h5netcdf.File(tmp, "a") as handle:
                 handle.attrs["nassb_result"] = f"{type(self).__module__}:{type(self).__qualname__}"
                 handle.attrs["nassb_version"] = nassb_version()
@@ -421,7 +419,7 @@ class PropagationResult(Result):
     @classmethod
     def _from_netcdf(cls, document: dict, groups: dict[str, xr.Dataset], idata) -> PropagationResult:
         dataset = groups["summary"]
-        dataset.attrs = {k: v for k, v in dataset.attrs.items()}
+        dataset.attrs = dict(dataset.attrs)
         if "converged" in dataset.attrs:
             dataset.attrs["converged"] = bool(dataset.attrs["converged"])
         for name in ("first_order_adequate",):
@@ -439,7 +437,7 @@ class PropagationResult(Result):
         if self.method == "gum":
             return figures.budget_chart([e for e in self.budget(target) if e["share"] > 0], target,
                                         term(target).unit_text, as_figure=True, **kwargs)
-        names = [n for n in ("E_V_real", "E_m_real") if n in self.quantities] or \
+        names: list[str] = [n for n in ("E_V_real", "E_m_real") if n in self.quantities] or \
             [n for n in ("E_V_theo", "E_m_theo") if n in self.quantities]
         return figures.densities({n: self.draws(n) for n in names}, None, names,
                                  {n: term(n).unit_text for n in names}, as_figure=True, **kwargs)

@@ -33,7 +33,7 @@ def interval_statistics(y: np.ndarray, p: float = PROBABILITY) -> tuple[float, f
     """
     y = np.asarray(y, dtype=float).ravel()
     m = y.size
-    q = int(math.floor(p * m + 0.5))
+    q = math.floor(p * m + 0.5)
     tail = m - q
     if tail < 1:
         return float(y.min()), float(y.max()), float(y.min()), float(y.max())
@@ -82,7 +82,7 @@ def tail_shape(values) -> float | None:
     top = np.partition(deviation, y.size - m - 1)[y.size - m - 1:]
     threshold, excess = top[0], np.sort(top[1:]) - top[0]
     excess = excess[excess > 0]
-    if excess.size < 20 or threshold <= 0 and excess.max() == 0:
+    if excess.size < 20 or (threshold <= 0 and excess.max() == 0):
         return None
     with np.errstate(all="ignore"):
         shape = _pareto_shape(excess / excess.mean())
@@ -128,7 +128,7 @@ def heavy_tail(values) -> str | None:
     return f"heavy tail: the largest draws fall off as a power (tail shape {xi:.2f}); {moment} not exist"
 
 
-def summarise(values, unit: str, *, tail: str | None | bool = None) -> dict:
+def summarise(values, unit: str, *, tail: str | bool | None = None) -> dict:
     """The summary of one quantity's draws: ``{"mean", "sd", "unit", "ci95": [lo, hi]}``.
 
     ``values`` is an array of draws (any shape, flattened) or a number (a fixed quantity: sd 0,

@@ -5,9 +5,9 @@ from .errors import CardError, DataError, NassbError, NassbWarning, OptionError,
 from .quantity import DISTRIBUTIONS, FieldSpec, Measured, parse_quantity
 
 __all__ = [
+    "DISTRIBUTIONS",
     "CardError",
     "CellCard",
-    "DISTRIBUTIONS",
     "DataError",
     "FieldSpec",
     "Layer",

@@ -12,11 +12,11 @@ import copy
 import hashlib
 import json
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from . import fields as F
 from .errors import CardError, warn
@@ -179,7 +179,7 @@ def _read(ref: str | Path, seen: tuple[str, ...]) -> tuple[dict, str]:
         raise CardError(f"expected a card path or built-in name, got {base!r}", file=origin, field="base")
     base_ref = folder / base if folder is not None and not _is_builtin(base) else base
     try:
-        merged, _ = _read(base_ref, seen + (identity,))
+        merged, _ = _read(base_ref, (*seen, identity))
     except _TooDeep as err:
         if seen:
             raise
@@ -322,7 +322,7 @@ def _check_data_files(raw: dict) -> None:
 
 def _validate(raw: dict, origin: str, digest: str) -> CellCard:
     sections = {}
-    for name in ("cell",) + _ROLES:
+    for name in ("cell", *_ROLES):
         table = _section(raw, name)
         q, t = _quantities(table, name, F.SECTION_FIELDS[name], F.TEXT_FIELDS[name], origin)
         for key in F.REQUIRED[name]:
@@ -387,10 +387,13 @@ def _materials(raw: dict, origin: str | None = None) -> dict[str, Material]:
     return out
 
 
-def _need(layer: Layer, key: str, role: str, why: str) -> None:
-    if layer.material.get(key) is None:
+def _need(layer: Layer, key: str, role: str, why: str) -> Measured:
+    """The layer's material's ``key``; a CardError naming the material where it has none."""
+    value = layer.material.get(key)
+    if value is None:
         raise CardError(f"material {layer.material.name!r} has no {key}, needed {why}",
                         field=f"materials.{layer.material.name}.{key}")
+    return value
 
 
 def _check_cell(card: CellCard) -> None:
@@ -403,12 +406,13 @@ def _check_cell(card: CellCard) -> None:
     if anode.get("charged_thickness") is None or cathode.get("delivered_capacity") is not None:
         _need(anode, "specific_capacity", "anode", "for the anode's swelling on charge")
     _need(card.separator, "density", "separator", "for the stack mass (Eq. 5)")
-    _need(cathode, "density", "cathode", "for the stack mass (Eq. 5)")
+    solid_density = _need(cathode, "density", "cathode", "for the stack mass (Eq. 5)")
     if card.electrolyte is not None and card.electrolyte.get("density") is None:
         raise CardError(f"material {card.electrolyte.name!r} has no density, needed for the stack mass",
                         field=f"materials.{card.electrolyte.name}.density")
 
-    has_loading = cathode.get("loading") is not None
+    loading = cathode.get("loading")
+    has_loading = loading is not None
     if has_loading and cathode.get("porosity") is not None and cathode.get("theoretical_capacity") is not None:
         raise CardError("loading is not used when porosity and theoretical_capacity are both given; "
                         "set porosity = false to derive it from the loading", field="cathode.loading")
@@ -421,13 +425,14 @@ def _check_cell(card: CellCard) -> None:
             raise CardError("give theoretical_capacity, or loading and active_fraction to derive it",
                             field="cathode.theoretical_capacity")
         _need(cathode, "specific_capacity", "cathode", "to derive theoretical_capacity from the loading")
-    if has_loading and cathode.get("porosity") is None:
-        solid = cathode.get("loading").value * 10.0 / (cathode.material.get("density").value * cathode.get("thickness").value)
+    if loading is not None and cathode.get("porosity") is None:
+        thickness = cathode.quantities["thickness"]  # a required field
+        solid = loading.value * 10.0 / (solid_density.value * thickness.value)
         if not 0.0 < solid < 1.0:
             raise CardError(
-                f"a loading of {cathode.get('loading').value:g} mg/cm^2 does not fit a "
-                f"{cathode.get('thickness').value:g} um cathode of solid density "
-                f"{cathode.material.get('density').value:g} g/cm^3 (derived porosity {1 - solid:.2f})",
+                f"a loading of {loading.value:g} mg/cm^2 does not fit a "
+                f"{thickness.value:g} um cathode of solid density "
+                f"{solid_density.value:g} g/cm^3 (derived porosity {1 - solid:.2f})",
                 field="cathode.loading")
 
     _check_capacities(cathode)
@@ -449,12 +454,12 @@ def _check_capacities(cathode: Layer) -> None:
     if delivered is None:
         return
     theoretical = cathode.get("theoretical_capacity")
+    loading, fraction = cathode.get("loading"), cathode.get("active_fraction")
+    specific = cathode.material.get("specific_capacity")
     if theoretical is not None:
         c_theo, how = theoretical.value, "theoretical_capacity"
-    elif cathode.get("loading") is not None and cathode.get("active_fraction") is not None \
-            and cathode.material.get("specific_capacity") is not None:
-        c_theo = (cathode.get("loading").value * 1e-3 * cathode.get("active_fraction").value
-                  * cathode.material.get("specific_capacity").value)
+    elif loading is not None and fraction is not None and specific is not None:
+        c_theo = loading.value * 1e-3 * fraction.value * specific.value
         how = "the theoretical capacity derived from loading x active_fraction x specific_capacity"
     else:
         return

@@ -29,7 +29,7 @@ class NassbError(Exception):
         self.file = file
         self.field = field
 
-    def located(self, *, file: str | None = None, field: str | None = None) -> "NassbError":
+    def located(self, *, file: str | None = None, field: str | None = None) -> NassbError:
         """Return the same error with a file or a field filled in where it was missing."""
         return type(self)(
             self.message,

@@ -257,7 +257,7 @@ def _card(entry: dict, name: str, where: str, label: str, folder: Path | None, d
             raise CardError(f"{base!r} is neither a card file (relative to this file) nor a built-in card; "
                             f"built-in cards: {', '.join(builtin_cards())}", file=label, field=f"{where}.base")
         try:
-            raw, origin = _read(ref, seen=())
+            raw, _origin = _read(ref, seen=())
         except CardError as err:
             raise CardError(str(err), file=label, field=f"{where}.base") from None
         digest.update(Path(ref).read_bytes() if Path(ref).is_file() else
@@ -383,9 +383,10 @@ def _outcome(t: dict, where: str, label: str, folder: Path | None, digest) -> Ou
         cycle = e.get("cycle")
         if isinstance(cycle, bool) or not isinstance(cycle, int) or cycle < 1:
             raise fail(f"expected a cycle number >= 1, got {cycle!r}", f"{w}.cycle")
-        if "capacity" not in e:
+        capacity = quantity("", F.AREAL_CAPACITY, raw=e.get("capacity"), field=f"{w}.capacity")
+        if capacity is None:
             raise fail("missing: the discharge capacity", f"{w}.capacity")
-        discharge.append((cycle, quantity("", F.AREAL_CAPACITY, raw=e["capacity"], field=f"{w}.capacity")))
+        discharge.append((cycle, capacity))
     if [c for c, _ in discharge] != sorted({c for c, _ in discharge}):
         raise fail("give each cycle once, in increasing order", "discharge")
 

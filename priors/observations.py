@@ -50,6 +50,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 
@@ -308,7 +309,7 @@ def _area_or_ohm(raw, spec: FieldSpec) -> tuple[Measured, bool]:
 def _measurement(table: dict, where: str, folder: Path | None, materials: set[str], source: str):
     raw_quantity = table.get("quantity")
     joint = isinstance(raw_quantity, list)
-    if joint:
+    if isinstance(raw_quantity, list):
         if "fit" not in table or not isinstance(table.get("derived"), list):
             raise CardError("a list of quantities comes from a fit: give fit and a list derived = [...] of the "
                             "same length", field=f"{where}.quantity")
@@ -356,7 +357,8 @@ def _measurement(table: dict, where: str, folder: Path | None, materials: set[st
         if not any(temperature_dependent):
             raise CardError("a temperature applies to conductivity, interface_resistance or "
                             "separator.resistance only", field=f"{where}.temperature")
-        temperature = _located(lambda: parse_quantity(table["temperature"], F.TEMPERATURE), f"{where}.temperature").value
+        temperature = _located(lambda: parse_quantity(table["temperature"], F.TEMPERATURE),
+                               f"{where}.temperature").value
     parts = tuple(Measurement(q, v, temperature if dependent else None, where, source, specimen, cell_sample, spread,
                               area)
                   for q, v, dependent, area in zip(quantities, values, temperature_dependent, per_area))
@@ -444,6 +446,12 @@ def _fit_covariance(entry: dict, names: list[str], values: list[Measured], path:
     except np.linalg.LinAlgError:
         raise DataError(f"covariance of {', '.join(names)}: not positive definite", file=str(path)) from None
     return matrix, ""
+
+
+@overload
+def _text(table: dict, key: str, where: str, required: Literal[True] = ...) -> str: ...
+@overload
+def _text(table: dict, key: str, where: str, required: bool) -> str | None: ...
 
 
 def _text(table: dict, key: str, where: str, required: bool = True) -> str | None:

@@ -77,7 +77,8 @@ class FieldSpec:
         if not (lo <= value <= hi or (self.zero_plausible and value == 0.0)):
             unit = f" {self.unit}" if self.unit else ""
             span = self.plausible_words or f"{_fmt(lo)} to {_fmt(hi)}{unit}"
-            return f"{_fmt(value)}{unit} is outside the plausible range of {self.words} ({span}); check the number and its unit"
+            return (f"{_fmt(value)}{unit} is outside the plausible range of {self.words} ({span}); "
+                    "check the number and its unit")
         if value != 0.0 and sd > self.max_relative_sd * abs(value):
             unit = f" {self.unit}" if self.unit else ""
             return (f"the uncertainty {_fmt(sd)}{unit} is {sd / abs(value):.3g} times the value {_fmt(value)}{unit} "
@@ -307,6 +308,12 @@ def _split(text: str, spec: FieldSpec) -> tuple[float, float | None, str]:
     return value, sd, unit
 
 
+def _writes_unit(text: str) -> bool:
+    """Whether ``text`` (already read by :func:`_split`) writes its own unit."""
+    match = _QUANTITY.match(text)
+    return match is not None and bool(match["unit"])
+
+
 def _number_or_text(raw, key: str, spec: FieldSpec) -> tuple[float, str | None]:
     """A table entry that is a number (unit from the table) or a string with its own unit."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
@@ -315,7 +322,7 @@ def _number_or_text(raw, key: str, spec: FieldSpec) -> tuple[float, str | None]:
         value, sd, unit = _split(raw, spec)
         if sd is not None:
             raise CardError(f"'{key}' must be a single number, got {raw!r}")
-        return value, (unit if _QUANTITY.match(raw)["unit"] else None)
+        return value, (unit if _writes_unit(raw) else None)
     return float(raw), None
 
 
@@ -343,7 +350,7 @@ def _parse_table(table: dict, spec: FieldSpec) -> Measured:
         raw = table["value"]
         if isinstance(raw, str):
             value, sd, typed = _split(raw, spec)
-            value_unit = typed if _QUANTITY.match(raw)["unit"] else None
+            value_unit = typed if _writes_unit(raw) else None
         else:
             value, value_unit = _number_or_text(raw, "value", spec)
     if "sd" in table:
@@ -359,9 +366,8 @@ def _parse_table(table: dict, spec: FieldSpec) -> Measured:
     for key, bound_unit in bound_units.items():
         if bound_unit and bound_unit != base_unit:
             extra[key] = conversion(bound_unit, base_unit)(extra[key])
-    if value is None:
-        if dist not in BOUNDED and not ("low" in table and "high" in table):
-            raise CardError("quantity table needs a 'value'")
+    if value is None and dist not in BOUNDED and not ("low" in table and "high" in table):
+        raise CardError("quantity table needs a 'value'")
     return _build(value, sd, base_unit, spec, extra, sd_unit=sd_unit)
 
 

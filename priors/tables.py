@@ -14,12 +14,13 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 
 from .errors import CardError, DataError
 from .quantity import FieldSpec
-from .units import conversion, registry, normalise_unit
+from .units import UNIT_TEXT_ERRORS, conversion, normalise_unit, registry
 
 _HEADER = re.compile(r"^\s*(?P<name>[^\[\]]*?)\s*(?:\[(?P<unit>[^\]]*)\])?\s*$")
 
@@ -43,6 +44,11 @@ class Table:
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values())).values) if self.columns else 0
+
+    @overload
+    def find(self, *names: str, spec: FieldSpec | None = ..., required: Literal[True] = ...) -> Column: ...
+    @overload
+    def find(self, *names: str, spec: FieldSpec | None = ..., required: bool) -> Column | None: ...
 
     def find(self, *names: str, spec: FieldSpec | None = None, required: bool = True) -> Column | None:
         """The first column called one of ``names`` (any case); with ``spec``, converted to its unit."""
@@ -122,7 +128,7 @@ def read_table(path: str | Path, *, label: str | None = None, text_columns: tupl
         if units[-1]:
             try:
                 registry().parse_units(normalise_unit(units[-1]))
-            except Exception:  # noqa: BLE001 - pint's parser raises many types (tokenize, assertion, zero division)
+            except UNIT_TEXT_ERRORS:
                 raise DataError(f"unknown unit {units[-1]!r}", file=label, field=match["name"]) from None
     if len({n.lower() for n in names}) != len(names):
         raise DataError("two columns have the same name", file=label)

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import functools
 import re
+import tokenize
 
 import numpy as np
 
 from .errors import CardError
+
+# What pint's unit parser raises for text it cannot read, found by feeding it random text: its
+# own errors (each also a ValueError, AttributeError or TypeError), the tokenizer's, and what its
+# evaluator lets through (KeyError, AssertionError, 1/0, syntax, recursion on deep nesting).
+UNIT_TEXT_ERRORS: tuple[type[Exception], ...] = (
+    ValueError, TypeError, AttributeError, KeyError, IndexError, AssertionError, ArithmeticError, SyntaxError,
+    RecursionError, tokenize.TokenError,
+)
 
 # Spellings pint does not read by itself: micro signs, the ohm sign, degree signs, percent and
 # exponents written as trailing digits ("cm2", "g/cm3").
@@ -30,7 +39,7 @@ def registry():
     """The package's pint UnitRegistry (built once, on first use)."""
     import pint
 
-    ureg = pint.UnitRegistry()
+    ureg: pint.UnitRegistry = pint.UnitRegistry()
     # Battery units pint lacks: ampere hours and watt hours with their prefixes come from
     # these definitions ("mAh", "Wh", "kWh").
     ureg.define("ampere_hour = ampere * hour = Ah")
@@ -58,7 +67,7 @@ def conversion(unit: str, canonical: str):
     text = normalise_unit(unit) if unit else ""
     try:
         parsed = ureg.parse_units(text) if text else ureg.dimensionless
-    except Exception as err:  # pint's parser raises many types (tokenize errors among them)
+    except UNIT_TEXT_ERRORS as err:
         raise CardError(f"unknown unit {unit!r}") from err
     target = ureg.parse_units(canonical) if canonical else ureg.dimensionless
     if parsed.dimensionality != target.dimensionality:

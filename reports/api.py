@@ -48,11 +48,11 @@ def write_report(card: CellCard | str | Path | None = None, *, study: str | None
         from .study_report import arrhenius_report
 
         report, label = arrhenius_report(str(arrhenius), at, seed=seed, command=command), Path(arrhenius).stem
-    else:
+    elif card is not None:
         from .cell_report import cell_report
 
-        card = card if isinstance(card, CellCard) else load_card(card)
-        report, label = cell_report(card, seed=seed, command=command, posterior=posterior), card.name
+        cell = card if isinstance(card, CellCard) else load_card(card)
+        report, label = cell_report(cell, seed=seed, command=command, posterior=posterior), cell.name
     target = Path(out) if out is not None else Path(default_folder(label))
     try:
         return write_folder(report, target)

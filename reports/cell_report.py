@@ -80,12 +80,13 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
             "kind": "budget",
             "figure": "budget",
             "sentence": improvement_sentence(budget, target, gum[target]["sd"], unit),
-            "rows": [{"input": e["input"], "value": with_uncertainty(e["value"], e["sd"], "" if e["unit"] == "1" else e["unit"]),
+            "rows": [{"input": e["input"],
+                      "value": with_uncertainty(e["value"], e["sd"], "" if e["unit"] == "1" else e["unit"]),
                       "contribution": f"{e['contribution']:.3g} {unit}", "share": f"{100 * e['share']:.1f} %"}
                      for e in budget[:8]],
         })
 
-    energies = [n for n in ("E_V_real", "E_m_real") if n in model.outputs] or ["E_V_theo", "E_m_theo"]
+    energies: list[str] = [n for n in ("E_V_real", "E_m_real") if n in model.outputs] or ["E_V_theo", "E_m_theo"]
     report.figures["densities"] = figures.densities(
         {n: mc.draws(n) for n in energies}, {n: gum[n] for n in energies}, energies,
         {n: term(n).unit_text for n in energies})
@@ -111,9 +112,10 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
                                         "line is the cell temperature."})
 
     report.sections.append(_risk_section(card, seed, posterior))
-    if "bayes" in results:
+    bayes = results.get("bayes")
+    if bayes is not None and bayes.diagnostics is not None:
         report.sections.append({"title": "Sampler diagnostics", "kind": "text",
-                                "text": results["bayes"].diagnostics.sentence()})
+                                "text": bayes.diagnostics.sentence()})
 
     report.provenance = provenance(command, card=card.origin, card_sha256=card.sha256, seed=seed,
                                    monte_carlo_draws=REPORT_DRAWS)

@@ -23,7 +23,7 @@ _POSITIONALS = {"files": "FILE", "card": "CARD", "csv": "CSV"}
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad option in one line (and exit code 2), not usage plus error."""
 
-    def error(self, message: str):  # noqa: D401 - argparse API
+    def error(self, message: str):
         self.exit(EXIT_USER_ERROR, f"{self.prog}: {message}\n")
 
 
@@ -237,10 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("--quantile", default="0.05", metavar="Q",
                      help="maximise this quantile of the objective (default 0.05, robust), or 'mean'")
     des.add_argument("--pareto", choices=("P_short", "E_m", "E_V"), help="a second objective: the Pareto front")
-    des.add_argument("--max-fracture", type=_number, default=0.1, metavar="P", help="mean P(fracture) limit (default 0.1)")
-    des.add_argument("--max-short", type=_number, default=0.2, metavar="P", help="mean P(short within --cycles) limit (default 0.2)")
-    des.add_argument("--max-drop", type=_number, default=0.1, metavar="V", help="mean ohmic drop limit at the cycling current, V (default 0.1)")
-    des.add_argument("--min-retention", type=_number, default=0.8, metavar="R", help="mean retention after --cycles (default 0.8)")
+    des.add_argument("--max-fracture", type=_number, default=0.1, metavar="P",
+                     help="mean P(fracture) limit (default 0.1)")
+    des.add_argument("--max-short", type=_number, default=0.2, metavar="P",
+                     help="mean P(short within --cycles) limit (default 0.2)")
+    des.add_argument("--max-drop", type=_number, default=0.1, metavar="V",
+                     help="mean ohmic drop limit at the cycling current, V (default 0.1)")
+    des.add_argument("--min-retention", type=_number, default=0.8, metavar="R",
+                     help="mean retention after --cycles (default 0.8)")
     des.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
     des.add_argument("--c-rate", type=_number, metavar="R",
                      help="cycle each design at this C-rate of its own delivered capacity (default 0.1, C/10)")
@@ -248,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="cycle every design at this current density instead (mA/cm^2 or a quantity)")
     des.add_argument("--within-data", action="store_true",
                      help="keep the search inside the range of the cells that calibrate the risk models")
-    des.add_argument("--sampler", choices=("tpe", "random", "gp"), default="tpe", help="Optuna sampler (default tpe; gp needs torch)")
+    des.add_argument("--sampler", choices=("tpe", "random", "gp"), default="tpe",
+                     help="Optuna sampler (default tpe; gp needs torch)")
     des.add_argument("--refine", type=_whole(0), metavar="N",
                      help="of the trials, N refine the best feasible one locally at the end "
                           "(default half of --trials, at most 100, from 40 trials on; 0: none)")
@@ -278,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--storage", metavar="URL", help="the study's or campaign's storage (default "
                      "sqlite:///nassb-design.db, for a campaign sqlite:///nassb-campaign.db)")
     rep.add_argument("--arrhenius", metavar="CSV", help="report an Arrhenius fit of this series instead")
-    rep.add_argument("--at", default="25 degC", metavar="TEMPERATURE", help="with --arrhenius: where to report the value")
+    rep.add_argument("--at", default="25 degC", metavar="TEMPERATURE",
+                     help="with --arrhenius: where to report the value")
     rep.add_argument("--out", metavar="DIR", help="report directory (default: report-NAME)")
     rep.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the Monte Carlo draws (default 0)")
     rep.add_argument("--posterior", metavar="FILE",

@@ -45,9 +45,11 @@ def eis_report(fit, command: list[str] | None = None) -> Report:
                                                     "no two resistances trade off."})
     if isinstance(doc, dict) and doc.get("joint"):
         rows = [[name, *spectrum_rows({name: q})[0][1:3]] for name, q in doc["parameters"].items()]
-        report.sections.append({"title": f"Joint Arrhenius fit (values at {doc['reference_temperature'] - 273.15:g} °C)",
+        celsius = doc["reference_temperature"] - 273.15
+        report.sections.append({"title": f"Joint Arrhenius fit (values at {celsius:g} °C)",
                                 "kind": "rows", "header": ["quantity", "posterior", "95 % interval"], "rows": rows,
-                                "text": f"Resistances follow Eq. 4 across the spectra; E_A in eV. {doc['note'].capitalize()}."})
+                                "text": "Resistances follow Eq. 4 across the spectra; E_A in eV. "
+                                        f"{doc['note'].capitalize()}."})
     report.sections.append(_overview(fit, spectra_docs, unit))
     shown, why = _shown(fit)
     if len(shown) < len(fit.fits):
@@ -79,7 +81,7 @@ def eis_report(fit, command: list[str] | None = None) -> Report:
                                 "text": f"Posterior mean and 95 % interval of each resistance, all {len(fit.fits)} "
                                         "spectra."})
     report.sections.append({"title": "Sampler diagnostics", "kind": "text",
-                            "text": " ".join([method_line(fit) + "."] + gate_lines(fit))})
+                            "text": " ".join([method_line(fit) + ".", *gate_lines(fit)])})
     report.provenance = provenance(command, files=list(dict.fromkeys(s.source for s in fit.spectra)), seed=fit.seed)
     report.summary = {"fit": doc, "provenance": report.provenance}
     report.datasets["posterior.nc"] = fit.idata

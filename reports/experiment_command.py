@@ -43,7 +43,7 @@ def _open_campaign(name: str, storage: str):
     from ..priors import OptionError
 
     try:
-        from ..design.campaign import Campaign  # type: ignore[import-not-found]
+        from ..design.campaign import Campaign
     except ImportError:
         raise OptionError("campaigns are not available in this nassb", field="--campaign") from None
     return Campaign.open(name, storage)
@@ -92,7 +92,7 @@ def ranking_text(result) -> str:
               f"{s.get('outcomes')} simulated outcomes per experiment over {s.get('draws')} posterior draws, "
               f"seed {s.get('seed')}"), ""]
     risks = list(next(iter(result.values)).interval_shrinkage) if result.values else []
-    unit = result.unit
+    unit = result.value_unit
     cost_unit = s.get("cost_unit", "days")
     header = ("#", "experiment", f"EVSI [{unit}]", "specimens", "days", f"per {cost_unit[:-1]}", "switch",
               *[f"-{RISK_SHORT.get(r, r)}" for r in risks])

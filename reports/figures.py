@@ -6,12 +6,13 @@ given, never as mathtext: user names with "$" or "\\" in them are safe."""
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
@@ -19,8 +20,8 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 # text.parse_math off: titles, labels, legends and ticks carry user text (file names, card and
 # material names) that matplotlib would otherwise read as mathtext ("cell$\frac{1}{$.csv" is a
 # parse error, "$x$" would render as math).  No figure here uses mathtext.
-STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "figure.dpi": 110, "axes.grid": True,
-         "grid.alpha": 0.3, "text.parse_math": False}
+STYLE: dict[RcKeyType, Any] = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "figure.dpi": 110,
+                               "axes.grid": True, "grid.alpha": 0.3, "text.parse_math": False}
 
 
 class _Canvas:
@@ -48,8 +49,9 @@ def _rendered(draw):
     @functools.wraps(draw)
     def wrapper(*args, as_figure: bool = False, **kwargs):
         import matplotlib
+        from cycler import cycler
 
-        style = {**STYLE, "axes.prop_cycle": matplotlib.cycler(color=OKABE_ITO)}
+        style: dict[RcKeyType, Any] = {**STYLE, "axes.prop_cycle": cycler(color=OKABE_ITO)}
         with matplotlib.rc_context(style):  # drawing creates tick labels: render inside the style too
             fig = draw(*args, **kwargs)
             fig.tight_layout()
@@ -58,7 +60,7 @@ def _rendered(draw):
     return wrapper
 
 
-def _png(fig) -> Figure:
+def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
@@ -80,7 +82,8 @@ def budget_chart(entries: list[dict], quantity: str, unit: str) -> Figure:
 
 
 @_rendered
-def densities(draws: dict[str, np.ndarray], gum: dict[str, dict] | None, names: list[str], units: dict[str, str]) -> Figure:
+def densities(draws: dict[str, np.ndarray], gum: dict[str, dict] | None, names: list[str],
+              units: dict[str, str]) -> Figure:
     """Monte Carlo densities of the energy densities with the first-order normal beside them."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4))

@@ -46,7 +46,7 @@ def provenance(command: list[str] | None, **extra) -> dict:
         "nassb": version("nassb"),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "command": mask_url(" ".join(command if command is not None else ["nassb", *sys.argv[1:]])),
         **extra,
     })

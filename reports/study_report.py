@@ -33,7 +33,8 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
                                     f"delivered capacity (E_V_rate, E_m_rate); the summary also gives the paper's "
                                     f"convention at U (E_V_real, E_m_real). Utilisation: {doc['utilisation']}."})
     if len(trials) >= 2:
-        label = ("mean " if settings.quantile is None else f"{100 * settings.quantile:g} % quantile of ") + settings.objective
+        statistic = "mean " if settings.quantile is None else f"{100 * settings.quantile:g} % quantile of "
+        label = statistic + settings.objective
         report.figures["history"] = figures.optimisation_history([t.values[0] for t in trials], feasible, label)
         report.sections.append({"title": "Optimisation history", "kind": "figure", "figure": "history", "text": ""})
 

@@ -4,6 +4,7 @@ probability as a mean with its 95 % interval (never ± sd)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 from ..priors.vocabulary import term, typeset
 from .format import NON_FINITE, interval, round_pair, with_uncertainty
@@ -16,7 +17,7 @@ _METHOD_WORDS = {
 }
 
 
-def columns(rows: list[tuple[str, ...]] | list[list[str]], gap: str = "  ") -> list[str]:
+def columns(rows: Sequence[Sequence[str]], gap: str = "  ") -> list[str]:
     """Rows of cells as left-aligned columns."""
     if not rows:
         return []
@@ -63,12 +64,14 @@ def summary_rows(summary: dict[str, dict]) -> list[tuple[str, str, str]]:
 
 def result_text(result) -> str:
     """The text of any result (what ``nassb COMMAND`` prints and ``repr`` shows)."""
-    render = {"propagation": propagation_table, "arrhenius": arrhenius_table, "risk": risk_table,
-              "calibration": calibration_table, "design": design_table, "eis": eis_table, "eis-spectrum": eis_table,
-              "spectra": spectra_table}.get(result.kind)
+    renderers: dict[str, Callable[..., str]] = {
+        "propagation": propagation_table, "arrhenius": arrhenius_table, "risk": risk_table,
+        "calibration": calibration_table, "design": design_table, "eis": eis_table, "eis-spectrum": eis_table,
+        "spectra": spectra_table}
+    render = renderers.get(result.kind)
     if render is not None:
         return render(result)
-    lines = [result.title, ""] + columns(summary_rows(result.summary()))
+    lines = [result.title, "", *columns(summary_rows(result.summary()))]
     return "\n".join(lines + _warning_lines(result))
 
 
@@ -165,7 +168,8 @@ def risk_table(result) -> str:
         p = c["pressure"]
         lines.extend(["", f"the pressure is drawn from the card ({p['ci95'][0]:.3g} to {p['ci95'][1]:.3g} MPa, 95 %), "
                           "as are the layers and the area;",
-                      "a design study scores the same card with them fixed at their card values, so its figures differ"])
+                      "a design study scores the same card with them fixed at their card values, "
+                      "so its figures differ"])
     lines.extend(["", "the intervals are wide: the calibration rests on a handful of observations",
                   "", "what would narrow each most:"])
     width = max(len(n) for n in result.most_informative)
@@ -302,7 +306,8 @@ def design_table(result) -> str:
                   "risks: posterior mean [95 % interval]):",
                   *columns(predicted)])
     if doc["baselines"]:
-        lines.extend(["", "the paper's cells are scored as designs: layers, capacity and pressure fixed at the card values",
+        lines.extend(["", "the paper's cells are scored as designs: layers, capacity and pressure fixed at the "
+                          "card values",
                       "('nassb risk CARD' draws them from the card's uncertainties instead, so its figures differ)"])
     if doc.get("calibrated_range"):
         lines.extend(["", "calibrated range (the cells the risk models rest on): "
@@ -332,9 +337,11 @@ def eis_table(fit) -> str:
 
         fit = EISFit([fit], fit.circuit, fit.settings, fit.derived, fit.seed)
     doc = fit.to_json()
-    spectra = doc["spectra"] if isinstance(doc, dict) and "spectra" in doc else (doc if isinstance(doc, list) else [doc])
+    spectra = (doc["spectra"] if isinstance(doc, dict) and "spectra" in doc
+               else (doc if isinstance(doc, list) else [doc]))
     lines = [f"{fit.circuit.text}: Bayesian equivalent-circuit fit, {len(spectra)} spectr"
-             f"{'um' if len(spectra) == 1 else 'a'}" + (f", area {fit.settings.area:g} cm²" if fit.settings.area else ""),
+             f"{'um' if len(spectra) == 1 else 'a'}"
+             + (f", area {fit.settings.area:g} cm²" if fit.settings.area else ""),
              method_line(fit)]
     if isinstance(doc, dict) and doc.get("joint"):
         lines.append(f"values at {doc['reference_temperature'] - 273.15:g} °C")

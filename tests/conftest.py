@@ -65,7 +65,7 @@ def nassb(capsys):
 def run_process(*args: str, env=None) -> subprocess.CompletedProcess:
     """Run the installed command line as a separate process."""
     return subprocess.run([sys.executable, "-m", "nassb.reports.cli", *args],
-                          capture_output=True, text=True, env=env, timeout=300)
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
 @pytest.fixture

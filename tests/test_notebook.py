@@ -14,7 +14,8 @@ def test_the_tour_notebook_runs(tmp_path):
     from nbclient import NotebookClient
 
     notebook = nbformat.read(REPO / "docs" / "tour.ipynb", as_version=4)
-    client = NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(notebook, timeout=900, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]

@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,8 @@ class SpectraListing(Result):
     @property
     def title(self) -> str:
         files = list(dict.fromkeys(r["file"] for r in self.rows))
-        return f"{len(self.rows)} spectr{'um' if len(self.rows) == 1 else 'a'} in {len(files)} file{'s' * (len(files) != 1)}"
+        return (f"{len(self.rows)} spectr{'um' if len(self.rows) == 1 else 'a'} in "
+                f"{len(files)} file{'s' * (len(files) != 1)}")
 
     def summary(self) -> dict[str, dict]:
         return {}
@@ -99,7 +101,7 @@ def area_of(value) -> float:
         except CardError as err:
             raise OptionError(err.message, field="area") from None
         if quantity.uncertain:
-            raise OptionError("give the area without an uncertainty", field="area")
+            raise OptionError("give the area without an uncertainty", field="area") from None
         area = quantity.value
     if not (math.isfinite(area) and area > 1e-12):
         raise OptionError(f"the area must be a finite number > 1e-12 cm^2, got {value!r}", field="area")
@@ -187,7 +189,7 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
             spectrum = replace(spectrum, temperature=kelvin)
         chosen.append(spectrum)
     sampler = settings or SamplerSettings(target_accept=TARGET_ACCEPT)
-    overrides = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
     if progress:
         overrides["progress"] = True
     fit_settings = EISSettings(

@@ -42,6 +42,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
@@ -166,7 +167,7 @@ class Circuit:
         raise KeyError(name)
 
     # -- parsing ---------------------------------------------------------------------------
-    def _fail(self, what: str):
+    def _fail(self, what: str) -> NoReturn:
         shown = self.text[: self._pos] + " <here> " + self.text[self._pos:]
         raise OptionError(f"{what} at character {self._pos + 1} of the circuit: {shown.strip()!r}; "
                           "write elements (R, C, L, CPE, W, Wo, Ws, G) joined by '-' (series) and p(a,b) "

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,8 @@ class Layout:
         for name in self.logs:
             logs[name] = theta[..., i]
             i += 1
-        log_tau, log_jacobian = [], 0.0
+        log_tau: list[Any] = []  # arrays or tensors, as theta is
+        log_jacobian = 0.0
         for k in range(len(self.arcs)):
             y = theta[..., i]
             i += 1
@@ -99,7 +101,8 @@ class Layout:
 
     def pack(self, logs: dict, log_tau, exponents: dict) -> np.ndarray:
         """theta from natural quantities (``log_tau`` strictly increasing)."""
-        taus = [log_tau[0]] + [np.log(log_tau[k] - log_tau[k - 1]) for k in range(1, len(log_tau))] if len(log_tau) else []
+        taus = ([log_tau[0]] + [np.log(log_tau[k] - log_tau[k - 1]) for k in range(1, len(log_tau))]
+                if len(log_tau) else [])
         logits = [np.log(exponents[n]) - np.log1p(-exponents[n]) for n in self.exponents]
         return np.array([*(logs[n] for n in self.logs), *taus, *logits], dtype=float)
 
@@ -114,7 +117,7 @@ class Layout:
         """ln p(theta) up to a constant, per spectrum (``theta[s]`` with row s of
         :meth:`prior_constants`): normal ln R... around each spectrum's own scales, ln tau flat
         over the window with normal tails, uniform n, ordered arcs."""
-        logs, log_tau, exponents, out = self.unpack(theta, xp)
+        logs, log_tau, _exponents, out = self.unpack(theta, xp)
         for i, name in enumerate(self.logs):
             if name not in skip:  # a joint fit's shared resistance has its prior on R_ref instead
                 out = out - 0.5 * ((logs[name] - centres[:, i]) / LOG_SD) ** 2

@@ -149,7 +149,7 @@ def _check_constants(tree: ast.AST, name: str, text: str) -> None:
 
 def _walk(node, values):
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(cast(float, node.value))  # parse_derived let only numbers through
     if isinstance(node, ast.Name):
         return values[node.id]
     if isinstance(node, ast.UnaryOp):

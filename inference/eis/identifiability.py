@@ -28,7 +28,8 @@ def identifiability_warnings(circuit, spectrum, draws: dict, units: dict) -> lis
     f_min, f_max = float(spectrum.frequency.min()), float(spectrum.frequency.max())
     arc_resistors = {a.resistor for a in circuit.arcs}
     series = [p.name for p in circuit.parameters if p.kind == "R" and p.name not in arc_resistors]
-    out, named = [], set()
+    out: list[str] = []
+    named: set[tuple[str, ...]] = set()
     for k, arc in enumerate(circuit.arcs):
         peak = 1.0 / (2.0 * math.pi * circuit.time_constant(arc, draws))
         above, below = float(np.mean(peak > f_max)), float(np.mean(peak < f_min))

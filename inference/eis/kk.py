@@ -231,7 +231,7 @@ def _fit(omega: np.ndarray, weight: np.ndarray, target: np.ndarray, tau: np.ndar
     resistances = solution[1:m + 1]
     positive = resistances[resistances >= 0].sum()
     negative = -resistances[resistances < 0].sum()
-    if positive > 0:
+    if positive > 0:  # noqa: SIM108 - a nested conditional expression would read worse
         mu = 1.0 - negative / positive
     else:
         mu = -np.inf if negative > 0 else 1.0

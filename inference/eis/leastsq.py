@@ -124,7 +124,10 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
     fits = [fit for fit in (solve(np.clip(theta0, lower + 1e-9, upper - 1e-9), RACE_EVALUATIONS)
                             for theta0 in starts) if fit is not None]
     fits.sort(key=lambda fit: fit.cost)
-    best = fits[0] if fits else None
+    if not fits:
+        raise DataError(f"{spectrum.name}: no least-squares start gave a finite fit; check the data",
+                        file=spectrum.source)
+    best = fits[0]
     for fit in fits[:CONTINUED]:
         # a start stopped by the evaluation limit goes on while it might still beat the best:
         # on a ridge (an unresolved arc) every start crawls to nearly the same cost, and one
@@ -133,9 +136,6 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
             further = solve(fit.x, MAX_EVALUATIONS)
             if further is not None and further.cost < best.cost:
                 best = further
-    if best is None:
-        raise DataError(f"{spectrum.name}: no least-squares start gave a finite fit; check the data",
-                        file=spectrum.source)
     logs, log_tau, exponents, _ = layout.unpack(best.x)
     values = {k: float(v) for k, v in layout.values(logs, log_tau, exponents).items()}
     dof = max(target.size - size, 1)
@@ -236,4 +236,4 @@ def _starts(layout: Layout, scales: Scales):
             else:
                 logs[name] = scales.log_centre(kind)
         log_tau = np.sort(lo + fractions * (hi - lo)) + np.arange(k) * 1e-3
-        yield layout.pack(logs, list(log_tau), {n: 0.85 for n in layout.exponents})
+        yield layout.pack(logs, list(log_tau), dict.fromkeys(layout.exponents, 0.85))

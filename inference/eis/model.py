@@ -32,12 +32,17 @@ coordinates are whitened with their conditional least-squares covariance.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..cell import BOLTZMANN_EV
 from .coordinates import LOG_SD, Layout, Scales
 from .leastsq import LeastSquares, covariance_factor
 from .spectrum import Spectrum
+
+if TYPE_CHECKING:
+    import pymc as pm
 
 NOISE_SCALE = 0.05         # HalfNormal scale of the relative noise (5 % of |Z|)
 ENERGY_PRIOR = (0.3, 0.5)  # eV: mean and sd of an activation energy in a joint fit
@@ -70,10 +75,12 @@ def build_model(spectra: list[Spectrum], layout: Layout, starts: list[LeastSquar
         omega, index = pm.Data("omega", omega), pm.Data("point_spectrum", index)
         u = pm.Flat("u", dims=("spectrum", "coordinate"), initval=np.zeros((len(spectra), len(free))))
         moved = centre + (scale * u[:, None, :]).sum(axis=-1)
-        parts = [None] * len(names)
+        parts: list[Any] = [None] * len(names)  # every slot is filled with a tensor below
         for j, i in enumerate(free):
             parts[i] = moved[:, j]
         if arrhenius:
+            if reference_temperature is None:
+                raise ValueError("a joint Arrhenius fit needs its reference_temperature")
             temperature = np.array([s.temperature for s in spectra], dtype=float)
             lever = (1.0 / temperature - 1.0 / reference_temperature) / BOLTZMANN_EV
             lever_data = pm.Data("arrhenius_lever", lever)
@@ -97,7 +104,7 @@ def build_model(spectra: list[Spectrum], layout: Layout, starts: list[LeastSquar
 
 
 MODEL_CACHE_SIZE = 8  # circuits whose one-spectrum model a process keeps
-_MODELS: dict[str, object] = {}
+_MODELS: dict[str, pm.Model] = {}
 
 
 def spectrum_model(spectrum: Spectrum, layout: Layout, start: LeastSquares):

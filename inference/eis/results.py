@@ -214,7 +214,7 @@ class SpectrumFit(Result):
         return self.settings.area
 
     @property
-    def idata(self):  # type: ignore[override]  # an attribute of Result, built here when asked for
+    def idata(self):  # an attribute of Result, built here when asked for
         """The draws as arviz InferenceData (raw units, along a ``spectrum`` dimension of length
         one, as a batch's), built when first asked for."""
         if self._idata is None:
@@ -464,7 +464,7 @@ class EISFit(Result):
         return f"{self.circuit.text} ({names})"
 
     @property
-    def idata(self):  # type: ignore[override]  # an attribute of Result, built here when asked for
+    def idata(self):  # an attribute of Result, built here when asked for
         """The draws: a joint run's InferenceData, or the spectra's posteriors stacked along
         ``spectrum`` (raw units)."""
         if self._idata is None:
@@ -512,7 +512,8 @@ class EISFit(Result):
         """One spectrum's diagnostics; for a batch, one summary of all (the worst numbers, every
         spectrum's problems named); for a joint fit, the joint run's with the spectra's problems."""
         if self.joint_diagnostics is not None:
-            problems = [p for f in self.fits for p in f.diagnostics.problems if p not in self.joint_diagnostics.problems]
+            problems = [p for f in self.fits for p in f.diagnostics.problems
+                        if p not in self.joint_diagnostics.problems]
             return self.joint_diagnostics.with_problems(*dict.fromkeys(problems))
         if len(self.fits) == 1:
             return self.fits[0].diagnostics
@@ -641,10 +642,13 @@ def _batch_diagnostics(fits: list[SpectrumFit]) -> Diagnostics:
         return pick(values) if values else None
 
     failing = tuple(f"{f.name}/{q}" for f in fits for q in f.diagnostics.failing)
-    problems = tuple(p if p.startswith(f.name + ":") else f"{f.name}: {p}" for f in fits for p in f.diagnostics.problems)
-    divergent = [f"{f.name}: {f.diagnostics.divergences} divergent transitions" for f in fits if f.diagnostics.divergences]
+    problems = tuple(p if p.startswith(f.name + ":") else f"{f.name}: {p}"
+                     for f in fits for p in f.diagnostics.problems)
+    divergent = [f"{f.name}: {f.diagnostics.divergences} divergent transitions"
+                 for f in fits if f.diagnostics.divergences]
     return Diagnostics(method=method, chains=ds[0].chains, draws_per_chain=ds[0].draws_per_chain,
-                       max_rhat=worst([d.max_rhat for d in ds], max), min_ess_bulk=worst([d.min_ess_bulk for d in ds], min),
+                       max_rhat=worst([d.max_rhat for d in ds], max),
+                       min_ess_bulk=worst([d.min_ess_bulk for d in ds], min),
                        min_ess_tail=worst([d.min_ess_tail for d in ds], min),
                        divergences=sum(d.divergences for d in ds), failing=failing, problems=problems,
                        notes=tuple(divergent))

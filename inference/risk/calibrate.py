@@ -66,6 +66,7 @@ class CalibrationResult(Result):
     """
 
     kind = "calibration"
+    diagnostics: Diagnostics  # a calibration is always sampled
 
     def __init__(self, idata, diagnostics: Diagnostics, seed: int | None = None, *,
                  fingerprints: dict | None = None, observed_range: dict | None = None,
@@ -159,7 +160,7 @@ def calibrate(settings=None, priors=None, observations=None, *, with_paper: bool
     model = likelihood.build_model(batch, priors, load_lab_priors() if lab else None)
     seed = settings.resolved_seed()
     idata = sample(model, settings, seed)
-    names = [n for n in idata.posterior.data_vars]
+    names = list(idata.posterior.data_vars)
     diagnostics = Diagnostics.from_idata(idata, names)
     draws = {n: np.asarray(idata.posterior[n]).ravel() for n in names if "." in n}
     checks = predictive.predictive_checks(draws, batch)
@@ -305,5 +306,12 @@ def observed_range(cells: ObservedCells) -> dict[str, list[float]]:
     return {k: [min(v), max(v)] for k, v in values.items() if v}
 
 
-__all__ = ["CalibrationResult", "calibrate", "calibrate_risks", "input_fingerprints", "observed_range",
-           "save_posterior", "LAB_SCALES"]
+__all__ = [
+    "LAB_SCALES",
+    "CalibrationResult",
+    "calibrate",
+    "calibrate_risks",
+    "input_fingerprints",
+    "observed_range",
+    "save_posterior",
+]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import ClassVar
 from importlib import resources
 from pathlib import Path
 
@@ -38,9 +39,10 @@ class RiskScore:
     ohmic_drop: np.ndarray
     retention: np.ndarray
 
-    UNITS = {"P_fracture": "1", "P_short": "1", "R_cell": "ohm*cm^2", "R_separator": "ohm*cm^2",
-             "R_interface": "ohm*cm^2", "R_cathode": "ohm*cm^2", "R_contact": "ohm*cm^2",
-             "R_formation": "ohm*cm^2", "ohmic_drop": "V", "retention": "1"}
+    UNITS: ClassVar[dict[str, str]] = {
+        "P_fracture": "1", "P_short": "1", "R_cell": "ohm*cm^2", "R_separator": "ohm*cm^2",
+        "R_interface": "ohm*cm^2", "R_cathode": "ohm*cm^2", "R_contact": "ohm*cm^2",
+        "R_formation": "ohm*cm^2", "ohmic_drop": "V", "retention": "1"}
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in self.UNITS}
@@ -104,7 +106,7 @@ class RiskModel:
         source = Path(path) if path is not None else Path(str(shipped))
         try:
             with xr.open_dataset(source, engine="h5netcdf", group="posterior") as ds:
-                draws = {n: ds[n].values.ravel() for n in ds.data_vars if "." in n}
+                draws = {str(n): ds[n].values.ravel() for n in ds.data_vars if "." in str(n)}
                 attrs = dict(ds.attrs)
         except (OSError, ValueError, KeyError) as err:
             first = (str(err).strip().splitlines() or [type(err).__name__])[0]

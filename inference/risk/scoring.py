@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...priors import CardError, CellCard, Measured
+from ...priors import CardError, CellCard, Measured, OptionError
 from ...priors.risk import load_risk_priors
 from ..cell import swelling
 from ..model import CellModel
@@ -128,6 +128,8 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
     included: cell 1's log-uniform pressure is drawn as the calibration marginalised it), so
     the result carries both the risk models' uncertainty and the card's.
     """
+    if formation_cycles and formation_current is None:
+        raise OptionError("give the current density of the formation cycles", field="formation_current")
     risk = risk or RiskModel.load()
     for section, key, why in (("cell", "pressure", "for fracture, short circuit and contact resistance"),
                               ("cell", "area", "for the fracture size effect"),
@@ -149,10 +151,14 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
     j = current.sample(rng, n)
     capacity = x.get("cathode.delivered_capacity", y["C_theo"])
 
-    def drawn(name: str, prior: Measured):
+    def drawn(name: str, prior: Measured | None):
         # An input the cell equations do not use (a card with a measured charged anode) still
         # has a card value the risks need: draw it here.
-        return x[name] if name in x else prior.sample(rng, n)
+        if name in x:
+            return x[name]
+        if prior is None:
+            raise CardError("missing, needed for the risks", file=card.origin, field=name)
+        return prior.sample(rng, n)
 
     anode = card.anode.material
     s = swelling(drawn(f"{anode.name}.density", anode.get("density")),
@@ -170,7 +176,7 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
                   # pressure at its card value, so the same card scores differently there.
                   "pressure": {"drawn": True, "mean": float(np.mean(pressure)),
                                "ci95": [float(v) for v in np.quantile(pressure, [0.025, 0.975])], "unit": "MPa"}}
-    if formation_cycles:
+    if formation_cycles and formation_current is not None:
         conditions["formation"] = {"cycles": formation_cycles,
                                    "current": {"value": float(formation_current.value), "unit": "mA/cm^2"}}
     if selected_shard:

@@ -80,7 +80,7 @@ class SyntheticSpectrum:
     def frequency(self) -> np.ndarray:
         """Log-spaced frequencies in Hz, high to low, as an instrument sweeps."""
         decades = math.log10(self.f_max_hz / self.f_min_hz)
-        count = int(round(decades * POINTS_PER_DECADE)) + 1
+        count = round(decades * POINTS_PER_DECADE) + 1
         return np.logspace(math.log10(self.f_max_hz), math.log10(self.f_min_hz), count)
 
     def peaks(self) -> dict[str, float]:
@@ -209,7 +209,8 @@ def paper_spectra() -> dict[str, list[SyntheticSpectrum]]:
             "50 um separator, Z' at 0.1 Hz about 590 ohm cm^2, -Z'' maxima near 230 Hz (CT) and 10 Hz (LE).",
             "Cycle 0 = after the four formation cycles (the paper's numbering in Fig. 9a)."),
         2: ("Full cell 2 after four formation cycles, shaped like the seed paper's Fig. 7b:",
-            "110 um separator, Z' at 0.1 Hz about 120 ohm cm^2, DL shoulder near 20 kHz, CT near 1000 Hz, LE near 30 Hz.",
+            "110 um separator, Z' at 0.1 Hz about 120 ohm cm^2, DL shoulder near 20 kHz, CT near 1000 Hz, "
+            "LE near 30 Hz.",
             "Cycle 0 = after the four formation cycles (the paper's numbering in Fig. 9a)."),
     }
     base = {}
@@ -276,7 +277,8 @@ def _header(spectra: list[SyntheticSpectrum]) -> list[str]:
             f"{s.cycle}: {_fmt(s.truth['R_LE'])} ohm ({_fmt(s.truth['R_LE'] * AREA_CM2)} ohm*cm^2)" for s in spectra))
         lines.append(f"arc peak frequencies at cycle 0: {_peaks_text(first)}")
     keys = sorted({s.seed_key for s in spectra})
-    lines += [f"noise: independent Gaussian on Z_real and Z_imag, sd = {NOISE * 100:g} % of the true |Z| at each frequency",
+    lines += [f"noise: independent Gaussian on Z_real and Z_imag, sd = {NOISE * 100:g} % of the true |Z| "
+              "at each frequency",
               f"seed: numpy default_rng([{SEED}, key]), key {', '.join(map(str, keys))}",
               "Z_imag < 0 on capacitive arcs; values in raw ohm (multiply by the electrode area for ohm*cm^2)"]
     return ["# " + line for line in lines]

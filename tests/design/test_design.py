@@ -45,10 +45,12 @@ def test_a_thinner_separator_raises_energy_and_fracture_risk(scorer):
 
 def test_design_ranges_are_checked(write_card):
     with pytest.raises(CardError) as caught:
-        design_space(load_card(write_card('base = "paper-cell-1"\n[design]\ncathode.porosity = { low = 0.6, high = 0.3 }\n')))
+        design_space(load_card(write_card('base = "paper-cell-1"\n[design]\n'
+                                          'cathode.porosity = { low = 0.6, high = 0.3 }\n')))
     assert caught.value.field == "design.cathode.porosity" and "above high" in caught.value.message
     with pytest.raises(CardError) as caught:
-        design_space(load_card(write_card('base = "paper-cell-1"\n[design]\nseparator.thickness = { low = "-5 um" }\n')))
+        design_space(load_card(write_card('base = "paper-cell-1"\n[design]\n'
+                                          'separator.thickness = { low = "-5 um" }\n')))
     assert caught.value.field == "design.separator.thickness" and "must be > 0" in caught.value.message
 
 
@@ -144,7 +146,8 @@ def test_relaxed_limits_lead_to_the_papers_roadmap_region(nassb, tmp_path):
     assert best["separator.thickness"] < 35
     assert best["anode.reservoir_thickness"] < 8
     assert best["cathode.porosity"] < 0.3
-    assert doc["proposals"][0]["quantities"]["E_V_real"]["mean"] > doc["baselines"]["paper-roadmap-2-porosity"]["quantities"]["E_V_real"]["mean"]
+    baseline = doc["baselines"]["paper-roadmap-2-porosity"]["quantities"]["E_V_real"]["mean"]
+    assert doc["proposals"][0]["quantities"]["E_V_real"]["mean"] > baseline
 
 
 @pytest.mark.slow
@@ -152,7 +155,8 @@ def test_proposals_beat_paper_cell_2_under_limits_it_meets(nassb, tmp_path):
     probe = _design(nassb, tmp_path, "--trials", "1", "--current", "0.5", "--cycles", "70", name="probe").json()
     cell2 = {k: v["mean"] for k, v in probe["baselines"]["paper-cell-2"]["quantities"].items()}
     limits = ["--max-fracture", f"{cell2['P_fracture'] + 0.01:.3f}", "--max-short", f"{cell2['P_short'] + 0.01:.3f}",
-              "--max-drop", f"{cell2['ohmic_drop'] + 0.001:.4f}", "--min-retention", f"{max(cell2['retention'] - 0.01, 0):.3f}"]
+              "--max-drop", f"{cell2['ohmic_drop'] + 0.001:.4f}",
+              "--min-retention", f"{max(cell2['retention'] - 0.01, 0):.3f}"]
     doc = _design(nassb, tmp_path, "--trials", "120", "--seed", "5", "--current", "0.5", "--cycles", "70", *limits,
                   name="beat").json()
     assert doc["baselines"]["paper-cell-2"]["feasible"]
@@ -171,7 +175,7 @@ def _count(storage: str, study: str) -> list:
 def test_a_killed_worker_loses_no_finished_trial(tmp_path):
     storage = f"sqlite:///{tmp_path / 'kill.db'}"
     args = [sys.executable, "-m", "nassb.reports.cli", "design", "--storage", storage, "--study", "k", "--json"]
-    worker = subprocess.Popen(args + ["--trials", "100000", "--seed", "1"], stdout=subprocess.DEVNULL,
+    worker = subprocess.Popen([*args, "--trials", "100000", "--seed", "1"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
@@ -205,7 +209,7 @@ def test_two_workers_share_one_postgresql_study():
     study = f"two-workers-{os.getpid()}-{int(time.time())}"
     args = [sys.executable, "-m", "nassb.reports.cli", "design", "--storage", url, "--study", study,
             "--trials", "15", "--json"]
-    workers = [subprocess.Popen(args + ["--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers = [subprocess.Popen([*args, "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for seed in (1, 2)]
     outputs = [w.communicate(timeout=300) for w in workers]
     assert all(w.returncode == 0 for w in workers), [o[1] for o in outputs]
@@ -214,8 +218,10 @@ def test_two_workers_share_one_postgresql_study():
 
 
 def test_seeded_studies_reproduce(nassb, tmp_path):
-    first = nassb("design", "--storage", f"sqlite:///{tmp_path / 'a.db'}", "--trials", "12", "--seed", "7", "--json").json()
-    second = nassb("design", "--storage", f"sqlite:///{tmp_path / 'b.db'}", "--trials", "12", "--seed", "7", "--json").json()
+    first = nassb("design", "--storage", f"sqlite:///{tmp_path / 'a.db'}", "--trials", "12", "--seed", "7",
+                  "--json").json()
+    second = nassb("design", "--storage", f"sqlite:///{tmp_path / 'b.db'}", "--trials", "12", "--seed", "7",
+                   "--json").json()
     assert first["proposals"] == second["proposals"]
 
 
@@ -253,7 +259,8 @@ def test_scoring_a_loading_card_reproduces_its_own_uncertainty(write_card):
 
 def test_wide_tolerances_stay_physical(nassb, tmp_path, write_card):
     card = write_card('base = "paper-cell-1"\n[separator]\nthickness = "50 ± 25 um"\n')
-    run = nassb("design", str(card), "--storage", f"sqlite:///{tmp_path / 'w.db'}", "--trials", "5", "--seed", "1", "--json")
+    run = nassb("design", str(card), "--storage", f"sqlite:///{tmp_path / 'w.db'}", "--trials", "5", "--seed", "1",
+                "--json")
     assert run.code == 0, run.err
 
 

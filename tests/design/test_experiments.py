@@ -129,7 +129,9 @@ def test_build_and_cycle_loglik_in_closed_form(built):
     q = e.quantities
     outcome = {"cracked": np.array([True, False, False]), "short_cycle": np.array([0, 7, 0]),
                "log_resistance": np.array([np.nan, 5.0, 5.2]), "log_retention": np.array([np.nan, np.nan, -0.05])}
-    h = lambda k: q["stress"] * k ** q["beta"]
+    def h(k):
+        return q["stress"] * k ** q["beta"]
+
     expected = (np.log(q["P_fracture"]) + 2 * np.log1p(-q["P_fracture"])
                 + np.log(np.exp(-h(6.0)) - np.exp(-h(7.0))) - h(50.0)
                 - 0.5 * (((5.0 - q["log_R"]) ** 2 + (5.2 - q["log_R"]) ** 2) / 0.25 ** 2)

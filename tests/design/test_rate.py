@@ -149,7 +149,8 @@ def test_the_top_proposal_at_its_own_c10_is_feasible_and_not_in_a_corner(tmp_pat
         return np.log(x) if var.log else x
 
     on_bound = [var.name for var in design_space(PAPER)
-                if min(scaled(var, design[var.name]) - scaled(var, var.low), scaled(var, var.high) - scaled(var, design[var.name]))
+                if min(scaled(var, design[var.name]) - scaled(var, var.low),
+                       scaled(var, var.high) - scaled(var, design[var.name]))
                 <= 0.01 * (scaled(var, var.high) - scaled(var, var.low))]
     # At most one variable on its box: the densest cathode the space allows (0.2) is where energy
     # goes when nothing else stops it; a second one would mean the box, not the physics, decides.

@@ -26,7 +26,7 @@ def _trials(storage: str, study: str) -> list:
 def _workers(storage: str, study: str, count: int, trials: int) -> list[subprocess.CompletedProcess]:
     args = [sys.executable, "-m", "nassb.reports.cli", "design", "--storage", storage, "--study", study,
             "--trials", str(trials), "--json"]
-    workers = [subprocess.Popen(args + ["--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers = [subprocess.Popen([*args, "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for seed in range(1, count + 1)]
     return [(w, *w.communicate(timeout=300)) for w in workers]
 

@@ -85,7 +85,8 @@ def _new_interface_interval(series) -> tuple[float, float]:
     w = np.exp(logp - logp.max()).ravel()
     rng = np.random.default_rng(0)
     pick = rng.choice(w.size, 400_000, p=w / w.sum())
-    uu, tt = np.broadcast_to(u, (u.shape[0], tau.shape[1])).ravel()[pick], np.broadcast_to(tau, (u.shape[0], tau.shape[1])).ravel()[pick]
+    grid = (u.shape[0], tau.shape[1])
+    uu, tt = np.broadcast_to(u, grid).ravel()[pick], np.broadcast_to(tau, grid).ravel()[pick]
     low, high = np.percentile(np.exp(uu + tt * rng.standard_normal(pick.size)), [2.5, 97.5])
     return float(low), float(high)
 

@@ -33,7 +33,8 @@ def test_energy_at_a_current_is_u_minus_jr_by_hand():
         assert at[q]["sd"] == pytest.approx(expected, rel=1e-6), q
     assert at["d_anode_real"] == plateau["d_anode_real"]  # thicknesses do not depend on U
     budget = {e["input"]: e for e in at.budget("E_V_real")}
-    assert budget["cell.resistance"]["contribution"] == pytest.approx(plateau["E_V_real"]["mean"] / 3.4 * 0.02, rel=1e-6)
+    assert budget["cell.resistance"]["contribution"] == pytest.approx(plateau["E_V_real"]["mean"] / 3.4 * 0.02,
+                                                                      rel=1e-6)
     conventions = at.conventions
     assert conventions["voltage"] == "U - jR" and conventions["current"]["value"] == 0.2
     assert conventions["resistance"]["value"] == 600 and "3.28 V" in conventions["text"]

@@ -208,8 +208,9 @@ def test_no_label_swap_from_a_poor_start(monkeypatch):
         sc = Scales.of(spectrum)
         lo, hi = -np.log(sc.omega_max), -np.log(sc.omega_min)
         # both arcs in the slow half of the window, the resistances split evenly, n = 0.7
-        theta = layout.pack({n: np.log(sc.resistance / 3) for n in layout.logs}, list(lo + np.array([0.55, 0.85]) * (hi - lo)),
-                            {n: 0.7 for n in layout.exponents})
+        theta = layout.pack({n: np.log(sc.resistance / 3) for n in layout.logs},
+                            list(lo + np.array([0.55, 0.85]) * (hi - lo)),
+                            dict.fromkeys(layout.exponents, 0.7))
         logs, log_tau, exponents, _ = layout.unpack(theta)
         values = {k: float(v) for k, v in layout.values(logs, log_tau, exponents).items()}
         return LeastSquares(values, theta, np.eye(theta.size) * 0.5, 0.05, 1)

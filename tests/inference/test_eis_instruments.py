@@ -54,7 +54,8 @@ def one_line(excinfo, path, field=None) -> str:
 def test_each_instrument_sample_reads_to_its_truth(truth, name):
     folder, expected = truth
     spectra, precision = expected[name]
-    assert (DATA / name).read_bytes() == (folder / name).read_bytes(), "regenerate: python tests/data/eis/make_samples.py"
+    assert (DATA / name).read_bytes() == (folder / name).read_bytes(), \
+        "regenerate: python tests/data/eis/make_samples.py"
     read = read_spectra(DATA / name)
     assert len(read) == len(spectra)
     for got, want in zip(read, spectra):
@@ -160,7 +161,8 @@ def test_text_above_the_header_is_kept_as_notes(tmp_path):
 def test_zimg_spellings(tmp_path, name):
     sign = -1 if name.startswith("-") else 1
     path = tmp_path / "z.txt"
-    path.write_text(f"Frequency\tZre\t{name}\n" + "".join(f"{f}\t5\t{-sign * f / 1e3}\n" for f in (1e4, 1e3, 100, 10, 1)))
+    path.write_text(f"Frequency\tZre\t{name}\n"
+                    + "".join(f"{f}\t5\t{-sign * f / 1e3}\n" for f in (1e4, 1e3, 100, 10, 1)))
     (spectrum,) = read_spectra(path)
     np.testing.assert_allclose(spectrum.z.imag, -np.array([1e4, 1e3, 100, 10, 1]) / 1e3)
 

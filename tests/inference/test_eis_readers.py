@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nassb.inference.eis import Spectrum, lin_kk, read_spectra
@@ -213,7 +213,7 @@ def test_temperature_column_that_varies_splits_the_file(tmp_path):
 
 def test_cycle_column_groups_by_value_in_file_order(tmp_path):
     lines = ["cycle,frequency [Hz],Z_real [ohm],Z_imag [ohm]"]
-    for i, (f, z) in enumerate(zip(F8, Z8)):
+    for f, z in zip(F8, Z8):
         lines.append(f"7,{f:.17g},{z.real:.17g},{z.imag:.17g}")
         lines.append(f"3,{f:.17g},{z.real * 2:.17g},{z.imag * 2:.17g}")
     seven, three = read_spectra(write(tmp_path, "c.csv", "\n".join(lines)))
@@ -301,6 +301,12 @@ def test_mpr_through_galvani_shares_the_splitting(tmp_path, monkeypatch):
     with pytest.raises(DataError) as excinfo:
         read_spectra(path)
     assert "Unrecognised version" in one_line_error(excinfo, path)
+    # galvani's other failures on a file it cannot parse: unknown column IDs, a truncated file, its asserts
+    for error in (NotImplementedError("Column ID 999 after column freq/Hz is unknown"),
+                  OSError("Unexpected end of file while reading module header"), AssertionError()):
+        fake_galvani(monkeypatch, error=error)
+        with pytest.raises(DataError, match=r"cannot read the EC-Lab \.mpr file"):
+            read_spectra(path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,6 +437,7 @@ def test_latin1_csv_reads(tmp_path):
     st.binary(max_size=300),
     st.text(alphabet=st.sampled_from(list("0123456789.,;-+eE \t\n#[]()/_fFzZ'Hzohm=Ω°Cµ")), max_size=300),
 ), suffix=st.sampled_from([".csv", ".txt", ".mpt"]))
+@example(content="F_)", suffix=".csv")  # a header whose unit text stops pint's tokenizer (TokenError)
 def test_any_bytes_give_spectra_or_a_data_error(tmp_path, content, suffix):
     path = tmp_path / f"fuzz{suffix}"
     path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
@@ -455,7 +462,7 @@ def test_lin_kk_passes_clean_noisy_spectra():
     assert all(r.ok for r in results)
     assert all(r.warning("clean") is None for r in results)
     rms = np.array([r.rms for r in results])
-    assert 0.003 < rms.min() and rms.max() < 0.006  # the residuals are the 0.5 % noise
+    assert rms.min() > 0.003 and rms.max() < 0.006  # the residuals are the 0.5 % noise
     assert max(r.systematic for r in results) < SYSTEMATIC_LIMIT / 2
     assert max(r.max_abs for r in results) < MAX_LIMIT
 

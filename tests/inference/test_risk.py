@@ -324,9 +324,9 @@ def test_a_stale_file_is_refused(tmp_path):
 def test_score_takes_per_draw_arrays_for_every_argument(risk):
     n = risk.size
     rng = np.random.default_rng(0)
-    args = dict(pressure=1.0, separator_thickness=110.0, area=0.503, current=0.5, cycles=70.0,
-                reservoir_thickness=36.0, swelling=8.86, capacity=1.11, cathode_thickness=100.0, porosity=0.63,
-                r_separator=6.9, r_interface=1.5)
+    args = {"pressure": 1.0, "separator_thickness": 110.0, "area": 0.503, "current": 0.5, "cycles": 70.0,
+            "reservoir_thickness": 36.0, "swelling": 8.86, "capacity": 1.11, "cathode_thickness": 100.0,
+            "porosity": 0.63, "r_separator": 6.9, "r_interface": 1.5}
     per_draw = {k: v * rng.uniform(0.95, 1.05, n) for k, v in args.items()}
     score = risk.score(**per_draw)
     for name, values in score.as_dict().items():

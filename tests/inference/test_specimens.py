@@ -182,7 +182,7 @@ def test_a_covariance_that_is_not_one_is_refused(write_card, tmp_path):
 def test_a_resistance_in_ohm_takes_the_cards_area_and_its_uncertainty(write_card, tmp_path):
     # A fit without --area gives ohm: normalised by the card's [cell] area, 0.503 ± 0.013 cm^2
     # (an 8 mm disc cut to ± 0.1 mm: 2 x 0.1 / 8 = 2.5 %).
-    assert 2 * 0.1 / 8 == pytest.approx(0.025)
+    assert pytest.approx(0.025) == 2 * 0.1 / 8
     _fit_summary(tmp_path, unit="ohm", area=None)
     card = load_card(_joint_card(write_card, '[cell]\narea = "0.503 ± 0.013 cm^2"'))
     assert [p.per_area for p in card.observations[0].parts] == [False, False]

@@ -154,7 +154,8 @@ def test_a_directory_is_not_a_card(tmp_path):
 
 
 def test_paper_units_with_negative_exponents(write_card):
-    path = write_card(MINIMAL.replace('theoretical_capacity = "2.52 mAh/cm2"', 'theoretical_capacity = "2.52 mAh cm-2"'))
+    path = write_card(MINIMAL.replace('theoretical_capacity = "2.52 mAh/cm2"',
+                                      'theoretical_capacity = "2.52 mAh cm-2"'))
     assert load_card(path).cathode.get("theoretical_capacity").value == pytest.approx(2.52)
 
 

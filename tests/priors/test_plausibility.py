@@ -132,6 +132,6 @@ def test_every_field_has_a_plausible_range_inside_its_bounds():
     for spec in specs:
         low, high = spec.plausible
         assert low > -float("inf") and high < float("inf"), spec
-        assert spec.admits(high) and (spec.admits(low) or spec.low_open and low == spec.low)
+        assert spec.admits(high) and (spec.admits(low) or (spec.low_open and low == spec.low))
         assert spec.plausibility(0.5 * (low + high)) is None
         assert spec.plausibility(10 * high + 1) is not None

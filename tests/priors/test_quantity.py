@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from nassb.priors import CardError, parse_quantity
 from nassb.priors import fields as F
+from nassb.priors.units import conversion
 
 
 def test_plain_number_is_read_in_the_fields_unit():
@@ -139,6 +140,28 @@ def test_arbitrary_text_is_parsed_or_rejected_as_a_card_error(text):
     except CardError:
         return
     assert math.isfinite(q.value) and q.value > 0 and q.sd >= 0
+
+
+UNIT_PIECES = st.sampled_from([*"abcdegkmsVAhWFOP%/*^()0123456789.-+ e,_[]{}'\"\\!#$&=<>?@|~;:µΩ°",
+                                "**", "mAh", "cm", "degC", "ohm", "1e999", "nan", "//"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(UNIT_PIECES, max_size=12).map("".join))
+def test_any_unit_text_converts_or_is_a_card_error(text):
+    # the parser's failures are named (units.UNIT_TEXT_ERRORS); one it does not name would escape
+    try:
+        convert = conversion(text, "um")
+    except CardError:
+        return
+    assert convert(1.0) == pytest.approx(convert(2.0) / 2)
+
+
+# one text for each kind of failure: 1/0, the tokenizer, an assert, a lookup, a type error, offset units
+@pytest.mark.parametrize("text", ["m^(1/0)", "}", ";<", "%={$**]0", "b^ohm1e999", "PdegC"])
+def test_unit_text_pint_cannot_read_is_a_card_error(text):
+    with pytest.raises(CardError, match="unknown unit"):
+        conversion(text, "um")
 
 
 @settings(max_examples=100, deadline=None)

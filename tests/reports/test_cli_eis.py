@@ -189,7 +189,7 @@ def test_a_report_lists_every_spectrum_and_says_which_have_figures(nassb, tmp_pa
     that fails its gate, and the report says so."""
     from ..inference.test_eis_fit import _inductive
 
-    files = sorted(str(p) for p in SYNTHETIC.glob("na-nzsp-na-*C.csv")) + [_write(_inductive(), tmp_path / "leads.csv")]
+    files = [*sorted(str(p) for p in SYNTHETIC.glob("na-nzsp-na-*C.csv")), _write(_inductive(), tmp_path / "leads.csv")]
     run = nassb("fit", "eis", *files, "--circuit", FIG5, "--seed", "1", "--json", *FAST, "--report",
                 str(tmp_path / "report"))
     assert run.code == 0, run.err

@@ -18,7 +18,8 @@ from nassb.reports.report import write_report
 @pytest.fixture(scope="module")
 def paper_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports") / "paper-cell-1"
-    html = write_report(cell_report(load_card("paper-cell-1"), seed=1, command=["nassb", "report", "paper-cell-1"]), out)
+    html = write_report(cell_report(load_card("paper-cell-1"), seed=1, command=["nassb", "report", "paper-cell-1"]),
+                        out)
     return html
 
 
@@ -38,8 +39,8 @@ def test_report_holds_table_1(paper_report):
     i, j = corr["names"].index("E_V_real"), corr["names"].index("E_m_real")
     assert 0.5 < corr["correlation"][i][j] < 1.0  # thicker layers lower both energies
     files = sorted(p.relative_to(paper_report.parent).as_posix() for p in paper_report.parent.rglob("*") if p.is_file())
-    assert files == [".nassb-report", "draws.nc", "figures/budget.png", "figures/densities.png", "figures/resistances.png",
-                     "report.html", "report.md", "summary.json"]
+    assert files == [".nassb-report", "draws.nc", "figures/budget.png", "figures/densities.png",
+                     "figures/resistances.png", "report.html", "report.md", "summary.json"]
 
 
 def test_html_is_self_contained(paper_report):

@@ -126,7 +126,8 @@ def test_a_report_of_an_overflowing_card_is_one_line(nassb, write_card, tmp_path
 @pytest.mark.parametrize("method", ["gum", "mc"])
 def test_a_huge_result_is_written_with_an_exponent(nassb, write_card, method):
     card = _card(write_card, 'temperature = "25 degC"', "temperature = 30")
-    run = _clean(nassb, "propagate", card, "--method", method, *(["--draws", "2000", "--seed", "1"] if method == "mc" else []))
+    draws = ["--draws", "2000", "--seed", "1"] if method == "mc" else []
+    run = _clean(nassb, "propagate", card, "--method", method, *draws)
     assert run.code == 0 and '"30 degC"' in run.err
     line = next(line for line in run.out.splitlines() if line.startswith("R_separator"))
     assert len(line) < 100 and "e4" in line and line.count("(") == line.count(")"), line

@@ -11,10 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pint.errors import PintError
-
 from ....priors.errors import DataError
-from ....priors.units import normalise_unit, registry
+from ....priors.units import UNIT_TEXT_ERRORS, normalise_unit, registry
 
 ALIASES = {
     "frequency": ("f", "freq", "frequency"),
@@ -66,8 +64,8 @@ def parse_unit(text: str):
     spelled = re.sub(r"(?i)ohm", "ohm", normalise_unit(text))
     try:
         return registry().parse_units(spelled)
-    except (PintError, AssertionError, AttributeError, IndexError, KeyError, SyntaxError, TypeError, ValueError):
-        return None  # pint's parser raises all of these (even assertions) for text that is not a unit
+    except UNIT_TEXT_ERRORS:
+        return None  # text that is not a unit (pint's parser raises many kinds of error, even assertions)
 
 
 def _candidates(text: str) -> list[tuple[str, str, bool]]:

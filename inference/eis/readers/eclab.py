@@ -65,6 +65,14 @@ def read_eclab_text(text: str, label: str) -> list[Spectrum]:
     return spectra(kept, split_sweeps(kept), temperature=known.get("temperature"), notes=notes)
 
 
+# What galvani's MPRfile raises for a file it cannot parse (read from its BioLogic.py): bad magic,
+# versions and unpacking (ValueError), a truncated file (OSError), unknown column IDs
+# (NotImplementedError), its asserts, and the lookups and arithmetic on a corrupt header.
+MPR_READ_ERRORS: tuple[type[Exception], ...] = (
+    ValueError, OSError, NotImplementedError, AssertionError, KeyError, IndexError, TypeError, ArithmeticError,
+)
+
+
 def read_mpr(path: Path, label: str) -> list[Spectrum]:
     """EC-Lab's binary ``.mpr`` through galvani (GPL-3, optional: ``pip install 'nassb[mpr]'``)."""
     if not path.exists():
@@ -77,7 +85,7 @@ def read_mpr(path: Path, label: str) -> list[Spectrum]:
         raise OptionError(".mpr files need galvani (GPL): pip install 'nassb[mpr]'", file=label) from None
     try:
         data = BioLogic.MPRfile(str(path)).data
-    except Exception as err:  # noqa: BLE001 - galvani raises many types for files it cannot parse
+    except MPR_READ_ERRORS as err:
         raise DataError(f"cannot read the EC-Lab .mpr file: {err}", file=label) from None
     names = list(getattr(getattr(data, "dtype", None), "names", None) or ())
     columns = recognise_all(names, label, "the .mpr columns")

@@ -48,7 +48,7 @@ def read_zplot(text: str, label: str) -> list[Spectrum]:
     for i in range(header_index + 1, min(header_index + 3, len(lines))):
         if lines[i].strip().lower() == "end comments":
             first = i + 1
-    rows = [(n, [cell for cell in re.split(r"[\t,]", line)]) for n, line in enumerate(lines[first:], start=first + 1)
+    rows = [(n, re.split(r"[\t,]", line)) for n, line in enumerate(lines[first:], start=first + 1)
             if line.strip()]
     notes = tuple(line.strip().strip('"').strip() for line in lines[:header_index] if line.strip().strip('"'))
     table = Table(label, trim(header), f"line {header_index + 1}", rows, decimal_comma=False, roles=_ROLES)

@@ -207,8 +207,9 @@ def zplot_z(folder: Path = HERE):
              "  Begin User Comments:        0",
              "  SYNTHETIC spectrum, not measured: R0-p(R1,C1)-G1 with R0 = 20 ohm, R1 = 100 ohm, C1 = 1e-7 F,",
              "  G1_R = 150 ohm, G1_tau = 0.01 s", "  End User Comments:          0",
-             "  Begin Experiment:           0", "    Potential-AC:             10", "    vs Freq-Initial:          300000",
-             "    vs Freq-Final:            1", "  End Experiment:             0", f"  Data Points:                {f.size}",
+             "  Begin Experiment:           0", "    Potential-AC:             10",
+             "    vs Freq-Initial:          300000", "    vs Freq-Final:            1",
+             "  End Experiment:             0", f"  Data Points:                {f.size}",
              "  Freq(Hz)\tAmpl\tBias\tTime(Sec)\tZ'(a)\tZ''(b)\tGD\tErr\tRange", "End Comments"]
     for i, (fi, zi) in enumerate(zip(f, z)):
         lines.append(f"{fi:.6E}\t1.0000E-02\t0.0000E+00\t{2.67 + 0.7 * i:.6E}\t{zi.real:.4E}\t{zi.imag:.4E}\t"
