@@ -21,11 +21,12 @@ A recalibration reweights the current posterior by the likelihood of the cells i
 cover (:func:`nassb.inference.risk.likelihood.log_likelihood`), Pareto-smoothed (PSIS): accepted
 when k-hat < 0.7, the effective sample size >= 400 and the distinct draws >= 400, then resampled
 to equal-weight draws and moved apart by a Liu-West kernel that keeps their mean and covariance
-(so that reweighting after reweighting does not collapse onto a few draws).  Otherwise NUTS (:func:`~nassb.inference.risk.calibrate.calibrate_risks`)
-recalibrates on the paper's cells and every record.  The first lab cells bring the lab-level
-offsets (``lab.strength``, ``lab.ccd``, ``lab.contact``) that the paper's posterior has no draws
-of: the reweighting draws them from their priors (priors/data/risk.toml), several per paper draw,
-so that the weights target the posterior of the paper and the lab together.
+(so that reweighting after reweighting does not collapse onto a few draws).  Otherwise NUTS
+(:func:`~nassb.inference.risk.calibrate.calibrate_risks`) recalibrates on the paper's cells and
+every record.  The first lab cells bring the lab-level offsets (``lab.strength``, ``lab.ccd``,
+``lab.contact``) that the paper's posterior has no draws of: the reweighting draws them from
+their priors (priors/data/risk.toml), several per paper draw, so that the weights target the
+posterior of the paper and the lab together.
 """
 
 from __future__ import annotations
@@ -236,7 +237,7 @@ def _entries(text: str, label: str) -> tuple[str, list[str]]:
     raw = tomllib.loads(text)
     parsed = raw.get("cells", [])
     preamble = "".join(lines[:starts[0]]) if starts else text
-    pieces = ["".join(lines[a:b]) for a, b in zip(starts, starts[1:] + [len(lines)])]
+    pieces = ["".join(lines[a:b]) for a, b in zip(starts, [*starts[1:], len(lines)])]
     if len(pieces) != len(parsed) or any(tomllib.loads(p).get("cells", [None])[0] != e for p, e in zip(pieces, parsed)):
         raise CardError("each [[cells]] entry must be written as a [[cells]] table with its [cells.*] sub-tables "
                         "(the campaign stores each entry's text as written)", file=label, field="cells")
@@ -606,8 +607,9 @@ class Campaign:
         _quiet_optuna()
         study = optuna.load_study(study_name=self.name, storage=self.study._storage,
                                   sampler=_fixed_sampler(design))
-        distributions: dict[str, optuna.distributions.BaseDistribution] = {v.name: optuna.distributions.FloatDistribution(v.low, v.high, log=v.log and not v.fixed)
-                         for v in space}
+        float_distribution = optuna.distributions.FloatDistribution
+        distributions: dict[str, optuna.distributions.BaseDistribution] = {
+            v.name: float_distribution(v.low, v.high, log=v.log and not v.fixed) for v in space}
         return study.ask(distributions)
 
     def card_text(self, name: str, design: dict, scorer: DesignScorer, entry: dict | None = None) -> str:
@@ -801,7 +803,8 @@ class Campaign:
         model = RiskModel(draws)
         entry = {"records": sorted(r["key"] for r in records), "method": method, "gate": gate,
                  "fingerprint": model.fingerprint, "observed_range": ranges, "lab": self.name,
-                 "parameters": parameter_summary(draws), "created": _now(), "cells": int(sum(c.count for c in all_cells)),
+                 "parameters": parameter_summary(draws), "created": _now(),
+                 "cells": int(sum(c.count for c in all_cells)),
                  "rounds": sorted({r["round"] for r in records}), "draws": encode_draws(draws)}
         key = f"{POSTERIOR_PREFIX}{uuid.uuid4().hex}"
         self.study.set_user_attr(key, entry)

@@ -35,10 +35,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                        help="the energy density to maximise, at the cycling current (default E_V)")
     start.add_argument("--quantile", default="0.05", metavar="Q",
                        help="maximise this quantile of the objective (default 0.05), or 'mean'")
-    start.add_argument("--max-fracture", type=_number, default=0.1, metavar="P", help="mean P(fracture) limit (default 0.1)")
-    start.add_argument("--max-short", type=_number, default=0.2, metavar="P", help="mean P(short) limit (default 0.2)")
-    start.add_argument("--max-drop", type=_number, default=0.1, metavar="V", help="mean ohmic drop limit, V (default 0.1)")
-    start.add_argument("--min-retention", type=_number, default=0.8, metavar="R", help="mean retention limit (default 0.8)")
+    start.add_argument("--max-fracture", type=_number, default=0.1, metavar="P",
+                       help="mean P(fracture) limit (default 0.1)")
+    start.add_argument("--max-short", type=_number, default=0.2, metavar="P",
+                       help="mean P(short) limit (default 0.2)")
+    start.add_argument("--max-drop", type=_number, default=0.1, metavar="V",
+                       help="mean ohmic drop limit, V (default 0.1)")
+    start.add_argument("--min-retention", type=_number, default=0.8, metavar="R",
+                       help="mean retention limit (default 0.8)")
     start.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
     start.add_argument("--c-rate", type=_number, metavar="R", help="C-rate of each cell's own capacity (default 0.1)")
     start.add_argument("--current", metavar="J", help="a fixed cycling current density instead (mA/cm^2)")
@@ -82,10 +86,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     """Run ``nassb campaign ACTION``; returns the exit code (user mistakes raise NassbError)."""
     from ..design.campaign import Campaign
+    from ..inference.result import Result
     from ..priors import OptionError
     from .cli import _gate, _print_json
 
     action = args.campaign_action
+    result: Result
     if action == "start":
         campaign = Campaign.start(args.name, args.card, args.storage, objective=args.objective,
                                   quantile=args.quantile, max_fracture=args.max_fracture, max_short=args.max_short,

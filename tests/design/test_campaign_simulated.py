@@ -118,7 +118,7 @@ def _distance(campaign: Campaign, lab: TrueLab, scale: dict) -> float:
 def _excess(campaign: Campaign, lab: TrueLab, design: dict) -> float:
     """How far a design truly exceeds its worst limit (relative to the limit; 0 when within all)."""
     scorer, settings, _ = campaign._scorer(lab.model)
-    return max(0.0, max(constraints(scorer.score(design), settings).values()))
+    return max(0.0, *constraints(scorer.score(design), settings).values())
 
 
 def simulate(seed: int, folder) -> dict:
