@@ -41,6 +41,7 @@ _EXPORTS = {
     "run_design": ("nassb.design.run", "run_design"),
     "load_design": ("nassb.design.run", "load_design"),
     "list_designs": ("nassb.design.run", "list_designs"),
+    "Campaign": ("nassb.design.campaign", "Campaign"),
     "next_experiment": ("nassb.design.ranking", "next_experiment"),
     # reports
     "write_report": ("nassb.reports.api", "write_report"),

@@ -119,14 +119,15 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     return study
 
 
-def _storage(url: str, wait_s: float = 120.0):
+def _storage(url: str, wait_s: float = 120.0, *, heartbeat: bool = True):
     """Optuna's RDB storage for ``url``.
 
     Workers that start together on a new database race to create its tables.  On PostgreSQL the
     loser sees a duplicate-key error; on SQLite it sees ``table ... already exists`` or ``database
     is locked`` (SQLite's schema is not created in one transaction).  Either way it retries, for
     up to ``wait_s`` seconds (s): the tables are there by then.  Error messages show the URL with
-    its password masked.
+    its password masked.  ``heartbeat`` False: no heartbeats (a campaign's proposal stays running
+    for weeks while its cell is built).
     """
     import random
     import time
@@ -143,8 +144,11 @@ def _storage(url: str, wait_s: float = 120.0):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
-                                                     engine_kwargs=_engine_options(url))
+                if heartbeat:
+                    storage = optuna.storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+                                                         engine_kwargs=_engine_options(url))
+                else:
+                    storage = optuna.storages.RDBStorage(url, engine_kwargs=_engine_options(url))
             if url.startswith("sqlite"):
                 _write_ahead(storage.engine)
             return storage

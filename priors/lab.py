@@ -9,6 +9,7 @@ override it, plus what happened to it::
     name = "lab-7"                     #   omitted: then the entry gives the full card tables
     source = "built 2026-11-20, tape T12"
     count = 1                          # cells built and observed alike (default 1)
+    proposal = "r2-p3"                 # in a campaign: the proposal it answers (optional)
     [cells.separator]
     thickness = "60 ± 4 um"
     [cells.cell]
@@ -62,8 +63,8 @@ from .tables import read_table
 PAPER_FILE = "risk-observations.toml"
 CURRENT = FieldSpec("mA/cm^2", 0.0, math.inf, low_open=True, words="a current density")
 MEASURES = ("R_cell", "|Z| at 0.1 Hz")
-_CELL_KEYS = ("base", "name", "source", "count", "citation", "assumption", "cell", "anode", "separator",
-              "cathode", "materials", "outcome")
+_CELL_KEYS = ("base", "name", "source", "count", "citation", "assumption", "proposal", "cell", "anode",
+              "separator", "cathode", "materials", "outcome")
 _OUTCOME_KEYS = ("cracked", "selected_shard", "current", "cycles", "short_cycle", "formation_cycles",
                  "formation_current", "resistance", "resistance_before", "resistance_measure", "capacities",
                  "first_charge", "first_discharge", "efficiency", "discharge")

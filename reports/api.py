@@ -17,21 +17,30 @@ def default_folder(label: str) -> str:
 def write_report(card: CellCard | str | Path | None = None, *, study: str | None = None,
                  storage: str = "sqlite:///nassb-design.db", arrhenius: str | Path | None = None,
                  at: str = "25 degC", out: str | Path | None = None, seed: int = 0,
-                 command: list[str] | None = None, posterior=None) -> Path:
+                 command: list[str] | None = None, posterior=None, campaign: str | None = None) -> Path:
     """Write a report folder (report.html, report.md with figures, summary.json, NetCDF draws).
 
     Give exactly one of ``card`` (a cell: Table 1 by every method, budget, distributions,
-    resistances against temperature, risks), ``study`` (a design study in ``storage``) or
-    ``arrhenius`` (a temperature series to fit).  ``posterior`` (a file from
-    ``calibrate_risks(...).to_netcdf`` or a RiskModel) scores a card's risks, or rescores a study,
-    on a lab's calibration instead of the shipped one.  Returns the path of report.html.
+    resistances against temperature, risks), ``study`` (a design study in ``storage``),
+    ``campaign`` (a lab campaign in ``storage``) or ``arrhenius`` (a temperature series to fit).
+    ``posterior`` (a file from ``calibrate_risks(...).to_netcdf`` or a RiskModel) scores a card's
+    risks, or rescores a study, on a lab's calibration instead of the shipped one (a campaign has
+    its own).  Returns the path of report.html.
     """
     from .report import write_report as write_folder
 
-    given = [name for name, value in (("card", card), ("study", study), ("arrhenius", arrhenius)) if value]
+    given = [name for name, value in (("card", card), ("study", study), ("arrhenius", arrhenius),
+                                      ("campaign", campaign)) if value]
     if len(given) != 1:
-        raise OptionError("give exactly one of a card, a study or an Arrhenius series", field="report")
-    if study:
+        raise OptionError("give exactly one of a card, a study, a campaign or an Arrhenius series", field="report")
+    if campaign and posterior is not None:
+        raise OptionError("a campaign has its own posterior; give the campaign or a posterior, not both",
+                          field="posterior")
+    if campaign:
+        from .campaign_report import campaign_report
+
+        report, label = campaign_report(storage, campaign, command=command), campaign
+    elif study:
         from .study_report import study_report
 
         report, label = study_report(storage, study, command=command, posterior=posterior), study

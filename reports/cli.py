@@ -279,8 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "distributions, resistances against temperature, risks, diagnostics and provenance.")
     rep.add_argument("card", metavar="CARD", nargs="?", help="a card file (TOML) or a built-in card name")
     rep.add_argument("--study", metavar="NAME", help="report a design study instead (with --storage)")
-    rep.add_argument("--storage", default="sqlite:///nassb-design.db", metavar="URL",
-                     help="the study's storage (default sqlite:///nassb-design.db)")
+    rep.add_argument("--campaign", metavar="NAME", help="report a lab campaign instead (with --storage)")
+    rep.add_argument("--storage", metavar="URL", help="the study's or campaign's storage (default "
+                     "sqlite:///nassb-design.db, for a campaign sqlite:///nassb-campaign.db)")
     rep.add_argument("--arrhenius", metavar="CSV", help="report an Arrhenius fit of this series instead")
     rep.add_argument("--at", default="25 degC", metavar="TEMPERATURE",
                      help="with --arrhenius: where to report the value")
@@ -303,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_next_experiment(commands)
 
+    from .campaign_command import add_parser as add_campaign
+
+    add_campaign(commands)
     for sub in _subparsers(parser):
         sub.set_defaults(options={o for a in sub._actions for o in a.option_strings if o.startswith("--")})
     return parser
@@ -459,8 +463,10 @@ def _report(args) -> int:
 
     if args.out:
         _check_folder(args.out, "--out", kind="report")
-    print(write_report(args.card, study=args.study, storage=args.storage, arrhenius=args.arrhenius, at=args.at,
-                       out=args.out, seed=args.seed, command=_command(), posterior=args.posterior))
+    storage = args.storage or ("sqlite:///nassb-campaign.db" if args.campaign else "sqlite:///nassb-design.db")
+    print(write_report(args.card, study=args.study, storage=storage, arrhenius=args.arrhenius, at=args.at,
+                       out=args.out, seed=args.seed, command=_command(), posterior=args.posterior,
+                       campaign=args.campaign))
     return 0
 
 

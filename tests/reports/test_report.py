@@ -141,7 +141,7 @@ def test_study_report_lists_proposals_and_the_papers_cells(nassb, tmp_path):
 
 def test_report_needs_exactly_one_subject(nassb):
     run = nassb("report")
-    assert run.code == 2 and "exactly one of a card, a study or an Arrhenius series" in run.err
+    assert run.code == 2 and "exactly one of a card, a study, a campaign or an Arrhenius series" in run.err
 
 
 @pytest.mark.slow

@@ -1,0 +1,1003 @@
+"""A lab campaign: propose a batch of cells, record what the built cells did, recalibrate, again.
+
+Everything lives in one Optuna storage (a SQLite file by default, a PostgreSQL URL for a lab with
+several people or machines), nothing beside it:
+
+* the campaign is an Optuna study whose user attributes hold the card, the design settings of
+  :func:`~nassb.design.run.run_design` and ``nassb_campaign = 1``;
+* a proposal is a trial asked when proposed (state RUNNING, committed at once, so a killed
+  command loses nothing) and told when a built cell answers it; its user attributes hold its
+  round, its name (``r2-p3``), its design, its predicted quantities and the card text written;
+* a record is one study attribute per recorded cell, ``nassb_record_<uuid4>``: the raw TOML text
+  of the observations-file entry (priors/lab.py) and the text of every file it names, its SHA-256,
+  the round and the proposal it answers.  Two people recording at once write distinct keys;
+* every recalibration is one study attribute ``nassb_posterior_<uuid4>``: the draws (compressed
+  float32 npz, base64), the records it covers, how it was obtained and a per-parameter summary.
+  The current posterior is the one that covers the most records; records it does not cover yet
+  (a record killed before its recalibration, or two recorded at once) are folded in by the next
+  recalibration.
+
+A recalibration reweights the current posterior by the likelihood of the cells it does not
+cover (:func:`nassb.inference.risk.likelihood.log_likelihood`), Pareto-smoothed (PSIS): accepted
+when k-hat < 0.7, the effective sample size >= 400 and the distinct draws >= 400, then resampled
+to equal-weight draws and moved apart by a Liu-West kernel that keeps their mean and covariance
+(so that reweighting after reweighting does not collapse onto a few draws).  Otherwise NUTS
+(:func:`~nassb.inference.risk.calibrate.calibrate_risks`) recalibrates on the paper's cells and
+every record.  The first lab cells bring the lab-level offsets (``lab.strength``, ``lab.ccd``,
+``lab.contact``) that the paper's posterior has no draws of: the reweighting draws them from
+their priors (priors/data/risk.toml), several per paper draw, so that the weights target the
+posterior of the paper and the lab together.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import io
+import json
+import math
+import re
+import tempfile
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..inference.result import Result
+from ..priors import CardError, CellCard, OptionError, load_card
+from ..priors.lab import ObservedCells, load_observed_cells
+from ..priors.secrets import mask_url
+from ..priors.vocabulary import term
+from . import extrapolation
+from .score import DesignScorer
+from .space import DesignSpace, design_space
+from .study import (
+    QUANTITY_OF,
+    SearchSettings,
+    constraints,
+    describe,
+    describe_design,
+    make_objective,
+    make_sampler,
+    make_scorer,
+    objective_value,
+    rate_words,
+)
+
+DEFAULT_STORAGE = "sqlite:///nassb-campaign.db"
+FLAG = "nassb_campaign"
+RECORD_PREFIX = "nassb_record_"
+POSTERIOR_PREFIX = "nassb_posterior_"
+RECALIBRATIONS = ("auto", "reweight", "nuts")
+K_HAT_LIMIT = 0.7
+MIN_ESS = 400
+MIN_DISTINCT = 400
+LAB_DRAWS_PER_DRAW = 4
+"""Lab offsets drawn from their priors per paper draw when the first lab cells are reweighted."""
+LIU_WEST_A = 0.98
+"""Shrinkage of the Liu-West kernel that moves resampled draws apart (a^2 + h^2 = 1: h = 0.2)."""
+DIVERSITY = 0.15
+"""Proposals of one batch differ by at least this fraction of a variable's range (log-scaled
+where the search is), and from every proposal still being built."""
+SEARCH_TRIALS = 200
+SETTING_KEYS = ("objective", "quantile", "max_fracture", "max_short", "max_drop", "min_retention", "cycles",
+                "c_rate", "current", "within_data")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# -- results ----------------------------------------------------------------------------------
+
+class _CampaignResult(Result):
+    idata = None
+    diagnostics = None
+
+    def __repr__(self) -> str:
+        from ..reports.campaign_report import campaign_text
+
+        return campaign_text(self)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<pre>{escape(repr(self))}</pre>"
+
+
+class ProposalResult(_CampaignResult):
+    """One round's proposals: ``{"round", "proposals": [{"name", "card", "design", "quantities"}]}``.
+
+    Each proposal also gives its ``objective`` (the settings' quantile of the energy), whether it
+    is ``feasible`` under the current posterior, the limits that bind it and what lies beyond the
+    calibrated range (``extrapolated``).
+    """
+
+    kind = "campaign-proposal"
+
+    def __init__(self, campaign: str, round_: int, proposals: list[dict], posterior: dict, notes: list[str]):
+        self.campaign, self.round, self.proposals, self.posterior, self.notes = (campaign, round_, proposals,
+                                                                                 posterior, notes)
+
+    @property
+    def title(self) -> str:
+        return f"campaign {self.campaign}: round {self.round} proposals"
+
+    def summary(self) -> dict[str, dict]:
+        """The predicted quantities of the first (best) proposal."""
+        return dict(self.proposals[0]["quantities"]) if self.proposals else {}
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.notes)
+
+    def to_json(self) -> dict:
+        return {"campaign": self.campaign, "round": self.round, "proposals": self.proposals,
+                "posterior": self.posterior, "warnings": self.warnings}
+
+
+class RecordResult(_CampaignResult):
+    """What a record added: the cells, the proposals they answer, and the recalibration."""
+
+    kind = "campaign-record"
+
+    def __init__(self, campaign: str, file: str, cells: list[dict], posterior: dict, notes: list[str]):
+        self.campaign, self.file, self.cells, self.posterior, self.notes = campaign, file, cells, posterior, notes
+
+    @property
+    def title(self) -> str:
+        return f"campaign {self.campaign}: recorded {len(self.cells)} cell(s) from {self.file}"
+
+    @property
+    def method(self) -> str:
+        return self.posterior.get("method", "")
+
+    def summary(self) -> dict[str, dict]:
+        """Each risk parameter of the recalibrated posterior: mean, sd, unit, 95 % interval."""
+        return dict(self.posterior.get("parameters", {}))
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.notes)
+
+    def to_json(self) -> dict:
+        return {"campaign": self.campaign, "file": self.file, "cells": self.cells, "posterior": self.posterior,
+                "warnings": self.warnings}
+
+
+class StatusResult(_CampaignResult):
+    """``{"rounds": [{"round", "proposed", "recorded"}], "recorded": N, "best": {...}}``, the
+    posteriors round by round (each parameter's mean and 95 % interval) and every proposal."""
+
+    kind = "campaign-status"
+
+    def __init__(self, document: dict, notes: list[str]):
+        self.document, self.notes = document, notes
+
+    @property
+    def title(self) -> str:
+        return f"campaign {self.document['campaign']}"
+
+    @property
+    def best(self) -> dict | None:
+        return self.document.get("best")
+
+    def summary(self) -> dict[str, dict]:
+        """The predicted quantities of the current best cell (empty when none is feasible)."""
+        return dict(self.best["quantities"]) if self.best else {}
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.notes)
+
+    def to_json(self) -> dict:
+        return {**self.document, "warnings": self.warnings}
+
+
+# -- draws in the storage ---------------------------------------------------------------------
+
+def encode_draws(draws: dict[str, np.ndarray]) -> str:
+    """Posterior draws as base64 text of a compressed float32 npz (a few hundred kB)."""
+    buffer = io.BytesIO()
+    arrays: dict[str, Any] = {k: np.asarray(v, dtype=np.float32) for k, v in draws.items()}
+    np.savez_compressed(buffer, **arrays)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def decode_draws(text: str) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(base64.b64decode(text))) as npz:
+        return {k: np.asarray(npz[k], dtype=float) for k in npz.files}
+
+
+def parameter_summary(draws: dict[str, np.ndarray]) -> dict[str, dict]:
+    """Each parameter's mean, sd, unit and 95 % interval."""
+    from ..inference.statistics import summarise
+    from ..priors.risk import LAB_PARAMETERS, PARAMETERS
+
+    units = {f"{m}.{k}": (spec.unit or "1") for m, specs in PARAMETERS.items() for k, spec in specs.items()}
+    units.update({f"lab.{k}": (spec.unit or "1") for k, spec in LAB_PARAMETERS.items()})
+    return {n: summarise(np.asarray(v), units.get(n, "1")) for n, v in sorted(draws.items())}
+
+
+# -- the raw text of one observations-file entry ------------------------------------------------
+
+def _entries(text: str, label: str) -> tuple[str, list[str]]:
+    """The preamble (before the first ``[[cells]]``) and each entry's raw text, from its
+    ``[[cells]]`` header to the next; checked against the parsed file."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.strip().split("#")[0].strip() == "[[cells]]"]
+    raw = tomllib.loads(text)
+    parsed = raw.get("cells", [])
+    preamble = "".join(lines[:starts[0]]) if starts else text
+    pieces = ["".join(lines[a:b]) for a, b in zip(starts, [*starts[1:], len(lines)])]
+    if len(pieces) != len(parsed) or any(tomllib.loads(p).get("cells", [None])[0] != e for p, e in zip(pieces, parsed)):
+        raise CardError("each [[cells]] entry must be written as a [[cells]] table with its [cells.*] sub-tables "
+                        "(the campaign stores each entry's text as written)", file=label, field="cells")
+    return preamble, pieces
+
+
+def _named_files(entry: dict, folder: Path) -> dict[str, str]:
+    """The files an entry names relative to its own (base card, capacities, fit): name -> text."""
+    from ..priors.card import _is_builtin
+
+    names = []
+    base = entry.get("base")
+    if isinstance(base, str) and not _is_builtin(base):
+        names.append(base)
+    outcome = entry.get("outcome", {})
+    if isinstance(outcome, dict):
+        if isinstance(outcome.get("capacities"), str):
+            names.append(outcome["capacities"])
+        for key in ("resistance", "resistance_before"):
+            value = outcome.get(key)
+            if isinstance(value, dict) and isinstance(value.get("fit"), str):
+                names.append(value["fit"])
+    out = {}
+    for name in names:
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            continue  # read where it is; only files beside the observations travel with the record
+        path = folder / name
+        if path.is_file():
+            out[name] = path.read_text("utf-8")
+    return out
+
+
+def _parse_records(records: list[dict]) -> ObservedCells | None:
+    """The recorded cells, parsed again from their stored text (in a scratch folder)."""
+    total = None
+    for rec in records:
+        with tempfile.TemporaryDirectory(prefix="nassb-record-") as folder:
+            root = Path(folder)
+            for name, text in rec.get("files", {}).items():
+                target = root / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, "utf-8")
+            path = root / "record.toml"
+            path.write_text(rec["preamble"] + rec["toml"], "utf-8")
+            cells = load_observed_cells(path, paper=False)
+            cells = ObservedCells(cells.cells, f"record {rec['key']}", rec["sha256"], cells.lab)
+        total = cells if total is None else total + cells
+    return total
+
+
+# -- the campaign ---------------------------------------------------------------------------------
+
+def _fixed_sampler(values: dict[str, float]):
+    """An Optuna sampler that returns given values: a proposal is asked with its design."""
+    import optuna
+
+    class Fixed(optuna.samplers.BaseSampler):
+        def infer_relative_search_space(self, study, trial):
+            return {}
+
+        def sample_relative(self, study, trial, search_space):
+            return {}
+
+        def sample_independent(self, study, trial, param_name, param_distribution):
+            return values[param_name]
+
+    return Fixed()
+
+
+class Campaign:
+    """A lab campaign in an Optuna storage (see the module docstring).
+
+    Use :meth:`start` for a new campaign and :meth:`open` for an existing one.
+
+    Attributes
+    ----------
+    name : str
+    storage : str
+        The storage URL, password masked.
+    card : CellCard
+        The card whose materials and uncertainties every proposal shares.
+    """
+
+    def __init__(self, name: str, storage: str, study, card: CellCard, settings: dict):
+        self.name, self._url, self.study, self.card = name, storage, study, card
+        self._settings = settings
+        self.storage = mask_url(storage)
+        self._risk_cache: tuple[str, object] | None = None
+
+    # -- opening -----------------------------------------------------------------------------
+    @classmethod
+    def start(cls, name: str, card: CellCard | str | Path = "paper-cell-1", storage: str = DEFAULT_STORAGE, *,
+              objective: str = "E_V", quantile: float | str | None = 0.05, max_fracture: float = 0.1,
+              max_short: float = 0.2, max_drop: float = 0.1, min_retention: float = 0.8, cycles: int = 100,
+              c_rate: float | None = None, current=None, within_data: bool = False) -> Campaign:
+        """Start a campaign named ``name`` in ``storage``.
+
+        Parameters
+        ----------
+        name : str
+            Letters, digits, ``.``, ``_`` and ``-``.
+        card : CellCard, str or Path
+            The card whose materials and uncertainties the proposals share (built-in name or path).
+        storage : str
+            Optuna storage: ``sqlite:///FILE`` (default ``sqlite:///nassb-campaign.db``) or
+            ``postgresql://...``.
+        objective, quantile, max_fracture, max_short, max_drop, min_retention, cycles, c_rate, current, within_data
+            As :func:`nassb.design.run.run_design`: the energy (Wh/L or Wh/kg) maximised at its
+            ``quantile``, the limits (probabilities; ohmic drop in V; retention a fraction), the
+            target cycles, a C-rate (1/h) or a current density (mA/cm^2).
+        """
+        import optuna
+
+        from ..inference.risk.scoring import parse_current
+        from .run import OBJECTIVES, _c_rate, _check_storage, _limits, _quantile
+
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise OptionError(f"a campaign name is letters, digits, '.', '_' and '-', got {name!r}", field="name")
+        if objective not in OBJECTIVES:
+            raise OptionError(f"'{objective}' is not an objective; must be one of {', '.join(OBJECTIVES)}",
+                              field="objective")
+        if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
+            raise OptionError(f"must be a whole number >= 1, got {cycles!r}", field="cycles")
+        limits = _limits(max_fracture, max_short, max_drop, min_retention)
+        q = _quantile(quantile)
+        rate = _c_rate(c_rate, current)
+        _check_storage(storage)
+        card = card if isinstance(card, CellCard) else load_card(card)
+        j = None if current is None else float(parse_current(current, card).value)
+        settings = {"objective": objective, "quantile": q, "max_fracture": limits.max_fracture,
+                    "max_short": limits.max_short, "max_drop": limits.max_drop,
+                    "min_retention": limits.min_retention, "cycles": cycles, "c_rate": rate, "current": j,
+                    "within_data": bool(within_data)}
+        DesignScorer(card, _shipped_risk(), cycles=cycles, c_rate=rate, current=j)  # the card must be scorable
+        origin = str(Path(card.origin).resolve()) if Path(card.origin).is_file() else card.origin
+        from .study import _quiet_optuna
+
+        _quiet_optuna()
+        storage_ = _open_storage(storage)
+        try:
+            study = optuna.create_study(study_name=name, storage=storage_, direction="maximize")
+        except optuna.exceptions.DuplicatedStudyError:
+            raise OptionError(f"a campaign or study {name!r} exists in {mask_url(storage)}; open it or choose "
+                              "another name", field="name") from None
+        study.set_user_attr("nassb_card", origin)
+        study.set_user_attr("nassb_card_sha256", card.sha256)
+        study.set_user_attr("nassb_campaign_settings", settings)
+        study.set_user_attr("nassb_created", _now())
+        study.set_user_attr(FLAG, 1)  # last: a campaign is complete once flagged
+        return cls(name, storage, study, card, settings)
+
+    @classmethod
+    def open(cls, name: str, storage: str = DEFAULT_STORAGE) -> Campaign:
+        """An existing campaign; an unknown name or a study that is not a campaign is an OptionError."""
+        import optuna
+
+        if storage.startswith("sqlite:///") and not Path(storage[len("sqlite:///"):]).is_file():
+            raise OptionError(f"no such campaign file {storage[len('sqlite:///'):]!r}", field="storage")
+        storage_ = _open_storage(storage)
+        try:
+            study = optuna.load_study(study_name=name, storage=storage_)
+        except KeyError:
+            raise OptionError(f"no campaign {name!r} in {mask_url(storage)}", field="name") from None
+        attrs = study.user_attrs
+        if attrs.get(FLAG) != 1:
+            raise OptionError(f"{name!r} in {mask_url(storage)} is not a campaign (nassb campaign start makes one)",
+                              field="name")
+        card = load_card(attrs["nassb_card"])
+        if card.sha256 != attrs["nassb_card_sha256"]:
+            raise OptionError(f"the card {attrs['nassb_card']} changed since the campaign started", field="name")
+        return cls(name, storage, study, card, dict(attrs["nassb_campaign_settings"]))
+
+    # -- what the value-of-information engine reads ----------------------------------------------
+    def design_settings(self) -> dict:
+        """The :func:`~nassb.design.run.run_design` keyword settings the campaign was started with
+        (``current`` in mA/cm^2, or None)."""
+        return {k: self._settings[k] for k in SETTING_KEYS}
+
+    def search_settings(self, risk=None) -> SearchSettings:
+        from .score import Limits
+
+        s = self._settings
+        return SearchSettings(self.card.sha256, objective=s["objective"], quantile=s["quantile"], current=s["current"],
+                              cycles=s["cycles"], limits=Limits(s["max_fracture"], s["max_short"], s["max_drop"],
+                                                                s["min_retention"]),
+                              risk=getattr(risk, "fingerprint", ""), c_rate=s["c_rate"],
+                              within_data=s["within_data"])
+
+    def risk_model(self):
+        """The current posterior (paper + every record it covers) as a :class:`RiskModel`."""
+        entry = self._current_posterior()
+        if entry is None:
+            return _shipped_risk()
+        if self._risk_cache is None or self._risk_cache[0] != entry["key"]:
+            from ..inference.risk.predict import RiskModel
+
+            draws = decode_draws(self.study.user_attrs[entry["key"]]["draws"])
+            ranges = {k: tuple(v) for k, v in entry.get("observed_range", {}).items()}
+            self._risk_cache = (entry["key"], RiskModel(draws, fingerprint=entry["fingerprint"],
+                                                        observed_range=ranges, lab=entry.get("lab", "")))
+        return self._risk_cache[1]
+
+    def candidate_designs(self, top: int = 5) -> list[dict]:
+        """The open proposals and the best recorded cells (up to ``top``, by the objective under
+        the current posterior): each ``{"name", "design": {card path: value}}``."""
+        scorer, settings, _ = self._scorer()
+        out = [{"name": p["name"], "design": dict(p["design_values"])} for p in self._proposals() if p["open"]]
+        built = self._built_designs(scorer)
+        built.sort(key=lambda b: -objective_value(scorer.score(b["design"]), settings.objective, settings.quantile))
+        return out + built[:top]
+
+    # -- reading the storage -------------------------------------------------------------------
+    def _records(self) -> list[dict]:
+        attrs = self.study.user_attrs
+        recs = [{**v, "key": k} for k, v in attrs.items() if k.startswith(RECORD_PREFIX)]
+        return sorted(recs, key=lambda r: (r.get("recorded", ""), r["key"]))
+
+    def _posteriors(self) -> list[dict]:
+        attrs = self.study.user_attrs
+        out = [{k: v for k, v in value.items() if k != "draws"} | {"key": key}
+               for key, value in attrs.items() if key.startswith(POSTERIOR_PREFIX)]
+        return sorted(out, key=lambda p: (len(p["records"]), p["created"], p["key"]))
+
+    def _current_posterior(self) -> dict | None:
+        posts = self._posteriors()
+        return posts[-1] if posts else None
+
+    def _proposals(self) -> list[dict]:
+        import optuna
+
+        out = []
+        for t in self.study.get_trials(deepcopy=False):
+            a = t.user_attrs
+            if "name" not in a:
+                continue  # asked, but killed before it was named: nothing was written for it
+            out.append({"number": t.number, "name": a["name"], "round": a["round"], "design_values": a["design"],
+                        "quantities": a.get("quantities", {}), "card_file": a.get("card_file", ""),
+                        "open": t.state == optuna.trial.TrialState.RUNNING,
+                        "value": t.value if t.state == optuna.trial.TrialState.COMPLETE else None,
+                        "outcome": a.get("outcome")})
+        return out
+
+    def _scorer(self, risk=None):
+        risk = risk if risk is not None else self.risk_model()
+        settings = self.search_settings(risk)
+        scorer = make_scorer(self.card, risk, settings)
+        ranges = extrapolation.calibrated_range(risk)
+        return scorer, settings, ranges
+
+    def _space(self, scorer: DesignScorer, settings: SearchSettings, ranges: dict) -> DesignSpace:
+        space = design_space(self.card)
+        if settings.within_data:
+            rate = settings.c_rate
+            per_current = None if rate is None else 1.0 / (rate * float(scorer.utilisation.mean()))
+            space = extrapolation.within(space, ranges, capacity_per_current=per_current, current=settings.current)
+        return space
+
+    def _built_designs(self, scorer: DesignScorer) -> list[dict]:
+        """The recorded cells that neither cracked nor shorted, as designs (their built layers)."""
+        cells = _parse_records(self._records())
+        out: list[dict] = []
+        for cell in cells or ():
+            if cell.outcome.cracked or cell.outcome.short is not None:
+                continue  # a cell that cracked or shorted is data, not a candidate to build again
+            try:
+                out.append({"name": cell.name, "design": scorer.design_of_card(cell.card)})
+            except CardError:
+                continue  # a record without what a design needs (a pressure) is data, not a candidate
+        return out
+
+    # -- propose -------------------------------------------------------------------------------
+    def propose(self, k: int, out: str | Path | None = None, *, trials: int = SEARCH_TRIALS, seed: int | None = None,
+                diversity: float = DIVERSITY, progress: bool = False) -> ProposalResult:
+        """Choose ``k`` distinct feasible cells to build this round, ask one trial for each, and
+        write one ready-to-use card file per proposal into ``out`` (a folder; default: none).
+
+        The current posterior scores an in-memory search (``trials`` Optuna trials, TPE, with the
+        design's local refinement), the same objective and limits as
+        :func:`~nassb.design.run.run_design`.  The batch is chosen jointly: best first, each next
+        one at least ``diversity`` (a fraction of a variable's range) from those chosen and from
+        every proposal still being built.
+        """
+        import optuna
+
+        from .refine import refine as refine_best
+        from .run import refine_budget
+        from .study import _quiet_optuna
+
+        for label, value, minimum in (("k", k, 1), ("trials", trials, 10)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise OptionError(f"must be a whole number >= {minimum}, got {value!r}", field=label)
+        if not (isinstance(diversity, (int, float)) and 0 <= diversity < 1):
+            raise OptionError(f"must lie in [0, 1), got {diversity!r}", field="diversity")
+        folder = Path(out) if out is not None else None
+        if folder is not None and folder.exists() and not folder.is_dir():
+            raise OptionError(f"{folder} exists and is not a folder", field="out")
+        notes: list[str] = []
+        pending = self._pending_records()
+        if pending:
+            self.recalibrate()
+            notes.append(f"{len(pending)} record(s) not yet in the posterior were folded in first")
+        risk = self.risk_model()
+        scorer, settings, ranges = self._scorer(risk)
+        space = self._space(scorer, settings, ranges)
+        _quiet_optuna()
+        search = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed, False))
+        objective = make_objective(space, scorer, settings, ranges)
+        local = refine_budget(None, trials, None)
+        search.optimize(objective, n_trials=trials - local, show_progress_bar=progress)
+        if local:
+            ran = refine_best(search, space, objective, local)
+            if ran < local:
+                search.optimize(objective, n_trials=local - ran)
+        feasible = [t for t in search.trials if t.state == optuna.trial.TrialState.COMPLETE
+                    and t.user_attrs.get("feasible")]
+        feasible.sort(key=lambda t: -(t.value if t.value is not None else -math.inf))
+        building = [p["design_values"] for p in self._proposals() if p["open"]]
+        chosen: list[dict] = []
+        for t in feasible:
+            d = t.user_attrs["design"]
+            if all(space.distance(d, c) >= diversity for c in chosen + building):
+                chosen.append(d)
+            if len(chosen) == k:
+                break
+        if len(chosen) < k:
+            notes.append(f"only {len(chosen)} of {k} distinct feasible designs found (diversity {diversity:g}); "
+                         "run more trials or relax the limits")
+        round_ = 1 + max((p["round"] for p in self._proposals()), default=0)
+        posterior = self._current_posterior()
+        described = []
+        for i, design in enumerate(chosen):
+            name = f"r{round_}-p{i + 1}"
+            entry = describe_design(scorer, settings, design, ranges=ranges)
+            text = self.card_text(name, design, scorer, entry)
+            described.append((name, design, entry, text))
+        if folder is not None:
+            taken = [folder / f"{name}.toml" for name, *_ in described if (folder / f"{name}.toml").exists()]
+            if taken:
+                raise OptionError(f"{taken[0]} exists: choose an empty folder", field="out")
+            folder.mkdir(parents=True, exist_ok=True)
+        proposals = []
+        for name, design, entry, text in described:
+            file = f"{name}.toml"
+            trial = self._ask(design, space)
+            self.study._storage.set_trial_user_attr(trial._trial_id, "design", design)
+            attrs: list[tuple[str, Any]] = [
+                ("round", round_), ("quantities", entry["quantities"]), ("card_toml", text), ("card_file", file),
+                ("objective", entry["objective"]), ("posterior", posterior["key"] if posterior else "shipped"),
+                ("proposed", _now()), ("name", name)]  # the name last: a proposal is complete once named
+            for key, value in attrs:
+                trial.set_user_attr(key, value)
+            if folder is not None:
+                _write_text(folder / file, text)
+            proposals.append({"name": name, "card": str(folder / file) if folder is not None else file,
+                              "trial": trial.number, "design": entry["design"], "quantities": entry["quantities"],
+                              "objective": entry["objective"], "current": entry["current"],
+                              "feasible": entry["feasible"], "active_constraints": entry["active_constraints"],
+                              "extrapolated": entry.get("extrapolated", [])})
+        return ProposalResult(self.name, round_, proposals, self._posterior_json(posterior), notes)
+
+    def _ask(self, design: dict, space: DesignSpace):
+        """A RUNNING trial with the design's values, committed at once."""
+        import optuna
+
+        from .study import _quiet_optuna
+
+        _quiet_optuna()
+        study = optuna.load_study(study_name=self.name, storage=self.study._storage,
+                                  sampler=_fixed_sampler(design))
+        float_distribution = optuna.distributions.FloatDistribution
+        distributions: dict[str, optuna.distributions.BaseDistribution] = {
+            v.name: float_distribution(v.low, v.high, log=v.log and not v.fixed) for v in space}
+        return study.ask(distributions)
+
+    def card_text(self, name: str, design: dict, scorer: DesignScorer, entry: dict | None = None) -> str:
+        """The card file of a proposal: the campaign's card as ``base`` and the layers to build
+        (cathode thickness, porosity or loading, capacity, separator, reservoir, pressure)."""
+        from ..inference import cell as eq
+
+        layers = scorer.layers(design)
+        model = scorer.model
+        base = self.study.user_attrs["nassb_card"]
+        lines = [f"# Proposal {name} of the nassb campaign {self.name}: the cell to build.",
+                 f"# Settings: {describe(self.search_settings())}."]
+        if entry is not None:
+            q = entry["quantities"]
+            energy = QUANTITY_OF[self._settings["objective"]]
+            lines.append(f"# Predicted (posterior mean): {energy} {q[energy]['mean']:.4g} {q[energy]['unit']}, "
+                         f"P_fracture {q['P_fracture']['mean']:.3f}, P_short {q['P_short']['mean']:.3f}, "
+                         f"ohmic drop {q['ohmic_drop']['mean']:.3f} V, retention {q['retention']['mean']:.3f}.")
+        lines += ["# Record what was built and what happened in an observations file whose [[cells]] entry",
+                  f"# names this file as base = \"{name}.toml\" (measured layers override it).", "",
+                  f"base = {json.dumps(base)}", "", "[cell]", f"name = {json.dumps(name)}",
+                  f"pressure = \"{design['cell.pressure']:.6g} MPa\"", "", "[anode]",
+                  f"reservoir_thickness = \"{design['anode.reservoir_thickness']:.6g} um\"", "", "[separator]",
+                  f"thickness = \"{design['separator.thickness']:.6g} um\"", "", "[cathode]",
+                  f"thickness = \"{layers['cathode.thickness']:.6g} um\""]
+        capacity, porosity = design["cathode.theoretical_capacity"], design["cathode.porosity"]
+        if model.derived_porosity or model.derived_capacity:
+            loading = eq.loading_for_porosity(porosity, scorer.solid_density, layers["cathode.thickness"])
+            lines.append(f"loading = \"{float(loading):.6g} mg/cm^2\"")
+        if not model.derived_porosity:
+            lines.append(f"porosity = \"{porosity:.6g}\"")
+        if not model.derived_capacity:
+            lines.append(f"theoretical_capacity = \"{capacity:.6g} mAh/cm^2\"")
+        if model.has_delivered:
+            delivered = capacity * float(np.mean(scorer.utilisation))
+            lines.append(f"delivered_capacity = \"{delivered:.6g} mAh/cm^2\"  # expected at the card's "
+                         "utilisation; give the measured one")
+        return "\n".join(lines) + "\n"
+
+    # -- record --------------------------------------------------------------------------------
+    def record(self, observations: str | Path, *, recalibration: str = "auto", nuts: dict | None = None,
+               seed: int | None = None, progress: bool = False) -> RecordResult:
+        """Store the cells of an observations file (priors/lab.py), recalibrate, and tell the
+        proposals they answer.
+
+        Parameters
+        ----------
+        observations : str or Path
+            An observations file; each ``[[cells]]`` entry answers the proposal it names
+            (``proposal = "r1-p2"``), else the one whose card file it names as ``base``
+            (``base = "r1-p2.toml"``), else the one whose name it takes (``name = "r1-p2"``).
+            A built cell may differ from its proposal: its own layers (the entry's overrides) count.
+        recalibration : {"auto", "reweight", "nuts"}
+            auto: PSIS reweighting where its gate passes, NUTS otherwise; reweight: reweighting
+            only (warned when the gate fails); nuts: NUTS always.
+        nuts : dict, optional
+            NUTS settings for :func:`~nassb.inference.risk.calibrate.calibrate_risks` (draws,
+            tune, chains).
+        seed : int, optional
+            Seed of the reweighting's lab-offset draws and resampling, and of NUTS.
+        """
+        if recalibration not in RECALIBRATIONS:
+            raise OptionError(f"'{recalibration}' is not a recalibration; must be one of {', '.join(RECALIBRATIONS)}",
+                              field="recalibration")
+        path = Path(observations)
+        label = str(observations)
+        cells = load_observed_cells(path, paper=False)  # every mistake named with its file and field
+        text = path.read_text("utf-8")
+        preamble, pieces = _entries(text, label)
+        preamble = "\n".join(line for line in preamble.splitlines() if not line.strip().startswith("#")) + "\n"
+        existing = {r["sha256"] for r in self._records()}
+        proposals = {p["name"]: p for p in self._proposals()}
+        by_file = {p["card_file"]: p for p in proposals.values() if p["card_file"]}
+        raw_entries = tomllib.loads(text)["cells"]
+        rows = []
+        for i, (cell, piece, entry) in enumerate(zip(cells, pieces, raw_entries)):
+            files = _named_files(entry, path.parent)
+            digest = _sha(piece + json.dumps(files, sort_keys=True))
+            if digest in existing:
+                raise CardError("this cell is recorded already in the campaign", file=label, field=f"cells[{i}]")
+            base, named = entry.get("base"), entry.get("proposal")
+            if named is not None and named not in proposals:
+                raise CardError(f"no proposal {named!r} in the campaign; its proposals: "
+                                f"{', '.join(proposals) or 'none yet'}", file=label, field=f"cells[{i}].proposal")
+            answered = (proposals.get(named) if named is not None else None) or (
+                by_file.get(Path(base).name) if isinstance(base, str) else None) or proposals.get(cell.name)
+            round_ = answered["round"] if answered else max((p["round"] for p in proposals.values()), default=0)
+            rows.append({"preamble": preamble, "toml": piece, "files": files, "sha256": digest, "round": round_,
+                         "proposal": answered["name"] if answered else None, "name": cell.name, "count": cell.count,
+                         "file": label, "where": cell.where, "recorded": _now()})
+        notes = []
+        for row in rows:  # each cell its own key: a second person recording at once writes another
+            key = f"{RECORD_PREFIX}{uuid.uuid4().hex}"
+            self.study.set_user_attr(key, row)
+            row["key"] = key
+            if row["proposal"] is None:
+                notes.append(f"{row['name']} answers no proposal of the campaign (name it as a proposal's card file "
+                             "in base, or give it the proposal's name); it informs the risks all the same")
+        posterior = self.recalibrate(recalibration=recalibration, nuts=nuts, seed=seed, progress=progress)
+        notes.extend(posterior.pop("notes", []))
+        told = self._tell(rows)
+        cells_json = [{"name": r["name"], "where": r["where"], "count": r["count"], "round": r["round"],
+                       "proposal": r["proposal"], "record": r["key"], **told.get(r["key"], {})} for r in rows]
+        return RecordResult(self.name, label, cells_json, posterior, notes)
+
+    def _pending_records(self) -> list[dict]:
+        current = self._current_posterior()
+        covered = set(current["records"]) if current else set()
+        return [r for r in self._records() if r["key"] not in covered]
+
+    def _tell(self, rows: list[dict]) -> dict[str, dict]:
+        """Tell the proposals the rows answer: the objective of the built cell under the new
+        posterior; the constraint values and the outcome as user attributes."""
+        import optuna
+
+        scorer, settings, ranges = self._scorer()
+        open_ = {p["name"]: p for p in self._proposals() if p["open"]}
+        out = {}
+        for row in rows:
+            cells = _parse_records([row])
+            assert cells is not None  # one record, one or more cells
+            cell = next(iter(cells))
+            try:
+                design = scorer.design_of_card(cell.card)
+            except CardError:
+                continue
+            values = scorer.score(design)
+            value = objective_value(values, settings.objective, settings.quantile)
+            violations = constraints(values, settings, ranges)
+            o = cell.outcome
+            outcome = {"cracked": o.cracked, "cycles": o.cycles,
+                       "short_cycle": list(o.short) if o.short else None}
+            out[row["key"]] = {"built": {k: {"value": float(v), "unit": term(k).unit} for k, v in design.items()},
+                               "objective": value, "outcome": outcome}
+            p = open_.get(row["proposal"] or "")
+            if p is None:
+                continue
+            trial_id = self.study._storage.get_trial_id_from_study_id_trial_number(self.study._study_id, p["number"])
+            self.study._storage.set_trial_user_attr(trial_id, "constraints", violations)
+            self.study._storage.set_trial_user_attr(trial_id, "outcome", outcome)
+            self.study._storage.set_trial_user_attr(trial_id, "built", design)
+            try:
+                self.study.tell(p["number"], value if math.isfinite(value) else None,
+                                state=None if math.isfinite(value) else optuna.trial.TrialState.FAIL)
+            except (RuntimeError, ValueError):
+                continue  # told meanwhile by another record of the same proposal
+            del open_[p["name"]]
+        return out
+
+    # -- recalibrate -----------------------------------------------------------------------------
+    def recalibrate(self, *, recalibration: str = "auto", nuts: dict | None = None, seed: int | None = None,
+                    progress: bool = False) -> dict:
+        """Fold every record the current posterior does not cover into a new posterior (stored)."""
+        from ..inference.risk.calibrate import calibrate_risks, observed_range
+        from ..priors.risk import load_risk_observations
+
+        records = self._records()
+        current = self._current_posterior()
+        covered = set(current["records"]) if current else set()
+        new = [r for r in records if r["key"] not in covered]
+        if not new:
+            return {**self._posterior_json(current), "notes": []}
+        notes: list[str] = []
+        rng = np.random.default_rng(seed)
+        prior_draws = self.risk_model().draws
+        all_cells = _parse_records(records)
+        new_cells = _parse_records(new)
+        assert all_cells is not None and new_cells is not None  # there are new records
+        method, gate = "nuts", dict[str, Any]()
+        draws = None
+        if recalibration != "nuts":
+            draws, gate = reweight(prior_draws, new_cells, rng)
+            accepted = gate["k_hat"] < K_HAT_LIMIT and gate["ess"] >= MIN_ESS and gate["distinct"] >= MIN_DISTINCT
+            if accepted or recalibration == "reweight":
+                method = "reweighting"
+                if not accepted:
+                    notes.append(f"the reweighting fails its gate (k-hat {gate['k_hat']:.2f}, ESS {gate['ess']:.0f}, "
+                                 f"{gate['distinct']} distinct draws): recalibrate with NUTS (recalibration='nuts')")
+            else:
+                draws = None
+        if draws is None:
+            settings = dict(nuts or {})
+            result = calibrate_risks(observations=all_cells, with_paper=True, seed=seed, progress=progress, **settings)
+            draws = result.risk_model().draws
+            gate = {"diagnostics": result.diagnostics.to_json()}
+            notes.extend(result.warnings)
+        from ..inference.risk.predict import RiskModel
+
+        cells = load_risk_observations() + all_cells
+        ranges = observed_range(cells)
+        model = RiskModel(draws)
+        entry = {"records": sorted(r["key"] for r in records), "method": method, "gate": gate,
+                 "fingerprint": model.fingerprint, "observed_range": ranges, "lab": self.name,
+                 "parameters": parameter_summary(draws), "created": _now(),
+                 "cells": int(sum(c.count for c in all_cells)),
+                 "rounds": sorted({r["round"] for r in records}), "draws": encode_draws(draws)}
+        key = f"{POSTERIOR_PREFIX}{uuid.uuid4().hex}"
+        self.study.set_user_attr(key, entry)
+        self._risk_cache = None
+        return {**self._posterior_json({**entry, "key": key}), "notes": notes}
+
+    def _posterior_json(self, entry: dict | None) -> dict:
+        if entry is None:
+            shipped = _shipped_risk()
+            return {"key": "shipped", "method": "shipped", "records": [], "fingerprint": shipped.fingerprint,
+                    "parameters": parameter_summary(shipped.draws)}
+        keep = ("key", "method", "gate", "fingerprint", "records", "parameters", "created", "cells", "rounds")
+        return {k: entry[k] for k in keep if k in entry}
+
+    # -- status ----------------------------------------------------------------------------------
+    def status(self) -> StatusResult:
+        """Rounds, proposals and outcomes, the posterior after each recalibration, and the best
+        cell (recorded or proposed, feasible, highest objective under the current posterior)."""
+        proposals = self._proposals()
+        records = self._records()
+        rounds = sorted({p["round"] for p in proposals} | {r["round"] for r in records})
+        table = [{"round": r, "proposed": sum(1 for p in proposals if p["round"] == r),
+                  "recorded": sum(1 for x in records if x["round"] == r),
+                  "open": sum(1 for p in proposals if p["round"] == r and p["open"])} for r in rounds]
+        scorer, settings, ranges = self._scorer()
+        candidates = [("proposed", p["name"], p["design_values"]) for p in proposals if p["open"]]
+        candidates += [("recorded", b["name"], b["design"]) for b in self._built_designs(scorer)]
+        best = None
+        for source, name, design in candidates:
+            entry = describe_design(scorer, settings, design, ranges=ranges)
+            if entry["feasible"] and (best is None or entry["objective"] > best["objective"]):
+                best = {"name": name, "source": source, **entry}
+        notes = []
+        if candidates and best is None:
+            notes.append("no recorded or proposed cell meets the limits under the current posterior")
+        pending = self._pending_records()
+        if pending:
+            notes.append(f"{len(pending)} record(s) are not yet in the posterior (the next propose or record "
+                         "folds them in)")
+        shipped = self._posterior_json(None)
+        posteriors = [{"index": 0, "method": "shipped", "records": 0, "rounds": [], "fingerprint":
+                       shipped["fingerprint"], "parameters": shipped["parameters"]}]
+        for i, p in enumerate(self._posteriors()):
+            posteriors.append({"index": i + 1, "method": p["method"], "records": len(p["records"]),
+                               "rounds": p.get("rounds", []), "created": p["created"],
+                               "fingerprint": p["fingerprint"], "parameters": p["parameters"]})
+        document = {"campaign": self.name, "storage": self.storage, "card": self.study.user_attrs["nassb_card"],
+                    "settings": {**self.design_settings(), "description": describe(settings),
+                                 "rate": rate_words(settings)},
+                    "rounds": table, "recorded": len(records),
+                    "cells": int(sum(r.get("count", 1) for r in records)), "best": best,
+                    "proposals": [{k: v for k, v in p.items() if k != "number"} | {"trial": p["number"]}
+                                  for p in proposals],
+                    "records": [{k: r[k] for k in ("key", "name", "round", "proposal", "file", "where", "count",
+                                                   "recorded")} for r in records],
+                    "posteriors": posteriors}
+        return StatusResult(document, notes)
+
+
+def reweight(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.Generator,
+             size: int | None = None, *, shrinkage: float = LIU_WEST_A) -> tuple[dict[str, np.ndarray], dict]:
+    """Importance reweighting of posterior ``draws`` by the likelihood of lab ``cells`` (PSIS).
+
+    Where the draws have no lab offsets, each draw is repeated :data:`LAB_DRAWS_PER_DRAW` times
+    with offsets drawn from their priors (the reweighting then targets the posterior of the paper
+    and the lab together).  The draws are resampled with replacement by the smoothed weights to
+    ``size`` equal-weight draws (default the draws' number), and the repeats are then moved apart
+    by a Liu-West kernel (Liu & West 2001): each draw becomes ``a x + (1 - a) mean + sqrt(1 - a^2)
+    L z`` in unbounded coordinates (log or logit where a parameter is bounded), which keeps the
+    resampled mean and covariance; without it, round after round of reweighting would leave a
+    handful of distinct draws.  ``shrinkage`` is ``a`` (1: no kernel).
+
+    Returns the draws and the gate: ``k_hat``, ``ess`` (of the smoothed weights) and ``distinct``
+    (distinct draws the resampling kept, before the kernel).
+    """
+    import warnings
+
+    import arviz as az
+
+    from ..inference.risk.likelihood import build_batch, log_likelihood
+    from ..priors.risk import load_lab_priors, load_nuisances
+
+    n = len(next(iter(draws.values())))
+    size = n if size is None else size
+    base = {k: np.asarray(v, float) for k, v in draws.items()}
+    lab = load_lab_priors()
+    if not all(name in base for name in lab):
+        base = {k: np.repeat(v, LAB_DRAWS_PER_DRAW) for k, v in base.items()}
+        for name, rp in lab.items():
+            base[name] = np.asarray(rp.prior.sample(rng, base[next(iter(draws))].size), float)
+    batch = build_batch(cells, load_nuisances())
+    ll = log_likelihood(base, batch)
+    ll = np.where(np.isfinite(ll), ll, -np.inf)
+    if not np.isfinite(ll).any():
+        return base, {"k_hat": math.inf, "ess": 0.0, "distinct": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        log_w, k_hat = az.psislw(ll - np.max(ll))
+    w = np.exp(log_w - np.max(log_w))
+    w /= w.sum()
+    ess = float(1.0 / np.sum(w ** 2))
+    pick = rng.choice(w.size, size=size, replace=True, p=w)
+    out = {k: v[pick] for k, v in base.items()}
+    distinct = int(np.unique(np.column_stack([out[k] for k in sorted(out)]), axis=0).shape[0])
+    if shrinkage < 1.0:
+        out = _liu_west(out, rng, shrinkage)
+    return out, {"k_hat": float(k_hat), "ess": ess, "distinct": distinct, "kernel": shrinkage}
+
+
+def _bounds() -> dict[str, tuple[float, float]]:
+    from ..priors.risk import load_lab_priors, load_risk_priors
+
+    out = {}
+    for name, rp in {**load_risk_priors(), **load_lab_priors()}.items():
+        q = rp.prior
+        out[name] = (q.low, q.high) if q.dist in ("uniform", "loguniform") else q.truncation()
+    return out
+
+
+def _liu_west(draws: dict[str, np.ndarray], rng: np.random.Generator, a: float) -> dict[str, np.ndarray]:
+    """Equal-weight draws moved by a Liu-West kernel in unbounded coordinates (see :func:`reweight`)."""
+    bounds = _bounds()
+    names = sorted(draws)
+    columns = []
+    for name in names:
+        lo, hi = bounds.get(name, (-math.inf, math.inf))
+        x = draws[name]
+        if math.isfinite(lo) and math.isfinite(hi):
+            u = np.clip((x - lo) / (hi - lo), 1e-12, 1 - 1e-12)
+            columns.append(np.log(u) - np.log1p(-u))
+        elif math.isfinite(lo):
+            columns.append(np.log(np.maximum(x - lo, 1e-300)))
+        else:
+            columns.append(x)
+    y = np.column_stack(columns)
+    mean = y.mean(axis=0)
+    cov = np.atleast_2d(np.cov(y, rowvar=False))
+    scale = np.sqrt(np.maximum(np.diag(cov), 1e-300))
+    corr = cov / np.outer(scale, scale) + 1e-9 * np.eye(len(names))
+    chol = np.linalg.cholesky(corr) * scale[:, None]
+    moved = a * y + (1 - a) * mean + math.sqrt(1 - a * a) * rng.standard_normal(y.shape) @ chol.T
+    out = {}
+    for i, name in enumerate(names):
+        lo, hi = bounds.get(name, (-math.inf, math.inf))
+        z = moved[:, i]
+        if math.isfinite(lo) and math.isfinite(hi):
+            out[name] = lo + (hi - lo) / (1 + np.exp(-z))
+        elif math.isfinite(lo):
+            out[name] = lo + np.exp(z)
+        else:
+            out[name] = z
+    return out
+
+
+def _shipped_risk():
+    from ..inference.risk.predict import RiskModel
+
+    return RiskModel.load()
+
+
+def _open_storage(url: str):
+    from .study import _storage
+
+    return _storage(url, heartbeat=False)
+
+
+def _write_text(path: Path, text: str) -> None:
+    from ..priors.files import atomic_target
+
+    with atomic_target(path) as tmp:
+        Path(tmp).write_text(text, "utf-8")
+
+
+def list_campaigns(storage: str = DEFAULT_STORAGE) -> list[str]:
+    """The campaigns in a storage, by name."""
+    import warnings
+
+    import optuna
+
+    if storage.startswith("sqlite:///") and not Path(storage[len("sqlite:///"):]).is_file():
+        raise OptionError(f"no such campaign file {storage[len('sqlite:///'):]!r}", field="storage")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        summaries = optuna.get_all_study_summaries(storage=_open_storage(storage), include_best_trial=False)
+    return [s.study_name for s in summaries if s.user_attrs.get(FLAG) == 1]
+
+
+__all__ = [
+    "DEFAULT_STORAGE",
+    "Campaign",
+    "ProposalResult",
+    "RecordResult",
+    "StatusResult",
+    "list_campaigns",
+    "reweight",
+]

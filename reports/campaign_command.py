@@ -1,0 +1,119 @@
+"""``nassb campaign start | propose | record | status``: a lab campaign from the command line.
+
+The command only parses, calls :class:`nassb.design.campaign.Campaign` and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+DEFAULT_STORAGE = "sqlite:///nassb-campaign.db"  # nassb.design.campaign.DEFAULT_STORAGE, without importing it
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register ``campaign`` and its actions on the ``nassb`` sub-parsers."""
+    from .cli import _number, _output_options, _Parser, _seed, _whole
+
+    camp = subparsers.add_parser(
+        "campaign", help="a lab campaign: propose a batch of cells, record what they did, recalibrate",
+        description="A campaign in an Optuna storage: 'start' it with the settings of 'nassb design', "
+                    "'propose' a batch of distinct cells to build (one card file each), 'record' what the built "
+                    "cells did (an observations file; the risk posterior is recalibrated on the paper plus every "
+                    "record), 'status' shows rounds, posteriors and the best cell.")
+    actions = camp.add_subparsers(dest="campaign_action", metavar="ACTION", parser_class=_Parser, required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("name", metavar="NAME", help="the campaign's name")
+        p.add_argument("--storage", default=DEFAULT_STORAGE, metavar="URL",
+                       help=f"Optuna storage: a SQLite file (default {DEFAULT_STORAGE}) or postgresql://...")
+
+    start = actions.add_parser("start", help="start a campaign with the design settings of 'nassb design'")
+    common(start)
+    start.add_argument("card", metavar="CARD", nargs="?", default="paper-cell-1",
+                       help="the card whose materials and uncertainties the cells share (default paper-cell-1)")
+    start.add_argument("--objective", choices=("E_V", "E_m"), default="E_V",
+                       help="the energy density to maximise, at the cycling current (default E_V)")
+    start.add_argument("--quantile", default="0.05", metavar="Q",
+                       help="maximise this quantile of the objective (default 0.05), or 'mean'")
+    start.add_argument("--max-fracture", type=_number, default=0.1, metavar="P",
+                       help="mean P(fracture) limit (default 0.1)")
+    start.add_argument("--max-short", type=_number, default=0.2, metavar="P",
+                       help="mean P(short) limit (default 0.2)")
+    start.add_argument("--max-drop", type=_number, default=0.1, metavar="V",
+                       help="mean ohmic drop limit, V (default 0.1)")
+    start.add_argument("--min-retention", type=_number, default=0.8, metavar="R",
+                       help="mean retention limit (default 0.8)")
+    start.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
+    start.add_argument("--c-rate", type=_number, metavar="R", help="C-rate of each cell's own capacity (default 0.1)")
+    start.add_argument("--current", metavar="J", help="a fixed cycling current density instead (mA/cm^2)")
+    start.add_argument("--within-data", action="store_true",
+                       help="keep the proposals inside the range of the calibrating cells")
+    _output_options(start)
+    start.set_defaults(run=run)
+
+    propose = actions.add_parser("propose", help="K distinct cells to build this round, one card file each")
+    common(propose)
+    propose.add_argument("--batch", type=int, required=True, metavar="K", help="cells to propose (>= 1)")
+    propose.add_argument("--out", default=".", metavar="DIR", help="folder for the card files (default: here)")
+    propose.add_argument("--trials", type=_whole(10), default=200, metavar="N",
+                         help="trials of the search behind the batch (default 200)")
+    propose.add_argument("--seed", type=_seed, metavar="S", help="seed of the search (default: random)")
+    propose.add_argument("--progress", action="store_true", help="a progress bar over the search")
+    _output_options(propose)
+    propose.set_defaults(run=run)
+
+    record = actions.add_parser("record", help="what the built cells did (an observations file); recalibrates")
+    common(record)
+    record.add_argument("file", metavar="FILE", help="an observations file whose [[cells]] name a proposal's card "
+                                                     "as base")
+    record.add_argument("--recalibration", choices=("auto", "reweight", "nuts"), default="auto",
+                        help="auto: PSIS reweighting where its gate passes, else NUTS (default)")
+    record.add_argument("--draws", type=_whole(1), metavar="N", help="NUTS draws per chain (default 1000)")
+    record.add_argument("--tune", type=_whole(1), metavar="N", help="NUTS tuning steps per chain (default 1000)")
+    record.add_argument("--chains", type=_whole(1), metavar="N", help="NUTS chains (default 4)")
+    record.add_argument("--seed", type=_seed, metavar="S", help="seed of the recalibration (default: random)")
+    record.add_argument("--progress", action="store_true", help="NUTS's progress bar")
+    _output_options(record)
+    record.set_defaults(run=run)
+
+    status = actions.add_parser("status", help="rounds, proposals, recorded cells, posteriors and the best cell")
+    common(status)
+    _output_options(status)
+    status.set_defaults(run=run)
+    return camp
+
+
+def run(args) -> int:
+    """Run ``nassb campaign ACTION``; returns the exit code (user mistakes raise NassbError)."""
+    from ..design.campaign import Campaign
+    from ..inference.result import Result
+    from ..priors import OptionError
+    from .cli import _gate, _print_json
+
+    action = args.campaign_action
+    result: Result
+    if action == "start":
+        campaign = Campaign.start(args.name, args.card, args.storage, objective=args.objective,
+                                  quantile=args.quantile, max_fracture=args.max_fracture, max_short=args.max_short,
+                                  max_drop=args.max_drop, min_retention=args.min_retention, cycles=args.cycles,
+                                  c_rate=args.c_rate, current=args.current, within_data=args.within_data)
+        result = campaign.status()
+    elif action == "propose":
+        if args.batch < 1:
+            raise OptionError(f"must be a whole number >= 1, got {args.batch}", field="--batch")
+        campaign = Campaign.open(args.name, args.storage)
+        result = campaign.propose(args.batch, out=args.out, trials=args.trials, seed=args.seed,
+                                  progress=args.progress and not args.json)
+    elif action == "record":
+        campaign = Campaign.open(args.name, args.storage)
+        nuts = {k: v for k, v in (("draws", args.draws), ("tune", args.tune), ("chains", args.chains))
+                if v is not None}
+        result = campaign.record(args.file, recalibration=args.recalibration, nuts=nuts, seed=args.seed,
+                                 progress=args.progress and not args.json)
+    else:
+        result = Campaign.open(args.name, args.storage).status()
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(repr(result))
+    return _gate(args, result)

@@ -1,0 +1,184 @@
+"""A lab campaign as text (what ``nassb campaign ...`` prints) and as a report (``nassb report
+--campaign NAME``): rounds, proposals and outcomes, the risk parameters round by round, the
+current best cell with its predicted figures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..priors.vocabulary import typeset
+from . import figures
+from .report import Report, provenance
+from .text import columns, probability_text, quantity_cells
+
+_SHORT = {"cathode.theoretical_capacity": "C", "cathode.porosity": "P", "separator.thickness": "sep",
+          "anode.reservoir_thickness": "res", "cell.pressure": "p", "cathode.thickness": "cat"}
+SHOWN = ("E_V_rate", "E_m_rate", "P_fracture", "P_short", "ohmic_drop", "retention")
+
+
+def design_words(design: dict) -> str:
+    """A design on one line: ``C 2.1 mAh/cm^2, P 0.45, sep 120 um, res 30 um, p 0.5 MPa``."""
+    parts = []
+    for name, q in design.items():
+        value, unit = (q["value"], q["unit"]) if isinstance(q, dict) else (q, "")
+        unit = "" if unit in ("", "1") else f" {typeset(unit)}"
+        parts.append(f"{_SHORT.get(name, name)} {value:.3g}{unit}")
+    return ", ".join(parts)
+
+
+def _outcome_words(outcome: dict | None) -> str:
+    if not outcome:
+        return ""
+    if outcome.get("cracked"):
+        return "cracked"
+    if outcome.get("short_cycle"):
+        a, b = outcome["short_cycle"]
+        return f"shorted in cycle {a}" + (f"-{b}" if b != a else "")
+    if outcome.get("cycles"):
+        return f"{outcome['cycles']} cycles, no short"
+    return "held" if outcome.get("cracked") is False else "recorded"
+
+
+def _quantity_line(quantities: dict) -> str:
+    out = []
+    for name in SHOWN:
+        if name in quantities:
+            out.append(f"{name} {quantity_cells(name, quantities[name])[0]}")
+    return ", ".join(out)
+
+
+def campaign_text(result) -> str:
+    """The text of a campaign result (proposal, record or status)."""
+    if result.kind == "campaign-proposal":
+        scored = f"scored with the posterior {result.posterior.get('key', '')} ({result.posterior.get('method', '')})"
+        lines = [result.title, scored, ""]
+        for p in result.proposals:
+            lines.append(f"{p['name']}  {p['card']}")
+            lines.append(f"  build: {design_words(p['design'])}")
+            lines.append(f"  predicted: {_quantity_line(p['quantities'])}")
+    elif result.kind == "campaign-record":
+        post = result.posterior
+        gate = post.get("gate", {})
+        how = post.get("method", "")
+        if how == "reweighting" and "k_hat" in gate:
+            how += (f" (PSIS k-hat {gate['k_hat']:.2f}, ESS {gate['ess']:.0f}, resampled to equal weights, "
+                    "moved apart by a Liu-West kernel)")
+        lines = [result.title, f"recalibrated by {how}: {len(post.get('records', []))} record(s) in the posterior", ""]
+        for c in result.cells:
+            answers = f"answers {c['proposal']}" if c["proposal"] else "answers no proposal"
+            lines.append(f"{c['name']} (round {c['round']}, {answers}): {_outcome_words(c.get('outcome'))}")
+        table: list[tuple[str, ...]] = [(n, f"{q['mean']:.4g}", f"[{q['ci95'][0]:.4g}, {q['ci95'][1]:.4g}]",
+                                          str(q["unit"])) for n, q in result.summary().items()]
+        lines += ["", *columns(table)]
+    else:
+        doc = result.to_json()
+        lines = [result.title, f"{doc['settings']['description']}; card {doc['card']}", ""]
+        rounds: list[tuple[str, ...]] = [("round", "proposed", "recorded", "open")]
+        rounds += [(str(r["round"]), str(r["proposed"]), str(r["recorded"]), str(r["open"])) for r in doc["rounds"]]
+        lines += columns(rounds)
+        lines.append(f"recorded cells: {doc['recorded']}; posteriors: {len(doc['posteriors'])} "
+                     f"(the last by {doc['posteriors'][-1]['method']})")
+        best = doc.get("best")
+        if best:
+            lines += ["", f"best cell: {best['name']} ({best['source']}): {design_words(best['design'])}",
+                      f"  predicted: {_quantity_line(best['quantities'])}"]
+    warnings = result.warnings
+    return "\n".join(lines + (["", *(f"warning: {w}" for w in warnings)] if warnings else []))
+
+
+@figures._rendered
+def parameter_rounds(posteriors: list[dict], names: list[str]):
+    """Each risk parameter's posterior mean and 95 % interval against the recalibration
+    (0: the paper's posterior), one panel per parameter, scaled to the first interval."""
+    plt = figures._pyplot()
+    cols = min(4, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
+    x = np.arange(len(posteriors))
+    for ax, name in zip(axes.ravel(), names):
+        q = [p["parameters"].get(name) for p in posteriors]
+        keep = [i for i, v in enumerate(q) if v is not None]
+        mean = np.array([q[i]["mean"] for i in keep])
+        low = np.array([q[i]["ci95"][0] for i in keep])
+        high = np.array([q[i]["ci95"][1] for i in keep])
+        ax.errorbar(x[keep], mean, yerr=[mean - low, high - mean], fmt="o-", color=figures.OKABE_ITO[0], ms=4,
+                    capsize=3)
+        unit = q[keep[0]]["unit"] if keep else "1"
+        ax.set_title(name if unit in ("", "1") else f"{name} / {unit}", fontsize=9)
+        ax.set_xticks(x)
+        ax.tick_params(labelsize=8)
+    for ax in axes.ravel()[len(names):]:
+        ax.set_visible(False)
+    fig.supxlabel("posterior (0: the paper's; then after each recalibration)")
+    return fig
+
+
+def campaign_report(storage: str, name: str, *, command: list[str] | None = None) -> Report:
+    """The report of a campaign (sections, figures and summary for :func:`~.report.write_report`)."""
+    from ..design.campaign import Campaign
+
+    campaign = Campaign.open(name, storage)
+    status = campaign.status()
+    doc = status.to_json()
+    report = Report(title=f"Lab campaign: {name}", kind="study")
+    limits = doc["settings"]
+    report.sections.append({"title": "Campaign", "kind": "text",
+                            "text": f"{doc['settings']['description']}; limits on the posterior means: P_fracture <= "
+                                    f"{limits['max_fracture']:g}, P_short <= {limits['max_short']:g}, ohmic drop <= "
+                                    f"{limits['max_drop']:g} V, retention >= {limits['min_retention']:g}; card "
+                                    f"{doc['card']}; {doc['recorded']} recorded cell entries ({doc['cells']} cells). "
+                                    "Each round's proposals were scored with the posterior of the paper's cells and "
+                                    "every cell recorded before it."})
+    report.sections.append({"title": "Rounds", "kind": "rows", "header": ["round", "proposed", "recorded", "open"],
+                            "rows": [[str(r["round"]), str(r["proposed"]), str(r["recorded"]), str(r["open"])]
+                                     for r in doc["rounds"]], "text": ""})
+    outcomes: dict[str, list[str]] = {}
+    for r in doc["records"]:
+        if r["proposal"]:
+            outcomes.setdefault(r["proposal"], []).append(r["name"])
+    rows = []
+    for p in doc["proposals"]:
+        q = p["quantities"]
+        energy = "E_V_rate" if doc["settings"]["objective"] == "E_V" else "E_m_rate"
+        predicted = quantity_cells(energy, q[energy])[0] if energy in q else ""
+        rows.append([p["name"], str(p["round"]), design_words(p["design_values"]), predicted,
+                     probability_text(q["P_fracture"]["mean"]) if "P_fracture" in q else "",
+                     probability_text(q["P_short"]["mean"]) if "P_short" in q else "",
+                     "being built" if p["open"] else (_outcome_words(p.get("outcome")) or "recorded"),
+                     ", ".join(outcomes.get(p["name"], []))])
+    report.sections.append({"title": "Proposals and outcomes", "kind": "rows",
+                            "header": ["proposal", "round", "design", "predicted energy", "P_fracture", "P_short",
+                                       "outcome", "built as"], "rows": rows,
+                            "text": "Predicted when proposed (posterior means); the outcome is what the built cell "
+                                    "did, as recorded."})
+    posteriors = doc["posteriors"]
+    names = sorted(posteriors[-1]["parameters"])
+    report.figures["parameters"] = parameter_rounds(posteriors, names)
+    report.sections.append({"title": "Risk parameters round by round", "kind": "figure", "figure": "parameters",
+                            "text": "Posterior mean and 95 % interval of each risk parameter, from the paper's "
+                                    "posterior (0) through each recalibration: "
+                                    + "; ".join(f"{p['index']}: {p['method']}, {p['records']} record(s)"
+                                                for p in posteriors) + "."})
+    header = ["parameter"] + [str(p["index"]) for p in posteriors]
+    table = []
+    for n in names:
+        row = [n]
+        for p in posteriors:
+            q = p["parameters"].get(n)
+            row.append("" if q is None else f"{q['mean']:.3g} [{q['ci95'][0]:.3g}, {q['ci95'][1]:.3g}]")
+        table.append(row)
+    report.sections.append({"title": "Risk parameters: mean [95 % interval]", "kind": "rows", "header": header,
+                            "rows": table, "text": ""})
+    best = doc.get("best")
+    if best:
+        rows = [[n, *quantity_cells(n, q)] for n, q in best["quantities"].items() if n in SHOWN]
+        report.sections.append({"title": f"Current best cell: {best['name']} ({best['source']})", "kind": "rows",
+                                "header": ["quantity", "posterior mean", "95 % interval"], "rows": rows,
+                                "text": f"Build: {design_words(best['design'])}. The best feasible cell, recorded or "
+                                        "proposed, under the current posterior."})
+    else:
+        report.sections.append({"title": "Current best cell", "kind": "text",
+                                "text": "none yet: no recorded or proposed cell meets the limits."})
+    report.provenance = provenance(command, campaign=name, storage=doc["storage"], card=doc["card"])
+    report.summary = {**doc, "provenance": report.provenance}
+    return report
