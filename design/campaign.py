@@ -83,8 +83,8 @@ DIVERSITY = 0.15
 """Proposals of one batch differ by at least this fraction of a variable's range (log-scaled
 where the search is), and from every proposal still being built."""
 SEARCH_TRIALS = 200
-SETTING_KEYS = ("objective", "quantile", "max_fracture", "max_short", "max_drop", "min_retention", "cycles",
-                "c_rate", "current", "within_data")
+SETTING_KEYS = ("objective", "quantile", "max_fracture", "max_short", "max_drop", "min_retention",
+                "limit_confidence", "cycles", "c_rate", "current", "within_data")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -331,7 +331,8 @@ class Campaign:
     @classmethod
     def start(cls, name: str, card: CellCard | str | Path = "paper-cell-1", storage: str = DEFAULT_STORAGE, *,
               objective: str = "E_V", quantile: float | str | None = 0.05, max_fracture: float = 0.1,
-              max_short: float = 0.2, max_drop: float = 0.1, min_retention: float = 0.8, cycles: int = 100,
+              max_short: float = 0.2, max_drop: float = 0.1, min_retention: float = 0.8,
+              limit_confidence: float | None = None, cycles: int = 100,
               c_rate: float | None = None, current=None, within_data: bool = False) -> Campaign:
         """Start a campaign named ``name`` in ``storage``.
 
@@ -348,6 +349,11 @@ class Campaign:
             As :func:`nassb.design.run.run_design`: the energy (Wh/L or Wh/kg) maximised at its
             ``quantile``, the limits (probabilities; ohmic drop in V; retention a fraction), the
             target cycles, a C-rate (1/h) or a current density (mA/cm^2).
+        limit_confidence : float, optional
+            Hold the limits with this posterior probability (a chance constraint, e.g. 0.9)
+            instead of on the posterior means: cells built on a limit of the means break it
+            about half the time; the simulated campaign (tests/design/test_campaign_simulated.py)
+            compares the two.
         """
         import optuna
 
@@ -361,7 +367,7 @@ class Campaign:
                               field="objective")
         if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
             raise OptionError(f"must be a whole number >= 1, got {cycles!r}", field="cycles")
-        limits = _limits(max_fracture, max_short, max_drop, min_retention)
+        limits = _limits(max_fracture, max_short, max_drop, min_retention, limit_confidence)
         q = _quantile(quantile)
         rate = _c_rate(c_rate, current)
         _check_storage(storage)
@@ -369,7 +375,8 @@ class Campaign:
         j = None if current is None else float(parse_current(current, card).value)
         settings = {"objective": objective, "quantile": q, "max_fracture": limits.max_fracture,
                     "max_short": limits.max_short, "max_drop": limits.max_drop,
-                    "min_retention": limits.min_retention, "cycles": cycles, "c_rate": rate, "current": j,
+                    "min_retention": limits.min_retention, "limit_confidence": limits.confidence,
+                    "cycles": cycles, "c_rate": rate, "current": j,
                     "within_data": bool(within_data)}
         DesignScorer(card, _shipped_risk(), cycles=cycles, c_rate=rate, current=j)  # the card must be scorable
         origin = str(Path(card.origin).resolve()) if Path(card.origin).is_file() else card.origin
@@ -414,7 +421,7 @@ class Campaign:
     def design_settings(self) -> dict:
         """The :func:`~nassb.design.run.run_design` keyword settings the campaign was started with
         (``current`` in mA/cm^2, or None)."""
-        return {k: self._settings[k] for k in SETTING_KEYS}
+        return {k: self._settings.get(k) for k in SETTING_KEYS}
 
     def search_settings(self, risk=None) -> SearchSettings:
         from .score import Limits
@@ -422,7 +429,7 @@ class Campaign:
         s = self._settings
         return SearchSettings(self.card.sha256, objective=s["objective"], quantile=s["quantile"], current=s["current"],
                               cycles=s["cycles"], limits=Limits(s["max_fracture"], s["max_short"], s["max_drop"],
-                                                                s["min_retention"]),
+                                                                s["min_retention"], s.get("limit_confidence")),
                               risk=getattr(risk, "fingerprint", ""), c_rate=s["c_rate"],
                               within_data=s["within_data"])
 

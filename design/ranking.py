@@ -38,8 +38,8 @@ THIN_SHARE = 0.1          # more than this share of thin outcomes (voi.THIN_ESS)
 ZERO_SE = 2.0             # an EVSI within this many standard errors of zero cannot tell from zero
 RISK_LIMITS = {"P_fracture": ("max", "max_fracture"), "P_short": ("max", "max_short"),
                "ohmic_drop": ("max", "max_drop"), "retention": ("min", "min_retention")}
-DECISION_SETTINGS = ("objective", "quantile", "max_fracture", "max_short", "max_drop", "min_retention", "cycles",
-                     "c_rate", "current", "within_data", "sampler")
+DECISION_SETTINGS = ("objective", "quantile", "max_fracture", "max_short", "max_drop", "min_retention",
+                     "limit_confidence", "cycles", "c_rate", "current", "within_data", "sampler")
 # Settings of run_design that do not change the decision (storage, reporting, the search's extent).
 IGNORED_SETTINGS = ("storage", "study", "top", "progress", "prior_widening", "posterior", "seed", "pareto",
                     "refine", "trials")
@@ -168,7 +168,7 @@ def _search_settings(card: CellCard, risk, s: dict):
     cycles = s["cycles"]
     if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
         raise OptionError(f"must be a whole number >= 1, got {cycles!r}", field="cycles")
-    limits = _limits(s["max_fracture"], s["max_short"], s["max_drop"], s["min_retention"])
+    limits = _limits(s["max_fracture"], s["max_short"], s["max_drop"], s["min_retention"], s["limit_confidence"])
     rate = _c_rate(s["c_rate"], s["current"])
     j = None if s["current"] is None else parse_current(s["current"], card).value
     settings = SearchSettings(card.sha256, objective=s["objective"], quantile=_quantile(s["quantile"]), current=j,
@@ -274,7 +274,7 @@ def decision_problem(scored: list[dict], settings) -> DecisionProblem:
     limits = {risk: (kind, float(getattr(settings.limits, field))) for risk, (kind, field) in RISK_LIMITS.items()}
     return DecisionProblem([d["name"] for d in scored], np.vstack([d["values"][quantity] for d in scored]),
                            {risk: np.vstack([d["values"][risk] for d in scored]) for risk in RISK_LIMITS},
-                           limits, quantile=settings.quantile)
+                           limits, quantile=settings.quantile, confidence=settings.limits.confidence)
 
 
 def default_experiments(scored: list[dict], problem: DecisionProblem, cycles: int) -> list:

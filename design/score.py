@@ -31,12 +31,33 @@ DEFAULT_C_RATE = 0.1
 
 @dataclass(frozen=True)
 class Limits:
-    """The constraints a design must meet (means over the posterior)."""
+    """The constraints a design must meet: on the posterior means, or, with ``confidence`` C, with
+    posterior probability C (a chance constraint: the C quantile of each upper-limited quantity's
+    draws below its limit, the 1 - C quantile of the retention above its own)."""
 
     max_fracture: float = 0.1
     max_short: float = 0.2
     max_drop: float = 0.1       # V at the target current
     min_retention: float = 0.8  # after the target cycles
+    confidence: float | None = None
+
+    UPPER = ("P_fracture", "P_short", "ohmic_drop")   # limited from above; the retention from below
+
+    def judged(self, values: dict[str, np.ndarray]) -> dict[str, float]:
+        """What the limits are judged on, per quantity: its mean, or with a ``confidence`` the
+        quantile of its draws that must stay within the limit."""
+        if self.confidence is None:
+            return {k: float(np.mean(v)) for k, v in values.items()}
+        out = {}
+        for k, v in values.items():
+            q = self.confidence if k in self.UPPER else 1.0 - self.confidence
+            out[k] = float(np.quantile(v, q)) if k in self.UPPER or k == "retention" else float(np.mean(v))
+        return out
+
+    def words(self) -> str:
+        """How the limits are judged, in words."""
+        return ("posterior means" if self.confidence is None
+                else f"held with posterior probability {self.confidence:g} (a chance constraint)")
 
     def violations(self, means: dict[str, float]) -> dict[str, float]:
         """Constraint values in Optuna's convention (<= 0 is feasible), relative to each limit so

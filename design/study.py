@@ -52,7 +52,10 @@ class SearchSettings:
     within_data: bool = False         # the search kept inside the calibrated range
 
     def fingerprint(self) -> str:
-        text = json.dumps(asdict(self), sort_keys=True, default=str)
+        raw = asdict(self)
+        if raw["limits"].get("confidence") is None:  # limits on means: the fingerprint of before chance limits
+            raw["limits"].pop("confidence", None)
+        text = json.dumps(raw, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -342,7 +345,9 @@ def describe(settings: SearchSettings) -> str:
     target = "mean" if settings.quantile is None else f"q{settings.quantile:g}"
     pareto = f" vs {settings.pareto}" if settings.pareto else ""
     data = ", within the calibrated range" if settings.within_data else ""
-    return f"{target} {settings.objective}{pareto}, {rate_words(settings)}, {settings.cycles} cycles{data}"
+    chance = ("" if settings.limits.confidence is None
+              else f", limits held with probability {settings.limits.confidence:g}")
+    return f"{target} {settings.objective}{pareto}, {rate_words(settings)}, {settings.cycles} cycles{data}{chance}"
 
 
 def objective_value(values: dict[str, np.ndarray], name: str, quantile: float | None) -> float:
@@ -355,10 +360,9 @@ def constraints(values: dict[str, np.ndarray], settings: SearchSettings,
                 ranges: dict | None = None) -> dict[str, float]:
     """The constraint values of a scored design (<= 0 feasible): the limits, and for a search
     within the data the cycling current's distance outside the calibrated currents."""
-    means = {k: float(v.mean()) for k, v in values.items()}
-    out = settings.limits.violations(means)
+    out = settings.limits.violations(settings.limits.judged(values))
     if settings.within_data and ranges:
-        out["current_range"] = extrapolation.current_excess(means["current"], ranges)
+        out["current_range"] = extrapolation.current_excess(float(np.mean(values["current"])), ranges)
     return out
 
 
@@ -422,7 +426,6 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
     values = scorer.score(design)
     summary = summarise(values)
     current = summary.pop("current")
-    means = {k: float(np.mean(v)) for k, v in values.items()}  # what the trials were judged by
     shown = {**design, **scorer.layers(design)}
     out = {
         **extra,
@@ -431,7 +434,7 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
         "objective": objective_value(values, settings.objective, settings.quantile),
         "quantities": summary,
         "feasible": all(v <= 0 for v in constraints(values, settings, ranges).values()),
-        "active_constraints": settings.limits.active(means),
+        "active_constraints": settings.limits.active(settings.limits.judged(values)),
     }
     if ranges is not None:
         out["extrapolated"] = extrapolation.outside({**design, "current": current["mean"]}, ranges)

@@ -68,6 +68,9 @@ class DecisionProblem:
         For each risk ``("max", limit)`` or ``("min", limit)``, judged on the weighted mean.
     quantile : float or None
         The objective is this weighted quantile (robust design) or, with None, the mean.
+    confidence : float or None
+        Judge the limits with this weighted posterior probability instead of on the weighted
+        mean (the chance constraint of ``Limits.confidence``).
     """
 
     names: list[str]
@@ -75,26 +78,37 @@ class DecisionProblem:
     risks: dict[str, np.ndarray]
     limits: dict[str, tuple[str, float]]
     quantile: float | None = 0.05
+    confidence: float | None = None
     _order: np.ndarray = field(init=False, repr=False)  # each design's draws in increasing order
+    _risk_order: dict = field(init=False, repr=False)
 
     def __post_init__(self):
         self.objective = np.asarray(self.objective, dtype=float)
         self._order = np.argsort(self.objective, axis=1)
+        self._risk_order = ({name: np.argsort(r, axis=1) for name, r in self.risks.items()}
+                            if self.confidence is not None else {})
+
+    @staticmethod
+    def _weighted_quantile(x: np.ndarray, order: np.ndarray, w: np.ndarray, q: float) -> np.ndarray:
+        """Per design (row), the weighted ``q`` quantile of its draws."""
+        cumulative = np.cumsum(w[order], axis=1)
+        k = np.argmax(cumulative >= q, axis=1)
+        return np.take_along_axis(np.take_along_axis(x, order, axis=1), k[:, None], axis=1)[:, 0]
 
     def values(self, w: np.ndarray) -> np.ndarray:
         """Each design's objective under normalised weights ``w`` (-inf where it breaks a limit)."""
         if self.quantile is None:
             value = self.objective @ w
         else:
-            sorted_w = w[self._order]                   # (designs, draws)
-            cumulative = np.cumsum(sorted_w, axis=1)
-            k = np.argmax(cumulative >= self.quantile, axis=1)
-            ordered = np.take_along_axis(self.objective, self._order, axis=1)
-            value = np.take_along_axis(ordered, k[:, None], axis=1)[:, 0]
+            value = self._weighted_quantile(self.objective, self._order, w, self.quantile)
         feasible = np.ones(len(self.names), dtype=bool)
         for name, (kind, limit) in self.limits.items():
-            mean = self.risks[name] @ w
-            feasible &= (mean <= limit) if kind == "max" else (mean >= limit)
+            if self.confidence is None:
+                judged = self.risks[name] @ w
+            else:
+                q = self.confidence if kind == "max" else 1.0 - self.confidence
+                judged = self._weighted_quantile(self.risks[name], self._risk_order[name], w, q)
+            feasible &= (judged <= limit) if kind == "max" else (judged >= limit)
         return np.where(feasible, value, -np.inf)
 
     def choose(self, w: np.ndarray) -> tuple[int, float]:

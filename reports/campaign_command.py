@@ -43,6 +43,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                        help="mean ohmic drop limit, V (default 0.1)")
     start.add_argument("--min-retention", type=_number, default=0.8, metavar="R",
                        help="mean retention limit (default 0.8)")
+    start.add_argument("--limit-confidence", type=_number, metavar="C",
+                       help="hold the limits with posterior probability C in [0.5, 1) instead of on the means "
+                            "(a chance constraint; e.g. 0.9)")
     start.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
     start.add_argument("--c-rate", type=_number, metavar="R", help="C-rate of each cell's own capacity (default 0.1)")
     start.add_argument("--current", metavar="J", help="a fixed cycling current density instead (mA/cm^2)")
@@ -95,7 +98,8 @@ def run(args) -> int:
     if action == "start":
         campaign = Campaign.start(args.name, args.card, args.storage, objective=args.objective,
                                   quantile=args.quantile, max_fracture=args.max_fracture, max_short=args.max_short,
-                                  max_drop=args.max_drop, min_retention=args.min_retention, cycles=args.cycles,
+                                  max_drop=args.max_drop, min_retention=args.min_retention,
+                                  limit_confidence=args.limit_confidence, cycles=args.cycles,
                                   c_rate=args.c_rate, current=args.current, within_data=args.within_data)
         result = campaign.status()
     elif action == "propose":

@@ -245,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="mean ohmic drop limit at the cycling current, V (default 0.1)")
     des.add_argument("--min-retention", type=_number, default=0.8, metavar="R",
                      help="mean retention after --cycles (default 0.8)")
+    des.add_argument("--limit-confidence", type=_number, metavar="C",
+                     help="hold the limits with posterior probability C in [0.5, 1) instead of on the means "
+                          "(a chance constraint; e.g. 0.9)")
     des.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
     des.add_argument("--c-rate", type=_number, metavar="R",
                      help="cycle each design at this C-rate of its own delivered capacity (default 0.1, C/10)")
@@ -438,7 +441,8 @@ def _design(args) -> int:
     result = run_design(args.card, trials=args.trials, storage=args.storage, study=args.study,
                         objective=args.objective, quantile=args.quantile, pareto=args.pareto,
                         max_fracture=args.max_fracture, max_short=args.max_short, max_drop=args.max_drop,
-                        min_retention=args.min_retention, cycles=args.cycles, c_rate=args.c_rate,
+                        min_retention=args.min_retention, limit_confidence=args.limit_confidence,
+                        cycles=args.cycles, c_rate=args.c_rate,
                         current=args.current, within_data=args.within_data, sampler=args.sampler, seed=args.seed,
                         top=args.top, refine=args.refine, progress=_progress(args), posterior=args.posterior)
     return _finish(args, result)

@@ -28,7 +28,8 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
                             "text": f"{len(trials)} finished trials, {sum(feasible)} feasible; {doc['description']}; "
                                     f"limits: P_fracture <= {settings.limits.max_fracture:g}, P_short <= "
                                     f"{settings.limits.max_short:g}, ohmic drop <= {settings.limits.max_drop:g} V, "
-                                    f"retention >= {settings.limits.min_retention:g}; card {result.card}. "
+                                    f"retention >= {settings.limits.min_retention:g} ({settings.limits.words()}); "
+                                    f"card {result.card}. "
                                     f"The objective is the energy at the cycling current, (U - j R_cell) times the "
                                     f"delivered capacity (E_V_rate, E_m_rate); the summary also gives the paper's "
                                     f"convention at U (E_V_real, E_m_real). Utilisation: {doc['utilisation']}."})

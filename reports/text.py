@@ -288,7 +288,8 @@ def design_table(result) -> str:
              f"maximising the {target} {st['objective']}{pareto} at the cycling current (U - jR), {rate}, over "
              f"{st['cycles']} cycles{within}",
              f"limits: P_fracture <= {st['limits']['max_fracture']:g}, P_short <= {st['limits']['max_short']:g}, "
-             f"ohmic drop <= {st['limits']['max_drop']:g} V, retention >= {st['limits']['min_retention']:g}"]
+             f"ohmic drop <= {st['limits']['max_drop']:g} V, retention >= {st['limits']['min_retention']:g} "
+             f"({st['limits'].get('judged_on', 'posterior means')})"]
     if doc.get("utilisation"):
         lines.append(f"utilisation: {doc['utilisation']}")
     lines.append("")

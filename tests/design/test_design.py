@@ -14,7 +14,7 @@ import pytest
 
 from nassb.design import DesignScorer, Limits, design_space
 from nassb.inference.risk import RiskModel
-from nassb.priors import CardError, load_card
+from nassb.priors import CardError, OptionError, load_card
 
 from ..conftest import run_process
 
@@ -296,3 +296,35 @@ def test_a_posterior_missing_parameters_is_refused(nassb, tmp_path):
                                                                         group="posterior")
     run = nassb("risk", "paper-cell-1", "--posterior", str(path))
     assert run.code == 2 and "missing" in run.err and len(run.err.strip().splitlines()) == 1
+
+
+def test_a_chance_constraint_judges_the_limits_on_the_quantile_of_the_draws():
+    from nassb.design import Limits
+
+    rng = np.random.default_rng(0)
+    values = {"P_fracture": rng.uniform(0.0, 0.2, 10_000), "P_short": rng.uniform(0.0, 0.3, 10_000),
+              "ohmic_drop": np.full(10_000, 0.05), "retention": rng.uniform(0.7, 1.0, 10_000)}
+    on_means = Limits().violations(Limits().judged(values))
+    assert on_means["P_fracture"] <= 0 and on_means["P_short"] <= 0 and on_means["retention"] <= 0
+    chance = Limits(confidence=0.9)
+    judged = chance.judged(values)
+    assert judged["P_short"] == pytest.approx(0.27, abs=0.005)      # the 90 % quantile of U(0, 0.3)
+    assert judged["retention"] == pytest.approx(0.73, abs=0.005)    # the 10 % quantile of U(0.7, 1)
+    broken = chance.violations(judged)
+    assert broken["P_fracture"] > 0 and broken["P_short"] > 0 and broken["retention"] > 0
+    assert broken["ohmic_drop"] <= 0
+
+
+def test_held_with_probability_the_proposal_is_safer_than_on_the_means(tmp_path):
+    from nassb.design.run import run_design
+
+    common = {"trials": 40, "storage": f"sqlite:///{tmp_path / 'c.db'}", "seed": 3, "top": 1}
+    means = run_design(study="means", **common).best
+    chance = run_design(study="chance", limit_confidence=0.9, **common).best
+    assert means is not None and chance is not None
+    # The chance-constrained design keeps its 90 % quantile of P_short under the limit, so its mean
+    # sits well below the limit; it pays for it in energy.
+    assert chance["quantities"]["P_short"]["mean"] < means["quantities"]["P_short"]["mean"]
+    assert chance["objective"] <= means["objective"] + 1e-9
+    with pytest.raises(OptionError, match=r"\[0.5, 1\)"):
+        run_design(study="bad", limit_confidence=1.0, **common)
