@@ -195,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the card's draws (default 0)")
     risk.add_argument("--posterior", metavar="FILE",
                       help="calibrated draws from 'nassb risk-calibrate --out' (default: the shipped calibration)")
+    risk.add_argument("--conditions", choices=("drawn", "fixed"), default="drawn",
+                      help="the card's pressure and area: drawn from their uncertainties (default) or fixed at "
+                           "their card values, as nassb design scores a card")
     risk.add_argument("--selected-shard", action="store_true",
                       help="the separator is a selected planar shard (as the paper's 1 MPa cells), not a tape as cast")
     risk.add_argument("--formation-cycles", type=_whole(0), default=0, metavar="N",
@@ -402,7 +405,7 @@ def _risk(args) -> int:
         raise OptionError("--formation-current needs --formation-cycles N", field="--formation-current")
     result = score_risks(args.card, current=args.current, cycles=args.cycles, posterior=args.posterior,
                          seed=args.seed, selected_shard=args.selected_shard, formation_cycles=args.formation_cycles,
-                         formation_current=args.formation_current)
+                         formation_current=args.formation_current, conditions=args.conditions)
     return _finish(args, result)
 
 

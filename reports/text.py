@@ -164,12 +164,15 @@ def risk_table(result) -> str:
     summary = result.summary()
     lines.extend(columns(summary_rows(summary)))
     lines.extend(_tail_lines(summary))
-    if "pressure" in c:
-        p = c["pressure"]
+    p = c.get("pressure")
+    if p and p.get("drawn", True):
         lines.extend(["", f"the pressure is drawn from the card ({p['ci95'][0]:.3g} to {p['ci95'][1]:.3g} MPa, 95 %), "
                           "as are the layers and the area;",
-                      "a design study scores the same card with them fixed at their card values, "
-                      "so its figures differ"])
+                      "a design study scores the same card with pressure and area fixed at their card values "
+                      "(--conditions fixed), so its figures differ"])
+    elif p:
+        lines.extend(["", f"pressure and area fixed at the card values ({p['mean']:.3g} MPa), as a design scores "
+                          "the card; the layers are drawn"])
     lines.extend(["", "the intervals are wide: the calibration rests on a handful of observations",
                   "", "what would narrow each most:"])
     width = max(len(n) for n in result.most_informative)

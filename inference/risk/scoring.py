@@ -22,6 +22,8 @@ MODEL_OF = {"P_fracture": "fracture", "P_short": "short", "R_cell": "rate", "R_s
 separator's and the interface's resistances come from the card's Arrhenius fits)."""
 DRIVES = 0.05
 """Below this squared rank correlation no single risk parameter is named as the driver."""
+CONDITIONS = ("drawn", "fixed")
+"""How score_risks takes the card's pressure and area: drawn from their uncertainties or fixed."""
 CARD_INPUTS = "the card's own inputs: see the uncertainty budget of 'nassb propagate CARD'"
 
 
@@ -74,7 +76,7 @@ def parse_current(current, card: CellCard | None = None, c_rate: float | None = 
 
 def score_risks(card, *, current=None, c_rate: float | None = None, cycles: int = 100, posterior=None,
                 seed: int = 0, selected_shard: bool = False, formation_cycles: int = 0,
-                formation_current=None) -> RiskResult:
+                formation_current=None, conditions: str = "drawn") -> RiskResult:
     """The risks of a card: fracture, short circuit, resistance, ohmic drop and retention.
 
     Parameters
@@ -97,6 +99,11 @@ def score_risks(card, *, current=None, c_rate: float | None = None, cycles: int 
     formation_cycles : int
         Cycles at ``formation_current`` (mA/cm^2 or a quantity) before the ``cycles`` at
         ``current`` (default 0: the cycles start at ``current``).
+    conditions : {"drawn", "fixed"}
+        "drawn" (default): the card's stack pressure and electrode area are drawn from their
+        uncertainties, as a lab's cells vary.  "fixed": both at their card values, as a design
+        (``run_design``) and a design study's baselines score the card; the two differ most in
+        R_cell, whose contact term falls steeply with pressure.
     """
     from ...priors import OptionError, load_card
     from .predict import load_risk_model
@@ -114,14 +121,16 @@ def score_risks(card, *, current=None, c_rate: float | None = None, cycles: int 
         formation = parse_current(formation_current)
     elif formation_current is not None:
         raise OptionError("formation_current without formation_cycles", field="formation_current")
-    return score_card(card, current=parse_current(current, card, c_rate), cycles=int(cycles),
+    if conditions not in CONDITIONS:
+        raise OptionError(f"must be one of {', '.join(CONDITIONS)}, got {conditions!r}", field="conditions")
+    return score_card(card, current=parse_current(current, card, c_rate), cycles=int(cycles), conditions=conditions,
                       risk=load_risk_model(posterior), seed=seed, selected_shard=bool(selected_shard),
                       formation_cycles=int(formation_cycles), formation_current=formation)
 
 
 def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskModel | None = None,
                seed: int = 0, selected_shard: bool = False, formation_cycles: int = 0,
-               formation_current: Measured | None = None) -> RiskResult:
+               formation_current: Measured | None = None, conditions: str = "drawn") -> RiskResult:
     """Posterior predictive of every risk for a card at ``current`` over ``cycles``.
 
     Each calibrated draw is paired with one Monte Carlo draw of the card's inputs (its pressure
@@ -146,8 +155,12 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
     n = risk.size
     x = draw_inputs(model, rng, n)
     y = model.evaluate(x)
-    pressure = card.cell["pressure"].sample(rng, n)
-    area = card.cell["area"].sample(rng, n)
+    if conditions == "fixed":  # as a design scores the card
+        pressure = np.full(n, float(card.cell["pressure"].value))
+        area = np.full(n, float(card.cell["area"].value))
+    else:
+        pressure = card.cell["pressure"].sample(rng, n)
+        area = card.cell["area"].sample(rng, n)
     j = current.sample(rng, n)
     capacity = x.get("cathode.delivered_capacity", y["C_theo"])
 
@@ -172,9 +185,8 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
         formation_cycles=float(formation_cycles),
         formation_current=None if formation_current is None else float(formation_current.value))
     conditions = {"current": {"value": float(current.value), "unit": "mA/cm^2"}, "cycles": cycles,
-                  # Drawn, as a lab's cells vary; a design (and a design study's baselines) fixes the
-                  # pressure at its card value, so the same card scores differently there.
-                  "pressure": {"drawn": True, "mean": float(np.mean(pressure)),
+                  # Drawn, as a lab's cells vary, or fixed at the card value as a design scores it.
+                  "pressure": {"drawn": conditions == "drawn", "mean": float(np.mean(pressure)),
                                "ci95": [float(v) for v in np.quantile(pressure, [0.025, 0.975])], "unit": "MPa"}}
     if formation_cycles and formation_current is not None:
         conditions["formation"] = {"cycles": formation_cycles,

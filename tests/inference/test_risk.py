@@ -403,3 +403,18 @@ def test_risk_calibrate_writes_draws_that_score_cards(nassb, tmp_path):
     assert 0.05 < fresh.fracture(1.0, 110.0, 0.196, selected_shard=True).mean() < 0.6
     scored = nassb("risk", "paper-cell-2", "--posterior", str(out), "--json").json()
     assert scored["quantities"]["P_fracture"]["ci95"][1] <= 1.0
+
+
+def test_fixed_conditions_score_a_card_as_a_design_does(nassb, tmp_path):
+    # The same card through `nassb risk` (pressure and area drawn) and as a design study's
+    # baseline (fixed): with --conditions fixed the two agree, and the output says which is which.
+    fixed = nassb("risk", "paper-cell-1", "--conditions", "fixed", "--json").json()
+    drawn = nassb("risk", "paper-cell-1", "--json").json()
+    study = nassb("design", "--trials", "2", "--seed", "1", "--storage", f"sqlite:///{tmp_path / 'd.db'}",
+                  "--json").json()
+    baseline = study["baselines"]["paper-cell-1"]["quantities"]["R_cell"]["mean"]
+    assert fixed["conditions"]["pressure"]["drawn"] is False and drawn["conditions"]["pressure"]["drawn"] is True
+    assert fixed["quantities"]["R_cell"]["mean"] == pytest.approx(baseline, rel=0.03)
+    assert drawn["quantities"]["R_cell"]["mean"] > 1.1 * baseline  # cell 1's low pressures weigh in
+    text = nassb("risk", "paper-cell-1", "--conditions", "fixed").out
+    assert "pressure and area fixed at the card values" in text
