@@ -155,12 +155,14 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
     n = risk.size
     x = draw_inputs(model, rng, n)
     y = model.evaluate(x)
+    pressure: np.ndarray
+    area: np.ndarray
     if conditions == "fixed":  # as a design scores the card
         pressure = np.full(n, float(card.cell["pressure"].value))
         area = np.full(n, float(card.cell["area"].value))
     else:
-        pressure = card.cell["pressure"].sample(rng, n)
-        area = card.cell["area"].sample(rng, n)
+        pressure = np.asarray(card.cell["pressure"].sample(rng, n), dtype=float)
+        area = np.asarray(card.cell["area"].sample(rng, n), dtype=float)
     j = current.sample(rng, n)
     capacity = x.get("cathode.delivered_capacity", y["C_theo"])
 
@@ -184,16 +186,17 @@ def score_card(card: CellCard, *, current: Measured, cycles: int, risk: RiskMode
         r_separator=y["R_separator"], r_interface=y["R_interface"], selected_shard=selected_shard,
         formation_cycles=float(formation_cycles),
         formation_current=None if formation_current is None else float(formation_current.value))
-    conditions = {"current": {"value": float(current.value), "unit": "mA/cm^2"}, "cycles": cycles,
-                  # Drawn, as a lab's cells vary, or fixed at the card value as a design scores it.
-                  "pressure": {"drawn": conditions == "drawn", "mean": float(np.mean(pressure)),
-                               "ci95": [float(v) for v in np.quantile(pressure, [0.025, 0.975])], "unit": "MPa"}}
+    # The pressure drawn, as a lab's cells vary, or fixed at the card value as a design scores it.
+    spread = [float(v) for v in np.quantile(pressure, [0.025, 0.975])]
+    described: dict = {"current": {"value": float(current.value), "unit": "mA/cm^2"}, "cycles": cycles,
+                       "pressure": {"drawn": conditions == "drawn", "mean": float(np.mean(pressure)), "ci95": spread,
+                                    "unit": "MPa"}}
     if formation_cycles and formation_current is not None:
-        conditions["formation"] = {"cycles": formation_cycles,
-                                   "current": {"value": float(formation_current.value), "unit": "mA/cm^2"}}
+        described["formation"] = {"cycles": formation_cycles,
+                                  "current": {"value": float(formation_current.value), "unit": "mA/cm^2"}}
     if selected_shard:
-        conditions["selected_shard"] = True
-    return _result(card, score, risk, conditions, seed)
+        described["selected_shard"] = True
+    return _result(card, score, risk, described, seed)
 
 
 class RiskResult(Result):
