@@ -12,7 +12,7 @@ DEFAULT_STORAGE = "sqlite:///nassb-campaign.db"  # nassb.design.campaign.DEFAULT
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``campaign`` and its actions on the ``nassb`` sub-parsers."""
-    from .cli import _number, _output_options, _Parser, _seed, _whole
+    from .cli import _output_options, _Parser, _seed, _whole, decision_options
 
     camp = subparsers.add_parser(
         "campaign", help="a lab campaign: propose a batch of cells, record what they did, recalibrate",
@@ -31,26 +31,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     common(start)
     start.add_argument("card", metavar="CARD", nargs="?", default="paper-cell-1",
                        help="the card whose materials and uncertainties the cells share (default paper-cell-1)")
-    start.add_argument("--objective", choices=("E_V", "E_m"), default="E_V",
-                       help="the energy density to maximise, at the cycling current (default E_V)")
-    start.add_argument("--quantile", default="0.05", metavar="Q",
-                       help="maximise this quantile of the objective (default 0.05), or 'mean'")
-    start.add_argument("--max-fracture", type=_number, default=0.1, metavar="P",
-                       help="mean P(fracture) limit (default 0.1)")
-    start.add_argument("--max-short", type=_number, default=0.2, metavar="P",
-                       help="mean P(short) limit (default 0.2)")
-    start.add_argument("--max-drop", type=_number, default=0.1, metavar="V",
-                       help="mean ohmic drop limit, V (default 0.1)")
-    start.add_argument("--min-retention", type=_number, default=0.8, metavar="R",
-                       help="mean retention limit (default 0.8)")
-    start.add_argument("--limit-confidence", type=_number, metavar="C",
-                       help="hold the limits with posterior probability C in [0.5, 1) instead of on the means "
-                            "(a chance constraint; e.g. 0.9)")
-    start.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
-    start.add_argument("--c-rate", type=_number, metavar="R", help="C-rate of each cell's own capacity (default 0.1)")
-    start.add_argument("--current", metavar="J", help="a fixed cycling current density instead (mA/cm^2)")
-    start.add_argument("--within-data", action="store_true",
-                       help="keep the proposals inside the range of the calibrating cells")
+    decision_options(start)
     _output_options(start)
     start.set_defaults(run=run)
 

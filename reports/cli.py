@@ -235,29 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Optuna storage: a SQLite file (default sqlite:///nassb-design.db) or postgresql://...")
     des.add_argument("--study", metavar="NAME", help="study name (default: from the card and the settings; "
                      "'nassb studies' lists them)")
-    des.add_argument("--objective", choices=("E_V", "E_m"), default="E_V",
-                     help="the energy density to maximise, at the cycling current (U - jR; default E_V)")
-    des.add_argument("--quantile", default="0.05", metavar="Q",
-                     help="maximise this quantile of the objective (default 0.05, robust), or 'mean'")
+    decision_options(des)
     des.add_argument("--pareto", choices=("P_short", "E_m", "E_V"), help="a second objective: the Pareto front")
-    des.add_argument("--max-fracture", type=_number, default=0.1, metavar="P",
-                     help="mean P(fracture) limit (default 0.1)")
-    des.add_argument("--max-short", type=_number, default=0.2, metavar="P",
-                     help="mean P(short within --cycles) limit (default 0.2)")
-    des.add_argument("--max-drop", type=_number, default=0.1, metavar="V",
-                     help="mean ohmic drop limit at the cycling current, V (default 0.1)")
-    des.add_argument("--min-retention", type=_number, default=0.8, metavar="R",
-                     help="mean retention after --cycles (default 0.8)")
-    des.add_argument("--limit-confidence", type=_number, metavar="C",
-                     help="hold the limits with posterior probability C in [0.5, 1) instead of on the means "
-                          "(a chance constraint; e.g. 0.9)")
-    des.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
-    des.add_argument("--c-rate", type=_number, metavar="R",
-                     help="cycle each design at this C-rate of its own delivered capacity (default 0.1, C/10)")
-    des.add_argument("--current", metavar="J",
-                     help="cycle every design at this current density instead (mA/cm^2 or a quantity)")
-    des.add_argument("--within-data", action="store_true",
-                     help="keep the search inside the range of the cells that calibrate the risk models")
     des.add_argument("--sampler", choices=("tpe", "random", "gp"), default="tpe",
                      help="Optuna sampler (default tpe; gp needs torch)")
     des.add_argument("--refine", type=_whole(0), metavar="N",
@@ -316,6 +295,33 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in _subparsers(parser):
         sub.set_defaults(options={o for a in sub._actions for o in a.option_strings if o.startswith("--")})
     return parser
+
+
+def decision_options(parser: argparse.ArgumentParser) -> None:
+    """The options that define a design decision (nassb design, campaign start): the objective,
+    its quantile, the limits and how they are held, the cycling."""
+    parser.add_argument("--objective", choices=("E_V", "E_m"), default="E_V",
+                        help="the energy density to maximise, at the cycling current (U - jR; default E_V)")
+    parser.add_argument("--quantile", default="0.05", metavar="Q",
+                        help="maximise this quantile of the objective (default 0.05, robust), or 'mean'")
+    parser.add_argument("--max-fracture", type=_number, default=0.1, metavar="P",
+                        help="mean P(fracture) limit (default 0.1)")
+    parser.add_argument("--max-short", type=_number, default=0.2, metavar="P",
+                        help="mean P(short within --cycles) limit (default 0.2)")
+    parser.add_argument("--max-drop", type=_number, default=0.1, metavar="V",
+                        help="mean ohmic drop limit at the cycling current, V (default 0.1)")
+    parser.add_argument("--min-retention", type=_number, default=0.8, metavar="R",
+                        help="mean retention after --cycles (default 0.8)")
+    parser.add_argument("--limit-confidence", type=_number, metavar="C",
+                        help="hold the limits with posterior probability C in [0.5, 1) instead of on the means "
+                             "(a chance constraint; e.g. 0.9)")
+    parser.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
+    parser.add_argument("--c-rate", type=_number, metavar="R",
+                        help="cycle each cell at this C-rate of its own delivered capacity (default 0.1, C/10)")
+    parser.add_argument("--current", metavar="J",
+                        help="cycle every cell at this current density instead (mA/cm^2 or a quantity)")
+    parser.add_argument("--within-data", action="store_true",
+                        help="keep the search inside the range of the cells that calibrate the risk models")
 
 
 def _subparsers(parser: argparse.ArgumentParser):
