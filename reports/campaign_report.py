@@ -76,8 +76,9 @@ def campaign_text(result) -> str:
         rounds: list[tuple[str, ...]] = [("round", "proposed", "recorded", "open")]
         rounds += [(str(r["round"]), str(r["proposed"]), str(r["recorded"]), str(r["open"])) for r in doc["rounds"]]
         lines += columns(rounds)
-        lines.append(f"recorded cells: {doc['recorded']}; posteriors: {len(doc['posteriors'])} "
-                     f"(the last by {doc['posteriors'][-1]['method']})")
+        method = doc["posteriors"][-1]["method"]
+        how = "the calibration shipped with nassb" if method == "shipped" else f"the last by {method}"
+        lines.append(f"recorded cells: {doc['recorded']}; posteriors: {len(doc['posteriors'])} ({how})")
         best = doc.get("best")
         if best:
             lines += ["", f"best cell: {best['name']} ({best['source']}): {design_words(best['design'])}",
@@ -123,7 +124,10 @@ def campaign_report(storage: str, name: str, *, command: list[str] | None = None
     report = Report(title=f"Lab campaign: {name}", kind="study")
     limits = doc["settings"]
     report.sections.append({"title": "Campaign", "kind": "text",
-                            "text": f"{doc['settings']['description']}; limits on the posterior means: P_fracture <= "
+                            "text": f"{doc['settings']['description']}; limits "
+                                    + ("on the posterior means" if limits.get("limit_confidence") is None else
+                                       f"held with posterior probability {limits['limit_confidence']:g}")
+                                    + f": P_fracture <= "
                                     f"{limits['max_fracture']:g}, P_short <= {limits['max_short']:g}, ohmic drop <= "
                                     f"{limits['max_drop']:g} V, retention >= {limits['min_retention']:g}; card "
                                     f"{doc['card']}; {doc['recorded']} recorded cell entries ({doc['cells']} cells). "
