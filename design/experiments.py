@@ -37,7 +37,6 @@ each with its ``kind`` and settings.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,7 @@ from ..inference.risk import forms
 from ..priors import CardError, parse_quantity
 from ..priors import fields as F
 from ..priors.quantity import FieldSpec
+from ..priors.tomlfile import read_toml
 from ..priors.risk import LAB_SCALES
 
 _OFFSET_OF = {target: offset for offset, target in LAB_SCALES.items()}
@@ -573,14 +573,7 @@ def load_experiments(path: str | Path) -> list[ExperimentSpec]:
         (one line) naming the file and the field, e.g. ``experiment[2].pressure``.
     """
     label = str(path)
-    try:
-        text = Path(path).read_text("utf-8")
-    except OSError as err:
-        raise CardError(f"cannot read: {err.strerror or err}", file=label) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise CardError(f"not valid TOML: {err}", file=label) from None
+    raw, _ = read_toml(path, what="experiments file")
     return parse_experiments(raw, label)
 
 

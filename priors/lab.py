@@ -59,6 +59,7 @@ from .errors import CardError, DataError
 from .observations import _fit_entry, _fit_quantity
 from .quantity import FieldSpec, Measured, parse_quantity
 from .tables import read_table
+from .tomlfile import read_toml
 
 PAPER_FILE = "risk-observations.toml"
 CURRENT = FieldSpec("mA/cm^2", 0.0, math.inf, low_open=True, words="a current density")
@@ -185,19 +186,14 @@ def load_observed_cells(path: str | Path | None = None, *, paper: bool | None = 
         label, folder = PAPER_FILE, None
     else:
         label = str(path)
-        p = Path(path)
-        if p.is_dir():
-            raise CardError("is a directory, not an observations file", file=label)
-        try:
-            text = p.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise CardError(f"cannot read: {getattr(err, 'strerror', None) or err}", file=label) from None
-        folder = p.parent
+        raw, text = read_toml(path, what="observations file")
+        folder = Path(path).parent
     paper = (path is None) if paper is None else paper
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise CardError(f"not valid TOML: {err}", file=label) from None
+    if path is None:
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise CardError(f"not valid TOML: {err}", file=label) from None
     unknown = [k for k in raw if k not in ("cells", "lab")]
     if unknown:
         raise CardError("unknown table; expected [[cells]] (and an optional [lab])", file=label, field=unknown[0])

@@ -24,6 +24,7 @@ from pathlib import Path
 from . import fields as F
 from .errors import CardError
 from .quantity import FieldSpec, Measured, parse_quantity
+from .tomlfile import read_toml
 
 _POSITIVE = FieldSpec("", 0.0, math.inf, low_open=True, words="a positive number")
 _REAL = FieldSpec("", words="a number")
@@ -103,11 +104,7 @@ def _read(name: str, path: str | Path | None) -> tuple[dict, str]:
         text = (resources.files("nassb.priors") / "data" / name).read_text("utf-8")
         label = name
     else:
-        label = str(path)
-        try:
-            text = Path(path).read_text("utf-8")
-        except OSError as err:
-            raise CardError(f"cannot read: {err.strerror or err}", file=label) from None
+        return read_toml(path, what="risk priors file")[0], str(path)
     try:
         return tomllib.loads(text), label
     except tomllib.TOMLDecodeError as err:

@@ -135,3 +135,31 @@ def test_a_foreign_old_folder_is_not_restored(tmp_path):
     (stranger / "notes.txt").write_text("mine")
     tidy_folder(out)
     assert not out.exists() and (stranger / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("reader", ["observations", "experiments", "risk priors"])
+def test_every_toml_reader_takes_a_byte_order_mark_and_refuses_a_folder_in_one_line(tmp_path, reader):
+    from nassb.design.experiments import load_experiments
+    from nassb.priors.errors import CardError
+    from nassb.priors.lab import load_observed_cells
+    from nassb.priors.risk import load_risk_priors
+
+    read = {"observations": load_observed_cells, "experiments": load_experiments,
+            "risk priors": load_risk_priors}[reader]
+    with pytest.raises(CardError, match="is a directory") as folder:
+        read(tmp_path)
+    assert str(tmp_path) in str(folder.value)
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xef\xbb\xbf[unclosed")          # a BOM, then broken TOML
+    with pytest.raises(CardError, match="not valid TOML") as broken:
+        read(bad)
+    assert "bad.toml" in str(broken.value) and "\ufeff" not in str(broken.value)
+
+
+def test_an_experiments_file_saved_with_a_byte_order_mark_reads(tmp_path):
+    from nassb.design.experiments import load_experiments
+
+    path = tmp_path / "mine.toml"
+    path.write_bytes('\ufeff[[experiment]]\nkind = "biaxial_strength"\ntapes = 12\n'.encode())
+    (spec,) = load_experiments(path)
+    assert spec.kind == "biaxial_strength" and spec.settings["tapes"] == 12
