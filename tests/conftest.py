@@ -96,3 +96,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+def evaluate_with_uncertainties(model):
+    """The cell equations evaluated on ``uncertainties`` ufloats (one per uncertain input at its
+    moments): first-order propagation by an independent package, the anchor for propagate_gum."""
+    uncertainties = pytest.importorskip("uncertainties")
+    from uncertainties import umath
+
+    class UMath:
+        exp = staticmethod(umath.exp)
+
+    x = {}
+    for name, prior in model.inputs.items():
+        mean, sd = prior.moments()
+        x[name] = uncertainties.ufloat(mean, sd, name) if prior.uncertain else mean
+    return model.evaluate(x, xp=UMath)

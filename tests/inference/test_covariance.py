@@ -10,6 +10,8 @@ from nassb.inference import CellModel, propagate_gum, propagate_mc
 from nassb.inference.result import Result
 from nassb.priors import load_card
 
+from ..conftest import evaluate_with_uncertainties
+
 
 @pytest.fixture(scope="module")
 def cell1():
@@ -18,16 +20,7 @@ def cell1():
 
 def test_first_order_covariance_matches_the_uncertainties_package(cell1):
     uncertainties = pytest.importorskip("uncertainties")
-    from uncertainties import umath
-
-    class UMath:
-        exp = staticmethod(umath.exp)
-
-    x = {}
-    for name, prior in cell1.inputs.items():
-        mean, sd = prior.moments()
-        x[name] = uncertainties.ufloat(mean, sd, name) if prior.uncertain else mean
-    expected = cell1.evaluate(x, xp=UMath)
+    expected = evaluate_with_uncertainties(cell1)
     result = propagate_gum(cell1)
     cov = result.covariance()
     names = [str(n) for n in cov["row"].values]

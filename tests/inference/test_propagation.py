@@ -15,7 +15,7 @@ from nassb.inference.montecarlo import interval_statistics, numerical_tolerance
 from nassb.inference.result import Result
 from nassb.priors import load_card
 
-from ..conftest import REPO
+from ..conftest import REPO, evaluate_with_uncertainties
 
 LI_CARD = REPO / "priors" / "examples" / "li-garnet-nmc.toml"
 
@@ -26,17 +26,7 @@ def cell1():
 
 
 def test_gum_agrees_with_the_uncertainties_package(cell1):
-    uncertainties = pytest.importorskip("uncertainties")
-    from uncertainties import umath
-
-    class UMath:
-        exp = staticmethod(umath.exp)
-
-    x = {}
-    for name, prior in cell1.inputs.items():
-        mean, sd = prior.moments()
-        x[name] = uncertainties.ufloat(mean, sd, name) if prior.uncertain else mean
-    expected = cell1.evaluate(x, xp=UMath)
+    expected = evaluate_with_uncertainties(cell1)
     got = propagate_gum(cell1)
     for q, value in expected.items():
         if not hasattr(value, "std_dev"):
