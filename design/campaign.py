@@ -50,6 +50,7 @@ from ..inference.result import Result
 from ..priors import CardError, CellCard, OptionError, load_card
 from ..priors.lab import ObservedCells, load_observed_cells
 from ..priors.secrets import mask_url
+from ..priors.tomlfile import read_toml
 from ..priors.vocabulary import term
 from . import extrapolation
 from .score import DesignScorer
@@ -229,12 +230,11 @@ def parameter_summary(draws: dict[str, np.ndarray]) -> dict[str, dict]:
 
 # -- the raw text of one observations-file entry ------------------------------------------------
 
-def _entries(text: str, label: str) -> tuple[str, list[str]]:
+def _entries(text: str, label: str, raw: dict) -> tuple[str, list[str]]:
     """The preamble (before the first ``[[cells]]``) and each entry's raw text, from its
-    ``[[cells]]`` header to the next; checked against the parsed file."""
+    ``[[cells]]`` header to the next; checked against the parsed file ``raw``."""
     lines = text.splitlines(keepends=True)
     starts = [i for i, line in enumerate(lines) if line.strip().split("#")[0].strip() == "[[cells]]"]
-    raw = tomllib.loads(text)
     parsed = raw.get("cells", [])
     preamble = "".join(lines[:starts[0]]) if starts else text
     pieces = ["".join(lines[a:b]) for a, b in zip(starts, [*starts[1:], len(lines)])]
@@ -244,26 +244,32 @@ def _entries(text: str, label: str) -> tuple[str, list[str]]:
     return preamble, pieces
 
 
-def _named_files(entry: dict, folder: Path) -> dict[str, str]:
-    """The files an entry names relative to its own (base card, capacities, fit): name -> text."""
+def _named_files(entry: dict, folder: Path, label: str = "", where: str = "") -> dict[str, str]:
+    """The files an entry names relative to its own (base card, capacities, fit): name -> text.
+
+    The campaign stores them with the record, so only files in the observations file's folder
+    (or below it) can be named: one outside it is refused, naming the field, before anything is
+    stored (a record whose file later moved could not be read again)."""
     from ..priors.card import _is_builtin
 
     names = []
     base = entry.get("base")
     if isinstance(base, str) and not _is_builtin(base):
-        names.append(base)
+        names.append((base, "base"))
     outcome = entry.get("outcome", {})
     if isinstance(outcome, dict):
         if isinstance(outcome.get("capacities"), str):
-            names.append(outcome["capacities"])
+            names.append((outcome["capacities"], "outcome.capacities"))
         for key in ("resistance", "resistance_before"):
             value = outcome.get(key)
             if isinstance(value, dict) and isinstance(value.get("fit"), str):
-                names.append(value["fit"])
+                names.append((value["fit"], f"outcome.{key}.fit"))
     out = {}
-    for name in names:
+    for name, field in names:
         if Path(name).is_absolute() or ".." in Path(name).parts:
-            continue  # read where it is; only files beside the observations travel with the record
+            raise CardError(f"{name!r} is outside the observations file's folder; the campaign keeps the files an "
+                            "entry names with its record, so copy it beside the file (or below it)",
+                            file=label or None, field=f"{where}.{field}" if where else field)
         path = folder / name
         if path.is_file():
             out[name] = path.read_text("utf-8")
@@ -283,7 +289,7 @@ def _parse_records(records: list[dict]) -> ObservedCells | None:
             path = root / "record.toml"
             path.write_text(rec["preamble"] + rec["toml"], "utf-8")
             cells = load_observed_cells(path, paper=False)
-            cells = ObservedCells(cells.cells, f"record {rec['key']}", rec["sha256"], cells.lab)
+            cells = ObservedCells(cells.cells, f"record {rec.get('key', rec['name'])}", rec["sha256"], cells.lab)
         total = cells if total is None else total + cells
     return total
 
@@ -684,16 +690,16 @@ class Campaign:
         path = Path(observations)
         label = str(observations)
         cells = load_observed_cells(path, paper=False)  # every mistake named with its file and field
-        text = path.read_text("utf-8")
-        preamble, pieces = _entries(text, label)
+        raw, text = read_toml(path, what="observations file")
+        preamble, pieces = _entries(text, label, raw)
         preamble = "\n".join(line for line in preamble.splitlines() if not line.strip().startswith("#")) + "\n"
         existing = {r["sha256"] for r in self._records()}
         proposals = {p["name"]: p for p in self._proposals()}
         by_file = {p["card_file"]: p for p in proposals.values() if p["card_file"]}
-        raw_entries = tomllib.loads(text)["cells"]
+        raw_entries = raw["cells"]
         rows = []
         for i, (cell, piece, entry) in enumerate(zip(cells, pieces, raw_entries)):
-            files = _named_files(entry, path.parent)
+            files = _named_files(entry, path.parent, label, f"cells[{i}]")
             digest = _sha(piece + json.dumps(files, sort_keys=True))
             if digest in existing:
                 raise CardError("this cell is recorded already in the campaign", file=label, field=f"cells[{i}]")
@@ -707,6 +713,7 @@ class Campaign:
             rows.append({"preamble": preamble, "toml": piece, "files": files, "sha256": digest, "round": round_,
                          "proposal": answered["name"] if answered else None, "name": cell.name, "count": cell.count,
                          "file": label, "where": cell.where, "recorded": _now()})
+        _parse_records(rows)  # the stored text reads back on its own: checked before anything is stored
         notes = []
         for row in rows:  # each cell its own key: a second person recording at once writes another
             key = f"{RECORD_PREFIX}{uuid.uuid4().hex}"
@@ -781,7 +788,10 @@ class Campaign:
             return {**self._posterior_json(current), "notes": []}
         notes: list[str] = []
         rng = np.random.default_rng(seed)
-        prior_draws = self.risk_model().draws
+        # The draws of the posterior that `covered` describes, not whatever is current by now (a
+        # posterior stored meanwhile by another process may cover some of `new` already).
+        prior_draws = (decode_draws(self.study.user_attrs[current["key"]]["draws"]) if current
+                       else _shipped_risk().draws)
         all_cells = _parse_records(records)
         new_cells = _parse_records(new)
         assert all_cells is not None and new_cells is not None  # there are new records
@@ -915,7 +925,10 @@ def reweight(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.
     ess = float(1.0 / np.sum(w ** 2))
     pick = rng.choice(w.size, size=size, replace=True, p=w)
     out = {k: v[pick] for k, v in base.items()}
-    distinct = int(np.unique(np.column_stack([out[k] for k in sorted(out)]), axis=0).shape[0])
+    # Distinct over the risk parameters alone: on the first lab cells each draw is repeated with
+    # LAB_DRAWS_PER_DRAW lab offsets, and a draw kept with four offsets is still one draw of them.
+    shared = sorted(k for k in out if not k.startswith("lab."))
+    distinct = int(np.unique(np.column_stack([out[k] for k in shared]), axis=0).shape[0])
     if shrinkage < 1.0:
         out = _liu_west(out, rng, shrinkage)
     return out, {"k_hat": float(k_hat), "ess": ess, "distinct": distinct, "kernel": shrinkage}

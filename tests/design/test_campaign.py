@@ -179,7 +179,25 @@ def test_reweighting_moves_the_lab_offset_the_way_the_cells_say(tmp_path):
     draws, gate = reweight(RiskModel.load().draws, cells, np.random.default_rng(0))
     prior = load_lab_priors()["lab.strength"].prior
     assert draws["lab.strength"].mean() < prior.value - 0.5 * prior.sd
-    assert gate["distinct"] <= draws["lab.strength"].size
+    # Five cracked tapes at the lowest pressure leave few of the paper's draws: the gate counts
+    # them (not their copies with other lab offsets) and sends such a record to NUTS.
+    from nassb.design.campaign import MIN_DISTINCT
+
+    assert 0 < gate["distinct"] < MIN_DISTINCT
+
+
+def test_the_liu_west_kernel_keeps_the_draws_mean_and_spread():
+    from nassb.design.campaign import _liu_west
+    from nassb.inference.risk.predict import RiskModel
+
+    shipped = RiskModel.load().draws
+    pick = np.random.default_rng(1).choice(4000, size=4000)    # a resample: 4000 draws, ~2500 distinct
+    resampled = {k: v[pick] for k, v in shipped.items()}
+    moved = _liu_west(resampled, np.random.default_rng(2), 0.98)
+    for k in ("fracture.strength", "short.ccd_reference", "rate.contact_exponent"):
+        assert np.mean(moved[k]) == pytest.approx(np.mean(resampled[k]), rel=0.02), k
+        assert np.std(moved[k]) == pytest.approx(np.std(resampled[k]), rel=0.1), k
+        assert np.unique(moved[k]).size > 0.99 * moved[k].size  # the copies are moved apart
 
 
 def test_a_proposal_committed_before_a_kill_is_still_there(tmp_path):
@@ -311,3 +329,32 @@ def test_a_reweighting_that_fails_its_gate_goes_to_nuts(tmp_path, monkeypatch):
     assert result.method == "nuts" and "nuts" in repr(result)
     assert seen["cells"] == ["strong"] and seen["with_paper"] and seen["settings"]["draws"] == 50
     assert campaign.status().to_json()["posteriors"][-1]["method"] == "nuts"
+
+
+def test_a_record_naming_a_file_outside_its_folder_is_refused_before_anything_is_stored(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'lab.db'}"
+    campaign = Campaign.start("outside", storage=storage)
+    (tmp_path / "cards").mkdir()
+    (tmp_path / "cards" / "mine.toml").write_text('base = "paper-cell-1"\n[cell]\nname = "mine"\n', "utf-8")
+    (tmp_path / "obs").mkdir()
+    path = _observations(tmp_path / "obs", "built.toml", """
+        [[cells]]
+        base = "../cards/mine.toml"
+        name = "far"
+        [cells.outcome]
+        cracked = false
+        """)
+    with pytest.raises(CardError, match="outside the observations file's folder") as err:
+        campaign.record(path)
+    assert err.value.field == "cells[0].base" and "built.toml" in str(err.value)
+    assert Campaign.open("outside", storage).status().to_json()["recorded"] == 0  # nothing stored, still opens
+
+
+def test_an_observations_file_with_a_byte_order_mark_records(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'lab.db'}"
+    campaign = Campaign.start("bom", storage=storage)
+    path = tmp_path / "built.toml"
+    path.write_bytes(('\ufeff[[cells]]\nbase = "paper-cell-2"\nname = "shard"\nsource = "SYNTHETIC"\n'
+                      '[cells.outcome]\ncracked = false\n').encode())
+    result = campaign.record(path, recalibration="reweight", seed=1)
+    assert [c["name"] for c in result.cells] == ["shard"]
