@@ -413,6 +413,7 @@ def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Pat
         "quantile": search_settings.quantile, "cycles": search_settings.cycles, "c_rate": search_settings.c_rate,
         "current": search_settings.current, "within_data": search_settings.within_data,
         "limits": {f: float(getattr(search_settings.limits, f)) for _, f in RISK_LIMITS.values()},
+        "limit_confidence": search_settings.limits.confidence, "limits_judged_on": search_settings.limits.words(),
         "outcomes": outcomes, "seed": seed, "draws": int(risk.size), "cost_unit": cost,
         "risk_fingerprint": risk.fingerprint}
     origin = card.origin if isinstance(card.origin, str) else str(card.origin)

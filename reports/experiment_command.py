@@ -13,7 +13,7 @@ RISK_SHORT = {"P_fracture": "fracture", "P_short": "short", "ohmic_drop": "drop"
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``next-experiment`` on the command line's subparsers."""
-    from .cli import _output_options, _seed, _whole
+    from .cli import _output_options, _seed, _whole, decision_options
 
     p = subparsers.add_parser(
         "next-experiment", help="rank candidate experiments by what they would teach the design decision (EVSI)",
@@ -34,6 +34,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the outcomes and the search (default 0)")
     p.add_argument("--cost", choices=("days", "cells"), default="days", help="the unit of the ranking per cost")
     p.add_argument("--progress", action="store_true", help="a progress bar over the simulated outcomes")
+    decisions = p.add_argument_group("the decision (as nassb design; with --campaign, the campaign's unless given)")
+    decision_options(decisions)
+    # What the user gave is what differs from these (a campaign's own settings stand for the rest).
+    p.set_defaults(decision_defaults={a.dest: a.default for a in decisions._group_actions})
     _output_options(p)
     p.set_defaults(run=run)
     return p
@@ -60,6 +64,8 @@ def run(args) -> int:
                           field="--posterior")
     kwargs: dict = {"experiments": args.experiments, "outcomes": args.outcomes, "seed": args.seed,
                     "progress": bool(args.progress and not args.json), "cost": args.cost}
+    # The decision options the user gave (a campaign's own settings stand for the others).
+    kwargs.update({k: getattr(args, k) for k, default in args.decision_defaults.items() if getattr(args, k) != default})
     if args.campaign:
         kwargs["campaign"] = _open_campaign(args.campaign, args.storage)
         if args.card:
@@ -90,7 +96,8 @@ def ranking_text(result) -> str:
     lines = [result.title,
              (f"value of information for the choice of design: {target} {s.get('quantity', '')}, "
               f"{s.get('outcomes')} simulated outcomes per experiment over {s.get('draws')} posterior draws, "
-              f"seed {s.get('seed')}"), ""]
+              f"seed {s.get('seed')}"),
+             f"limits {s.get('limits_judged_on', 'posterior means')}", ""]
     risks = list(next(iter(result.values)).interval_shrinkage) if result.values else []
     unit = result.value_unit
     cost_unit = s.get("cost_unit", "days")

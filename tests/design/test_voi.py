@@ -71,3 +71,19 @@ def test_a_reading_sharper_than_the_draws_resolve_is_flagged_thin():
     plain = value_of_information(_problem(theta), NoisyReading(1.0), draws, outcomes=50, seed=6)
     assert sharp.thin_share == 1.0 and sharp.min_ess < 5
     assert plain.thin_share == 0.0 and plain.to_json()["thin_share"] == 0.0
+
+
+def test_a_chance_constraint_judges_the_weighted_quantile_not_the_mean():
+    # Design "bold" has a risk uniform on [0, 0.2]: mean 0.1 meets a 0.15 limit, its 90 % quantile
+    # (0.18) does not; with confidence 0.9 the safe design is chosen, and reweighting onto the low
+    # draws (as an outcome showing the risk small would) brings the bold one back.
+    rng = np.random.default_rng(7)
+    risk = rng.uniform(0.0, 0.2, 4000)
+    args = (["bold", "safe"], np.vstack([np.full(4000, 10.0), np.full(4000, 5.0)]),
+            {"P": np.vstack([risk, np.zeros(4000)])}, {"P": ("max", 0.15)})
+    w = np.full(4000, 1 / 4000)
+    assert DecisionProblem(*args, quantile=None).choose(w)[0] == 0
+    chance = DecisionProblem(*args, quantile=None, confidence=0.9)
+    assert chance.choose(w)[0] == 1
+    low = np.where(risk < 0.1, 1.0, 0.0)
+    assert chance.choose(low / low.sum())[0] == 0

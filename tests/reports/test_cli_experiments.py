@@ -93,3 +93,13 @@ def test_a_campaign_is_opened_by_name_and_storage(nassb, monkeypatch):
     assert opened == [("lab", "sqlite:///lab.db")]
     document = run.json()
     assert document["decision"]["designs"][0]["name"] == "r1-p1" and document["settings"]["cycles"] == 60
+
+
+def test_the_decision_options_reach_the_ranking_and_are_recorded(nassb):
+    run = nassb("next-experiment", "--limit-confidence", "0.9", "--max-short", "0.3", "--outcomes", "20", "--json")
+    assert run.code == 0, run.err
+    s = run.json()["settings"]
+    assert s["limit_confidence"] == 0.9 and s["limits"]["max_short"] == 0.3
+    assert "probability 0.9" in s["limits_judged_on"]
+    bad = nassb("next-experiment", "--limit-confidence", "1.5")
+    assert bad.code == 2 and "--limit-confidence" in bad.err
