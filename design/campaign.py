@@ -313,6 +313,21 @@ def _fixed_sampler(values: dict[str, float]):
     return Fixed()
 
 
+def _storage_guarded(method):
+    """A campaign method whose database errors (a locked or full storage, a lost server) are one
+    OptionError naming the storage, as a design search's are (:func:`.study.storage_errors`)."""
+    import functools
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        from .study import storage_errors
+
+        with storage_errors(self._url):
+            return method(self, *args, **kwargs)
+
+    return guarded
+
+
 class Campaign:
     """A lab campaign in an Optuna storage (see the module docstring).
 
@@ -522,6 +537,7 @@ class Campaign:
         return out
 
     # -- propose -------------------------------------------------------------------------------
+    @_storage_guarded
     def propose(self, k: int, out: str | Path | None = None, *, trials: int = SEARCH_TRIALS, seed: int | None = None,
                 diversity: float = DIVERSITY, progress: bool = False) -> ProposalResult:
         """Choose ``k`` distinct feasible cells to build this round, ask one trial for each, and
@@ -663,6 +679,7 @@ class Campaign:
         return "\n".join(lines) + "\n"
 
     # -- record --------------------------------------------------------------------------------
+    @_storage_guarded
     def record(self, observations: str | Path, *, recalibration: str = "auto", nuts: dict | None = None,
                seed: int | None = None, progress: bool = False) -> RecordResult:
         """Store the cells of an observations file (priors/lab.py), recalibrate, and tell the
@@ -837,6 +854,7 @@ class Campaign:
         return {k: entry[k] for k in keep if k in entry}
 
     # -- status ----------------------------------------------------------------------------------
+    @_storage_guarded
     def status(self) -> StatusResult:
         """Rounds, proposals and outcomes, the posterior after each recalibration, and the best
         cell (recorded or proposed, feasible, highest objective under the current posterior)."""

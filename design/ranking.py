@@ -4,9 +4,10 @@ for the design decision (:mod:`nassb.design.voi`), and per unit cost.
 The decision: among candidate designs (the top distinct designs of a short in-memory design
 search, a campaign's own candidates and the paper's cells), build the one whose objective (a
 quantile of E_V at the cycling current, as ``run_design`` scores it) is best among those whose
-mean risks meet the limits.  An experiment is worth what, on average over its simulated
-outcomes, seeing the outcome adds to the value of that choice; the posterior after an outcome is
-the calibrated draws reweighted by its likelihood (no re-sampling).
+risks meet the limits (on their means, or with a posterior probability: ``limit_confidence``).
+An experiment is worth what, on average over its simulated outcomes, seeing the outcome adds to
+the value of that choice; the posterior after an outcome is the calibrated draws reweighted by
+its likelihood (no re-sampling).
 """
 
 from __future__ import annotations

@@ -290,14 +290,19 @@ def shifts(values: dict[str, np.ndarray], rw: Reweighting, objective: str, quant
                 "reliable": k <= RELIABLE_K}
 
     quantities: dict[str, dict] = {}
-    means: dict[str, float] = {}
+    judged: dict[str, float] = {}   # under the widened priors, as the limits judge: means or quantiles
     for name in RISKS:
         if name in values:
             entry = moved(values[name], name, None)
             quantities[name] = {"mean": entry.pop("value"), **entry}
-            means[name] = entry["widened"]
+            if limits.confidence is None:
+                judged[name] = entry["widened"]
+            else:
+                q = limits.confidence if name in limits.UPPER else 1.0 - limits.confidence
+                judged[name] = statistic(values[name], rw.weights(name)[0], q)
     needed = ("P_fracture", "P_short", "ohmic_drop", "retention")
-    feasible = (all(v <= 0 for v in limits.violations(means).values()) if all(n in means for n in needed) else None)
+    feasible = (all(v <= 0 for v in limits.violations(judged).values()) if all(n in judged for n in needed)
+                else None)
     out: dict = {"objective": moved(values[objective], objective, quantile), "quantities": quantities,
                  "feasible_widened": feasible}
     base = statistic(values[objective], None, quantile)

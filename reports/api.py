@@ -15,7 +15,7 @@ def default_folder(label: str) -> str:
 
 
 def write_report(card: CellCard | str | Path | None = None, *, study: str | None = None,
-                 storage: str = "sqlite:///nassb-design.db", arrhenius: str | Path | None = None,
+                 storage: str | None = None, arrhenius: str | Path | None = None,
                  at: str = "25 degC", out: str | Path | None = None, seed: int = 0,
                  command: list[str] | None = None, posterior=None, campaign: str | None = None) -> Path:
     """Write a report folder (report.html, report.md with figures, summary.json, NetCDF draws).
@@ -25,7 +25,9 @@ def write_report(card: CellCard | str | Path | None = None, *, study: str | None
     ``campaign`` (a lab campaign in ``storage``) or ``arrhenius`` (a temperature series to fit).
     ``posterior`` (a file from ``calibrate_risks(...).to_netcdf`` or a RiskModel) scores a card's
     risks, or rescores a study, on a lab's calibration instead of the shipped one (a campaign has
-    its own).  Returns the path of report.html.
+    its own).  ``storage`` defaults to ``sqlite:///nassb-campaign.db`` for a campaign and
+    ``sqlite:///nassb-design.db`` for a study, as the commands that make them.  Returns the path of
+    report.html.
     """
     from .report import write_report as write_folder
 
@@ -33,6 +35,10 @@ def write_report(card: CellCard | str | Path | None = None, *, study: str | None
                                       ("campaign", campaign)) if value]
     if len(given) != 1:
         raise OptionError("give exactly one of a card, a study, a campaign or an Arrhenius series", field="report")
+    if arrhenius and posterior is not None:
+        raise OptionError("an Arrhenius fit has no risks to score on a posterior", field="posterior")
+    if storage is None:
+        storage = "sqlite:///nassb-campaign.db" if campaign else "sqlite:///nassb-design.db"
     if campaign and posterior is not None:
         raise OptionError("a campaign has its own posterior; give the campaign or a posterior, not both",
                           field="posterior")

@@ -124,9 +124,8 @@ def campaign_report(storage: str, name: str, *, command: list[str] | None = None
     report = Report(title=f"Lab campaign: {name}", kind="study")
     limits = doc["settings"]
     report.sections.append({"title": "Campaign", "kind": "text",
-                            "text": f"{doc['settings']['description']}; limits "
-                                    + ("on the posterior means" if limits.get("limit_confidence") is None else
-                                       f"held with posterior probability {limits['limit_confidence']:g}")
+                            "text": f"{doc['settings']['description']}; limits"
+                                    + (" on the posterior means" if limits.get("limit_confidence") is None else "")
                                     + f": P_fracture <= "
                                     f"{limits['max_fracture']:g}, P_short <= {limits['max_short']:g}, ohmic drop <= "
                                     f"{limits['max_drop']:g} V, retention >= {limits['min_retention']:g}; card "

@@ -203,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--formation-cycles", type=_whole(0), default=0, metavar="N",
                       help="cycles at --formation-current before the --cycles at --current (default 0)")
     risk.add_argument("--formation-current", metavar="J",
-                      help="current density of the formation cycles (mA/cm^2 or a quantity; default: --current)")
+                      help="current density of the formation cycles (mA/cm^2 or a quantity; needed with "
+                           "--formation-cycles)")
     _output_options(risk, out=True)
     risk.set_defaults(run=_risk)
 
@@ -305,13 +306,13 @@ def decision_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quantile", default="0.05", metavar="Q",
                         help="maximise this quantile of the objective (default 0.05, robust), or 'mean'")
     parser.add_argument("--max-fracture", type=_number, default=0.1, metavar="P",
-                        help="mean P(fracture) limit (default 0.1)")
+                        help="P(fracture) limit, on the mean or with --limit-confidence (default 0.1)")
     parser.add_argument("--max-short", type=_number, default=0.2, metavar="P",
-                        help="mean P(short within --cycles) limit (default 0.2)")
+                        help="P(short within --cycles) limit, likewise (default 0.2)")
     parser.add_argument("--max-drop", type=_number, default=0.1, metavar="V",
-                        help="mean ohmic drop limit at the cycling current, V (default 0.1)")
+                        help="ohmic drop limit at the cycling current, V, likewise (default 0.1)")
     parser.add_argument("--min-retention", type=_number, default=0.8, metavar="R",
-                        help="mean retention after --cycles (default 0.8)")
+                        help="retention limit after --cycles, likewise (default 0.8)")
     parser.add_argument("--limit-confidence", type=_number, metavar="C",
                         help="hold the limits with posterior probability C in [0.5, 1) instead of on the means "
                              "(a chance constraint; e.g. 0.9)")
@@ -476,8 +477,7 @@ def _report(args) -> int:
 
     if args.out:
         _check_folder(args.out, "--out", kind="report")
-    storage = args.storage or ("sqlite:///nassb-campaign.db" if args.campaign else "sqlite:///nassb-design.db")
-    print(write_report(args.card, study=args.study, storage=storage, arrhenius=args.arrhenius, at=args.at,
+    print(write_report(args.card, study=args.study, storage=args.storage, arrhenius=args.arrhenius, at=args.at,
                        out=args.out, seed=args.seed, command=_command(), posterior=args.posterior,
                        campaign=args.campaign))
     return 0

@@ -358,3 +358,21 @@ def test_an_observations_file_with_a_byte_order_mark_records(tmp_path):
                       '[cells.outcome]\ncracked = false\n').encode())
     result = campaign.record(path, recalibration="reweight", seed=1)
     assert [c["name"] for c in result.cells] == ["shard"]
+
+
+def test_a_storage_that_fails_under_a_campaign_is_one_line(tmp_path, monkeypatch):
+    import sqlalchemy.exc
+
+    storage = f"sqlite:///{tmp_path / 'lab.db'}"
+    campaign = Campaign.start("full", storage=storage)
+
+    def full(*args, **kwargs):
+        raise sqlalchemy.exc.OperationalError("INSERT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(type(campaign.study), "set_user_attr", full)
+    path = tmp_path / "built.toml"
+    path.write_text('[[cells]]\nbase = "paper-cell-2"\nname = "c"\nsource = "SYNTHETIC"\n'
+                    '[cells.outcome]\ncracked = false\n', "utf-8")
+    with pytest.raises(OptionError, match="no space left on device") as err:
+        campaign.record(path, recalibration="reweight")
+    assert err.value.field == "storage" and "lab.db" in str(err.value)
