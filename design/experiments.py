@@ -177,7 +177,7 @@ class CriticalCurrent(_Base):
     label: str = ""
     cost_days: float | None = None
     cost_unit: str = "days"
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # a copy starts empty
     kind = "critical_current"
 
     @property
@@ -228,11 +228,14 @@ class CriticalCurrent(_Base):
     def loglik(self, draws, outcome) -> np.ndarray:
         counts = np.bincount(np.asarray(outcome, dtype=int), minlength=self.steps + 1).astype(float)
         # The per-draw probabilities do not depend on the outcome: computed once per set of draws.
-        key = (id(draws), id(draws["short.ccd_reference"]), np.size(draws["short.ccd_reference"]))
-        if key not in self._cache:
+        # Keyed by the draws' own arrays (held, so an id cannot be reused by other draws).
+        arrays = tuple(draws[k] for k in sorted(draws))
+        held = self._cache.get("arrays")
+        if held is None or len(held) != len(arrays) or any(a is not b for a, b in zip(held, arrays, strict=True)):
             self._cache.clear()
-            self._cache[key] = self._log_probabilities(draws)
-        logp = self._cache[key]
+            self._cache["arrays"] = arrays
+            self._cache["logp"] = self._log_probabilities(draws)
+        logp = self._cache["logp"]
         used = counts > 0
         return logp[:, used] @ counts[used]
 
