@@ -94,10 +94,13 @@ def test_labels_follow_time_constants_not_starts(slow_first):
 
 
 @settings(max_examples=25, deadline=None)
-@given(r0=st.floats(0.1, 100), r1=st.floats(1, 1000), r2=st.floats(1, 1000), n=st.floats(0.7, 1.0),
+@given(r0=st.floats(0.1, 100), r1=st.floats(1, 1000), r2=st.floats(1, 1000), n=st.floats(0.7, 0.995),
        f1=st.floats(3.0, 5.0), gap=st.floats(1.5, 3.0))
 def test_least_squares_fits_any_resolved_two_arc_spectrum(r0, r1, r2, n, f1, gap):
-    """Noise-free spectra with both arcs inside the window are fitted to < 0.1 % of |Z|."""
+    """Noise-free spectra with both arcs inside the window are fitted to < 0.1 % of |Z|.
+
+    n stops short of least squares' own bound (leastsq.N_RANGE, 0.9995): an ideal capacitor's
+    n = 1 cannot be reached there, and over seven decades the 5e-4 in n is a 0.6 % misfit."""
     c = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)")
     tau1, tau2 = 1 / (2 * np.pi * 10 ** f1), 1 / (2 * np.pi * 10 ** (f1 - gap))
     v = {"R0": r0, "R1": r1, "CPE1_Q": tau1 ** n / r1, "CPE1_n": n, "R2": r2, "CPE2_Q": tau2 ** 0.8 / r2, "CPE2_n": 0.8}
