@@ -662,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
             err = type(err)(err.message, field=flag)
         sys.stderr.write(f"nassb: {mask_url(str(err))}\n")
         return EXIT_USER_ERROR
-    except (OverflowError, FloatingPointError) as err:  # inputs far outside their plausible range
+    except (OverflowError, FloatingPointError, ZeroDivisionError) as err:  # inputs far outside their range
         sys.stderr.write(f"nassb: {mask_url(str(numeric_error(err)))}\n")
         return EXIT_USER_ERROR
     except MemoryError:

@@ -231,3 +231,11 @@ def test_a_numerical_overflow_is_one_warning_line_not_numpys():
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("nassb: warning: numerical overflow"), run.stderr
     assert json.loads(run.stdout)["quantities"]["P_short"]["mean"] == pytest.approx(1.0)
+
+
+def test_a_density_that_underflows_to_zero_is_one_line(nassb, tmp_path):
+    # 5e-324 g/cm^3 passes the bound (> 0) but the swelling 1 / (q rho) divides by an underflowed 0.
+    card = tmp_path / "card.toml"
+    card.write_text('base = "paper-cell-1"\n[materials.sodium]\ndensity = "5e-324 g/cm^3"\n', encoding="utf-8")
+    run = _clean(nassb, "risk", str(card), "--seed", "1")
+    assert run.code == 2 and "not finite numbers" in run.err
