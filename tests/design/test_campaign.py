@@ -376,3 +376,16 @@ def test_a_storage_that_fails_under_a_campaign_is_one_line(tmp_path, monkeypatch
     with pytest.raises(OptionError, match="no space left on device") as err:
         campaign.record(path, recalibration="reweight")
     assert err.value.field == "storage" and "lab.db" in str(err.value)
+
+
+def test_the_campaigns_of_a_storage_are_listed_and_design_studies_are_not(tmp_path):
+    from nassb import run_design
+    from nassb.design.campaign import list_campaigns
+
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    Campaign.start("alpha", storage=storage)
+    Campaign.start("beta", storage=storage)
+    run_design(trials=2, storage=storage, study="a-design-study", seed=1)
+    assert sorted(list_campaigns(storage)) == ["alpha", "beta"]
+    with pytest.raises(OptionError, match="no such campaign file"):
+        list_campaigns(f"sqlite:///{tmp_path / 'none.db'}")
