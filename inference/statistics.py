@@ -72,6 +72,18 @@ def tail_shape(values) -> float | None:
     """Shape xi of a generalised Pareto fit to the upper tail of |y - median| (None for too few
     draws or a constant).  The tail holds the largest min(20 %, 3 sqrt(n)) deviations, as PSIS
     takes them (Vehtari et al., JMLR 2024)."""
+    excess = tail_excess(values)
+    if excess is None:
+        return None
+    with np.errstate(all="ignore"):
+        shape, _ = gpd_fit(excess / excess.mean(), prior=False)
+    return float(shape) if math.isfinite(shape) else None
+
+
+def tail_excess(values) -> np.ndarray | None:
+    """The exceedances of the upper tail of |y - median| over its threshold (the largest
+    min(20 %, 3 sqrt(n)) deviations, as PSIS takes them; at most MAX_TAIL_DRAWS draws, thinned
+    evenly), or None for too few draws, a constant, or fewer than 20 exceedances."""
     y = np.asarray(values, dtype=float).ravel()
     if y.size < MIN_TAIL_DRAWS or not varies(y):
         return None
@@ -80,34 +92,40 @@ def tail_shape(values) -> float | None:
     deviation = np.abs(y - np.median(y))
     m = int(min(0.2 * y.size, 3.0 * math.sqrt(y.size)))
     top = np.partition(deviation, y.size - m - 1)[y.size - m - 1:]
-    threshold, excess = top[0], np.sort(top[1:]) - top[0]
+    excess = top[1:] - top[0]
     excess = excess[excess > 0]
-    if excess.size < 20 or (threshold <= 0 and excess.max() == 0):
-        return None
-    with np.errstate(all="ignore"):
-        shape = _pareto_shape(excess / excess.mean())
-    return float(shape) if math.isfinite(shape) else None
+    return excess if excess.size >= 20 else None
 
 
-def _pareto_shape(excess: np.ndarray) -> float:
-    """Shape xi of a generalised Pareto distribution (location 0) fitted to sorted positive
-    ``excess``: the empirical-Bayes estimator of Zhang & Stephens (Technometrics 51, 2009), the
-    one PSIS uses, without a prior on xi.  Vectorised: no iterative maximum likelihood.
+def gpd_fit(x: np.ndarray, prior: bool = True) -> tuple[float, float]:
+    """Shape k and scale sigma of a generalised Pareto distribution fitted to exceedances
+    ``x`` > 0: the empirical Bayes estimate of Zhang and Stephens (2009), then (``prior``) the
+    shape pulled towards 0.5 by a prior worth 10 observations (Vehtari et al. 2024, appendix C).
 
-    In their parametrisation theta = -xi / sigma; for each theta of a grid the profile
-    log-likelihood is n (ln(-theta / xi(theta)) - xi(theta) - 1), xi(theta) = mean ln(1 - theta x),
-    and theta is the likelihood-weighted mean of the grid.
+    With theta = -k / sigma, the profile likelihood of theta is
+    n (ln(-theta / k(theta)) - k(theta) - 1), k(theta) = mean ln(1 - theta x); the estimate of
+    theta is its posterior mean over a grid of m = 30 + sqrt(n) points.
     """
-    x = np.sort(excess)
+    x = np.sort(np.asarray(x, dtype=float))
     n = x.size
     m = 30 + int(math.sqrt(n))
     quartile = x[max(int(n / 4 + 0.5) - 1, 0)]
     grid = 1.0 / x[-1] + (1.0 - np.sqrt(m / (np.arange(1, m + 1) - 0.5))) / (3.0 * quartile)
-    xi = np.log1p(-grid[:, None] * x).mean(axis=1)
-    profile = np.nan_to_num(n * (np.log(-grid / xi) - xi - 1.0), nan=-np.inf)
+    with np.errstate(all="ignore"):
+        k = np.mean(np.log1p(-grid[:, None] * x[None, :]), axis=1)
+        profile = n * (np.log(-grid / k) - k - 1.0)
+    ok = np.isfinite(profile)
+    grid, profile = grid[ok], profile[ok]
+    if grid.size == 0:
+        return math.inf, math.nan
     weights = np.exp(profile - profile.max())
-    theta = float(np.sum(grid * weights) / weights.sum())
-    return float(np.log1p(-theta * x).mean())
+    weights /= weights.sum()
+    theta = float(np.sum(grid * weights))
+    shape = float(np.mean(np.log1p(-theta * x)))
+    sigma = -shape / theta
+    if prior:
+        shape = (n * shape + 10 * 0.5) / (n + 10)
+    return shape, sigma
 
 
 def heavy_tail(values) -> str | None:

@@ -45,6 +45,18 @@ class Derived:
         return _walk(self.tree, values)
 
 
+def parse_all_derived(specs, names) -> list[Derived]:
+    """Each ``NAME=EXPR`` of ``specs`` in turn; an expression may use the circuit's ``names`` and
+    the names derived before it."""
+    known = list(names)
+    derived = []
+    for spec in specs:
+        d = parse_derived(spec, known)
+        derived.append(d)
+        known.append(d.name)
+    return derived
+
+
 def parse_derived(spec: str, known: list[str]) -> Derived:
     """Parse ``NAME=EXPR``; ``known`` are the names the expression may use.
 

@@ -35,7 +35,7 @@ from ..sampling import SamplerSettings, sample
 from .checks import inductive, misfit, relative_residuals
 from .circuit import Circuit
 from .coordinates import Layout
-from .expressions import Derived, parse_derived
+from .expressions import Derived, parse_all_derived
 from .leastsq import fit_least_squares
 from .results import EISFit, SpectrumFit, _derived_units, _parameter_units, joint_note
 from .spectrum import Spectrum
@@ -254,13 +254,7 @@ def _fit_joint(spectra: list[Spectrum], circuit: Circuit, layout: Layout, derive
 
 
 def _parse(circuit: Circuit, derive) -> list[Derived]:
-    known = list(circuit.names)
-    derived = []
-    for spec in derive:
-        d = parse_derived(spec, known)
-        derived.append(d)
-        known.append(d.name)
-    return derived
+    return parse_all_derived(derive, circuit.names)
 
 
 @contextmanager

@@ -63,6 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..diagnostics import ESS_LIMIT
+from ..statistics import gpd_fit
 from .coordinates import Layout, Scales
 from .leastsq import Residuals
 from .spectrum import Spectrum
@@ -415,37 +416,6 @@ def _normalise(lw: np.ndarray) -> np.ndarray:
     finite = np.isfinite(lw)
     top = lw[finite].max()
     return lw - (top + math.log(np.sum(np.exp(lw[finite] - top))))
-
-
-def gpd_fit(x: np.ndarray, prior: bool = True) -> tuple[float, float]:
-    """Shape k and scale sigma of a generalised Pareto distribution fitted to exceedances
-    ``x`` > 0: the empirical Bayes estimate of Zhang and Stephens (2009), then (``prior``) the
-    shape pulled towards 0.5 by a prior worth 10 observations (Vehtari et al. 2024, appendix C).
-
-    With theta = -k / sigma, the profile likelihood of theta is
-    n (ln(-theta / k(theta)) - k(theta) - 1), k(theta) = mean ln(1 - theta x); the estimate of
-    theta is its posterior mean over a grid of m = 30 + sqrt(n) points.
-    """
-    x = np.sort(np.asarray(x, dtype=float))
-    n = x.size
-    m = 30 + int(math.sqrt(n))
-    quartile = x[max(int(n / 4 + 0.5) - 1, 0)]
-    grid = 1.0 / x[-1] + (1.0 - np.sqrt(m / (np.arange(1, m + 1) - 0.5))) / (3.0 * quartile)
-    with np.errstate(all="ignore"):
-        k = np.mean(np.log1p(-grid[:, None] * x[None, :]), axis=1)
-        profile = n * (np.log(-grid / k) - k - 1.0)
-    ok = np.isfinite(profile)
-    grid, profile = grid[ok], profile[ok]
-    if grid.size == 0:
-        return math.inf, math.nan
-    weights = np.exp(profile - profile.max())
-    weights /= weights.sum()
-    theta = float(np.sum(grid * weights))
-    shape = float(np.mean(np.log1p(-theta * x)))
-    sigma = -shape / theta
-    if prior:
-        shape = (n * shape + 10 * 0.5) / (n + 10)
-    return shape, sigma
 
 
 def gpd_quantile(p: np.ndarray, k: float, sigma: float) -> np.ndarray:

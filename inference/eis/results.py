@@ -32,7 +32,7 @@ from ..result import Result
 from ..statistics import summarise
 from .checks import Inductive, Misfit, relative_residuals
 from .circuit import Circuit
-from .expressions import Derived, parse_derived
+from .expressions import Derived, parse_all_derived
 from .identifiability import identifiability_warnings
 from .leastsq import LeastSquares
 from .spectrum import Spectrum
@@ -102,33 +102,18 @@ def _unit_text(quantity, pint_units: dict[str, str]) -> str:
 
 def summarise_draws(values, unit: str) -> dict:
     """:func:`~nassb.inference.statistics.summarise` of posterior draws, with its heavy-tail check
-    done by the fast generalised Pareto estimator of :func:`~nassb.inference.eis.laplace.gpd_fit`
-    (the same tail, shape and limits as :func:`~nassb.inference.statistics.tail_shape`)."""
+    judged on the shape alone (no standard-error margin, unlike
+    :func:`~nassb.inference.statistics.heavy_tail`): the same tail and estimator as
+    :func:`~nassb.inference.statistics.tail_shape`."""
     return summarise(values, unit, tail=_tail_note(values))
 
 
 def _tail_note(values) -> str | bool:
     """The heavy-tail sentence of :func:`nassb.inference.statistics.heavy_tail`, or False."""
-    from ..statistics import (
-        MAX_TAIL_DRAWS,
-        MEAN_SHAPE,
-        MIN_TAIL_DRAWS,
-        VARIANCE_SHAPE,
-        varies,
-    )
-    from .laplace import gpd_fit
+    from ..statistics import MEAN_SHAPE, VARIANCE_SHAPE, gpd_fit, tail_excess
 
-    y = np.asarray(values, dtype=float).ravel()
-    if y.size < MIN_TAIL_DRAWS or not varies(y):
-        return False
-    if y.size > MAX_TAIL_DRAWS:
-        y = y[:: -(-y.size // MAX_TAIL_DRAWS)]
-    deviation = np.abs(y - np.median(y))
-    m = int(min(0.2 * y.size, 3.0 * math.sqrt(y.size)))
-    top = np.partition(deviation, y.size - m - 1)[y.size - m - 1:]
-    excess = top[1:] - top[0]
-    excess = excess[excess > 0]
-    if excess.size < 20:
+    excess = tail_excess(values)
+    if excess is None:
         return False
     xi, _ = gpd_fit(excess / excess.mean(), prior=False)
     if not math.isfinite(xi) or xi < VARIANCE_SHAPE:
@@ -717,12 +702,7 @@ def _fits_from_netcdf(docs: list[dict], data: xr.Dataset, idata) -> list[Spectru
     settings = EISSettings(area=area, derive=derive, arrhenius=tuple(json.loads(str(attrs["arrhenius"]))),
                            reference_temperature=float(attrs["reference_temperature"]), kk=bool(int(attrs["kk"])),
                            method=str(attrs.get("method", "auto")))
-    known = list(circuit.names)
-    derived = []
-    for spec in derive:
-        d = parse_derived(spec, known)
-        derived.append(d)
-        known.append(d.name)
+    derived = parse_all_derived(derive, circuit.names)
     units = json.loads(str(attrs["units"]))
     notes = json.loads(str(attrs.get("notes", "[]"))) or [[] for _ in docs]
     post = idata.posterior
