@@ -96,13 +96,12 @@ def test_record_recalibrates_and_tells_the_answered_proposals(proposed):
     folder, storage, campaign, _ = proposed
     path = _observations(folder / "cards", "round1.toml", HELD)
     result = campaign.record(path, seed=3)
-    assert result.method in ("reweighting", "nuts")
+    assert result.method == "reweighting"  # two cells move the posterior little: the gate passes
     assert [c["proposal"] for c in result.cells] == ["r1-p1", "r1-p2"]
     # the lab offsets of the new cells are in the posterior, drawn from their priors and reweighted
     assert {"lab.strength", "lab.ccd", "lab.contact"} <= set(campaign.risk_model().draws)
-    if result.method == "reweighting":
-        gate = result.posterior["gate"]
-        assert gate["k_hat"] < 0.7 and gate["ess"] >= 400 and gate["distinct"] >= 400
+    gate = result.posterior["gate"]
+    assert gate["k_hat"] < 0.7 and gate["ess"] >= 400 and gate["distinct"] >= 400
     trials = {t.user_attrs["name"]: t for t in optuna.load_study(study_name="lab", storage=storage).get_trials()}
     assert trials["r1-p1"].state == optuna.trial.TrialState.COMPLETE
     assert trials["r1-p2"].state == optuna.trial.TrialState.COMPLETE
