@@ -43,6 +43,7 @@ myst_enable_extensions = ["colon_fence", "dollarmath", "deflist"]
 myst_heading_anchors = 3
 nb_execution_mode = "off"
 nb_merge_streams = True
+highlight_language = "text"
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"nassb {release}"
