@@ -74,6 +74,8 @@ def test_the_user_guide_by_task_and_the_gallery_are_built(site):
     # the seed paper is named where the built-in cards are introduced
     assert "Lowack" in _text(site / "guide" / "cards.html")
     assert "Materials Technology" in _text(site / "guide" / "cards.html")
+    # how the campaign recalibrates is on its module's page
+    assert "Liu-West" in _text(site / "api" / "generated" / "nassb.design.campaign.html")
     # the README's propagate example is included, not copied
     assert "uncertainty budget of E_V_real" in _text(site / "guide" / "error-bars.html")
 
