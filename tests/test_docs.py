@@ -3,7 +3,9 @@ LICENSE and CITATION.cff say what pyproject.toml and the README say."""
 
 from __future__ import annotations
 
+import html
 import importlib
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +40,11 @@ def site(tmp_path_factory):
 
 def _text(page) -> str:
     return page.read_text("utf-8")
+
+
+def _plain(page) -> str:
+    """A page's text without its markup (highlighted code is split into spans)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", _text(page)))
 
 
 def test_the_api_pages_the_issue_names_exist_with_their_parameters(site):
@@ -78,6 +85,7 @@ def test_the_user_guide_by_task_and_the_gallery_are_built(site):
     assert "Liu-West" in _text(site / "api" / "generated" / "nassb.design.campaign.html")
     # the README's propagate example is included, not copied
     assert "uncertainty budget of E_V_real" in _text(site / "guide" / "error-bars.html")
+    assert 'thickness = "120 ± 5 um"' in _plain(site / "guide" / "cards.html")
 
 
 def test_license_and_citation_match_the_project():
