@@ -10,7 +10,7 @@ The Python API (everything the command line does, as functions returning result 
 Importing nassb is light: PyMC, arviz, Optuna and matplotlib load only when a function needs
 them.  Every function returns a :class:`~nassb.inference.result.Result`: ``summary()``,
 ``to_json()``, ``to_netcdf()`` / ``nassb.load_result()``, ``idata``, ``diagnostics``,
-``warnings``, ``plot()``.
+``warnings``, ``plot()``.  ``nassb.__version__`` is the installed version.
 """
 
 from __future__ import annotations
