@@ -107,3 +107,11 @@ def test_license_and_citation_match_the_project():
     assert len(paper["authors"]) == 12
     readme = (REPO / "README.md").read_text("utf-8")
     assert "Lowack et al., *Materials Technology*" in readme
+
+
+def test_the_readmes_links_point_to_files_that_exist():
+    readme = (REPO / "README.md").read_text("utf-8")
+    targets = {t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", readme)}
+    local = sorted(t for t in targets if t and not t.startswith(("http://", "https://")))
+    assert "docs/guide/index.md" in local and "CITATION.cff" in local
+    assert not [t for t in local if not (REPO / t).exists()]
