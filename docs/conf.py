@@ -54,3 +54,37 @@ html_theme_options = {
 }
 html_static_path: list[str] = []
 html_show_sourcelink = False
+
+
+
+# Docstrings refer to objects by the module that defines them (nassb.design.run.run_design);
+# the reference documents them where users import them (nassb.run_design).  A reference to the
+# former resolves to the latter.
+_EXPORTED_FROM = ("nassb", "nassb.priors", "nassb.inference", "nassb.inference.eis", "nassb.inference.risk",
+                  "nassb.design")
+
+
+def _documented_names() -> dict[str, str]:
+    import importlib
+
+    names: dict[str, str] = {}
+    for package in reversed(_EXPORTED_FROM):  # nassb's own name wins
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if hasattr(value, "__module__") and hasattr(value, "__qualname__"):
+                names[f"{value.__module__}.{value.__qualname__}"] = f"{package}.{name}"
+    return names
+
+
+def setup(app):
+    names = _documented_names()
+
+    def resolve(app, env, node, contnode):
+        target = names.get(node.get("reftarget", "")) if node.get("refdomain") == "py" else None
+        if target is None:
+            return None
+        return env.get_domain("py").resolve_xref(env, node.get("refdoc"), app.builder, node["reftype"], target,
+                                                 node, contnode)
+
+    app.connect("missing-reference", resolve)

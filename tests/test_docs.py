@@ -55,6 +55,8 @@ def test_the_api_pages_the_issue_names_exist_with_their_parameters(site):
     campaign = _text(site / "api" / "generated" / "nassb.Campaign.html")
     for method in ("start", "open", "propose", "record", "status"):
         assert f'id="nassb.Campaign.{method}"' in campaign, method
+    # a docstring's reference to the defining module links to the page of the public name
+    assert 'href="nassb.run_design.html' in campaign
 
 
 def test_every_public_name_has_an_api_page(site):
