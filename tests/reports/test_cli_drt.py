@@ -70,3 +70,15 @@ def test_bad_options_exit_2_with_one_line(nassb, options, words):
 def test_a_missing_file_is_named(nassb, tmp_path):
     run = nassb("fit", "drt", str(tmp_path / "none.csv"))
     assert run.code == 2 and "none.csv" in run.err and run.err.count("\n") == 1
+
+
+def test_fit_eis_takes_the_suggested_circuit_and_its_report_shows_the_drt(nassb, tmp_path):
+    path = str(SYNTHETIC / "na-nzsp-na-30C.csv")
+    circuit = nassb("fit", "drt", path, "--json").json()["circuit"]
+    run = nassb("fit", "eis", path, "--circuit", circuit, "--seed", "1", "--draws", "250", "--chains", "2",
+                "--json", "--report", str(tmp_path / "report"))
+    assert run.code == 0, run.err
+    assert run.json()["circuit"] == "R0-p(R1,CPE1)-p(R2,CPE2)"
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "distribution of relaxation times" in html and "the shape of the circuit fitted" in html
+    assert (tmp_path / "report" / "figures" / "drt-0.png").is_file()
