@@ -1,7 +1,8 @@
 """The peaks of a DRT posterior, how sure each one is, and the circuit they suggest.
 
 A peak is a local maximum of the projected posterior median max(mean, 0) that rises at least
-:data:`PROMINENCE` of the highest peak above the ground between it and its neighbours.  It owns
+:data:`PROMINENCE` of the curve's highest point within the measured window (a tail beyond it
+does not hide the arcs) above the ground between it and its neighbours.  It owns
 the window of relaxation times between the lowest points that separate it from its neighbours
 (the grid's ends for the outermost peaks), so the resistances of the peaks add up to the
 polarisation resistance.  In every posterior draw (projected onto gamma >= 0):
@@ -17,11 +18,15 @@ polarisation resistance.  In every posterior draw (projected onto gamma >= 0):
   :data:`DIP` above the draw at each end of that range that is not an end of the grid, and its
   area is at least :data:`MIN_SHARE` of the draw's polarisation resistance.
 
-Its probability is the share of draws in which it shows.  Neighbouring peaks that the draws do
-not separate (a probability below :data:`RESOLVED`) are merged, the weakest first, across the
-shallower of their dips; where the weaker peak stood at least :data:`HIDDEN_HEIGHT` of the
-stronger one's height within :data:`HIDDEN_DECADES` of it, the merged peak keeps its tau as
-*hidden*: two arcs too close to resolve.  Otherwise it was a ripple of the regularised curve.
+Its probability is the share of draws in which it shows.  Neighbours within
+:data:`HIDDEN_DECADES` of each other that the draws do not separate (a probability below
+:data:`RESOLVED`) are merged, the weakest first, across the shallower of their dips; where the
+weaker peak stood at least :data:`HIDDEN_HEIGHT` of the stronger one's height, the merged peak
+keeps its tau as *hidden*: two arcs too close to resolve (a lower one was a ripple of the
+regularised curve).  A weak peak further from its neighbours stays a peak of its own, not
+counted as an arc; one that shows in fewer than half of the draws and holds less than a tenth of
+the polarisation (:data:`RIPPLE`) is a ripple of the curve: it is dropped, and its window goes to
+its neighbour across the shallower dip (so that it takes no resistance from an arc).
 
 A single peak can hide two arcs closer than the DRT resolves.  Its width at half height tells:
 on the paper's spectra (61 points, 0.5 % noise) one arc with n = 0.85 gives 0.8 decades, one with
@@ -43,12 +48,13 @@ import numpy as np
 from ..statistics import summarise
 import itertools
 
-PROMINENCE = 0.05    # a peak rises this fraction of the highest peak above its surroundings
+PROMINENCE = 0.05    # a peak rises this fraction of the highest point in the window above its surroundings
 DIP = 0.05           # in a draw, a peak stands this fraction above the boundaries it shares
 MIN_SHARE = 0.01     # and holds this fraction of the polarisation resistance
 RESOLVED = 0.9       # probability from which a peak counts as an arc
-HIDDEN_HEIGHT = 0.25  # a merged weaker peak this high against the stronger one ...
-HIDDEN_DECADES = 1.0  # ... and this close to it was an arc hidden in it
+HIDDEN_DECADES = 1.0  # weak peaks this close to a neighbour are merged with it ...
+HIDDEN_HEIGHT = 0.25  # ... and one this high against the stronger one was an arc hidden in it
+RIPPLE = (0.5, 0.1)   # a peak less probable than this and with less of the polarisation is a ripple
 BROAD_DECADES = 1.3   # a peak wider than this at half height may hold two arcs (see the module docstring)
 REACH = 1.5          # the measured range of tau, widened by this factor at each end, is searched ...
 SEARCH_DECADES = 1.0  # ... within this many decades of the peak of the median
@@ -121,29 +127,60 @@ def find_peaks(tau: np.ndarray, curve: np.ndarray, raw: np.ndarray, step: float,
     (``raw``: gamma as sampled, shape (draws, tau)); ``frequency`` (Hz) the measured ones."""
     from scipy.signal import find_peaks as maxima
 
-    if not np.any(curve > 0):
+    measured = (1 / (2 * math.pi * float(np.max(frequency))), 1 / (2 * math.pi * float(np.min(frequency))))
+    inside = (tau >= measured[0]) & (tau <= measured[1])
+    highest = float(curve[inside].max()) if np.any(inside) else float(curve.max())
+    if highest <= 0:
         return []
-    found, _ = maxima(np.r_[0.0, curve, 0.0], prominence=PROMINENCE * float(curve.max()))
+    found, _ = maxima(np.r_[0.0, curve, 0.0], prominence=PROMINENCE * highest)
     indices = [int(k) - 1 for k in found]
     if not indices:
         return []
-    measured = (1 / (2 * math.pi * float(np.max(frequency))), 1 / (2 * math.pi * float(np.min(frequency))))
     context = _Context(tau, curve, raw, np.maximum(raw, 0.0), step, measured)
     cuts = [0] + [a + int(np.argmin(curve[a:b + 1])) for a, b in itertools.pairwise(indices)] + [tau.size]
     groups: list[tuple[int, list[int]]] = [(k, []) for k in indices]
+
+    def merge(p: int, q: int) -> None:
+        """Merge neighbours p and q under the stronger one's maximum, the weaker one possibly hidden."""
+        first = min(p, q)
+        faint, strong = sorted((first, first + 1), key=lambda r: curve[groups[r][0]])
+        hidden = [*groups[first][1], *groups[first + 1][1], groups[faint][0]]
+        groups[first:first + 2] = [(groups[strong][0], hidden)]
+        del cuts[first + 1]
+
+    def neighbours(p: int, reach: float) -> list[int]:
+        return [r for r in (p - 1, p + 1) if 0 <= r < len(groups)
+                and abs(math.log10(tau[groups[r][0]] / tau[groups[p][0]])) <= reach]
+
     while True:
         peaks = [context.peak(index, hidden, cuts[p], cuts[p + 1], p > 0, p < len(groups) - 1)
                  for p, (index, hidden) in enumerate(groups)]
-        weak = [p for p, peak in enumerate(peaks) if peak.probability < RESOLVED and peak.in_window]
-        if not weak or len(groups) < 2:
-            return peaks
+        weak = [p for p, peak in enumerate(peaks)
+                if peak.probability < RESOLVED and peak.in_window and neighbours(p, HIDDEN_DECADES)]
+        if not weak:
+            return _without_ripples(peaks, context)
         p = min(weak, key=lambda q: peaks[q].probability)
-        q = max((r for r in (p - 1, p + 1) if 0 <= r < len(groups)), key=lambda r: curve[cuts[max(p, r)]])
-        first = min(p, q)
-        sides = sorted((first, first + 1), key=lambda r: curve[groups[r][0]])  # (fainter, stronger)
-        hidden = groups[first][1] + groups[first + 1][1]
-        groups[first:first + 2] = [(groups[sides[1]][0], [*hidden, groups[sides[0]][0]])]
-        del cuts[first + 1]
+        merge(p, max(neighbours(p, HIDDEN_DECADES), key=lambda r: curve[cuts[max(p, r)]]))
+
+
+def _without_ripples(peaks: list[Peak], context: _Context) -> list[Peak]:
+    """The peaks with each ripple's window given to its neighbour across the shallower dip (the
+    neighbour's resistance and share grow; its tau and probability stay)."""
+    from dataclasses import replace
+
+    peaks = list(peaks)
+    while len(peaks) > 1:
+        ripples = [p for p, peak in enumerate(peaks) if peak.probability < RIPPLE[0] and peak.share < RIPPLE[1]]
+        if not ripples:
+            break
+        p = ripples[0]
+        sides = [r for r in (p - 1, p + 1) if 0 <= r < len(peaks)]
+        q = max(sides, key=lambda r: context.curve[peaks[max(p, r)].window[0]])
+        start, stop = min(peaks[p].window[0], peaks[q].window[0]), max(peaks[p].window[1], peaks[q].window[1])
+        peaks[q] = replace(peaks[q], window=(start, stop), resistance=context.area(start, stop),
+                           share=peaks[q].share + peaks[p].share)
+        del peaks[p]
+    return peaks
 
 
 @dataclass(frozen=True)
@@ -155,12 +192,16 @@ class _Context:
     step: float
     measured: tuple[float, float]
 
+    def area(self, start: int, stop: int) -> np.ndarray:
+        """Draws of the area of gamma (as sampled) over [start, stop)."""
+        return self.raw[:, start:stop].sum(axis=1) * self.step
+
     def peak(self, index: int, hidden: list[int], start: int, stop: int, left: bool, right: bool) -> Peak:
         """The peak at ``index`` over its window [start, stop), the peaks ``hidden`` merged into it;
         ``left``/``right``: it shares that boundary with a neighbour."""
         tau, curve = self.tau, self.curve
         part = self.draws[:, start:stop]
-        area = self.raw[:, start:stop].sum(axis=1) * self.step
+        area = self.area(start, stop)
         centres = tau[[index, *hidden]]
         near = ((np.log10(tau[start:stop]) >= np.log10(centres.min()) - SEARCH_DECADES)
                 & (np.log10(tau[start:stop]) <= np.log10(centres.max()) + SEARCH_DECADES))

@@ -28,6 +28,8 @@ from .spectrum import Spectrum
 
 INDUCTIVE_NOISE = 3.0  # w_max L above this many noise sd of |Z| at f_max (and L > 0 at 95 %): significant
 OUTSIDE_SHARE = 0.1    # a share of the polarisation beyond the measured window worth a warning
+POSSIBLE = (0.8, 0.25)  # an uncounted peak this probable and this high (against the highest) is named:
+# lower ones are ripples of the regularised curve as often as small arcs (the peak table lists them)
 PROBABILITY = 0.95
 
 
@@ -133,7 +135,8 @@ class SpectrumDRT:
             elif peak.counted and peak.broad:
                 out.append(f"{name}: the arc at {f} is broad ({peak.width:.1f} decades at half height): two arcs too "
                            "close to resolve, or one with n below about 0.75; one p(R,CPE) fits either")
-            elif peak.in_window and not peak.counted:
+            elif peak.in_window and not peak.counted and peak.probability >= POSSIBLE[0] and \
+                    self.posterior.curve[peak.index] >= POSSIBLE[1] * self.posterior.curve.max():
                 out.append(f"{name}: a possible arc at {f} ({100 * peak.share:.0f} % of the polarisation) shows in "
                            f"only {100 * peak.probability:.0f} % of the posterior draws (< {100 * RESOLVED:.0f} %): "
                            "not resolved, and left out of the suggested circuit")
