@@ -179,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "prior on gamma whose strength is learned with the noise (evidence), draws projected onto "
                     "gamma >= 0. Reports each peak's time constant, frequency, resistance and the probability "
                     "that it is real, says which arcs are not resolved, and suggests the circuit for 'fit eis': "
-                    "R0 (L0 where the inductance is significant) and one p(R,CPE) per resolved peak.")
+                    "R0 (L0 where the inductance is significant) and one p(R,CPE) per probable peak inside the "
+                    "measured window, fastest first.")
     drt.add_argument("files", nargs="+", metavar="FILE", help="spectra files, or quoted globs ('spectra/*.csv')")
     drt.add_argument("--area", metavar="AREA", help="electrode area (cm^2, or with a unit): report ohm*cm^2")
     drt.add_argument("--temperature", metavar="T", help="temperature of spectra whose files do not give one")

@@ -165,9 +165,13 @@ def _drt_section(report: Report, one, s: int, circuit: str) -> dict:
     """The spectrum's DRT beside its fit (closed form, a tenth of a second) and the circuit its
     peaks suggest."""
     from ..inference.eis.drt_result import fit_drt
+    from ..priors import NassbError
     from .drt_report import drt_figure
 
-    drt = fit_drt(one.spectrum, area=one.area).spectra[0]
+    try:
+        drt = fit_drt(one.spectrum, area=one.area).spectra[0]
+    except NassbError as err:
+        return {"title": f"{one.name}: distribution of relaxation times", "kind": "text", "text": f"No DRT: {err}"}
     report.figures[f"drt-{s}"] = drt_figure(drt)
     same = "the shape of the circuit fitted" if _shape(drt.circuit) == _shape(circuit) else f"not {circuit}"
     return {"title": f"{one.name}: distribution of relaxation times", "kind": "figure", "figure": f"drt-{s}",
@@ -180,4 +184,3 @@ def _shape(circuit: str) -> str:
     import re
 
     return re.sub(r"(CPE|Wo|Ws|R|C|L|W|G)[A-Za-z0-9_]*", r"\1", circuit)
-
