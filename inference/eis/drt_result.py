@@ -147,9 +147,14 @@ class SpectrumDRT:
                            + (" (R0 takes its part)" if side.startswith("above") else
                               "; a blocking or diffusion tail needs a series element (CPE, Wo) or a higher fmin"))
         evidence = self.posterior.evidence.sum(axis=0)
-        if evidence[0] > 0.05 or evidence[-1] > 0.05:
-            out.append(f"{name}: the learned regularisation strength reaches the end of its grid "
-                       f"(10^{LOG10_LAMBDA[0]:g} to 10^{LOG10_LAMBDA[-1]:g}); the band may be too narrow")
+        noise = 100 * float(np.median(self.posterior.noise))
+        if evidence[0] > 0.05:
+            out.append(f"{name}: the data want less smoothing than the weakest the DRT allows (lambda = "
+                       f"10^{LOG10_LAMBDA[0]:g}): a nearly noise-free spectrum (noise {noise:.2g} % of |Z|), e.g. a "
+                       "simulated one; the peaks are as sharp as that floor lets them be")
+        if evidence[-1] > 0.05:
+            out.append(f"{name}: the data want more smoothing than the strongest the DRT allows (lambda = "
+                       f"10^{LOG10_LAMBDA[-1]:g}): they hardly determine a DRT (noise {noise:.2g} % of |Z|)")
         return out
 
     def to_json(self) -> dict:

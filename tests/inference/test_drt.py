@@ -174,3 +174,9 @@ def test_the_paper_full_cell_gives_three_arcs_and_names_its_blocking_tail():
     for f, truth in zip(found, (27.0, 1000.0, 20e3)):
         assert truth / 1.5 <= f <= truth * 1.5, (f, truth)
     assert any("below the lowest measured frequency" in w and "series element" in w for w in one.warnings)
+
+
+def test_a_noise_free_spectrum_is_named_as_such():
+    one = fit_drt(_synthetic("R0-p(R1,CPE1)", {"R0": 5.0, **_arc(1, 10.0, 1e-4, 0.85)}, noise=1e-7)).spectra[0]
+    assert one.circuit == "R0-p(R1,CPE1)"
+    assert any("nearly noise-free" in w for w in one.warnings), one.warnings
