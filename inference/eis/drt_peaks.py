@@ -9,7 +9,10 @@ polarisation resistance.  In every posterior draw (projected onto gamma >= 0):
 
 * its resistance is the area of gamma over its window, R = sum gamma_k Delta ln tau, taken on the
   draw as sampled (a linear function of the Gaussian posterior: the projection would add the
-  positive half of the noise of every grid point the data do not determine);
+  positive half of the noise of every grid point the data do not determine), and for a peak
+  inside the measured range only within :data:`AREA_REACH` of that range: faster relaxations
+  act as a series resistance at every measured frequency (they are counted in R_inf, see
+  :func:`series_resistance`), slower ones as a tail that is not an arc's;
 * its tau is where the draw is highest in the window, within :data:`SEARCH_DECADES` of the
   median's peak (and of the peaks merged into it) and within the measured range of 1/(2 pi f)
   widened by :data:`REACH` (refined by a parabola through the three grid points around it), its
@@ -24,9 +27,9 @@ Its probability is the share of draws in which it shows.  Neighbours within
 weaker peak stood at least :data:`HIDDEN_HEIGHT` of the stronger one's height, the merged peak
 keeps its tau as *hidden*: two arcs too close to resolve (a lower one was a ripple of the
 regularised curve).  A weak peak further from its neighbours stays a peak of its own, not
-counted as an arc; one that shows in fewer than half of the draws and holds less than a tenth of
-the polarisation (:data:`RIPPLE`) is a ripple of the curve: it is dropped, and its window goes to
-its neighbour across the shallower dip (so that it takes no resistance from an arc).
+counted as an arc; one inside the measured window whose resistance's 95 % interval reaches 0 is a
+ripple of the curve: it is dropped, and its window goes to its neighbour across the shallower dip (so that it takes no
+resistance from an arc).
 
 A single peak can hide two arcs closer than the DRT resolves.  Its width at half height tells:
 on the paper's spectra (61 points, 0.5 % noise) one arc with n = 0.85 gives 0.8 decades, one with
@@ -54,8 +57,8 @@ MIN_SHARE = 0.01     # and holds this fraction of the polarisation resistance
 RESOLVED = 0.9       # probability from which a peak counts as an arc
 HIDDEN_DECADES = 1.0  # weak peaks this close to a neighbour are merged with it ...
 HIDDEN_HEIGHT = 0.25  # ... and one this high against the stronger one was an arc hidden in it
-RIPPLE = (0.5, 0.1)   # a peak less probable than this and with less of the polarisation is a ripple
 BROAD_DECADES = 1.3   # a peak wider than this at half height may hold two arcs (see the module docstring)
+AREA_REACH = 3.0      # an arc's resistance counts gamma within this factor beyond the measured range of tau
 REACH = 1.5          # the measured range of tau, widened by this factor at each end, is searched ...
 SEARCH_DECADES = 1.0  # ... within this many decades of the peak of the median
 
@@ -170,14 +173,15 @@ def _without_ripples(peaks: list[Peak], context: _Context) -> list[Peak]:
 
     peaks = list(peaks)
     while len(peaks) > 1:
-        ripples = [p for p, peak in enumerate(peaks) if peak.probability < RIPPLE[0] and peak.share < RIPPLE[1]]
+        ripples = [p for p, peak in enumerate(peaks)
+                   if peak.in_window and peak.probability < RESOLVED and np.percentile(peak.resistance, 2.5) <= 0]
         if not ripples:
             break
         p = ripples[0]
         sides = [r for r in (p - 1, p + 1) if 0 <= r < len(peaks)]
         q = max(sides, key=lambda r: context.curve[peaks[max(p, r)].window[0]])
         start, stop = min(peaks[p].window[0], peaks[q].window[0]), max(peaks[p].window[1], peaks[q].window[1])
-        peaks[q] = replace(peaks[q], window=(start, stop), resistance=context.area(start, stop),
+        peaks[q] = replace(peaks[q], window=(start, stop), resistance=context.area(start, stop, peaks[q].index),
                            share=peaks[q].share + peaks[p].share)
         del peaks[p]
     return peaks
@@ -192,16 +196,21 @@ class _Context:
     step: float
     measured: tuple[float, float]
 
-    def area(self, start: int, stop: int) -> np.ndarray:
-        """Draws of the area of gamma (as sampled) over [start, stop)."""
-        return self.raw[:, start:stop].sum(axis=1) * self.step
+    def area(self, start: int, stop: int, index: int) -> np.ndarray:
+        """Draws of the area of gamma (as sampled) over [start, stop): for a peak at ``index``
+        inside the measured range only within :data:`AREA_REACH` of it."""
+        part = self.tau[start:stop]
+        keep = np.ones(part.size, dtype=bool)
+        if self.measured[0] <= self.tau[index] <= self.measured[1]:
+            keep = (part >= self.measured[0] / AREA_REACH) & (part <= self.measured[1] * AREA_REACH)
+        return self.raw[:, start:stop][:, keep].sum(axis=1) * self.step
 
     def peak(self, index: int, hidden: list[int], start: int, stop: int, left: bool, right: bool) -> Peak:
         """The peak at ``index`` over its window [start, stop), the peaks ``hidden`` merged into it;
         ``left``/``right``: it shares that boundary with a neighbour."""
         tau, curve = self.tau, self.curve
         part = self.draws[:, start:stop]
-        area = self.area(start, stop)
+        area = self.area(start, stop, index)
         centres = tau[[index, *hidden]]
         near = ((np.log10(tau[start:stop]) >= np.log10(centres.min()) - SEARCH_DECADES)
                 & (np.log10(tau[start:stop]) <= np.log10(centres.max()) + SEARCH_DECADES))
@@ -256,3 +265,13 @@ def suggest_circuit(peaks: list[Peak], inductive: bool) -> str:
     for k, _ in enumerate(sorted((p for p in peaks if p.counted), key=lambda p: p.index), start=1):
         parts.append(f"p(R{k},CPE{k})")
     return "-".join(parts)
+
+
+def series_resistance(r_inf: np.ndarray, tau: np.ndarray, raw: np.ndarray, step: float,
+                      frequency: np.ndarray) -> np.ndarray:
+    """Draws of the resistance the data see in series: R_inf and the relaxations faster than
+    :data:`AREA_REACH` times the fastest measured (1/(2 pi f_max)), which no measured frequency
+    tells from a resistor (the two trade off; their sum is determined)."""
+    fast = tau < 1 / (2 * math.pi * float(np.max(frequency))) / AREA_REACH
+    return r_inf + raw[:, fast].sum(axis=1) * step
+

@@ -23,7 +23,7 @@ from ...priors import OptionError
 from ..result import Result
 from ..statistics import summarise
 from .drt import DRAWS, LOG10_KAPPA, LOG10_LAMBDA, POINTS_PER_DECADE, Posterior, solve
-from .drt_peaks import RESOLVED, Peak, find_peaks, suggest_circuit
+from .drt_peaks import RESOLVED, Peak, find_peaks, series_resistance, suggest_circuit
 from .spectrum import Spectrum
 
 INDUCTIVE_NOISE = 3.0  # w_max L above this many noise sd of |Z| at f_max (and L > 0 at 95 %): significant
@@ -44,7 +44,8 @@ def hz(f: float) -> str:
 @dataclass(eq=False)
 class SpectrumDRT:
     """One spectrum's DRT (see the module docstring); ``spectrum`` is area-normalised if
-    ``area`` was given (its unit says so)."""
+    ``area`` was given (its unit says so).  Its summary's ``R_inf`` is the series resistance
+    the data see (:attr:`series_resistance`), ``R_pol`` the rest of the polarisation."""
 
     spectrum: Spectrum
     posterior: Posterior
@@ -80,6 +81,12 @@ class SpectrumDRT:
                     and reach > INDUCTIVE_NOISE * float(np.median(p.noise)) * abs(s.z[top]))
 
     @property
+    def series_resistance(self) -> np.ndarray:
+        """Draws of R_inf as the data see it: with the relaxations faster than the window (ohm)."""
+        p = self.posterior
+        return series_resistance(p.r_inf, p.tau, p.gamma, p.step, self.spectrum.frequency)
+
+    @property
     def circuit(self) -> str:
         """The circuit the peaks suggest, in ``fit eis``'s grammar."""
         return suggest_circuit(self.peaks, self.inductive)
@@ -110,9 +117,10 @@ class SpectrumDRT:
 
     def summary(self) -> dict[str, dict]:
         p = self.posterior
-        out = {"R_inf": summarise(p.r_inf, self.unit, tail=False),
+        out = {"R_inf": summarise(self.series_resistance, self.unit, tail=False),
                "L": summarise(p.inductance, self.inductance_unit, tail=False),
-               "R_pol": summarise(p.gamma.sum(axis=1) * p.step, self.unit, tail=False),
+               "R_pol": summarise(p.r_inf + p.gamma.sum(axis=1) * p.step - self.series_resistance, self.unit,
+                                  tail=False),
                "noise": summarise(p.noise, "1", tail=False)}
         for k, peak in enumerate(self.peaks, start=1):
             one = peak.summary(self.unit)
