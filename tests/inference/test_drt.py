@@ -57,7 +57,7 @@ def test_the_paper_two_arc_spectrum_gives_two_peaks_at_the_true_time_constants()
     for peak, name in zip(arcs, ("R_B", "R_C")):
         low, high = np.percentile(peak.resistance, [2.5, 97.5])
         assert low <= truth[name] <= high, (name, low, high)
-    assert np.percentile(one.posterior.r_inf, 2.5) <= truth["R_A"] <= np.percentile(one.posterior.r_inf, 97.5)
+    assert np.percentile(one.series_resistance, 2.5) <= truth["R_A"] <= np.percentile(one.series_resistance, 97.5)
     assert one.warnings == [] and not one.inductive
     # the band holds the median, and is zero-floored (projected draws)
     band = one.band()
