@@ -32,6 +32,7 @@ _EXPORTS = {
     "fit_arrhenius": ("nassb.inference.arrhenius", "fit_arrhenius"),
     "read_spectra": ("nassb.inference.eis.readers", "read_spectra"),
     "fit_eis": ("nassb.inference.eis.api", "fit_eis"),
+    "fit_drt": ("nassb.inference.eis.drt_result", "fit_drt"),
     "list_spectra": ("nassb.inference.eis.api", "list_spectra"),
     "select_spectra": ("nassb.inference.eis.select", "select_spectra"),
     # risks and design

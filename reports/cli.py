@@ -172,6 +172,27 @@ def build_parser() -> argparse.ArgumentParser:
     _fit_options(eis)
     eis.set_defaults(run=_fit_eis)
 
+    drt = fits.add_parser(
+        "drt", help="Bayesian distribution of relaxation times of impedance spectra, and the circuit it suggests",
+        description="The distribution of relaxation times (DRT) of each spectrum with its 95 % band, in closed "
+                    "form: Z = R_inf + j w L + the integral of gamma(ln tau) / (1 + j w tau), a smooth Gaussian "
+                    "prior on gamma whose strength is learned with the noise (evidence), draws projected onto "
+                    "gamma >= 0. Reports each peak's time constant, frequency, resistance and the probability "
+                    "that it is real, says which arcs are not resolved, and suggests the circuit for 'fit eis': "
+                    "R0 (L0 where the inductance is significant) and one p(R,CPE) per probable peak inside the "
+                    "measured window, fastest first.")
+    drt.add_argument("files", nargs="+", metavar="FILE", help="spectra files, or quoted globs ('spectra/*.csv')")
+    drt.add_argument("--area", metavar="AREA", help="electrode area (cm^2, or with a unit): report ohm*cm^2")
+    drt.add_argument("--temperature", metavar="T", help="temperature of spectra whose files do not give one")
+    drt.add_argument("--fmin", type=_number, metavar="HZ", help="use only frequencies at or above this (Hz)")
+    drt.add_argument("--fmax", type=_number, metavar="HZ", help="use only frequencies at or below this (Hz)")
+    _selection_options(drt, "analyse")
+    drt.add_argument("--draws", type=_whole(100), metavar="N", help="posterior draws per spectrum (default 2000)")
+    drt.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the draws (default 0)")
+    drt.add_argument("--report", metavar="DIR", help="also write a report (HTML, Markdown, figures) into DIR")
+    _output_options(drt, out=True)
+    drt.set_defaults(run=_fit_drt)
+
     spec = commands.add_parser(
         "spectra", help="list the impedance spectra in files: cycle, temperature, points, frequencies, skipped rows",
         description="List every spectrum read from impedance files (any format 'fit eis' reads): its name, file, "
@@ -389,6 +410,23 @@ def _fit_eis(args) -> int:
         from .eis_report import eis_report
 
         _write_report(eis_report(result, command=_command()), args.report, field="--report")
+    return code
+
+
+def _fit_drt(args) -> int:
+    from ..inference.eis.drt_result import fit_drt
+
+    _check_out(args)
+    if args.report:
+        _check_folder(args.report, "--report", kind="report")
+    options = {"draws": args.draws} if args.draws else {}
+    result = fit_drt(args.files, area=args.area, temperature=args.temperature, fmin=args.fmin, fmax=args.fmax,
+                     cycles=args.cycles, spectra=args.spectra, seed=args.seed, **options)
+    code = _finish(args, result)
+    if args.report:
+        from .drt_report import drt_report
+
+        _write_report(drt_report(result, command=_command()), args.report, field="--report")
     return code
 
 

@@ -70,6 +70,7 @@ def eis_report(fit, command: list[str] | None = None) -> Report:
                                            one.band(grid), one.residuals(), unit)
         report.sections.append({"title": f"{one.name}: Bode plot and residuals", "kind": "figure",
                                 "figure": key, "text": ""})
+        report.sections.append(_drt_section(report, one, s, fit.circuit.text))
     report.figures["nyquist"] = figures.nyquist([fit.fits[s].nyquist_curve(CURVES) for s in shown], unit)
     report.sections.append({"title": "Nyquist plot", "kind": "figure", "figure": "nyquist",
                             "text": f"{CURVES} posterior draws of the fitted circuit over the data"
@@ -158,3 +159,28 @@ def _series(fit, docs: list[dict]):
         stats[name] = np.array([[q["ci95"][0], q["mean"] if q["mean"] is not None else q.get("median", np.nan),
                                  q["ci95"][1]] for q in merged]).T[:, order]
     return x[order], stats, label
+
+
+def _drt_section(report: Report, one, s: int, circuit: str) -> dict:
+    """The spectrum's DRT beside its fit (closed form, a tenth of a second) and the circuit its
+    peaks suggest."""
+    from ..inference.eis.drt_result import fit_drt
+    from ..priors import NassbError
+    from .drt_report import drt_figure
+
+    try:
+        drt = fit_drt(one.spectrum, area=one.area).spectra[0]
+    except NassbError as err:
+        return {"title": f"{one.name}: distribution of relaxation times", "kind": "text", "text": f"No DRT: {err}"}
+    report.figures[f"drt-{s}"] = drt_figure(drt)
+    same = "the shape of the circuit fitted" if _shape(drt.circuit) == _shape(circuit) else f"not {circuit}"
+    return {"title": f"{one.name}: distribution of relaxation times", "kind": "figure", "figure": f"drt-{s}",
+            "text": f"Its peaks suggest {drt.circuit} ({same}; `nassb fit drt` gives the peaks). "
+                    + " ".join(drt.warnings)}
+
+
+def _shape(circuit: str) -> str:
+    """A circuit string without its labels: ``R_A-p(R_B,CPE_B)`` -> ``R-p(R,CPE)``."""
+    import re
+
+    return re.sub(r"(CPE|Wo|Ws|R|C|L|W|G)[A-Za-z0-9_]*", r"\1", circuit)

@@ -67,12 +67,19 @@ def result_text(result) -> str:
     renderers: dict[str, Callable[..., str]] = {
         "propagation": propagation_table, "arrhenius": arrhenius_table, "risk": risk_table,
         "calibration": calibration_table, "design": design_table, "eis": eis_table, "eis-spectrum": eis_table,
-        "spectra": spectra_table}
+        "spectra": spectra_table, "drt": drt_table}
     render = renderers.get(result.kind)
     if render is not None:
         return render(result)
     lines = [result.title, "", *columns(summary_rows(result.summary()))]
     return "\n".join(lines + _warning_lines(result))
+
+
+def drt_table(result) -> str:
+    """A DRT result as text (nassb.reports.drt_report lays it out)."""
+    from .drt_report import drt_table as table
+
+    return table(result)
 
 
 def _warning_lines(result) -> list[str]:
