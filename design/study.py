@@ -22,7 +22,8 @@ from ..priors import OptionError
 from ..priors.secrets import mask_url
 from ..priors.vocabulary import term
 from . import extrapolation
-from .score import DEFAULT_C_RATE, DesignScorer, Limits, rate_name, summarise
+from .decision import DEFAULT_C_RATE, Limits, rate_name
+from .score import DesignScorer, summarise
 from .space import DesignSpace
 
 SAMPLERS = ("tpe", "random", "gp")
