@@ -190,7 +190,22 @@ def calibration_table(result) -> str:
         rows.append((name, *quantity_cells(name, q)))
     lines.extend(columns(rows))
     lines.extend(["", result.diagnostics.sentence()])
+    if result.checks:
+        lines.extend(["", "posterior predictive checks (the probability of an outcome at least as extreme as the "
+                      "one observed; below 0.05 is a warning):"])
+        lines.extend(f"  {check_line(c)}" for c in result.checks)
     return "\n".join(lines + _warning_lines(result))
+
+
+def check_line(check: dict) -> str:
+    """One predictive check: its probability, the cells and the outcome; a group says how many
+    cells the model expected to be still alive."""
+    line = f"{check['probability']:.3f}  {check['cell']}: {check['outcome']}"
+    if check.get("group"):
+        line += (f"  (the group together; {check['expected']:.1f} of {check['cells']} expected still alive"
+                 if "expected" in check else "  (the group together")
+        line += ")"
+    return line
 
 
 # Short names of the variables a proposal may take beyond the calibrated range.
