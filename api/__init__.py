@@ -10,13 +10,14 @@ The Python API (everything the command line does, as functions returning result 
 Importing nassb is light: PyMC, arviz, Optuna and matplotlib load only when a function needs
 them.  Every function returns a :class:`~nassb.inference.result.Result`: ``summary()``,
 ``to_json()``, ``to_netcdf()`` / ``nassb.load_result()``, ``idata``, ``diagnostics``,
-``warnings``, ``plot()``.
+``warnings``, ``plot()``.  ``nassb.__version__`` is the installed version.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import importlib as _importlib
+from importlib import metadata as _metadata
+from typing import Any as _Any
 
 # public name -> (module, attribute); resolved on first use.
 _EXPORTS = {
@@ -61,15 +62,27 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
+def _installed_version() -> str:
+    """The installed distribution's version; a checkout that was never installed says so."""
+    try:
+        return _metadata.version("nassb")
+    except _metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _installed_version()
+
+
+def __getattr__(name: str) -> _Any:
     try:
         module, attribute = _EXPORTS[name]
     except KeyError:
         raise AttributeError(f"module 'nassb' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attribute)
+    value = getattr(_importlib.import_module(module), attribute)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    # The public names and the version only: not the helpers this module imports for itself.
+    return [*__all__, "__version__"]

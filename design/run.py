@@ -272,6 +272,29 @@ def load_design(study: str, storage: str = DEFAULT_STORAGE, *, top: int = 5,
     ``posterior`` (a file, CalibrationResult or RiskModel) gives the risk draws the study was
     scored on; by default the file the study recorded when ``run_design`` was given one, else the
     calibration shipped with nassb.  Draws other than the study's are refused.
+
+    Parameters
+    ----------
+    study : str
+        The study's name (:func:`list_designs` lists them).
+    storage : str
+        Optuna storage URL (default ``sqlite:///nassb-design.db``).
+    top : int
+        Proposals to return.
+    prior_widening : float
+        The prior sensitivity widens each uninformed prior's spread by this factor (default 2).
+    posterior : str, Path, CalibrationResult or RiskModel, optional
+        The risk draws the study was scored on.
+
+    Returns
+    -------
+    DesignResult
+        The study's proposals as :func:`run_design` returns them.
+
+    Raises
+    ------
+    OptionError
+        No such study, a card changed since the study was made, or draws other than the study's.
     """
     from ..inference.risk.predict import load_risk_model
 
@@ -315,7 +338,19 @@ def _result(optuna_study, name, storage, settings, scorer, space, risk, top, car
 
 
 def list_designs(storage: str = DEFAULT_STORAGE) -> list[dict]:
-    """The design studies in a storage: name, card, settings and trial counts."""
+    """The design studies in a storage: name, card, settings and trial counts.
+
+    Returns
+    -------
+    list of dict
+        One per study: ``study`` (its name), ``card``, ``description`` (its settings),
+        ``trials`` and ``created`` (ISO time, or None).
+
+    Raises
+    ------
+    OptionError
+        A SQLite file that does not exist, or a storage that cannot be opened.
+    """
     import warnings
 
     import optuna

@@ -33,6 +33,7 @@ arrhenius, and measurements of a conductivity, an interface resistance or separa
     conductivity for the cell's own, a thickness drawn from the card's prior otherwise.
 other measurements
     value ~ N(quantity, its sd): a layer quantity measured is the cell's own.
+
 A resistance measured in ohm is R / A with the card's area A (and its uncertainty); several
 quantities of one fit are one multivariate normal with the fit's covariance.
 

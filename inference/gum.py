@@ -53,7 +53,7 @@ def sensitivities(model: CellModel, at: dict[str, float] | None = None) -> tuple
 def propagate_gum(model: CellModel) -> PropagationResult:
     """First-order propagation of a card's input uncertainties to every output.
 
-    The result's dataset carries ``sensitivity``, ``contribution`` (|c_i| u(x_i), in the
+    The result's dataset carries ``sensitivity``, ``contribution`` (``|c_i|`` u(x_i), in the
     output's unit) and ``share`` (u_i(y)^2 / u_c(y)^2) along ``(quantity, input)``, and a 95 %
     interval y ± 1.96 u_c(y).
     """

@@ -444,5 +444,16 @@ class PropagationResult(Result):
 
 
 def load_result(path: str | Path) -> Result:
-    """Load any result written by ``to_netcdf`` (or ``--out``), as the class it was."""
+    """Load any result written by ``to_netcdf`` (or ``--out``), as the class it was.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``result.nc`` file.
+
+    Returns
+    -------
+    Result
+        A :class:`PropagationResult`, an ``EISFit``, an ``ArrheniusFit``, ... with its draws.
+    """
     return Result.from_netcdf(path)

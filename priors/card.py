@@ -89,7 +89,12 @@ class CellCard:
 
 
 def builtin_cards() -> list[str]:
-    """Names of the cards shipped with nassb (``paper-cell-1``, ...)."""
+    """Names of the cards shipped with nassb (``paper-cell-1``, ...).
+
+    ``paper-cell-1`` and ``paper-cell-2`` are Table 1 of the seed paper (Lowack et al.,
+    Materials Technology), the ``paper-roadmap-*`` cards its roadmap, and
+    ``example-cell-1-synthetic`` cell 1 with SYNTHETIC observations attached.
+    """
     folder = resources.files("nassb.priors") / "data" / "cells"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 

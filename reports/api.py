@@ -26,8 +26,40 @@ def write_report(card: CellCard | str | Path | None = None, *, study: str | None
     ``posterior`` (a file from ``calibrate_risks(...).to_netcdf`` or a RiskModel) scores a card's
     risks, or rescores a study, on a lab's calibration instead of the shipped one (a campaign has
     its own).  ``storage`` defaults to ``sqlite:///nassb-campaign.db`` for a campaign and
-    ``sqlite:///nassb-design.db`` for a study, as the commands that make them.  Returns the path of
-    report.html.
+    ``sqlite:///nassb-design.db`` for a study, as the commands that make them.
+
+    Parameters
+    ----------
+    card : CellCard, str or Path, optional
+        A card, a card file or a built-in card's name.
+    study, campaign : str, optional
+        The name of a design study or of a lab campaign in ``storage``.
+    storage : str, optional
+        Optuna storage URL of the study or the campaign.
+    arrhenius : str or Path, optional
+        A temperature series (CSV) to fit with Eq. 4, reported at ``at`` (default 25 degC).
+    at : str
+        The temperature of an Arrhenius report's values.
+    out : str or Path, optional
+        The folder to write (default ``report-NAME`` in the working directory); it must be new,
+        empty or one nassb wrote, and is replaced as a whole.
+    seed : int
+        Seed of the Monte Carlo and sampling of a card's or an Arrhenius report.
+    command : list of str, optional
+        The command line to record in the report's provenance.
+    posterior : str, Path or RiskModel, optional
+        Calibrated risk draws to score on instead of the shipped calibration.
+
+    Returns
+    -------
+    Path
+        The path of ``report.html``.
+
+    Raises
+    ------
+    OptionError
+        Not exactly one of ``card``, ``study``, ``campaign``, ``arrhenius``; a posterior with an
+        Arrhenius series or a campaign; an ``out`` folder nassb may not replace.
     """
     from .report import write_report as write_folder
 

@@ -75,6 +75,20 @@ def list_spectra(files_or_spectra, *, cycles=None, spectra=None) -> SpectraListi
 
     ``cycles`` (``"1,3-5"`` or a list: EC-Lab cycle numbers, else the order of the spectra in each
     file) and ``spectra`` (names) select as :func:`fit_eis` does.
+
+    Parameters
+    ----------
+    files_or_spectra : str, Path, Spectrum or a sequence of them
+        Files, quoted globs, or spectra already read.
+    cycles : str or sequence of int, optional
+        The cycles to keep.
+    spectra : sequence of str, optional
+        The spectrum names to keep.
+
+    Returns
+    -------
+    SpectraListing
+        Per spectrum its file, cycle, temperature, points, frequency range and the rows skipped.
     """
     chosen = load_spectra(files_or_spectra)
     if cycles is not None or spectra is not None:

@@ -44,7 +44,7 @@ class KKResult:
         Schönleber's mu = 1 - sum|R_k<0| / sum|R_k>=0| of that fit (1: no negative
         resistance; it falls as the fit starts to follow noise).
     residual_real, residual_imag : ndarray
-        (Z'_data - Z'_fit) / |Z_data| and (Z''_data - Z''_fit) / |Z_data| at each frequency of
+        (Z'_data - Z'_fit) / ``|Z_data|`` and (Z''_data - Z''_fit) / ``|Z_data|`` at each frequency of
         the spectrum, in its order; dimensionless (0.01 is 1 %).
     rms : float
         Root-mean-square of both residuals together.
@@ -98,7 +98,7 @@ def lin_kk(spectrum: Spectrum, *, c: float = 0.85, max_m: int | None = None, cap
 
     Fits Z(w) ~ R0 + j w L + 1/(j w C) + sum_k R_k / (1 + j w tau_k), k = 1..M, with the tau_k spaced
     logarithmically from 1/w_max to 1/w_min (one element: their geometric mean), by linear least
-    squares on Z' and Z'' together, each point weighted by 1/|Z|.
+    squares on Z' and Z'' together, each point weighted by 1/``|Z|``.
 
     Parameters
     ----------
@@ -119,7 +119,7 @@ def lin_kk(spectrum: Spectrum, *, c: float = 0.85, max_m: int | None = None, cap
     Raises
     ------
     DataError
-        Fewer than 5 points, or |Z| = 0 or non-finite somewhere.
+        Fewer than 5 points, or ``|Z|`` = 0 or non-finite somewhere.
     OptionError
         ``c`` outside (0, 1] or ``max_m`` < 1.
 
@@ -137,12 +137,12 @@ def lin_kk(spectrum: Spectrum, *, c: float = 0.85, max_m: int | None = None, cap
     largest residual seen in 2000 random cases was 0.03 % at 6-12 points per decade and 0.09 % at
     5 points per decade, where Schönleber's rule alone left up to tens of per cent.
 
-    **Thresholds** (fractions of |Z|): ``ok`` needs rms <= 1 %, max_abs <= 3 % and
+    **Thresholds** (fractions of ``|Z|``): ``ok`` needs rms <= 1 %, max_abs <= 3 % and
     systematic <= 0.3 %.  Calibrated on R0-p(R1,CPE1)-p(R2,CPE2) (R0 = 10 ohm,
     R1 = 100 ohm, Q1 = 2e-7 F s^(a-1), a1 = 0.9, R2 = 200 ohm, Q2 = 1e-4, a2 = 0.8), 60 points
     from 1 MHz to 1 Hz:
 
-    * with Gaussian noise of 0.5 % of |Z| on Z' and on Z'', over 1000 seeds rms <= 0.58 %,
+    * with Gaussian noise of 0.5 % of ``|Z|`` on Z' and on Z'', over 1000 seeds rms <= 0.58 %,
       max_abs <= 1.9 % and systematic <= 0.13 % (99th percentile 0.09 %): all pass.  With 1 %
       noise systematic stays <= 0.22 % and 85 % pass; the rms limit is what such noisy data hit
       first.

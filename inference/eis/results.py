@@ -226,7 +226,7 @@ class SpectrumFit(Result):
         return out
 
     def noise(self) -> np.ndarray:
-        """Draws of the relative noise eps (0.005: 0.5 % of |Z|)."""
+        """Draws of the relative noise eps (0.005: 0.5 % of ``|Z|``)."""
         return np.asarray(self.posterior["noise"], dtype=float).ravel()
 
     def least_squares_values(self) -> dict[str, float]:
@@ -274,7 +274,7 @@ class SpectrumFit(Result):
         return self.circuit.complex_impedance(values, 2 * np.pi * f) * self.z_factor
 
     def band(self, frequency=None, probability: float = PROBABILITY) -> np.ndarray:
-        """Lower end, median and upper end of |Z| and of -phase (degrees) over the posterior at
+        """Lower end, median and upper end of ``|Z|`` and of -phase (degrees) over the posterior at
         ``frequency`` (Hz; default :meth:`frequency_grid`): shape (3, 2, frequencies)."""
         z = self.predict(frequency, draws=BAND_DRAWS)
         tail = 100 * (1 - probability) / 2
@@ -288,13 +288,13 @@ class SpectrumFit(Result):
         return {p.name: float(np.median(self.posterior[p.name])) for p in self.circuit.parameters}
 
     def residuals(self) -> np.ndarray:
-        """(Z - Z_model) / |Z| at the measured frequencies, the model at the posterior median
+        """(Z - Z_model) / ``|Z|`` at the measured frequencies, the model at the posterior median
         parameters (complex, dimensionless)."""
         return relative_residuals(self.spectrum, self.circuit.complex_impedance(self.median_values(),
                                                                                  self.spectrum.omega))
 
     def plot(self, kind: str = "bode", **kwargs):
-        """``"bode"``: |Z| and phase with the posterior's 95 % band, and the residuals;
+        """``"bode"``: ``|Z|`` and phase with the posterior's 95 % band, and the residuals;
         ``"nyquist"``: the data and posterior draws of the circuit."""
         from ...reports import figures
 

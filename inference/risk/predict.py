@@ -261,7 +261,18 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 
 def load_risk_model(posterior=None) -> RiskModel:
     """Calibrated risk draws from a file, a calibration result, a RiskModel, or (None) the
-    calibration shipped with nassb."""
+    calibration shipped with nassb.
+
+    Parameters
+    ----------
+    posterior : str, Path, CalibrationResult or RiskModel, optional
+        A file written by ``calibrate_risks(...).to_netcdf``, a calibration result, or a model
+        (returned as it is); None for the shipped calibration on the seed paper's cells.
+
+    Returns
+    -------
+    RiskModel
+    """
     if posterior is None or isinstance(posterior, (str, Path)):
         return RiskModel.load(posterior)
     if isinstance(posterior, RiskModel):

@@ -7,21 +7,21 @@ and recorded in :attr:`Spectrum.skipped`.  Every mistake in a file is one
 :class:`~nassb.priors.errors.DataError` naming the file, the column (or line) and what is
 wrong; a missing optional package is an :class:`~nassb.priors.errors.OptionError`.
 
-====================  =================  ==================================================
-format                suffix             recognised by
-====================  =================  ==================================================
+====================  ==================  ==================================================
+format                suffix              recognised by
+====================  ==================  ==================================================
 EC-Lab ASCII          ``.mpt``, ``.txt``  ``EC-Lab ASCII FILE`` banner (or the suffix)
-EC-Lab binary         ``.mpr``           the suffix (needs galvani)
+EC-Lab binary         ``.mpr``            the suffix (needs galvani)
 Gamry                 ``.dta``, ``.txt``  a ``ZCURVE<tab>TABLE`` line (``.dta``: the suffix)
 ZPlot/ZView, Z60W     ``.z``, ``.txt``    ``ZPLOT2 ASCII``, ``ZPlotW Data File`` or
-                                         ``Z60W Data File`` banner (``.z``: the suffix)
+                                          ``Z60W Data File`` banner (``.z``: the suffix)
 VersaStudio           ``.par``, ``.txt``  ``<SegmentN>`` blocks with ``Definition=`` lines
 Autolab Nova ASCII    ``.txt``, ``.csv``  ``Frequency (Hz)``, ``Z' (Ω)``, ``-Z'' (Ω)`` header
 CH Instruments        ``.txt``, ``.csv``  ``A.C. Impedance`` banner, ``Freq/Hz, Z'/ohm, ...``
 Parstat               ``.txt``, ``.csv``  ``Frequency (Hz)``, ``Zre (ohms)``, ``Zim (ohms)``
 PowerSuite            ``.txt``, ``.csv``  ``Frequency``, ``Zre``, ``Zimg``
 plain table           ``.csv``, ``.txt``  a header with frequency, Z' and Z'' columns
-====================  =================  ==================================================
+====================  ==================  ==================================================
 
 The suffix decides for ``.mpt``, ``.mpr``, ``.dta``, ``.z`` and ``.par``; a ``.txt`` or ``.csv``
 file is sniffed by its first lines, and read as a table when no instrument's banner is there.
