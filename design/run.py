@@ -251,7 +251,8 @@ def search_space(card: CellCard, scorer, settings: SearchSettings, ranges: dict)
     if settings.within_data:
         rate = settings.c_rate
         per_current = None if rate is None else 1.0 / (rate * float(scorer.utilisation.mean()))
-        space = extrapolation.within(space, ranges, capacity_per_current=per_current, current=settings.current)
+        space = extrapolation.within(space, ranges, capacity_per_current=per_current, current=settings.current,
+                                     volumetric_capacity=scorer.volumetric_capacity)
     return space
 
 

@@ -438,7 +438,9 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
         "active_constraints": settings.limits.active(settings.limits.judged(values)),
     }
     if ranges is not None:
-        out["extrapolated"] = extrapolation.outside({**design, "current": current["mean"]}, ranges)
+        at = {**shown, "current": current["mean"]}
+        out["extrapolated"] = extrapolation.outside(at, ranges)
+        out["extrapolated_by"] = extrapolation.how_far(at, ranges)
     if reweighting is not None:
         out["prior_sensitivity"] = shifts(values, reweighting, QUANTITY_OF[settings.objective], settings.quantile,
                                           settings.limits)

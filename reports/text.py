@@ -210,7 +210,8 @@ def check_line(check: dict) -> str:
 
 # Short names of the variables a proposal may take beyond the calibrated range.
 _SHORT = {"separator.thickness": "separator", "cell.pressure": "pressure", "cathode.theoretical_capacity": "capacity",
-          "anode.reservoir_thickness": "reservoir", "current": "current"}
+          "cathode.porosity": "porosity", "cathode.thickness": "cathode", "anode.reservoir_thickness": "reservoir",
+          "current": "current"}
 DESIGN_HEADER = ["", "capacity", "porosity", "separator", "reservoir", "pressure", "cathode", "current",
                  "extrapolated"]
 PREDICTION_HEADER = ["", "E_V Wh/l", "E_m Wh/kg", "P_fracture [95 %]", "P_short [95 %]", "drop V", "retention",
@@ -292,6 +293,15 @@ def _range_text(ranges: dict) -> str:
     return ", ".join(parts)
 
 
+def _beyond_word(name: str, entry: dict) -> str:
+    """``porosity x0.32``: a variable outside the calibrated range and how far (where known)."""
+    ratio = (entry.get("extrapolated_by") or {}).get(name)
+    if ratio is None:
+        return _SHORT.get(name, name)
+    digits = ".2g" if abs(ratio - 1) > 0.05 else ".3g"
+    return f"{_SHORT.get(name, name)} x{ratio:{digits}}"
+
+
 def design_table(result) -> str:
     """Proposals of a design study and the paper's cells on the same footing, as two tables
     (what to build; what is predicted) that fit a terminal, then the calibrated range and the
@@ -331,10 +341,11 @@ def design_table(result) -> str:
     if doc.get("calibrated_range"):
         lines.extend(["", "calibrated range (the cells the risk models rest on): "
                       + _range_text(doc["calibrated_range"])])
-        beyond = [f"  {label}  {', '.join(_SHORT.get(n, n) for n in e['extrapolated'])}" for label, e in entries
+        beyond = [f"  {label}  {', '.join(_beyond_word(n, e) for n in e['extrapolated'])}" for label, e in entries
                   if e.get("extrapolated")]
         if beyond:
-            lines.extend(["extrapolated beyond it (the risks rest on the models' forms alone there):", *beyond])
+            lines.extend(["extrapolated beyond it (the risks rest on the models' forms alone there; x: the value "
+                          "over the nearer end of the range):", *beyond])
     ps = doc.get("prior_sensitivity") or {}
     objective = st.get("quantity") or f"{st['objective']}_rate"
     sens = [line for line in (sensitivity_line(label, e, objective) for label, e in entries) if line]
