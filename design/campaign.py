@@ -534,6 +534,7 @@ class Campaign:
         """
         import optuna
 
+        from .leave_out import leave_out
         from .optimum import best_design
         from .refine import refine as refine_best
         from .run import refine_budget
@@ -585,9 +586,10 @@ class Campaign:
         round_ = 1 + max((p["round"] for p in self._proposals()), default=0)
         posterior = self._current_posterior()
         described = []
+        leave = leave_out(risk)
         for i, design in enumerate(chosen):
             name = f"r{round_}-p{i + 1}"
-            entry = describe_design(scorer, settings, design, ranges=ranges)
+            entry = describe_design(scorer, settings, design, ranges=ranges, leave=leave)
             text = self.card_text(name, design, scorer, entry)
             described.append((name, design, entry, text))
         if folder is not None:
@@ -612,7 +614,9 @@ class Campaign:
                               "trial": trial.number, "design": entry["design"], "quantities": entry["quantities"],
                               "objective": entry["objective"], "current": entry["current"],
                               "feasible": entry["feasible"], "active_constraints": entry["active_constraints"],
-                              "extrapolated": entry.get("extrapolated", [])})
+                              "extrapolated": entry.get("extrapolated", []),
+                              "extrapolated_by": entry.get("extrapolated_by", {}),
+                              "leave_out": entry.get("leave_out", {}), "rests_on": entry.get("rests_on", [])})
         return ProposalResult(self.name, round_, proposals, self._posterior_json(posterior), notes)
 
     def _ask(self, design: dict, space: DesignSpace):

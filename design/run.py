@@ -42,6 +42,10 @@ class DesignResult(Result):
     prior_sensitivity : dict
         How the reweighting to widened priors was done (parameters, rule, k-hat); each
         proposal's ``prior_sensitivity`` gives its shifts.
+    leave_out : dict
+        The observation groups left out one at a time (PSIS: rule, k-hat per group); each
+        proposal's ``leave_out`` gives the shifts of its objective and risks without each group,
+        and ``rests_on`` the groups without which it would break a limit.
     utilisation : str
         How the utilisation at the cycling current is obtained, in words.
     """
@@ -50,12 +54,14 @@ class DesignResult(Result):
 
     def __init__(self, study: str, storage: str, settings: SearchSettings, n_trials: int, n_feasible: int,
                  proposals: list[dict], baselines: dict[str, dict], card: str = "", *,
-                 calibrated_range: dict | None = None, prior_sensitivity: dict | None = None, utilisation: str = ""):
+                 calibrated_range: dict | None = None, prior_sensitivity: dict | None = None, utilisation: str = "",
+                 leave_out: dict | None = None):
         self.study, self.storage, self.settings = study, mask_url(storage), settings
         self.n_trials, self.n_feasible = n_trials, n_feasible
         self.proposals, self.baselines, self.card = proposals, baselines, card
         self.calibrated_range = {k: tuple(v) for k, v in (calibrated_range or {}).items()}
         self.prior_sensitivity, self.utilisation = prior_sensitivity or {}, utilisation
+        self.leave_out = leave_out or {}
         self.idata, self.diagnostics = None, None
 
     @property
@@ -95,6 +101,7 @@ class DesignResult(Result):
             "calibrated_range": {k: {"low": lo, "high": hi, "unit": _range_unit(k)}
                                  for k, (lo, hi) in self.calibrated_range.items()},
             "prior_sensitivity": self.prior_sensitivity,
+            "leave_out": self.leave_out,
             "n_trials": self.n_trials,
             "n_feasible": self.n_feasible,
             "proposals": self.proposals,
@@ -109,7 +116,7 @@ class DesignResult(Result):
         return cls(document["study"], document["storage"], settings_from_dict(document["search"]), document["n_trials"],
                    document["n_feasible"], document["proposals"], document["baselines"], document.get("card", ""),
                    calibrated_range=ranges, prior_sensitivity=document.get("prior_sensitivity"),
-                   utilisation=document.get("utilisation", ""))
+                   utilisation=document.get("utilisation", ""), leave_out=document.get("leave_out"))
 
     def plot(self, **kwargs):
         """Each proposal and baseline: the objective against P_short (posterior means)."""
@@ -324,18 +331,21 @@ def load_design(study: str, storage: str = DEFAULT_STORAGE, *, top: int = 5,
 
 def _result(optuna_study, name, storage, settings, scorer, space, risk, top, card, ranges,
             prior_widening) -> DesignResult:
+    from .leave_out import leave_out
     from .sensitivity import reweighting
 
     weights = reweighting(risk, widening=prior_widening)
+    leave = leave_out(risk)
     done = finished(optuna_study)
-    chosen = proposals(optuna_study, space, scorer, settings, top=top, ranges=ranges, reweighting=weights)
+    chosen = proposals(optuna_study, space, scorer, settings, top=top, ranges=ranges, reweighting=weights,
+                       leave=leave)
     try:
-        scored = baselines(settings, risk, ranges=ranges, reweighting=weights)
+        scored = baselines(settings, risk, ranges=ranges, reweighting=weights, leave=leave)
     except CardError:  # a baseline card that cannot be scored with this card's materials
         scored = {}
     return DesignResult(name, storage, settings, len(done), sum(1 for t in done if t.user_attrs.get("feasible")),
                         chosen, scored, card, calibrated_range=ranges, prior_sensitivity=weights.to_json(),
-                        utilisation=scorer.utilisation_note)
+                        utilisation=scorer.utilisation_note, leave_out=leave.to_json())
 
 
 def list_designs(storage: str = DEFAULT_STORAGE) -> list[dict]:

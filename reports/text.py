@@ -293,6 +293,18 @@ def _range_text(ranges: dict) -> str:
     return ", ".join(parts)
 
 
+def resting_line(label: str, entry: dict) -> str:
+    """``#1  cell-1? (P_short +0.24), cell-2? (P_short +0.30)``: the observation groups a design
+    rests on and the risk that moves most without each; empty where it rests on none."""
+    leave = entry.get("leave_out") or {}
+    parts = []
+    for group in entry.get("rests_on") or []:
+        shift = leave[group]
+        moved = ", ".join(f"{risk} {shift['risks'][risk]:+.2g}" for risk in shift["breaks"])
+        parts.append(f"{group}{'' if shift['reliable'] else '?'} ({moved})")
+    return f"  {label}  {', '.join(parts)}" if parts else ""
+
+
 def _beyond_word(name: str, entry: dict) -> str:
     """``porosity x0.32``: a variable outside the calibrated range and how far (where known)."""
     ratio = (entry.get("extrapolated_by") or {}).get(name)
@@ -346,6 +358,11 @@ def design_table(result) -> str:
         if beyond:
             lines.extend(["extrapolated beyond it (the risks rest on the models' forms alone there; x: the value "
                           "over the nearer end of the range):", *beyond])
+    rests = [line for line in (resting_line(label, e) for label, e in entries) if line]
+    if rests:
+        lines.extend(["", "what each design rests on (leave one observation group out, PSIS; ? marks k-hat > 0.7, "
+                          "a direction rather than digits): the groups without which a limit breaks",
+                      *rests])
     ps = doc.get("prior_sensitivity") or {}
     objective = st.get("quantity") or f"{st['objective']}_rate"
     sens = [line for line in (sensitivity_line(label, e, objective) for label, e in entries) if line]

@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from .likelihood import (Batch, hazard_between, log1mexp_neg, logsumexp_last, resistance_z, fracture_hazard,
-                         inventory_term)
+from .likelihood import (Batch, hazard_between, log1mexp_neg, logsumexp_last, node_loglike, resistance_z,
+                         fracture_hazard, inventory_term)
 
 
 def _marginal_probability(values, weights) -> np.ndarray:
@@ -134,6 +134,21 @@ def predictive_checks(draws: dict[str, np.ndarray], b: Batch, chunk: int = 500) 
             p = mean[0] if obs["kind"] == "efficiency" else min(mean[0], 1.0 - mean[0])
             out.append({"cell": b.names[obs["entry"]], "outcome": obs["kind"].replace("_", " "), "where": obs["where"],
                         "probability": p})
+    return out
+
+
+def entry_log_likelihood(draws: dict, b: Batch) -> np.ndarray:
+    """Each observation entry's log-likelihood, draws by entries (D, E): its cells (``count`` of
+    them) and its inventory observations.  Summed over entries it is
+    :func:`~.likelihood.log_likelihood` (kept here, beside the other numpy evaluations, so that the
+    likelihood module, whose bytes identify a calibration, stays as it was)."""
+    from scipy.special import logsumexp
+
+    theta = {k: np.asarray(v, float).reshape(-1, 1, 1, 1) for k, v in draws.items()}
+    out = logsumexp(node_loglike(theta, b, np) + b.pressure_weight, axis=-1) * b.count
+    flat = {k: v.ravel() for k, v in theta.items()}
+    for obs in b.inventory:
+        out[:, obs["entry"]] += obs["count"] * np.broadcast_to(inventory_term(obs, flat, np), out.shape[:1])
     return out
 
 
