@@ -137,7 +137,7 @@ def test_design_campaign_and_next_experiment_name_the_same_first_cell(nassb, tmp
     storage = f"sqlite:///{tmp_path / 'c.db'}"
     assert nassb("campaign", "start", "lab", "--storage", storage).code == 0
     propose = nassb("campaign", "propose", "lab", "--storage", storage, "--batch", "1", "--trials", "10",
-                    "--seed", "5", "--json")
+                    "--seed", "5", "--out", str(tmp_path / "cards"), "--json")
     assert propose.code == 0, propose.err
     first_campaign = {k: v["value"] for k, v in propose.json()["proposals"][0]["design"].items()}
 
