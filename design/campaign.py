@@ -53,8 +53,9 @@ from ..priors.secrets import mask_url
 from ..priors.tomlfile import read_toml
 from ..priors.vocabulary import term
 from . import extrapolation
+from .decision import DEFAULTS, KEYS, Decision
 from .score import DesignScorer
-from .space import DesignSpace, design_space
+from .space import DesignSpace
 from .study import (
     QUANTITY_OF,
     SearchSettings,
@@ -84,8 +85,6 @@ DIVERSITY = 0.15
 """Proposals of one batch differ by at least this fraction of a variable's range (log-scaled
 where the search is), and from every proposal still being built."""
 SEARCH_TRIALS = 200
-SETTING_KEYS = ("objective", "quantile", "max_fracture", "max_short", "max_drop", "min_retention",
-                "limit_confidence", "cycles", "c_rate", "current", "within_data")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -351,10 +350,7 @@ class Campaign:
     # -- opening -----------------------------------------------------------------------------
     @classmethod
     def start(cls, name: str, card: CellCard | str | Path = "paper-cell-1", storage: str = DEFAULT_STORAGE, *,
-              objective: str = "E_V", quantile: float | str | None = 0.05, max_fracture: float = 0.1,
-              max_short: float = 0.2, max_drop: float = 0.1, min_retention: float = 0.8,
-              limit_confidence: float | None = None, cycles: int = 100,
-              c_rate: float | None = None, current=None, within_data: bool = False) -> Campaign:
+              decision: Decision | dict | None = None, **settings) -> Campaign:
         """Start a campaign named ``name`` in ``storage``.
 
         Parameters
@@ -366,6 +362,9 @@ class Campaign:
         storage : str
             Optuna storage: ``sqlite:///FILE`` (default ``sqlite:///nassb-campaign.db``) or
             ``postgresql://...``.
+        decision : Decision or dict, optional
+            The design decision (:class:`nassb.design.decision.Decision`), as for
+            :func:`nassb.design.run.run_design`; keyword ``settings`` make one or override its own.
         objective, quantile, max_fracture, max_short, max_drop, min_retention, cycles, c_rate, current, within_data
             As :func:`nassb.design.run.run_design`: the energy (Wh/L or Wh/kg) maximised at its
             ``quantile``, the limits (probabilities; ohmic drop in V; retention a fraction), the
@@ -378,28 +377,17 @@ class Campaign:
         """
         import optuna
 
-        from ..inference.risk.scoring import parse_current
-        from .run import OBJECTIVES, _c_rate, _check_storage, _limits, _quantile
+        from .run import _check_storage
 
         if not isinstance(name, str) or not _NAME.match(name):
             raise OptionError(f"a campaign name is letters, digits, '.', '_' and '-', got {name!r}", field="name")
-        if objective not in OBJECTIVES:
-            raise OptionError(f"'{objective}' is not an objective; must be one of {', '.join(OBJECTIVES)}",
-                              field="objective")
-        if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
-            raise OptionError(f"must be a whole number >= 1, got {cycles!r}", field="cycles")
-        limits = _limits(max_fracture, max_short, max_drop, min_retention, limit_confidence)
-        q = _quantile(quantile)
-        rate = _c_rate(c_rate, current)
+        chosen = Decision.of(decision, **settings)
         _check_storage(storage)
         card = card if isinstance(card, CellCard) else load_card(card)
-        j = None if current is None else float(parse_current(current, card).value)
-        settings = {"objective": objective, "quantile": q, "max_fracture": limits.max_fracture,
-                    "max_short": limits.max_short, "max_drop": limits.max_drop,
-                    "min_retention": limits.min_retention, "limit_confidence": limits.confidence,
-                    "cycles": cycles, "c_rate": rate, "current": j,
-                    "within_data": bool(within_data)}
-        DesignScorer(card, _shipped_risk(), cycles=cycles, c_rate=rate, current=j)  # the card must be scorable
+        stored = chosen.settings()  # the keyword settings, as campaigns have always stored them
+        op = chosen.operating
+        # the card must be scorable
+        DesignScorer(card, _shipped_risk(), cycles=op.cycles, c_rate=op.c_rate, current=op.current)
         origin = str(Path(card.origin).resolve()) if Path(card.origin).is_file() else card.origin
         from .study import _quiet_optuna
 
@@ -412,10 +400,10 @@ class Campaign:
                               "another name", field="name") from None
         study.set_user_attr("nassb_card", origin)
         study.set_user_attr("nassb_card_sha256", card.sha256)
-        study.set_user_attr("nassb_campaign_settings", settings)
+        study.set_user_attr("nassb_campaign_settings", stored)
         study.set_user_attr("nassb_created", _now())
         study.set_user_attr(FLAG, 1)  # last: a campaign is complete once flagged
-        return cls(name, storage, study, card, settings)
+        return cls(name, storage, study, card, stored)
 
     @classmethod
     def open(cls, name: str, storage: str = DEFAULT_STORAGE) -> Campaign:
@@ -442,17 +430,15 @@ class Campaign:
     def design_settings(self) -> dict:
         """The :func:`~nassb.design.run.run_design` keyword settings the campaign was started with
         (``current`` in mA/cm^2, or None)."""
-        return {k: self._settings.get(k) for k in SETTING_KEYS}
+        return {k: self._settings.get(k, DEFAULTS[k]) for k in KEYS}
+
+    @property
+    def decision(self) -> Decision:
+        """The design decision the campaign was started with."""
+        return Decision.make(**self.design_settings())
 
     def search_settings(self, risk=None) -> SearchSettings:
-        from .score import Limits
-
-        s = self._settings
-        return SearchSettings(self.card.sha256, objective=s["objective"], quantile=s["quantile"], current=s["current"],
-                              cycles=s["cycles"], limits=Limits(s["max_fracture"], s["max_short"], s["max_drop"],
-                                                                s["min_retention"], s.get("limit_confidence")),
-                              risk=getattr(risk, "fingerprint", ""), c_rate=s["c_rate"],
-                              within_data=s["within_data"])
+        return self.decision.search_settings(self.card.sha256, getattr(risk, "fingerprint", ""))
 
     def risk_model(self):
         """The current posterior (paper + every record it covers) as a :class:`RiskModel`."""
@@ -516,12 +502,9 @@ class Campaign:
         return scorer, settings, ranges
 
     def _space(self, scorer: DesignScorer, settings: SearchSettings, ranges: dict) -> DesignSpace:
-        space = design_space(self.card)
-        if settings.within_data:
-            rate = settings.c_rate
-            per_current = None if rate is None else 1.0 / (rate * float(scorer.utilisation.mean()))
-            space = extrapolation.within(space, ranges, capacity_per_current=per_current, current=settings.current)
-        return space
+        from .run import search_space
+
+        return search_space(self.card, scorer, settings, ranges)
 
     def _built_designs(self, scorer: DesignScorer) -> list[dict]:
         """The recorded cells that neither cracked nor shorted, as designs (their built layers)."""
@@ -551,6 +534,8 @@ class Campaign:
         """
         import optuna
 
+        from .leave_out import leave_out
+        from .optimum import best_design
         from .refine import refine as refine_best
         from .run import refine_budget
         from .study import _quiet_optuna
@@ -583,10 +568,14 @@ class Campaign:
         feasible = [t for t in search.trials if t.state == optuna.trial.TrialState.COMPLETE
                     and t.user_attrs.get("feasible")]
         feasible.sort(key=lambda t: -(t.value if t.value is not None else -math.inf))
+        # The decision's deterministic optimum first (what nassb design and next-experiment name
+        # first), then the search's best distinct designs.
+        optimum = best_design(scorer, space, settings, ranges)
+        candidates = ([optimum.design] if optimum.design is not None else []) + [t.user_attrs["design"]
+                                                                                 for t in feasible]
         building = [p["design_values"] for p in self._proposals() if p["open"]]
         chosen: list[dict] = []
-        for t in feasible:
-            d = t.user_attrs["design"]
+        for d in candidates:
             if all(space.distance(d, c) >= diversity for c in chosen + building):
                 chosen.append(d)
             if len(chosen) == k:
@@ -597,9 +586,10 @@ class Campaign:
         round_ = 1 + max((p["round"] for p in self._proposals()), default=0)
         posterior = self._current_posterior()
         described = []
+        leave = leave_out(risk)
         for i, design in enumerate(chosen):
             name = f"r{round_}-p{i + 1}"
-            entry = describe_design(scorer, settings, design, ranges=ranges)
+            entry = describe_design(scorer, settings, design, ranges=ranges, leave=leave)
             text = self.card_text(name, design, scorer, entry)
             described.append((name, design, entry, text))
         if folder is not None:
@@ -624,7 +614,9 @@ class Campaign:
                               "trial": trial.number, "design": entry["design"], "quantities": entry["quantities"],
                               "objective": entry["objective"], "current": entry["current"],
                               "feasible": entry["feasible"], "active_constraints": entry["active_constraints"],
-                              "extrapolated": entry.get("extrapolated", [])})
+                              "extrapolated": entry.get("extrapolated", []),
+                              "extrapolated_by": entry.get("extrapolated_by", {}),
+                              "leave_out": entry.get("leave_out", {}), "rests_on": entry.get("rests_on", [])})
         return ProposalResult(self.name, round_, proposals, self._posterior_json(posterior), notes)
 
     def _ask(self, design: dict, space: DesignSpace):

@@ -21,18 +21,22 @@ from .space import DesignSpace, Variable
 CURRENT = "current"
 # The quantities a range covers: the design variables the observations constrain, and the
 # cycling current (mA/cm^2), a condition of the design rather than a variable of it.
-RANGE_KEYS = ("separator.thickness", "cell.pressure", "cathode.theoretical_capacity", "anode.reservoir_thickness",
-              CURRENT)
+RANGE_KEYS = ("separator.thickness", "cell.pressure", "cathode.theoretical_capacity", "cathode.porosity",
+              "cathode.thickness", "anode.reservoir_thickness", CURRENT)
 TOLERANCE = 1e-9  # relative: a value on the edge of the range is inside it
 
 
 def calibrated_range(risk) -> dict[str, tuple[float, float]]:
     """Card path (and ``"current"``) -> (low, high) over the cells that calibrate ``risk``.
 
-    Units: um, MPa, mAh/cm^2, um, mA/cm^2.
+    Units: um, MPa, mAh/cm^2, 1, um, um, mA/cm^2.
     """
     observed = getattr(risk, "observed_range", None)
     raw = observed() if callable(observed) else shipped_range()
+    if raw and any(k not in raw for k in RANGE_KEYS):
+        # A calibration recorded before every variable had a range: the others from the
+        # observations it was calibrated on, the shipped ones (the paper's cells).
+        raw = {**shipped_range(), **raw}
     return {k: (float(lo), float(hi)) for k, (lo, hi) in raw.items()}
 
 
@@ -59,6 +63,19 @@ def outside(values: dict[str, float], ranges: dict[str, tuple[float, float]]) ->
     return out
 
 
+def how_far(values: dict[str, float], ranges: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """For each name of ``values`` outside its range, how far out: the ratio of the value to the
+    nearer end (above 1 beyond the top, below 1 under the bottom; 0.32 is a third of the lowest
+    calibrated value)."""
+    out = {}
+    for name in outside(values, ranges):
+        lo, hi = ranges[name]
+        v = values[name]
+        end = hi if v > hi else lo
+        out[name] = float(v / end) if end else math.inf
+    return out
+
+
 def current_excess(current: float, ranges: dict[str, tuple[float, float]]) -> float:
     """How far a current density lies outside the calibrated currents, relative to the nearer
     end (<= 0 inside): a constraint that keeps a within-data search at calibrated currents."""
@@ -73,7 +90,7 @@ def current_excess(current: float, ranges: dict[str, tuple[float, float]]) -> fl
 
 
 def within(space: DesignSpace, ranges: dict[str, tuple[float, float]], *, capacity_per_current: float | None = None,
-           current: float | None = None) -> DesignSpace:
+           current: float | None = None, volumetric_capacity: float | None = None) -> DesignSpace:
     """The design space cut to the calibrated range.
 
     Parameters
@@ -86,6 +103,10 @@ def within(space: DesignSpace, ranges: dict[str, tuple[float, float]], *, capaci
         utilisation)): a C-rate search also keeps the capacity where its current is calibrated.
     current : float, optional
         A fixed cycling current (mA/cm^2); refused when outside the calibrated currents.
+    volumetric_capacity : float, optional
+        mAh/cm^3 of cathode solid: the cathode thickness follows from the capacity and the
+        porosity, so the capacity is also kept where every porosity of the range gives a
+        calibrated cathode thickness (a box inside the thickness range, conservative).
 
     Raises
     ------
@@ -107,6 +128,18 @@ def within(space: DesignSpace, ranges: dict[str, tuple[float, float]], *, capaci
                 f"{lo:.3g}-{hi:.3g} mA/cm^2, which at this C-rate means {span[0]:.3g}-{span[1]:.3g} mAh/cm^2, "
                 f"and hold {cap[0]:.3g}-{cap[1]:.3g} mAh/cm^2", field="within_data")
         bounds["cathode.theoretical_capacity"] = (max(span[0], cap[0]), min(span[1], cap[1]))
+    if volumetric_capacity is not None and "cathode.thickness" in ranges:
+        porosity = next((v for v in space if v.name == "cathode.porosity"), None)
+        if porosity is not None:
+            p_lo, p_hi = porosity.low, porosity.high
+            if "cathode.porosity" in bounds:
+                p_lo, p_hi = max(p_lo, bounds["cathode.porosity"][0]), min(p_hi, bounds["cathode.porosity"][1])
+            t_lo, t_hi = ranges["cathode.thickness"]
+            # thickness = C / (1e-4 vc (1 - p)): C in [t_lo vc' (1 - p_lo), t_hi vc' (1 - p_hi)] keeps it inside
+            per_um = 1e-4 * volumetric_capacity
+            cap = bounds.get("cathode.theoretical_capacity", (0.0, math.inf))
+            bounds["cathode.theoretical_capacity"] = (max(cap[0], t_lo * per_um * (1 - p_lo)),
+                                                      min(cap[1], t_hi * per_um * (1 - p_hi)))
     out = []
     for v in space:
         if v.name not in bounds:

@@ -12,7 +12,6 @@ its likelihood (no re-sampling).
 
 from __future__ import annotations
 
-import inspect
 import math
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 from ..inference.result import Result
 from ..priors import CardError, CellCard, OptionError, load_card
 from . import extrapolation
+from .decision import Decision
 from .experiments import (
     COST_UNITS,
     BiaxialStrength,
@@ -39,8 +39,6 @@ THIN_SHARE = 0.1          # more than this share of thin outcomes (voi.THIN_ESS)
 ZERO_SE = 2.0             # an EVSI within this many standard errors of zero cannot tell from zero
 RISK_LIMITS = {"P_fracture": ("max", "max_fracture"), "P_short": ("max", "max_short"),
                "ohmic_drop": ("max", "max_drop"), "retention": ("min", "min_retention")}
-DECISION_SETTINGS = ("objective", "quantile", "max_fracture", "max_short", "max_drop", "min_retention",
-                     "limit_confidence", "cycles", "c_rate", "current", "within_data", "sampler")
 # Settings of run_design that do not change the decision (storage, reporting, the search's extent).
 IGNORED_SETTINGS = ("storage", "study", "top", "progress", "prior_widening", "posterior", "seed", "pareto",
                     "refine", "trials")
@@ -143,70 +141,46 @@ class ExperimentRanking(Result):
 
 # -- the decision ----------------------------------------------------------------------------
 
-def _decision_settings(settings: dict) -> dict:
-    """The run_design keyword settings that define the decision, checked and with defaults."""
-    from .run import run_design
+def _search_settings(card: CellCard, risk, decision: Decision):
+    """SearchSettings and scorer of a decision, as run_design makes them."""
+    from .study import make_scorer
 
-    known = set(inspect.signature(run_design).parameters) - {"card"}
-    unknown = sorted(k for k in settings if k not in known)
-    if unknown:
-        raise OptionError(f"unknown design setting; known: {', '.join(DECISION_SETTINGS)}", field=unknown[0])
-    defaults = {k: p.default for k, p in inspect.signature(run_design).parameters.items()}
-    return {k: settings.get(k, defaults[k]) for k in DECISION_SETTINGS}
-
-
-def _search_settings(card: CellCard, risk, s: dict):
-    """SearchSettings and scorer as run_design makes them (its own checks)."""
-    from ..inference.risk.scoring import parse_current
-    from .run import OBJECTIVES, _c_rate, _limits, _quantile
-    from .study import SAMPLERS, SearchSettings, make_scorer
-
-    if s["objective"] not in OBJECTIVES:
-        raise OptionError(f"'{s['objective']}' is not an objective; must be one of {', '.join(OBJECTIVES)}",
-                          field="objective")
-    if s["sampler"] not in SAMPLERS:
-        raise OptionError(f"'{s['sampler']}' is not a sampler; must be one of {', '.join(SAMPLERS)}", field="sampler")
-    cycles = s["cycles"]
-    if isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1:
-        raise OptionError(f"must be a whole number >= 1, got {cycles!r}", field="cycles")
-    limits = _limits(s["max_fracture"], s["max_short"], s["max_drop"], s["min_retention"], s["limit_confidence"])
-    rate = _c_rate(s["c_rate"], s["current"])
-    j = None if s["current"] is None else parse_current(s["current"], card).value
-    settings = SearchSettings(card.sha256, objective=s["objective"], quantile=_quantile(s["quantile"]), current=j,
-                              cycles=cycles, limits=limits, space=(), risk=risk.fingerprint, c_rate=rate,
-                              within_data=bool(s["within_data"]))
+    settings = decision.search_settings(card.sha256, risk.fingerprint)
     return settings, make_scorer(card, risk, settings)
 
 
 def search_designs(card: CellCard, scorer, settings, risk, *, trials: int = SEARCH_TRIALS, top: int = SEARCH_TOP,
                    sampler: str = "tpe", seed: int = 0) -> list[dict]:
-    """The top distinct feasible designs of a short in-memory design search (Optuna, the objective
-    and constraints of run_design, its local refinement), as ``{"name", "design"}``."""
+    """The decision's deterministic optimum (``search-1``, :func:`nassb.design.optimum.best_design`)
+    and the next distinct feasible designs of a short in-memory design search (Optuna, the
+    objective and constraints of run_design, its local refinement), as ``{"name", "design"}``."""
     import optuna
 
+    from .optimum import best_design
     from .refine import refine
-    from .run import refine_budget
-    from .space import design_space
+    from .run import refine_budget, search_space
     from .study import _quiet_optuna, make_objective, make_sampler, proposals
 
     _quiet_optuna()
     ranges = extrapolation.calibrated_range(risk)
-    space = design_space(card)
-    if settings.within_data:
-        per_current = None if settings.c_rate is None else 1.0 / (settings.c_rate * float(scorer.utilisation.mean()))
-        space = extrapolation.within(space, ranges, capacity_per_current=per_current, current=settings.current)
+    space = search_space(card, scorer, settings, ranges)
     study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler, seed, False))
+    optimum = best_design(scorer, space, settings, ranges)
+    if optimum.design is not None:
+        study.enqueue_trial(optimum.design)
     objective = make_objective(space, scorer, settings, ranges)
     local = refine_budget(None, trials, None)
-    study.optimize(objective, n_trials=trials - local)
+    study.optimize(objective, n_trials=max(trials - local, 1))
     if local:
         ran = refine(study, space, objective, local)
         if ran < local:
             study.optimize(objective, n_trials=local - ran)
     names = space.names()
-    found = proposals(study, space, scorer, settings, top=top, ranges=ranges)
-    return [{"name": f"search-{i + 1}", "design": {k: p["design"][k]["value"] for k in names}}
-            for i, p in enumerate(found)]
+    found = [{k: p["design"][k]["value"] for k in names}
+             for p in proposals(study, space, scorer, settings, top=top, ranges=ranges)]
+    if optimum.design is not None:  # the optimum first, the search's others after it
+        found = [optimum.design, *[d for d in found if space.distance(d, optimum.design) >= 0.1][:top - 1]]
+    return [{"name": f"search-{i + 1}", "design": d} for i, d in enumerate(found)]
 
 
 def _checked_candidates(candidates, where: str = "candidates") -> list[dict]:
@@ -307,7 +281,7 @@ def default_experiments(scored: list[dict], problem: DecisionProblem, cycles: in
 
 def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Path = "paper-cell-1", candidates=None,
                     experiments=None, outcomes: int = 200, seed: int = 0, progress: bool = False,
-                    cost: str = "days", **settings) -> ExperimentRanking:
+                    cost: str = "days", decision: Decision | dict | None = None, **settings) -> ExperimentRanking:
     """Rank candidate experiments by their expected value of sample information for the design decision.
 
     Parameters
@@ -338,6 +312,9 @@ def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Pat
         A progress bar over the experiments.
     cost : {"days", "cells"}
         The unit of the ranking per cost.
+    decision : Decision or dict, optional
+        The design decision (:class:`nassb.design.decision.Decision`); default a campaign's own,
+        else the defaults.  Keyword ``settings`` make one or override its own.
     **settings
         run_design's decision settings: ``objective``, ``quantile``, ``max_fracture``,
         ``max_short``, ``max_drop``, ``min_retention``, ``cycles``, ``c_rate``, ``current``,
@@ -366,6 +343,8 @@ def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Pat
         risk = campaign.risk_model()
         card = campaign.card
         base = {k: v for k, v in dict(campaign.design_settings()).items() if k not in IGNORED_SETTINGS}
+        if decision is not None:  # the caller's decision replaces the campaign's settings
+            base = {}
         settings = {**base, **settings}
         offered = list(campaign.candidate_designs() or [])
         campaign_designs = _checked_candidates(offered, "campaign") if offered else []
@@ -377,13 +356,18 @@ def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Pat
     specs = load_experiments(experiments) if isinstance(experiments, (str, Path)) else []
     if experiments is not None and not isinstance(experiments, (str, Path)) and not list(experiments):
         raise OptionError("no experiments to rank", field="experiments")
-    decision = _decision_settings(settings)
+    from .study import SAMPLERS
+
+    sampler = settings.pop("sampler", "tpe")
+    if sampler not in SAMPLERS:
+        raise OptionError(f"'{sampler}' is not a sampler; must be one of {', '.join(SAMPLERS)}", field="sampler")
+    chosen_decision = Decision.of(decision, **settings)
     card = card if isinstance(card, CellCard) else load_card(card)
-    search_settings, scorer = _search_settings(card, risk, decision)
+    search_settings, scorer = _search_settings(card, risk, chosen_decision)
     if candidates is not None:
         designs = _checked_candidates(candidates)
     else:
-        found = search_designs(card, scorer, search_settings, risk, trials=search_trials, sampler=decision["sampler"],
+        found = search_designs(card, scorer, search_settings, risk, trials=search_trials, sampler=sampler,
                                seed=seed)
         designs = campaign_designs + found + _paper_cells(scorer, search_settings, risk)
     scored = _score_candidates(designs, card, scorer, search_settings, risk)

@@ -10,7 +10,7 @@ from ..inference.result import Result
 from ..priors import CardError, CellCard, OptionError, load_card
 from ..priors.secrets import mask_url
 from . import extrapolation
-from .score import DEFAULT_C_RATE, Limits
+from .decision import Decision
 from .space import design_space
 from .study import (QUANTITY_OF, SAMPLERS, SECOND_OBJECTIVES, SearchSettings, baselines, describe, finished,
                     load_existing, make_objective, make_scorer, open_study, proposals, rate_words, settings_of,
@@ -18,7 +18,6 @@ from .study import (QUANTITY_OF, SAMPLERS, SECOND_OBJECTIVES, SearchSettings, ba
 
 DEFAULT_STORAGE = "sqlite:///nassb-design.db"
 REFINE_SHARE, REFINE_MAX, REFINE_FROM = 0.5, 100, 40  # the default local refinement (refine_budget)
-OBJECTIVES = ("E_V", "E_m")
 
 
 class DesignResult(Result):
@@ -43,6 +42,10 @@ class DesignResult(Result):
     prior_sensitivity : dict
         How the reweighting to widened priors was done (parameters, rule, k-hat); each
         proposal's ``prior_sensitivity`` gives its shifts.
+    leave_out : dict
+        The observation groups left out one at a time (PSIS: rule, k-hat per group); each
+        proposal's ``leave_out`` gives the shifts of its objective and risks without each group,
+        and ``rests_on`` the groups without which it would break a limit.
     utilisation : str
         How the utilisation at the cycling current is obtained, in words.
     """
@@ -51,12 +54,14 @@ class DesignResult(Result):
 
     def __init__(self, study: str, storage: str, settings: SearchSettings, n_trials: int, n_feasible: int,
                  proposals: list[dict], baselines: dict[str, dict], card: str = "", *,
-                 calibrated_range: dict | None = None, prior_sensitivity: dict | None = None, utilisation: str = ""):
+                 calibrated_range: dict | None = None, prior_sensitivity: dict | None = None, utilisation: str = "",
+                 leave_out: dict | None = None):
         self.study, self.storage, self.settings = study, mask_url(storage), settings
         self.n_trials, self.n_feasible = n_trials, n_feasible
         self.proposals, self.baselines, self.card = proposals, baselines, card
         self.calibrated_range = {k: tuple(v) for k, v in (calibrated_range or {}).items()}
         self.prior_sensitivity, self.utilisation = prior_sensitivity or {}, utilisation
+        self.leave_out = leave_out or {}
         self.idata, self.diagnostics = None, None
 
     @property
@@ -96,6 +101,7 @@ class DesignResult(Result):
             "calibrated_range": {k: {"low": lo, "high": hi, "unit": _range_unit(k)}
                                  for k, (lo, hi) in self.calibrated_range.items()},
             "prior_sensitivity": self.prior_sensitivity,
+            "leave_out": self.leave_out,
             "n_trials": self.n_trials,
             "n_feasible": self.n_feasible,
             "proposals": self.proposals,
@@ -110,7 +116,7 @@ class DesignResult(Result):
         return cls(document["study"], document["storage"], settings_from_dict(document["search"]), document["n_trials"],
                    document["n_feasible"], document["proposals"], document["baselines"], document.get("card", ""),
                    calibrated_range=ranges, prior_sensitivity=document.get("prior_sensitivity"),
-                   utilisation=document.get("utilisation", ""))
+                   utilisation=document.get("utilisation", ""), leave_out=document.get("leave_out"))
 
     def plot(self, **kwargs):
         """Each proposal and baseline: the objective against P_short (posterior means)."""
@@ -130,56 +136,21 @@ def _range_unit(name: str) -> str:
     return "mA/cm^2" if name == extrapolation.CURRENT else term(name).unit
 
 
-def _limits(max_fracture: float, max_short: float, max_drop: float, min_retention: float,
-            confidence: float | None = None) -> Limits:
-    for name, value, lo, hi in (("max_fracture", max_fracture, 0.0, 1.0), ("max_short", max_short, 0.0, 1.0),
-                                ("min_retention", min_retention, 0.0, 1.0), ("max_drop", max_drop, 0.0, math.inf)):
-        if not (isinstance(value, (int, float)) and lo <= value <= hi and not math.isnan(value)):
-            raise OptionError(f"must lie in [{lo:g}, {hi:g}], got {value!r}", field=name)
-    if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, (int, float))
-                                   or not 0.5 <= confidence < 1.0):
-        raise OptionError(f"must lie in [0.5, 1) (a posterior probability), got {confidence!r}",
-                          field="limit_confidence")
-    return Limits(float(max_fracture), float(max_short), float(max_drop), float(min_retention),
-                  None if confidence is None else float(confidence))
-
-
-def _quantile(quantile) -> float | None:
-    if quantile is None or quantile == "mean":
-        return None
-    try:
-        q = float(quantile)
-    except (TypeError, ValueError):
-        raise OptionError(f"expected a number in (0, 1) or 'mean', got {quantile!r}", field="quantile") from None
-    if not 0 < q < 1:
-        raise OptionError(f"must lie in (0, 1), or be 'mean', got {quantile!r}", field="quantile")
-    return q
-
-
 def _check_storage(storage: str) -> None:
     if storage.rstrip("/") in ("sqlite:", "sqlite:/", "sqlite://") or ":memory:" in storage:
         raise OptionError("an in-memory study cannot be resumed or shared; give a file or a server", field="storage")
 
 
-def _c_rate(c_rate, current) -> float | None:
-    if c_rate is None:
-        return None if current is not None else DEFAULT_C_RATE
-    if current is not None:
-        raise OptionError("give a C-rate or a current density, not both", field="c_rate")
-    if isinstance(c_rate, bool) or not isinstance(c_rate, (int, float)) or not (math.isfinite(c_rate) and c_rate > 0):
-        raise OptionError(f"must be a number > 0 (1/h; 0.1 is C/10), got {c_rate!r}", field="c_rate")
-    return float(c_rate)
-
-
 def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 200, storage: str = DEFAULT_STORAGE,
-               study: str | None = None, objective: str = "E_V", quantile: float | str | None = 0.05,
-               pareto: str | None = None, max_fracture: float = 0.1, max_short: float = 0.2,
-               max_drop: float = 0.1, min_retention: float = 0.8, limit_confidence: float | None = None,
-               cycles: int = 100, c_rate: float | None = None,
-               current=None, within_data: bool = False, sampler: str = "tpe", seed: int | None = None, top: int = 5,
-               progress: bool = False, posterior=None, prior_widening: float = 2.0,
-               refine: int | None = None) -> DesignResult:
+               study: str | None = None, decision: Decision | dict | None = None, pareto: str | None = None,
+               sampler: str = "tpe", seed: int | None = None, top: int = 5, progress: bool = False, posterior=None,
+               prior_widening: float = 2.0, refine: int | None = None, **settings) -> DesignResult:
     """Search the next cells (Optuna) and return the ranked proposals.
+
+    The study starts from the decision's deterministic optimum
+    (:func:`nassb.design.optimum.best_design`, one enqueued trial): the first proposal is the cell
+    ``nassb campaign propose`` and ``nassb next-experiment`` name first for the same card and
+    decision; the sampler's trials add the next ones.
 
     Parameters
     ----------
@@ -191,6 +162,10 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
         Optuna storage: a SQLite URL (default ``sqlite:///nassb-design.db``) or ``postgresql://...``.
     study : str, optional
         Study name (default: from the card and the settings).
+    decision : Decision or dict, optional
+        The design decision (:class:`nassb.design.decision.Decision`); the keyword ``settings``
+        below make one (or override its own), with the defaults of
+        :data:`nassb.design.decision.DEFAULTS`.
     objective : {"E_V", "E_m"}
         Maximised: the ``quantile`` (None or "mean": the mean) of this energy density at the
         cycling current, (U - j R_cell) times the delivered capacity (``E_V_rate``, ``E_m_rate``).
@@ -230,50 +205,43 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
         on, none for a Pareto study.  0 leaves every trial to the sampler.
     """
     from ..inference.risk.predict import load_risk_model
-    from ..inference.risk.scoring import parse_current
+    from .optimum import best_design
 
-    if objective not in OBJECTIVES:
-        raise OptionError(f"'{objective}' is not an objective; must be one of {', '.join(OBJECTIVES)}",
-                          field="objective")
+    chosen = Decision.of(decision, **settings)
     if pareto is not None and pareto not in SECOND_OBJECTIVES:
         raise OptionError(f"'{pareto}' is not a second objective; must be one of {', '.join(SECOND_OBJECTIVES)}",
                           field="pareto")
-    if pareto == objective:
-        raise OptionError(f"the second objective must differ from the objective {objective}", field="pareto")
+    if pareto == chosen.objective:
+        raise OptionError(f"the second objective must differ from the objective {chosen.objective}", field="pareto")
     if sampler not in SAMPLERS:
         raise OptionError(f"'{sampler}' is not a sampler; must be one of {', '.join(SAMPLERS)}", field="sampler")
-    for name, value, minimum in (("trials", trials, 1), ("cycles", cycles, 1), ("top", top, 1),
+    for name, value, minimum in (("trials", trials, 1), ("top", top, 1),
                                  ("refine", 0 if refine is None else refine, 0)):
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise OptionError(f"must be a whole number >= {minimum}, got {value!r}", field=name)
     if not (isinstance(prior_widening, (int, float)) and math.isfinite(prior_widening) and prior_widening > 0):
         raise OptionError(f"must be a number > 0, got {prior_widening!r}", field="prior_widening")
-    limits = _limits(max_fracture, max_short, max_drop, min_retention, limit_confidence)
-    q = _quantile(quantile)
-    rate = _c_rate(c_rate, current)
     _check_storage(storage)
     card = card if isinstance(card, CellCard) else load_card(card)
-    j = None if current is None else parse_current(current, card).value
     risk = load_risk_model(posterior)
     ranges = extrapolation.calibrated_range(risk)
-    space = design_space(card)
-    settings = SearchSettings(card.sha256, objective=objective, quantile=q, pareto=pareto, current=j, cycles=cycles,
-                              limits=limits, space=(), risk=risk.fingerprint, c_rate=rate,
-                              within_data=bool(within_data))
-    scorer = make_scorer(card, risk, settings)
-    if within_data:
-        per_current = None if rate is None else 1.0 / (rate * float(scorer.utilisation.mean()))
-        space = extrapolation.within(space, ranges, capacity_per_current=per_current, current=j)
-    settings = replace(settings, space=tuple((v.name, v.low, v.high) for v in space))
-    name = study or f"{card.name}-{settings.fingerprint()}"
+    search = chosen.search_settings(card.sha256, risk.fingerprint, pareto=pareto)
+    scorer = make_scorer(card, risk, search)
+    space = search_space(card, scorer, search, ranges)
+    search = replace(search, space=tuple((v.name, v.low, v.high) for v in space))
+    name = study or f"{card.name}-{search.fingerprint()}"
     origin = str(Path(card.origin).resolve()) if Path(card.origin).is_file() else card.origin
-    optuna_study = open_study(storage, name, settings, sampler, seed, card=origin)
+    optuna_study = open_study(storage, name, search, sampler, seed, card=origin)
     if isinstance(posterior, (str, Path)) and "nassb_posterior" not in optuna_study.user_attrs:
         # The study's trials were scored on these draws: load_design and the report find them again.
         optuna_study.set_user_attr("nassb_posterior", str(Path(posterior).resolve()))
-    objective_of_trial = make_objective(space, scorer, settings, ranges)
+    objective_of_trial = make_objective(space, scorer, search, ranges)
     local = refine_budget(refine, trials, pareto)
     with storage_errors(storage, optuna_study):
+        if pareto is None:
+            optimum = best_design(scorer, space, search, ranges)
+            if optimum.design is not None:  # a resumed study has it already
+                optuna_study.enqueue_trial(optimum.design, skip_if_exists=True)
         optuna_study.optimize(objective_of_trial, n_trials=trials - local, show_progress_bar=progress)
         if local:
             from .refine import refine as refine_best
@@ -281,7 +249,18 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
             ran = refine_best(optuna_study, space, objective_of_trial, local)
             if ran < local:  # no feasible start yet, or the local search converged: the sampler goes on
                 optuna_study.optimize(objective_of_trial, n_trials=local - ran)
-    return _result(optuna_study, name, storage, settings, scorer, space, risk, top, origin, ranges, prior_widening)
+    return _result(optuna_study, name, storage, search, scorer, space, risk, top, origin, ranges, prior_widening)
+
+
+def search_space(card: CellCard, scorer, settings: SearchSettings, ranges: dict):
+    """The card's design space, kept within the calibrated range for a search within the data."""
+    space = design_space(card)
+    if settings.within_data:
+        rate = settings.c_rate
+        per_current = None if rate is None else 1.0 / (rate * float(scorer.utilisation.mean()))
+        space = extrapolation.within(space, ranges, capacity_per_current=per_current, current=settings.current,
+                                     volumetric_capacity=scorer.volumetric_capacity)
+    return space
 
 
 def refine_budget(refine: int | None, trials: int, pareto: str | None) -> int:
@@ -352,18 +331,21 @@ def load_design(study: str, storage: str = DEFAULT_STORAGE, *, top: int = 5,
 
 def _result(optuna_study, name, storage, settings, scorer, space, risk, top, card, ranges,
             prior_widening) -> DesignResult:
+    from .leave_out import leave_out
     from .sensitivity import reweighting
 
     weights = reweighting(risk, widening=prior_widening)
+    leave = leave_out(risk)
     done = finished(optuna_study)
-    chosen = proposals(optuna_study, space, scorer, settings, top=top, ranges=ranges, reweighting=weights)
+    chosen = proposals(optuna_study, space, scorer, settings, top=top, ranges=ranges, reweighting=weights,
+                       leave=leave)
     try:
-        scored = baselines(settings, risk, ranges=ranges, reweighting=weights)
+        scored = baselines(settings, risk, ranges=ranges, reweighting=weights, leave=leave)
     except CardError:  # a baseline card that cannot be scored with this card's materials
         scored = {}
     return DesignResult(name, storage, settings, len(done), sum(1 for t in done if t.user_attrs.get("feasible")),
                         chosen, scored, card, calibrated_range=ranges, prior_sensitivity=weights.to_json(),
-                        utilisation=scorer.utilisation_note)
+                        utilisation=scorer.utilisation_note, leave_out=leave.to_json())
 
 
 def list_designs(storage: str = DEFAULT_STORAGE) -> list[dict]:

@@ -13,8 +13,6 @@ thickness, beside the paper's convention E_V_real = U C_delivered / stack thickn
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..inference import CellModel
@@ -25,57 +23,7 @@ from ..inference.risk import RiskModel
 from ..inference.statistics import summarise_named
 from ..priors import CardError, CellCard, OptionError
 from . import transport
-
-DEFAULT_C_RATE = 0.1
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The constraints a design must meet: on the posterior means, or, with ``confidence`` C, with
-    posterior probability C (a chance constraint: the C quantile of each upper-limited quantity's
-    draws below its limit, the 1 - C quantile of the retention above its own)."""
-
-    max_fracture: float = 0.1
-    max_short: float = 0.2
-    max_drop: float = 0.1       # V at the target current
-    min_retention: float = 0.8  # after the target cycles
-    confidence: float | None = None
-
-    UPPER = ("P_fracture", "P_short", "ohmic_drop")   # limited from above; the retention from below
-
-    def judged(self, values: dict[str, np.ndarray]) -> dict[str, float]:
-        """What the limits are judged on, per quantity: its mean, or with a ``confidence`` the
-        quantile of its draws that must stay within the limit."""
-        if self.confidence is None:
-            return {k: float(np.mean(v)) for k, v in values.items()}
-        out = {}
-        for k, v in values.items():
-            q = self.confidence if k in self.UPPER else 1.0 - self.confidence
-            out[k] = float(np.quantile(v, q)) if k in self.UPPER or k == "retention" else float(np.mean(v))
-        return out
-
-    def words(self) -> str:
-        """How the limits are judged, in words."""
-        return ("posterior means" if self.confidence is None
-                else f"held with posterior probability {self.confidence:g} (a chance constraint)")
-
-    def violations(self, means: dict[str, float]) -> dict[str, float]:
-        """Constraint values in Optuna's convention (<= 0 is feasible), relative to each limit so
-        that a probability and a voltage weigh alike when the sampler ranks infeasible trials."""
-        def rel(excess: float, scale: float) -> float:
-            return excess / max(scale, 1e-9)
-
-        return {
-            "P_fracture": rel(means["P_fracture"] - self.max_fracture, self.max_fracture),
-            "P_short": rel(means["P_short"] - self.max_short, self.max_short),
-            "ohmic_drop": rel(means["ohmic_drop"] - self.max_drop, self.max_drop),
-            "retention": rel(self.min_retention - means["retention"], 1.0 - self.min_retention),
-        }
-
-    def active(self, means: dict[str, float], margin: float = 0.2) -> list[str]:
-        """Constraints within ``margin`` (relative) of their limit: what limits the design."""
-        return [name for name, v in self.violations(means).items() if v > -margin]
-
+from .decision import DEFAULT_C_RATE, rate_name
 
 class DesignScorer:
     """Evaluates designs (dicts of design variables, canonical units) for one card.
@@ -246,13 +194,6 @@ class DesignScorer:
                 "separator.thickness": nominal["separator.thickness"],
                 "anode.reservoir_thickness": nominal["anode.reservoir_thickness"],
                 "cell.pressure": card.cell["pressure"].value}
-
-
-def rate_name(c_rate: float) -> str:
-    """A C-rate as a lab writes it: 0.1 -> ``C/10``, 2 -> ``2C``."""
-    if c_rate < 1 and abs(1 / c_rate - round(1 / c_rate)) < 1e-9:
-        return f"C/{round(1 / c_rate)}"
-    return f"{c_rate:g}C"
 
 
 # Quantities of a design that the vocabulary does not list (they are conditions, not outputs).

@@ -24,7 +24,6 @@ the figures stand.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,17 +92,10 @@ def informed(prior, draws: np.ndarray) -> tuple[float, float]:
 
 
 def _psis(log_weights: np.ndarray) -> tuple[np.ndarray, float]:
-    """Normalised Pareto-smoothed weights and k-hat (arviz.psislw)."""
-    import arviz as az
+    """Normalised Pareto-smoothed weights and k-hat."""
+    from ..inference.statistics import psis_weights
 
-    if np.ptp(log_weights) < 1e-12:  # the widened prior is the prior: every draw weighs alike
-        return np.full(log_weights.size, 1.0 / log_weights.size), 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        smoothed, k = az.psislw(log_weights - log_weights.max())
-    w = np.exp(smoothed - smoothed.max())
-    return w / w.sum(), float(k)
-
+    return psis_weights(log_weights)
 
 
 def model_of(parameter: str) -> str:

@@ -22,7 +22,8 @@ from ..priors import OptionError
 from ..priors.secrets import mask_url
 from ..priors.vocabulary import term
 from . import extrapolation
-from .score import DEFAULT_C_RATE, DesignScorer, Limits, rate_name, summarise
+from .decision import DEFAULT_C_RATE, Limits, rate_name
+from .score import DesignScorer, summarise
 from .space import DesignSpace
 
 SAMPLERS = ("tpe", "random", "gp")
@@ -280,7 +281,8 @@ def make_scorer(card, risk, settings: SearchSettings) -> DesignScorer:
     return DesignScorer(card, risk, cycles=settings.cycles, c_rate=settings.c_rate, current=settings.current)
 
 
-def baselines(settings: SearchSettings, risk, *, ranges: dict | None = None, reweighting=None) -> dict[str, dict]:
+def baselines(settings: SearchSettings, risk, *, ranges: dict | None = None, reweighting=None,
+              leave=None) -> dict[str, dict]:
     """The paper's cells and roadmap steps scored on the footing of a study's settings."""
     from ..priors import load_card
 
@@ -289,7 +291,7 @@ def baselines(settings: SearchSettings, risk, *, ranges: dict | None = None, rew
         card = load_card(name)
         scorer = make_scorer(card, risk, settings)
         out[name] = describe_design(scorer, settings, scorer.design_of_card(card), ranges=ranges,
-                                    reweighting=reweighting)
+                                    reweighting=reweighting, leave=leave)
     return out
 
 
@@ -397,7 +399,8 @@ def finished(study) -> list:
 
 
 def proposals(study, space: DesignSpace, scorer: DesignScorer, settings: SearchSettings, top: int = 5,
-              min_distance: float = 0.1, *, ranges: dict | None = None, reweighting=None) -> list[dict]:
+              min_distance: float = 0.1, *, ranges: dict | None = None, reweighting=None,
+              leave=None) -> list[dict]:
     """The best feasible designs that differ from each other by at least ``min_distance`` (of a
     variable's range); for a Pareto study, the feasible front."""
     trials = [t for t in finished(study) if t.user_attrs.get("feasible")]
@@ -413,12 +416,12 @@ def proposals(study, space: DesignSpace, scorer: DesignScorer, settings: SearchS
         if len(chosen) >= top and not settings.pareto:
             break
     return [describe_design(scorer, settings, t.user_attrs["design"], rank=i + 1, trial=t.number, ranges=ranges,
-                            reweighting=reweighting)
+                            reweighting=reweighting, leave=leave)
             for i, t in enumerate(chosen)]
 
 
 def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict, *, ranges: dict | None = None,
-                    reweighting=None, **extra) -> dict:
+                    reweighting=None, leave=None, **extra) -> dict:
     """A design with its predicted quantities, the constraints that limit it, the variables that
     leave the calibrated range (``extrapolated``) and, given a reweighting, its prior sensitivity."""
     from .sensitivity import shifts
@@ -437,8 +440,16 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
         "active_constraints": settings.limits.active(settings.limits.judged(values)),
     }
     if ranges is not None:
-        out["extrapolated"] = extrapolation.outside({**design, "current": current["mean"]}, ranges)
+        at = {**shown, "current": current["mean"]}
+        out["extrapolated"] = extrapolation.outside(at, ranges)
+        out["extrapolated_by"] = extrapolation.how_far(at, ranges)
     if reweighting is not None:
         out["prior_sensitivity"] = shifts(values, reweighting, QUANTITY_OF[settings.objective], settings.quantile,
                                           settings.limits)
+    if leave is not None:
+        from .leave_out import resting_on, shifts as left_out
+
+        out["leave_out"] = left_out(values, leave, QUANTITY_OF[settings.objective], settings.quantile,
+                                    settings.limits)
+        out["rests_on"] = resting_on(out["leave_out"]) if out["feasible"] else []
     return out

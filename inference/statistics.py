@@ -179,3 +179,21 @@ def summarise_named(name: str, values, unit: str | None = None) -> dict:
 def summarise_all(draws, units) -> dict[str, dict]:
     """:func:`summarise` of every quantity of ``draws`` (name -> array), units by name."""
     return {name: summarise(values, units[name]) for name, values in draws.items()}
+
+
+def psis_weights(log_ratios) -> tuple[np.ndarray, float]:
+    """Pareto-smoothed importance weights (normalised) and the shape estimate k-hat of their
+    tail (arviz's PSIS; Vehtari et al., JMLR 25 (2024) 72): above 0.7 the reweighted figures
+    are unreliable.  Equal log-ratios give equal weights and k-hat 0."""
+    import warnings
+
+    import arviz as az
+
+    log_ratios = np.asarray(log_ratios, dtype=float)
+    if np.ptp(log_ratios) < 1e-12:
+        return np.full(log_ratios.size, 1.0 / log_ratios.size), 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        smoothed, k = az.psislw(log_ratios - log_ratios.max())
+    w = np.exp(smoothed - smoothed.max())
+    return w / w.sum(), float(k)

@@ -72,16 +72,12 @@ def run(args) -> int:
     from ..design.campaign import Campaign
     from ..inference.result import Result
     from ..priors import OptionError
-    from .cli import _gate, _print_json
+    from .cli import _gate, _print_json, decision_of
 
     action = args.campaign_action
     result: Result
     if action == "start":
-        campaign = Campaign.start(args.name, args.card, args.storage, objective=args.objective,
-                                  quantile=args.quantile, max_fracture=args.max_fracture, max_short=args.max_short,
-                                  max_drop=args.max_drop, min_retention=args.min_retention,
-                                  limit_confidence=args.limit_confidence, cycles=args.cycles,
-                                  c_rate=args.c_rate, current=args.current, within_data=args.within_data)
+        campaign = Campaign.start(args.name, args.card, args.storage, decision=decision_of(args))
         result = campaign.status()
     elif action == "propose":
         if args.batch < 1:

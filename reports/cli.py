@@ -320,30 +320,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def decision_options(parser: argparse.ArgumentParser) -> None:
-    """The options that define a design decision (nassb design, campaign start): the objective,
-    its quantile, the limits and how they are held, the cycling."""
-    parser.add_argument("--objective", choices=("E_V", "E_m"), default="E_V",
-                        help="the energy density to maximise, at the cycling current (U - jR; default E_V)")
-    parser.add_argument("--quantile", default="0.05", metavar="Q",
-                        help="maximise this quantile of the objective (default 0.05, robust), or 'mean'")
-    parser.add_argument("--max-fracture", type=_number, default=0.1, metavar="P",
-                        help="P(fracture) limit, on the mean or with --limit-confidence (default 0.1)")
-    parser.add_argument("--max-short", type=_number, default=0.2, metavar="P",
-                        help="P(short within --cycles) limit, likewise (default 0.2)")
-    parser.add_argument("--max-drop", type=_number, default=0.1, metavar="V",
-                        help="ohmic drop limit at the cycling current, V, likewise (default 0.1)")
-    parser.add_argument("--min-retention", type=_number, default=0.8, metavar="R",
-                        help="retention limit after --cycles, likewise (default 0.8)")
-    parser.add_argument("--limit-confidence", type=_number, metavar="C",
+    """The options that define a design decision (nassb design, campaign start, next-experiment):
+    the objective, its quantile, the limits and how they are held, the cycling.  Their defaults
+    are the decision's own (:data:`nassb.design.decision.DEFAULTS`)."""
+    from ..design.defaults import DEFAULT_C_RATE, DEFAULTS as D, rate_name
+
+    parser.add_argument("--objective", choices=("E_V", "E_m"), default=D["objective"],
+                        help="the energy density to maximise, at the cycling current (U - jR; "
+                             f"default {D['objective']})")
+    parser.add_argument("--quantile", default=str(D["quantile"]), metavar="Q",
+                        help=f"maximise this quantile of the objective (default {D['quantile']:g}, robust), or 'mean'")
+    parser.add_argument("--max-fracture", type=_number, default=D["max_fracture"], metavar="P",
+                        help="P(fracture) limit, on the mean or with --limit-confidence "
+                             f"(default {D['max_fracture']:g})")
+    parser.add_argument("--max-short", type=_number, default=D["max_short"], metavar="P",
+                        help=f"P(short within --cycles) limit, likewise (default {D['max_short']:g})")
+    parser.add_argument("--max-drop", type=_number, default=D["max_drop"], metavar="V",
+                        help=f"ohmic drop limit at the cycling current, V, likewise (default {D['max_drop']:g})")
+    parser.add_argument("--min-retention", type=_number, default=D["min_retention"], metavar="R",
+                        help=f"retention limit after --cycles, likewise (default {D['min_retention']:g})")
+    parser.add_argument("--limit-confidence", type=_number, metavar="C", default=D["limit_confidence"],
                         help="hold the limits with posterior probability C in [0.5, 1) instead of on the means "
                              "(a chance constraint; e.g. 0.9)")
-    parser.add_argument("--cycles", type=_whole(1), default=100, metavar="N", help="target cycles (default 100)")
-    parser.add_argument("--c-rate", type=_number, metavar="R",
-                        help="cycle each cell at this C-rate of its own delivered capacity (default 0.1, C/10)")
-    parser.add_argument("--current", metavar="J",
+    parser.add_argument("--cycles", type=_whole(1), default=D["cycles"], metavar="N",
+                        help=f"target cycles (default {D['cycles']})")
+    parser.add_argument("--c-rate", type=_number, metavar="R", default=D["c_rate"],
+                        help="cycle each cell at this C-rate of its own delivered capacity "
+                             f"(default {DEFAULT_C_RATE:g}, {rate_name(DEFAULT_C_RATE)})")
+    parser.add_argument("--current", metavar="J", default=D["current"],
                         help="cycle every cell at this current density instead (mA/cm^2 or a quantity)")
-    parser.add_argument("--within-data", action="store_true",
+    parser.add_argument("--within-data", action="store_true", default=D["within_data"],
                         help="keep the search inside the range of the cells that calibrate the risk models")
+
+
+def decision_of(args):
+    """The Decision the decision options of a command give (checked once, here)."""
+    from ..design.decision import KEYS, Decision
+
+    return Decision.make(**{k: getattr(args, k) for k in KEYS})
 
 
 def _subparsers(parser: argparse.ArgumentParser):
@@ -487,11 +501,7 @@ def _design(args) -> int:
     from ..design.run import run_design
 
     result = run_design(args.card, trials=args.trials, storage=args.storage, study=args.study,
-                        objective=args.objective, quantile=args.quantile, pareto=args.pareto,
-                        max_fracture=args.max_fracture, max_short=args.max_short, max_drop=args.max_drop,
-                        min_retention=args.min_retention, limit_confidence=args.limit_confidence,
-                        cycles=args.cycles, c_rate=args.c_rate,
-                        current=args.current, within_data=args.within_data, sampler=args.sampler, seed=args.seed,
+                        decision=decision_of(args), pareto=args.pareto, sampler=args.sampler, seed=args.seed,
                         top=args.top, refine=args.refine, progress=_progress(args), posterior=args.posterior)
     return _finish(args, result)
 

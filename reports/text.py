@@ -197,12 +197,28 @@ def calibration_table(result) -> str:
         rows.append((name, *quantity_cells(name, q)))
     lines.extend(columns(rows))
     lines.extend(["", result.diagnostics.sentence()])
+    if result.checks:
+        lines.extend(["", "posterior predictive checks (the probability of an outcome at least as extreme as the "
+                      "one observed; below 0.05 is a warning):"])
+        lines.extend(f"  {check_line(c)}" for c in result.checks)
     return "\n".join(lines + _warning_lines(result))
+
+
+def check_line(check: dict) -> str:
+    """One predictive check: its probability, the cells and the outcome; a group says how many
+    cells the model expected to be still alive."""
+    line = f"{check['probability']:.3f}  {check['cell']}: {check['outcome']}"
+    if check.get("group"):
+        line += (f"  (the group together; {check['expected']:.1f} of {check['cells']} expected still alive"
+                 if "expected" in check else "  (the group together")
+        line += ")"
+    return line
 
 
 # Short names of the variables a proposal may take beyond the calibrated range.
 _SHORT = {"separator.thickness": "separator", "cell.pressure": "pressure", "cathode.theoretical_capacity": "capacity",
-          "anode.reservoir_thickness": "reservoir", "current": "current"}
+          "cathode.porosity": "porosity", "cathode.thickness": "cathode", "anode.reservoir_thickness": "reservoir",
+          "current": "current"}
 DESIGN_HEADER = ["", "capacity", "porosity", "separator", "reservoir", "pressure", "cathode", "current",
                  "extrapolated"]
 PREDICTION_HEADER = ["", "E_V Wh/l", "E_m Wh/kg", "P_fracture [95 %]", "P_short [95 %]", "drop V", "retention",
@@ -284,6 +300,27 @@ def _range_text(ranges: dict) -> str:
     return ", ".join(parts)
 
 
+def resting_line(label: str, entry: dict) -> str:
+    """``#1  cell-1? (P_short +0.24), cell-2? (P_short +0.30)``: the observation groups a design
+    rests on and the risk that moves most without each; empty where it rests on none."""
+    leave = entry.get("leave_out") or {}
+    parts = []
+    for group in entry.get("rests_on") or []:
+        shift = leave[group]
+        moved = ", ".join(f"{risk} {shift['risks'][risk]:+.2g}" for risk in shift["breaks"])
+        parts.append(f"{group}{'' if shift['reliable'] else '?'} ({moved})")
+    return f"  {label}  {', '.join(parts)}" if parts else ""
+
+
+def _beyond_word(name: str, entry: dict) -> str:
+    """``porosity x0.32``: a variable outside the calibrated range and how far (where known)."""
+    ratio = (entry.get("extrapolated_by") or {}).get(name)
+    if ratio is None:
+        return _SHORT.get(name, name)
+    digits = ".2g" if abs(ratio - 1) > 0.05 else ".3g"
+    return f"{_SHORT.get(name, name)} x{ratio:{digits}}"
+
+
 def design_table(result) -> str:
     """Proposals of a design study and the paper's cells on the same footing, as two tables
     (what to build; what is predicted) that fit a terminal, then the calibrated range and the
@@ -323,10 +360,16 @@ def design_table(result) -> str:
     if doc.get("calibrated_range"):
         lines.extend(["", "calibrated range (the cells the risk models rest on): "
                       + _range_text(doc["calibrated_range"])])
-        beyond = [f"  {label}  {', '.join(_SHORT.get(n, n) for n in e['extrapolated'])}" for label, e in entries
+        beyond = [f"  {label}  {', '.join(_beyond_word(n, e) for n in e['extrapolated'])}" for label, e in entries
                   if e.get("extrapolated")]
         if beyond:
-            lines.extend(["extrapolated beyond it (the risks rest on the models' forms alone there):", *beyond])
+            lines.extend(["extrapolated beyond it (the risks rest on the models' forms alone there; x: the value "
+                          "over the nearer end of the range):", *beyond])
+    rests = [line for line in (resting_line(label, e) for label, e in entries) if line]
+    if rests:
+        lines.extend(["", "what each design rests on (leave one observation group out, PSIS; ? marks k-hat > 0.7, "
+                          "a direction rather than digits): the groups without which a limit breaks",
+                      *rests])
     ps = doc.get("prior_sensitivity") or {}
     objective = st.get("quantity") or f"{st['objective']}_rate"
     sens = [line for line in (sensitivity_line(label, e, objective) for label, e in entries) if line]

@@ -277,15 +277,16 @@ def current_observations_sha256() -> str:
 
 def observed_range(cells: ObservedCells) -> dict[str, list[float]]:
     """The range of the observed cells, by card path: ``separator.thickness``, ``cell.pressure``,
-    ``cathode.theoretical_capacity``, ``anode.reservoir_thickness`` and ``current`` (cycling and
-    formation current densities), each ``[low, high]`` in canonical units.  An uncertain pressure
+    ``cathode.theoretical_capacity``, ``cathode.porosity``, ``cathode.thickness``,
+    ``anode.reservoir_thickness`` and ``current`` (cycling and formation current densities), each
+    ``[low, high]`` in canonical units.  An uncertain pressure
     or current given by its ends (uniform, log-uniform) spans them; any other quantity counts
     at its value."""
     from ..model import CellModel
 
     values: dict[str, list[float]] = {k: [] for k in ("separator.thickness", "cell.pressure",
-                                                      "cathode.theoretical_capacity",
-                                                      "anode.reservoir_thickness", "current")}
+                                                      "cathode.theoretical_capacity", "cathode.porosity",
+                                                      "cathode.thickness", "anode.reservoir_thickness", "current")}
 
     def ends(q) -> list[float]:
         if q is None:
@@ -299,7 +300,11 @@ def observed_range(cells: ObservedCells) -> dict[str, list[float]]:
         values["separator.thickness"] += ends(card.separator.get("thickness"))
         values["cell.pressure"] += ends(card.cell.get("pressure"))
         model = CellModel(card)
-        values["cathode.theoretical_capacity"].append(float(model.evaluate(model.nominal())["C_theo"]))
+        nominal = model.nominal()
+        y = model.evaluate(nominal)
+        values["cathode.theoretical_capacity"].append(float(y["C_theo"]))
+        values["cathode.porosity"].append(float(y["porosity"]))
+        values["cathode.thickness"].append(float(nominal["cathode.thickness"]))
         values["anode.reservoir_thickness"] += ends(card.anode.get("reservoir_thickness"))
         if o.cycled:
             values["current"] += ends(o.current) + ends(o.formation_current)

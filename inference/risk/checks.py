@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from .likelihood import (Batch, hazard_between, log1mexp_neg, logsumexp_last, resistance_z, fracture_hazard,
-                         inventory_term)
+from .likelihood import (Batch, hazard_between, log1mexp_neg, logsumexp_last, node_loglike, resistance_z,
+                         fracture_hazard, inventory_term)
 
 
 def _marginal_probability(values, weights) -> np.ndarray:
@@ -38,7 +38,16 @@ def predictive_checks(draws: dict[str, np.ndarray], b: Batch, chunk: int = 500) 
     * a measured value (a resistance, a first-cycle loss, a fade): min(F, 1 - F) of the
       predictive CDF F at the observation; an efficiency statement: the probability it holds.
 
-    Each: ``{"cell", "outcome", "where", "probability"}``.
+    * a group: cells cycled alike (the same conditions, the same pressure, tape, current and
+      formation, from one entry with ``count = N`` or several) are checked together as well,
+      since a probability per cell hides how improbable the outcomes are together.  For the
+      shorted ones the count K of them still alive at the last cycle any of them is known to
+      have shorted by, B, is binomial given each draw (cells independent given the draw):
+      the group probability is P(K <= k), with k = 0 observed, and ``expected`` E[K].  For the
+      ones that survived c cycles, P(all survive c).
+
+    Each: ``{"cell", "outcome", "where", "probability"}``; a group check adds ``"group": True``,
+    ``"cells"`` (how many) and ``"expected"`` (the predicted number still alive, for shorts).
     """
     from scipy.special import ndtr
     from scipy.stats import binom
@@ -54,6 +63,7 @@ def predictive_checks(draws: dict[str, np.ndarray], b: Batch, chunk: int = 500) 
         for i, v in enumerate(values):
             sums[key][i] += float(np.sum(v))
 
+    short_groups = _short_groups(b)
     for start in range(0, n, chunk):
         theta = {k: np.asarray(v, float).ravel()[start:start + chunk][:, None, None, None] for k, v in draws.items()}
         for key, members in groups.items():
@@ -74,6 +84,9 @@ def predictive_checks(draws: dict[str, np.ndarray], b: Batch, chunk: int = 500) 
             shorted = 1.0 - _survival(theta, b, b.event_rows, b.event_by)
             for i in range(b.event_rows.size):
                 add(("event", i), shorted[:, i], lasted[:, i])
+        for key, (rows, by, total) in short_groups.items():
+            alive = _survival(theta, b, rows[:1], np.array([by]))[:, 0]
+            add(("short group", key), (1.0 - alive) ** total, total * alive)
         for i in range(len(b.resistances)):
             rows, z, _ = resistance_z(theta, b, np.array([i]), np)
             weights = np.exp(b.pressure_weight[rows][:, :, None] + b.collector_weight)
@@ -103,6 +116,12 @@ def predictive_checks(draws: dict[str, np.ndarray], b: Batch, chunk: int = 500) 
             words = f"shorted in cycle {last:.0f}" if first == last else f"shorted in cycles {first:.0f}-{last:.0f}"
             out.append({"cell": b.names[e], "outcome": words, "where": f"{b.where[e]}.outcome.short_cycle",
                         "probability": min(mean)})
+        elif kind == "short group":
+            rows, by, total = short_groups[i]
+            names = ", ".join(b.names[e] + (f" (x{b.count[e]:.0f})" if b.count[e] > 1 else "") for e in rows)
+            out.append({"cell": names, "outcome": f"all {total} shorted by cycle {by:.0f}",
+                        "where": ", ".join(f"{b.where[e]}.outcome.short_cycle" for e in rows),
+                        "probability": mean[0], "group": True, "cells": total, "expected": mean[1]})
         elif kind == "resistance":
             obs = b.resistances[i]
             stage = "after" if obs["after"] else "before"
@@ -116,6 +135,43 @@ def predictive_checks(draws: dict[str, np.ndarray], b: Batch, chunk: int = 500) 
             out.append({"cell": b.names[obs["entry"]], "outcome": obs["kind"].replace("_", " "), "where": obs["where"],
                         "probability": p})
     return out
+
+
+def entry_log_likelihood(draws: dict, b: Batch) -> np.ndarray:
+    """Each observation entry's log-likelihood, draws by entries (D, E): its cells (``count`` of
+    them) and its inventory observations.  Summed over entries it is
+    :func:`~.likelihood.log_likelihood` (kept here, beside the other numpy evaluations, so that the
+    likelihood module, whose bytes identify a calibration, stays as it was)."""
+    from scipy.special import logsumexp
+
+    theta = {k: np.asarray(v, float).reshape(-1, 1, 1, 1) for k, v in draws.items()}
+    out = logsumexp(node_loglike(theta, b, np) + b.pressure_weight, axis=-1) * b.count
+    flat = {k: v.ravel() for k, v in theta.items()}
+    for obs in b.inventory:
+        out[:, obs["entry"]] += obs["count"] * np.broadcast_to(inventory_term(obs, flat, np), out.shape[:1])
+    return out
+
+
+def _short_groups(b: Batch) -> dict[tuple, tuple[np.ndarray, float, int]]:
+    """Shorted cells cycled alike, more than one in all: key -> (entry rows, the last cycle by
+    which each shorted, how many cells)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, e in enumerate(b.event_rows):
+        groups.setdefault(_cycling_group(b, int(e)), []).append(i)
+    out = {}
+    for key, members in groups.items():
+        rows = np.array([int(b.event_rows[i]) for i in members])
+        total = int(sum(b.count[e] for e in rows))
+        if total > 1:
+            out[key] = (rows, float(max(b.event_by[i] for i in members)), total)
+    return out
+
+
+def _cycling_group(b: Batch, e: int) -> tuple:
+    """What makes cells 'cycled alike' for a short: their fracture nodes, their current nodes and
+    every constant (reservoir, capacity, formation, ...)."""
+    constants = tuple(float(v[e, 0]) for _, v in sorted(b.constants.items()))
+    return (*_fracture_group(b, e), tuple(np.round(b.current[e], 12)), constants)
 
 
 def _fracture_group(b: Batch, e: int) -> tuple:

@@ -84,7 +84,9 @@ def test_a_small_study_runs_and_its_proposals_meet_every_limit(nassb, tmp_path, 
         assert entry["current"]["unit"] == "mA/cm^2" and entry["current"]["mean"] > 0
         assert isinstance(entry["extrapolated"], list)
         assert set(entry["extrapolated"]) <= {"separator.thickness", "cell.pressure", "cathode.theoretical_capacity",
-                                              "anode.reservoir_thickness", "current"}
+                                              "cathode.porosity", "cathode.thickness", "anode.reservoir_thickness",
+                                              "current"}
+        assert set(entry["extrapolated_by"]) == set(entry["extrapolated"])
         sens = entry["prior_sensitivity"]
         assert {"objective", "quantities", "feasible_widened", "by_parameter"} <= set(sens)
         assert set(sens["quantities"]) >= {"P_fracture", "P_short", "ohmic_drop", "retention"}

@@ -33,7 +33,12 @@ def ranged():
 
 
 def test_the_range_comes_from_the_risk_model_where_it_has_one(ranged):
-    assert extrapolation.calibrated_range(ranged) == RANGE
+    """A record made before porosity and cathode thickness had ranges takes those two from the
+    shipped observations (the paper's cells: porosity 0.63, cathodes of 100 and 200 um)."""
+    found = extrapolation.calibrated_range(ranged)
+    assert {k: found[k] for k in RANGE} == RANGE
+    assert found["cathode.porosity"] == pytest.approx((0.63, 0.63))
+    assert found["cathode.thickness"] == pytest.approx((100.0, 200.0))
 
 
 def test_the_shipped_range_covers_the_papers_cells():
@@ -100,7 +105,8 @@ def test_a_within_data_search_keeps_every_trial_inside_the_range(ranged, tmp_pat
         # Where a trial's current leaves the calibrated currents, a constraint makes it infeasible.
         inside = not extrapolation.outside({"current": t.user_attrs["means"]["current"]}, RANGE)
         assert inside or not t.user_attrs["feasible"]
-    assert all(p["extrapolated"] == [] for p in result.proposals)
+    assert all(p["extrapolated"] == [] for p in result.proposals)  # cathode porosity and thickness included
+    assert all(p["design"]["cathode.porosity"]["value"] == pytest.approx(0.63) for p in result.proposals)
     doc = result.to_json()
     assert doc["settings"]["within_data"] is True
     assert doc["calibrated_range"]["cell.pressure"] == {"low": 0.005, "high": 1.0, "unit": "MPa"}

@@ -64,6 +64,29 @@ def test_every_paper_observation_is_plausible_under_the_shipped_calibration(chec
     assert not poor, poor
 
 
+def test_the_nine_cells_like_cell_2_are_checked_together(checks):
+    """Per cell, a short in cycles 6-14 is likely; all nine shorted by cycle 14 (none of them
+    alive, where the model expects between two and three) is far less so: the group check
+    shows what the per-cell one hides."""
+    group = [c for c in checks if c.get("group")]
+    assert len(group) == 1
+    nine = group[0]
+    assert nine["cells"] == 9 and nine["outcome"] == "all 9 shorted by cycle 14"
+    assert "cells-like-cell-2 (x8)" in nine["cell"] and "cell-of-figure-9c" in nine["cell"]
+    per_cell = next(c for c in checks if c["cell"] == "cells-like-cell-2" and not c.get("group"))
+    assert nine["probability"] < per_cell["probability"] / 3
+    assert 0.02 < nine["probability"] < 0.3
+    assert 1.5 < nine["expected"] < 4.0
+
+
+def test_a_group_check_line_names_the_expected_survivors():
+    from nassb.reports.text import check_line
+
+    line = check_line({"cell": "a (x8), b", "outcome": "all 9 shorted by cycle 14", "probability": 0.0853,
+                       "group": True, "cells": 9, "expected": 2.58})
+    assert line == "0.085  a (x8), b: all 9 shorted by cycle 14  (the group together; 2.6 of 9 expected still alive)"
+
+
 def test_paper_cell_1_over_its_formation_looks_like_what_the_paper_saw():
     # Cell 1 survived its four formation cycles at 0.2 mA/cm2 at about 0.005-0.05 MPa and did not crack.
     result = score_risks("paper-cell-1", current="0.2 mA/cm^2", cycles=4)
