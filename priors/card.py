@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from . import fields as F
+from .consistency import check_cathode
 from .errors import CardError, warn
 from .observations import Observation, parse_observations
 from .quantity import Measured, parse_quantity
@@ -436,6 +437,7 @@ def _check_cell(card: CellCard) -> None:
                 field="cathode.loading")
 
     _check_capacities(cathode)
+    check_cathode(card)  # thickness, porosity, loading and capacity against each other: warnings
 
     sep = card.separator.material
     if sep.get("activation_energy") is not None and sep.get("conductivity") is None:
