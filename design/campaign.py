@@ -947,8 +947,8 @@ class Campaign:
                                  "rate": rate_words(settings)},
                     "rounds": table, "recorded": len(records),
                     "cells": int(sum(r.get("count", 1) for r in records)), "best": best,
-                    "proposals": [{k: v for k, v in p.items() if k not in ("number", "card_toml")} | {"trial": p["number"]}
-                                  for p in proposals],
+                    "proposals": [{k: v for k, v in p.items() if k not in ("number", "card_toml")}
+                                  | {"trial": p["number"]} for p in proposals],
                     "records": [{k: r.get(k) for k in ("key", "name", "round", "proposal", "file", "where", "count",
                                                        "recorded")} | {"in_posterior": r["key"] not in waiting}
                                 for r in records],
