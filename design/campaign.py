@@ -53,6 +53,7 @@ from ..priors.secrets import mask_url
 from ..priors.tomlfile import read_toml
 from ..priors.vocabulary import term
 from . import campaign_records as records_
+from . import campaign_tables
 from . import extrapolation
 from .score import DesignScorer
 from .space import DesignSpace, design_space
@@ -145,6 +146,11 @@ class ProposalResult(_CampaignResult):
         return {"campaign": self.campaign, "round": self.round, "proposals": self.proposals,
                 "posterior": self.posterior, "warnings": self.warnings}
 
+    def to_dataframe(self):
+        """One row per proposal: name, card file, trial, each layer to build (``cathode.thickness
+        [um]``, ...), the objective and each predicted quantity's mean and 95 % interval."""
+        return campaign_tables.proposals_frame(self.proposals, round_=self.round, kind=self.kind, title=self.title)
+
 
 class RecordResult(_CampaignResult):
     """What a record added: the cells, the proposals they answer, and the recalibration."""
@@ -174,6 +180,12 @@ class RecordResult(_CampaignResult):
         return {"campaign": self.campaign, "file": self.file, "cells": self.cells, "posterior": self.posterior,
                 "warnings": self.warnings}
 
+    def to_dataframe(self):
+        """One row per recorded cell: name, round, the proposal it answers, its record key, the
+        objective as built, the outcome and each built layer (``separator.thickness [um]``)."""
+        return campaign_tables.cells_frame(self.cells, kind=self.kind, title=self.title,
+                                           method=self.method)
+
 
 class StatusResult(_CampaignResult):
     """``{"rounds": [{"round", "proposed", "recorded"}], "recorded": N, "best": {...}}``, the
@@ -202,6 +214,20 @@ class StatusResult(_CampaignResult):
 
     def to_json(self) -> dict:
         return {**self.document, "warnings": self.warnings}
+
+    def to_dataframe(self, table: str = "proposals"):
+        """A table of the campaign as a DataFrame.
+
+        Parameters
+        ----------
+        table : {"proposals", "records", "rounds", "posteriors"}
+            proposals (default): one row per proposal (round, open, design with units, objective,
+            outcome, the records answering it); records: one row per stored record and whether the
+            posterior covers it yet; rounds: proposed, recorded and open per round; posteriors:
+            each risk parameter's mean, sd and 95 % interval per recalibration (NaN mean and sd
+            for a heavy tail, with its median).
+        """
+        return campaign_tables.status_frame(self.document, table, kind=self.kind, title=self.title)
 
 
 # -- draws in the storage ---------------------------------------------------------------------

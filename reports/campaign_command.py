@@ -44,7 +44,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                          help="trials of the search behind the batch (default 200)")
     propose.add_argument("--seed", type=_seed, metavar="S", help="seed of the search (default: random)")
     propose.add_argument("--progress", action="store_true", help="a progress bar over the search")
-    _output_options(propose)
+    _output_options(propose, csv=True)
     propose.set_defaults(run=run)
 
     record = actions.add_parser("record", help="what the built cells did (an observations file); recalibrates")
@@ -52,19 +52,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     record.add_argument("file", metavar="FILE", help="an observations file whose [[cells]] name a proposal's card "
                                                      "as base (or the proposal as proposal = \"r1-p2\")")
     recalibration_options(record)
-    _output_options(record)
+    _output_options(record, csv=True)
     record.set_defaults(run=run)
 
     resume = actions.add_parser("recalibrate", help="fold stored records not yet in the posterior in (after a "
                                                     "killed record) and tell the proposals they answer")
     common(resume)
     recalibration_options(resume)
-    _output_options(resume)
+    _output_options(resume, csv=True)
     resume.set_defaults(run=run)
 
     status = actions.add_parser("status", help="rounds, proposals, recorded cells, posteriors and the best cell")
     common(status)
-    _output_options(status)
+    _output_options(status, csv=True)
     status.set_defaults(run=run)
     return camp
 
@@ -97,9 +97,10 @@ def run(args) -> int:
     from ..design.campaign import Campaign
     from ..inference.result import Result
     from ..priors import OptionError
-    from .cli import _gate, _print_json
+    from .cli import _check_out, _gate, _print_json, write_csv_option
 
     action = args.campaign_action
+    _check_out(args)
     result: Result
     if action == "start":
         campaign = Campaign.start(args.name, args.card, args.storage, objective=args.objective,
@@ -122,6 +123,7 @@ def run(args) -> int:
         result = (campaign.record(args.file, **options) if action == "record" else campaign.resume(**options))
     else:
         result = Campaign.open(args.name, args.storage).status()
+    write_csv_option(args, result)
     if args.json:
         _print_json(result.to_json())
     else:

@@ -142,6 +142,9 @@ def test_a_parameter_without_a_mean_records_reports_and_shows_status(nassb, tmp_
     assert run.code == 0, run.err
     run = nassb("campaign", "status", "tail", "--storage", storage, "--json")
     assert run.json()["posteriors"][-1]["parameters"]["rate.electronic_conductivity"]["mean"] is None
+    posteriors = Campaign.open("tail", storage).status().to_dataframe("posteriors")
+    row = posteriors.loc[(1, "rate.electronic_conductivity")]
+    assert row["mean"] != row["mean"] and row["median"] > 0  # NaN mean, with its median
     run = nassb("report", "--campaign", "tail", "--storage", storage, "--out", str(tmp_path / "report"))
     assert run.code == 0, run.err
     text = (tmp_path / "report" / "report.md").read_text()
@@ -163,6 +166,15 @@ def test_a_killed_recalibration_is_resumed_by_a_command(nassb, tmp_path, monkeyp
     status = nassb("campaign", "status", "killed", "--storage", storage, "--json").json()
     assert status["pending"] == ["built-1"] and status["records"][0]["in_posterior"] is False
     assert "not yet in the posterior" in nassb("campaign", "status", "killed", "--storage", storage).out
+    status_result = Campaign.open("killed", storage).status()
+    records = status_result.to_dataframe("records")
+    assert list(records.index) == ["built-1"] and not records.loc["built-1", "in_posterior"]
+    proposals = status_result.to_dataframe()
+    assert proposals.loc["r1-p1", "open"] and proposals.loc["r1-p1", "built_as"] == "built-1"
+    assert proposals.attrs["units"]["separator.thickness [um]"] == "um"
+    assert status_result.to_dataframe("rounds").loc[1, "recorded"] == 1
+    run = nassb("campaign", "status", "killed", "--storage", storage, "--csv", str(tmp_path / "status.csv"))
+    assert run.code == 0 and "r1-p1," in (tmp_path / "status.csv").read_text()
     run = nassb("report", "--campaign", "killed", "--storage", storage, "--out", str(tmp_path / "report"))
     assert run.code == 0, run.err
     text = (tmp_path / "report" / "report.md").read_text()
