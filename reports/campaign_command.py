@@ -97,10 +97,10 @@ def run(args) -> int:
     from ..design.campaign import Campaign
     from ..inference.result import Result
     from ..priors import OptionError
-    from .cli import _check_out, _gate, _print_json, write_csv_option
+    from .cli import _gate, _print_json, check_csv, write_csv_option
 
     action = args.campaign_action
-    _check_out(args)
+    check_csv(args)
     result: Result
     if action == "start":
         campaign = Campaign.start(args.name, args.card, args.storage, objective=args.objective,

@@ -557,6 +557,11 @@ def _check_out(args) -> None:
     """--out (and --csv) are checked before any sampling, not after."""
     if getattr(args, "out", None):
         _check_folder(args.out, "--out")
+    check_csv(args)
+
+
+def check_csv(args) -> None:
+    """--csv FILE can be written: checked before the work, not after."""
     if getattr(args, "csv_out", None):
         from ..priors import OptionError
         from ..priors.files import check_writable

@@ -57,9 +57,9 @@ def run(args) -> int:
     """Parse, call, print: the command's body."""
     from ..design.ranking import next_experiment
     from ..priors import OptionError
-    from .cli import _check_out, _gate, _print_json, write_csv_option
+    from .cli import _gate, _print_json, check_csv, write_csv_option
 
-    _check_out(args)
+    check_csv(args)
     if args.campaign and args.posterior:
         raise OptionError("give --posterior or --campaign, not both (a campaign has its own posterior)",
                           field="--posterior")
