@@ -108,3 +108,22 @@ def test_a_card_replaced_is_a_new_validated_card_for_a_sweep():
         card.replace({"cathode.thickness.sd": "3 um"})
     with pytest.warns(nassb.NassbWarning, match="cathode.thickness >= 189 um"):
         card.replace(cathode__thickness="120 ± 5 um")
+
+
+def test_next_experiment_and_an_impedance_fit_write_their_tables(nassb, tmp_path, monkeypatch):
+    from nassb.design import ranking
+
+    from ..inference.test_eis_circuit import FIG5, SYNTHETIC
+
+    monkeypatch.setattr(ranking, "SEARCH_TRIALS", 6)
+    run = nassb("next-experiment", "--outcomes", "10", "--json", "--csv", str(tmp_path / "next.csv"))
+    assert run.code == 0, run.err
+    rows = list(csv.DictReader((tmp_path / "next.csv").open()))
+    assert [r["experiment"] for r in rows] == [e["name"] for e in run.json()["experiments"]]
+    assert float(rows[0]["EVSI [Wh/l]"]) == pytest.approx(run.json()["experiments"][0]["evsi"])
+    run = nassb("fit", "eis", str(SYNTHETIC / "na-nzsp-na-30C.csv"), "--circuit", FIG5, "--area", "0.503 cm^2",
+                "--seed", "3", "--json", "--csv", str(tmp_path / "fit.csv"))
+    assert run.code == 0, run.err
+    rows = {r["quantity"]: r for r in csv.DictReader((tmp_path / "fit.csv").open())}
+    assert rows["R_A"]["unit"] == "ohm*cm^2" and rows["R_A"]["spectrum"]
+    assert float(rows["R_A"]["mean"]) == pytest.approx(run.json()["parameters"]["R_A"]["mean"])
