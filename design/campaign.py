@@ -900,12 +900,12 @@ class Campaign:
         if draws is None:
             settings = dict(nuts or {})
             lab_cells = int(sum(c.count for c in all_cells))
+            estimate = records_.nuts_estimate_s(lab_cells, settings)
             records_.say(progress, f"{reason}; NUTS on the paper's cells and {lab_cells} lab cell(s), "
-                                   f"{records_.duration_words(records_.nuts_estimate_s(lab_cells, settings))} "
-                                   "(a rough estimate from the 2-core benchmark)")
+                                   f"{records_.duration_words(estimate)} (a rough estimate from the 2-core benchmark)")
             result = calibrate_risks(observations=all_cells, with_paper=True, seed=seed, progress=progress, **settings)
             draws = result.risk_model().draws
-            gate = {"diagnostics": result.diagnostics.to_json()}
+            gate = {"diagnostics": result.diagnostics.to_json(), "nuts_estimate_s": round(estimate)}
             notes.extend(result.warnings)
         else:
             records_.say(progress, f"{reason}; kept")

@@ -127,3 +127,20 @@ def test_next_experiment_and_an_impedance_fit_write_their_tables(nassb, tmp_path
     rows = {r["quantity"]: r for r in csv.DictReader((tmp_path / "fit.csv").open())}
     assert rows["R_A"]["unit"] == "ohm*cm^2" and rows["R_A"]["spectrum"]
     assert float(rows["R_A"]["mean"]) == pytest.approx(run.json()["parameters"]["R_A"]["mean"])
+
+
+def test_a_spectra_listing_and_the_nuts_estimate(monkeypatch):
+    from nassb.design import campaign_records
+
+    from ..conftest import REPO
+
+    files = sorted(str(p) for p in (REPO / "tests" / "data" / "eis").glob("synthetic_*.csv"))
+    df = nassb.list_spectra(files).to_dataframe()
+    assert len(df) == len(files) and df.attrs["units"]["f_max [Hz]"] == "Hz"
+    assert (df["points"] > 0).all() and (df["skipped"] == 0).all()
+    # the 2-core benchmark it rests on: 282 s for the paper's 19 cells, 348 s with 20 lab cells more
+    monkeypatch.setattr(campaign_records.os, "cpu_count", lambda: 2)
+    assert campaign_records.nuts_estimate_s(0, {}) == pytest.approx(282, rel=0.05)
+    assert campaign_records.nuts_estimate_s(20, {}) == pytest.approx(348, rel=0.05)
+    assert campaign_records.duration_words(45) == "about 45 s"
+    assert campaign_records.duration_words(300) == "about 5 min"
