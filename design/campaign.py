@@ -736,7 +736,14 @@ class Campaign:
             NUTS settings for :func:`~nassb.inference.risk.calibrate.calibrate_risks` (draws,
             tune, chains).
         seed : int, optional
-            Seed of the reweighting's lab-offset draws and resampling, and of NUTS.
+            Seed of the reweighting's lab-offset draws and resampling, and of NUTS; by default
+            drawn from the campaign and the records, so the same record chooses the same way.
+        progress : bool
+            Say on standard error what is done (stored, reweighted, the gate and why, NUTS and
+            about how long it takes) and show NUTS's progress bar.
+
+        The same cells recorded twice (one after the other, or by two processes at the same
+        moment) are stored once: the second is a CardError naming the entry.
         """
         if recalibration not in RECALIBRATIONS:
             raise OptionError(f"'{recalibration}' is not a recalibration; must be one of {', '.join(RECALIBRATIONS)}",
