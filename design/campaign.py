@@ -86,6 +86,8 @@ DIVERSITY = 0.15
 """Proposals of one batch differ by at least this fraction of a variable's range (log-scaled
 where the search is), and from every proposal still being built."""
 SEARCH_TRIALS = 200
+RESUMED = "the stored records"
+"""The ``file`` of what :meth:`Campaign.resume` returns (it records no file of its own)."""
 SETTING_KEYS = ("objective", "quantile", "max_fracture", "max_short", "max_drop", "min_retention",
                 "limit_confidence", "cycles", "c_rate", "current", "within_data")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -162,6 +164,8 @@ class RecordResult(_CampaignResult):
 
     @property
     def title(self) -> str:
+        if self.file == RESUMED:
+            return f"campaign {self.campaign}: resumed {len(self.cells)} stored record(s)"
         return f"campaign {self.campaign}: recorded {len(self.cells)} cell(s) from {self.file}"
 
     @property
@@ -818,7 +822,7 @@ class Campaign:
             notes.append("nothing to resume: every stored record is in the posterior and its proposal told")
         cells_json = [{"name": r["name"], "where": r["where"], "count": r.get("count", 1), "round": r["round"],
                        "proposal": r["proposal"], "record": r["key"], **told.get(r["key"], {})} for r in rows]
-        return RecordResult(self.name, "the stored records", cells_json, posterior, notes)
+        return RecordResult(self.name, RESUMED, cells_json, posterior, notes)
 
     def _pending_records(self) -> list[dict]:
         current = self._current_posterior()
