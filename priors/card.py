@@ -102,10 +102,13 @@ class CellCard:
 
         Examples
         --------
-        >>> card = load_card("paper-cell-1")
-        >>> thinner = card.replace({"cathode.thickness": "120 ± 5 um", "cathode.theoretical_capacity": "1.51 mAh/cm2",
-        ...                         "cathode.delivered_capacity": "1.28 mAh/cm2"})
-        >>> [card.replace(separator__thickness=f"{d} ± 4 um") for d in (30, 50, 80)]  # doctest: +SKIP
+        A thinner cathode with the capacity it holds, and a sweep over the separator::
+
+            card = nassb.load_card("paper-cell-1")
+            thinner = card.replace({"cathode.thickness": "120 ± 5 um",
+                                    "cathode.theoretical_capacity": "1.51 mAh/cm2",
+                                    "cathode.delivered_capacity": "1.28 mAh/cm2"})
+            sweep = [card.replace(separator__thickness=f"{d} ± 4 um") for d in (30, 50, 80)]
         """
         from .card_edit import replaced
 
