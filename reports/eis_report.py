@@ -146,7 +146,7 @@ def _series(fit, docs: list[dict]):
     if all(c is not None for c in cycles) and len(set(cycles)) == len(cycles):
         x, label = np.array(cycles, dtype=float), "cycle number"
     elif all(t is not None for t in temperatures) and len(set(temperatures)) == len(temperatures):
-        x, label = np.array(temperatures, dtype=float) - 273.15, "temperature / °C"
+        x, label = np.array(temperatures, dtype=float) - 273.15, "temperature (°C)"
     else:
         x, label = np.arange(1, len(docs) + 1, dtype=float), "spectrum"
     names = [p.name for p in fit.circuit.parameters if p.kind == "R"] + [

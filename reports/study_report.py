@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..priors.vocabulary import typeset
+from ..priors.vocabulary import term, typeset
 from . import figures
 from .report import Report, provenance
 from .text import DESIGN_HEADER, PREDICTION_HEADER, _design_rows, _range_text, _signed, quantity_cells
@@ -34,9 +34,10 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
                                     f"delivered capacity (E_V_rate, E_m_rate); the summary also gives the paper's "
                                     f"convention at U (E_V_real, E_m_real). Utilisation: {doc['utilisation']}."})
     if len(trials) >= 2:
-        statistic = "mean " if settings.quantile is None else f"{100 * settings.quantile:g} % quantile of "
-        label = statistic + settings.objective
-        report.figures["history"] = figures.optimisation_history([t.values[0] for t in trials], feasible, label)
+        statistic = "posterior mean" if settings.quantile is None else f"{100 * settings.quantile:g} % quantile"
+        objective = QUANTITY_OF[settings.objective]
+        report.figures["history"] = figures.optimisation_history([t.values[0] for t in trials], feasible, objective,
+                                                                 term(objective).unit, statistic)
         report.sections.append({"title": "Optimisation history", "kind": "figure", "figure": "history", "text": ""})
 
     entries = [(f"#{p['rank']}", p) for p in result.proposals] + list(result.baselines.items())
@@ -63,8 +64,7 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
     points = [(t.user_attrs["means"][other], t.user_attrs["means"][energy], bool(t.user_attrs.get("feasible")))
               for t in trials]
     marks = {k: (v["quantities"][other]["mean"], v["quantities"][energy]["mean"]) for k, v in result.baselines.items()}
-    report.figures["map"] = figures.design_map(points, marks, f"{second} (posterior mean)",
-                                               f"{settings.objective} (posterior mean)")
+    report.figures["map"] = figures.design_map(points, marks, other, energy, term(other).unit, term(energy).unit)
     report.sections.append({"title": ("Pareto front" if settings.pareto else "Trials") + " and the paper's cells",
                             "kind": "figure", "figure": "map", "text": ""})
     report.sections.append(_importances(load_existing(storage, name), report, feasible))
