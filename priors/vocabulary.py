@@ -214,9 +214,8 @@ def typeset(unit: str) -> str:
     numerator, slash, denominator = text.partition("/")
     if numerator == "1" and denominator.startswith("(") and denominator.endswith(")"):  # 1/(Wh/l) -> (Wh/l)⁻¹
         text = f"{denominator}^-1"
-    elif slash and "/" not in denominator and "(" not in denominator:
-        if numerator == "1" or "*" in numerator:
-            text = " ".join(p for p in (numerator if numerator != "1" else "", _negated(denominator)) if p)
+    elif slash and "/" not in denominator and "(" not in denominator and (numerator == "1" or "*" in numerator):
+        text = " ".join(p for p in (numerator if numerator != "1" else "", _negated(denominator)) if p)
     text = _POWER.sub(lambda m: next(g for g in m.groups() if g is not None).translate(_SUPERSCRIPTS), text)
     return text.replace("*", " ")
 

@@ -4,7 +4,6 @@ current best cell with its predicted figures."""
 
 from __future__ import annotations
 
-import numpy as np
 
 from ..priors.vocabulary import typeset
 from . import figures

@@ -101,7 +101,7 @@ def _superscript(exponent: int) -> str:
 
 
 def tick_text(value: float) -> str:
-    """A log-axis tick in plain Unicode: ``10²``, ``10⁻³``, ``200``, ``5×10⁻⁴``."""
+    """A log-axis tick in plain Unicode: ``10²``, ``10⁻³``, ``200``, ``5×10⁻⁴``."""  # noqa: RUF002
     if not math.isfinite(value) or value <= 0:
         return ""
     exponent = math.floor(math.log10(value) + 1e-9)
@@ -112,7 +112,7 @@ def tick_text(value: float) -> str:
         return f"10{_superscript(exponent)}"
     if -2 <= exponent <= 3:
         return f"{value:g}"
-    return f"{round(mantissa)}×10{_superscript(exponent)}"
+    return f"{round(mantissa)}\u00d710{_superscript(exponent)}"  # 5 times 10⁻⁴
 
 
 def _unicode_log_ticks(ax: Axes) -> None:
@@ -355,9 +355,9 @@ def nyquist(curves: list[dict], unit: str) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for color, c in zip(OKABE_ITO, curves):
         label = file_label(c["label"])
-        for k, line in enumerate(c["draws"]):
-            ax.plot(line.real, -line.imag, color=color, lw=0.6, alpha=0.08,
-                    label=f"{label}: posterior draws" if k == 0 else None)
+        for line in c["draws"]:
+            ax.plot(line.real, -line.imag, color=color, lw=0.6, alpha=0.08)
+        ax.plot([], [], color=color, lw=1.2, alpha=0.6, label=f"{label}: posterior draws")  # a visible key
         ax.plot(c["z"].real, -c["z"].imag, "o", ms=3.5, mfc="none", color=color, label=f"{label}: data")
     ax.set_aspect("equal", adjustable="datalim")
     shown = _escaped(typeset(unit))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..priors.vocabulary import term, typeset
@@ -137,13 +139,15 @@ def _importances(study, report: Report, feasible: list[bool]) -> dict:
     return {"title": title, "kind": "figure", "figure": "importances", "text": ""}
 
 
-def arrhenius_report(path: str, at: str, *, seed: int = 0, command: list[str] | None = None) -> Report:
+def arrhenius_report(path: str, at: str, *, seed: int = 0, command: list[str] | None = None,
+                     settings=None) -> Report:
+    """The report of an Arrhenius fit (``settings``: the sampler's, default NUTS at ``seed``)."""
     from ..inference.arrhenius import fit_arrhenius
     from ..inference.sampling import SamplerSettings
 
-    result = fit_arrhenius(path, at=at, settings=SamplerSettings(seed=seed))
+    result = fit_arrhenius(path, at=at, settings=settings or SamplerSettings(seed=seed))
     series = result.series
-    report = Report(title=f"Arrhenius fit: {path}", kind="fit")
+    report = Report(title=f"Arrhenius fit: {Path(path).name}", kind="fit")
     rows = []
     for name, q in result.summary().items():
         ls = result.least_squares[name]
