@@ -220,6 +220,13 @@ def typeset(unit: str) -> str:
     return text.replace("*", " ")
 
 
+def typeset_quantity(text: str) -> str:
+    """A quantity as the user wrote it, its unit typeset: ``"25 degC"`` -> ``"25 °C"``,
+    ``"50 um"`` -> ``"50 µm"`` (text without a unit unchanged)."""
+    number, _, unit = str(text).strip().partition(" ")
+    return f"{number} {typeset(unit.strip())}".strip() if unit.strip() else str(text)
+
+
 # Symbols of the outputs as a paper writes them: a letter with a subscript.
 _SUBSCRIPTS = {"separator": "sep", "interface": "int", "cathode": "cat", "contact": "con", "formation": "form",
                "fracture": "frac", "anode": "an"}

@@ -67,7 +67,7 @@ def campaign_text(result) -> str:
             answers = f"answers {c['proposal']}" if c["proposal"] else "answers no proposal"
             lines.append(f"{c['name']} (round {c['round']}, {answers}): {_outcome_words(c.get('outcome'))}")
         table: list[tuple[str, ...]] = [(n, f"{q['mean']:.4g}", f"[{q['ci95'][0]:.4g}, {q['ci95'][1]:.4g}]",
-                                          str(q["unit"])) for n, q in result.summary().items()]
+                                          typeset(q["unit"])) for n, q in result.summary().items()]
         lines += ["", *columns(table)]
     else:
         doc = result.to_json()

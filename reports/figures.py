@@ -6,7 +6,8 @@ Okabe-Ito palette, which stays distinct for colour-blind readers.
 
 Each drawing function returns the image as bytes (PNG, or SVG inside :func:`figure_format`), so
 a report can embed it and nothing touches the disk half-written; ``as_figure=True`` returns the
-matplotlib Figure instead (what a result's ``plot()`` returns), which displays itself in Jupyter.
+matplotlib Figure instead (what a result's ``plot()`` returns), which displays itself in Jupyter
+(``_repr_png_``) whether or not pyplot was ever imported.
 
 User text (file, card and material names) is drawn as given, never as mathtext: ``text.parse_math``
 is off, and only the labels built here (:func:`axis_label`, :func:`symbol`) switch it on for
@@ -151,9 +152,6 @@ def _figure_class():
     class NassbFigure(Figure):
         def _repr_png_(self) -> bytes:
             return _encode(self, "png")
-
-        def _repr_svg_(self) -> str:
-            return _encode(self, "svg").decode("utf-8")
 
     NassbFigure.__module__ = __name__
     return NassbFigure

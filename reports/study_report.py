@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..priors.vocabulary import term, typeset
+from ..priors.vocabulary import term, typeset, typeset_quantity
 from . import figures
 from .report import Report, provenance
 from .text import DESIGN_HEADER, PREDICTION_HEADER, _design_rows, _range_text, _signed, quantity_cells
@@ -153,7 +153,7 @@ def arrhenius_report(path: str, at: str, *, seed: int = 0, command: list[str] | 
         ls = result.least_squares[name]
         value, span = quantity_cells(name, q)
         rows.append([name, value, span, f"{ls['value']:.4g} ± {ls.get('se', 0.0):.2g} {typeset(ls['unit'])}".rstrip()])
-    report.sections.append({"title": f"Eq. 4 fitted (value at {result.at_text})", "kind": "rows",
+    report.sections.append({"title": f"Eq. 4 fitted (value at {typeset_quantity(result.at_text)})", "kind": "rows",
                             "header": ["quantity", "posterior", "95 % interval", "least squares"], "rows": rows,
                             "text": "Student-t residuals on ln y (4 degrees of freedom); least squares beside it."})
     grid = np.linspace(series.temperature.min() - 10, series.temperature.max() + 10, 120)
