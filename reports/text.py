@@ -69,12 +69,21 @@ def interval_note(name: str, q: dict) -> str:
     return ""
 
 
-def quantity_cells(name: str, q: dict) -> tuple[str, str]:
-    """The value and 95 % interval cells of one summary, as every table writes them (a note on
-    an odd interval or sd in parentheses after the interval: :func:`interval_note`)."""
+def quantity_cells(name: str, q: dict, *, note: bool = True) -> tuple[str, str]:
+    """The value and 95 % interval cells of one summary, as every table writes them: a note on
+    an odd interval or sd (:func:`interval_note`) in parentheses after the interval, or, with
+    ``note=False``, a ``*`` that a footnote below the table explains (:func:`note_lines`)."""
     value, span = _quantity_cells(name, q)
-    note = interval_note(name, q)
-    return value, f"{span} ({note})" if note else span
+    why = interval_note(name, q)
+    if not why:
+        return value, span
+    return value, f"{span} ({why})" if note else f"{span} *"
+
+
+def note_lines(summary: dict[str, dict]) -> list[str]:
+    """The footnotes of a terminal table: one line per quantity marked ``*``, saying why."""
+    notes = [f"  {name}: {why}" for name, q in summary.items() if (why := interval_note(name, q))]
+    return ["", "* read with care:", *notes] if notes else []
 
 
 def _quantity_cells(name: str, q: dict) -> tuple[str, str]:
@@ -102,7 +111,7 @@ def _quantity_cells(name: str, q: dict) -> tuple[str, str]:
 
 def summary_rows(summary: dict[str, dict]) -> list[tuple[str, str, str]]:
     rows = [("quantity", "value", "95 % interval")]
-    rows.extend((name, *quantity_cells(name, q)) for name, q in summary.items())
+    rows.extend((name, *quantity_cells(name, q, note=False)) for name, q in summary.items())
     return rows
 
 
@@ -115,7 +124,7 @@ def result_text(result) -> str:
     render = renderers.get(result.kind)
     if render is not None:
         return render(result)
-    lines = [result.title, "", *columns(summary_rows(result.summary()))]
+    lines = [result.title, "", *columns(summary_rows(result.summary())), *note_lines(result.summary())]
     return "\n".join(lines + _warning_lines(result))
 
 
@@ -147,6 +156,7 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
     lines.append("")
     summary = result.summary()
     lines.extend(columns(summary_rows(summary)))
+    lines.extend(note_lines(summary))
     lines.extend(_tail_lines(summary))
     if result.method == "mc":
         lines.extend(_first_order_lines(result))
@@ -229,6 +239,7 @@ def risk_table(result) -> str:
              "each paired with a Monte Carlo draw of the card", ""]
     summary = result.summary()
     lines.extend(columns(summary_rows(summary)))
+    lines.extend(note_lines(summary))
     lines.extend(_tail_lines(summary))
     p = c.get("pressure")
     if p and p.get("drawn", True):
