@@ -305,7 +305,7 @@ def optimisation_history(values: list[float], feasible: list[bool], quantity: st
     ax.step(x, np.where(np.isfinite(best), best, np.nan), where="post", color=OKABE_ITO[1], lw=2, label="best feasible")
     ax.set_xlabel("trial")
     ax.set_ylabel(math_text(f"{axis_label(quantity, unit)}, {_escaped(statistic)}"))
-    _legend(ax, loc="lower right")  # the running best rises: the lower right is empty
+    _legend(ax)
     return fig
 
 

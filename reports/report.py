@@ -61,12 +61,21 @@ def _md(text) -> str:
     return text
 
 
+def _breakable(text):
+    """Escaped HTML in which a long name may break after ``_`` or ``.`` (``E_V_<wbr>theo``), so a
+    printed table's header narrows to the page instead of running past its edge."""
+    from markupsafe import Markup, escape
+
+    return Markup(str(escape(text)).replace("_", "_<wbr>").replace(".", ".<wbr>"))
+
+
 def _environment():
     import jinja2
 
     loader = jinja2.FunctionLoader(
         lambda name: (resources.files("nassb.reports") / "templates" / name).read_text("utf-8"))
     html = jinja2.Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    html.filters["breakable"] = _breakable
     md = jinja2.Environment(loader=loader, autoescape=False, trim_blocks=True, lstrip_blocks=True)
     md.filters["md"] = _md
     return html, md
