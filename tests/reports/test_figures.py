@@ -112,3 +112,17 @@ def test_labels_are_symbols_with_units():
     assert figures.axis_label("R_separator", "ohm*cm^2") == r"$R_{\mathrm{sep}}$ (Ω cm²)"
     assert figures.axis_label("cell$1", "1") == r"cell\$1"  # a user's name is escaped, never read as math
     assert figures.file_label("/data/run 3/na-30C.csv") == "na-30C.csv"
+
+
+def test_a_results_figure_shows_itself_in_a_notebook():
+    """``plot()`` returns a Figure that Jupyter displays (``_repr_png_``) without pyplot, and the
+    result's HTML carries the figure."""
+    from nassb.inference.propagate import propagate
+    from nassb.priors import load_card
+
+    gum = propagate(load_card("paper-cell-1"), "gum")
+    fig = gum.plot()
+    assert fig._repr_png_().startswith(b"\x89PNG")
+    assert fig.canvas.manager is None  # made without pyplot: a notebook's figure list is left alone
+    html = gum._repr_html_()
+    assert "<table>" in html and "data:image/png;base64," in html
