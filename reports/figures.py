@@ -101,10 +101,13 @@ def _superscript(exponent: int) -> str:
     return str(exponent).translate(str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
 
 
-def tick_text(value: float) -> str:
-    """A log-axis tick in plain Unicode: ``10²``, ``10⁻³``, ``200``, ``5×10⁻⁴``."""  # noqa: RUF002
+def tick_text(value: float, plain: bool = False) -> str:
+    """A log-axis tick in plain Unicode: ``10²``, ``10⁻³``, ``200``, ``5×10⁻⁴``; with ``plain``
+    (an axis spanning under two decades) ``1``, ``0.5``, ``20`` where the number is short."""  # noqa: RUF002
     if not math.isfinite(value) or value <= 0:
         return ""
+    if plain and 1e-3 <= value < 1e5:
+        return f"{value:g}"
     exponent = math.floor(math.log10(value) + 1e-9)
     mantissa = value / 10.0 ** exponent
     if abs(mantissa - round(mantissa)) > 1e-6:
@@ -125,9 +128,9 @@ def _unicode_log_ticks(ax: Axes) -> None:
         if axis.get_scale() != "log":
             continue
         low, high = sorted(limits)
-        axis.set_major_formatter(FuncFormatter(lambda v, _pos: tick_text(v)))
         short = low > 0 and math.log10(high / low) < 2
-        axis.set_minor_formatter(FuncFormatter(lambda v, _pos: tick_text(v) if round(
+        axis.set_major_formatter(FuncFormatter(lambda v, _pos, plain=short: tick_text(v, plain)))
+        axis.set_minor_formatter(FuncFormatter(lambda v, _pos: tick_text(v, True) if round(
             v / 10.0 ** math.floor(math.log10(v) + 1e-9)) in (2, 5) else "") if short else NullFormatter())
 
 
@@ -285,10 +288,22 @@ def arrhenius_plot(temperature_k: np.ndarray, values: np.ndarray, grid_k: np.nda
     ax.plot(1000 / grid_k, band[1], color=OKABE_ITO[0], lw=2, label="posterior median")
     ax.plot(1000 / temperature_k, values, "o", color=OKABE_ITO[3], label="data")
     ax.set_yscale("log")
-    ax.set_xlabel(math_text(f"$1000/T$ ({typeset('1/K')})"))
+    ax.set_xlabel(math_text(f"1000 / $T$ ({typeset('1/K')})"))
     ax.set_ylabel(axis_label(kind, unit, words=True))
+    top = ax.secondary_xaxis("top", functions=(_celsius_of_inverse, _inverse_of_celsius))
+    top.set_xlabel(axis_label("temperature", "degC", words=True))
     _legend(ax)
     return fig
+
+
+def _celsius_of_inverse(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1000.0 / np.asarray(x, dtype=float) - 273.15
+
+
+def _inverse_of_celsius(c):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1000.0 / (np.asarray(c, dtype=float) + 273.15)
 
 
 @_rendered

@@ -83,7 +83,7 @@ def test_the_arrhenius_reports_figure_is_typeset():
     with figures.figure_format("svg"):
         report = arrhenius_report(str(path), "30 degC", settings=SamplerSettings(draws=200, tune=200, chains=2,
                                                                                  seed=1))
-    _check(report.figures, {"arrhenius": ("K⁻¹", "mS/cm", "10")})
+    _check(report.figures, {"arrhenius": ("K⁻¹", "mS/cm", "°C", "0.5")})
     assert str(path.parent) not in report.title and "nzsp-conductivity.csv" in report.title
 
 
@@ -97,7 +97,7 @@ def test_the_impedance_reports_figures_are_typeset():
     with figures.figure_format("svg"):
         report = eis_report(fit)
     assert set(report.figures) == {"bode-0", "bode-1", "nyquist", "series"}
-    _check(report.figures, {"bode-0": ("Ω cm²", "Hz", "10⁴", "°"), "nyquist": ("Ω cm²", "na-nzsp-na-30C.csv"),
+    _check(report.figures, {"bode-0": ("Ω cm²", "Hz", "10⁴", "°", "20"), "nyquist": ("Ω cm²", "na-nzsp-na-30C.csv"),
                             "series": ("Ω cm²", "°C")})
 
 
@@ -105,6 +105,7 @@ def test_the_impedance_reports_figures_are_typeset():
                                          (1.0, "10⁰"), (0.0, "")])
 def test_log_ticks_are_unicode(value, text):
     assert figures.tick_text(value) == text
+    assert figures.tick_text(100.0, plain=True) == "100"  # an axis of under two decades: plain numbers
 
 
 def test_labels_are_symbols_with_units():
