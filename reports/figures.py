@@ -154,7 +154,7 @@ def _figure_class():
 
     class NassbFigure(Figure):
         def _repr_png_(self) -> bytes:
-            return _encode(self, "png")
+            return encode(self, "png")
 
     NassbFigure.__module__ = __name__
     return NassbFigure
@@ -196,14 +196,15 @@ def _rendered(draw):
                     _unicode_log_ticks(ax)
                 _math_texts(fig, _MATH.get() or set())
                 fig.tight_layout()
-                return fig if as_figure else _encode(fig, _FORMAT.get())
+                return fig if as_figure else encode(fig, _FORMAT.get())
         finally:
             _MATH.reset(token)
 
     return wrapper
 
 
-def _encode(fig: Figure, kind: str = "png") -> bytes:
+def encode(fig: Figure, kind: str = "png") -> bytes:
+    """A figure as image bytes: ``"png"``, ``"svg"`` (text kept as text) or ``"pdf"``."""
     import matplotlib
 
     buffer = io.BytesIO()
@@ -213,7 +214,7 @@ def _encode(fig: Figure, kind: str = "png") -> bytes:
 
 
 def _png(fig: Figure) -> bytes:
-    return _encode(fig, "png")
+    return encode(fig, "png")
 
 
 def _legend(ax: Axes, **kwargs) -> None:

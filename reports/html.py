@@ -37,7 +37,7 @@ def figure_html(result) -> str:
         fig = result.plot()
     except NotImplementedError:
         return ""
-    from .figures import _encode
+    from .figures import encode
 
-    png = base64.b64encode(_encode(fig, "png")).decode("ascii")
+    png = base64.b64encode(encode(fig, "png")).decode("ascii")
     return f"<img alt='{escape(result.title)}' style='max-width:100%' src='data:image/png;base64,{png}'/>"
