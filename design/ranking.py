@@ -427,9 +427,9 @@ def _evaluate(problem: DecisionProblem, experiments: list, draws: dict, outcomes
               progress: bool) -> list[ExperimentValue]:
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ..inference.progress import progress_bar
 
-        bar = tqdm(total=len(experiments) * outcomes, desc="next experiment", unit=" outcomes", leave=False)
+        bar = progress_bar(total=len(experiments) * outcomes, desc="next experiment", unit=" outcomes", leave=False)
     out = []
     try:
         for e in experiments:

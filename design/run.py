@@ -139,14 +139,14 @@ class DesignResult(Result):
 
     def plot(self, **kwargs):
         """Each proposal and baseline: the objective against P_short (posterior means)."""
+        from ..priors.vocabulary import term
         from ..reports import figures
 
         energy = QUANTITY_OF[self.settings.objective]
         points = [(p["quantities"]["P_short"]["mean"], p["quantities"][energy]["mean"], True) for p in self.proposals]
         marks = {k: (v["quantities"]["P_short"]["mean"], v["quantities"][energy]["mean"])
                  for k, v in self.baselines.items()}
-        return figures.design_map(points, marks, "P_short (posterior mean)",
-                                  f"{self.settings.objective} (posterior mean)", as_figure=True, **kwargs)
+        return figures.design_map(points, marks, "P_short", energy, "1", term(energy).unit, as_figure=True, **kwargs)
 
 
 def _range_unit(name: str) -> str:

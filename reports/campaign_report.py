@@ -4,7 +4,6 @@ current best cell with its predicted figures."""
 
 from __future__ import annotations
 
-import numpy as np
 
 from ..priors.vocabulary import typeset
 from . import figures
@@ -100,7 +99,7 @@ def campaign_text(result) -> str:
         for c in result.cells:
             answers = f"answers {c['proposal']}" if c["proposal"] else "answers no proposal"
             lines.append(f"{c['name']} (round {c['round']}, {answers}): {_outcome_words(c.get('outcome'))}")
-        table: list[tuple[str, ...]] = [(n, parameter_cell(q, 4), str(q["unit"]))
+        table: list[tuple[str, ...]] = [(n, parameter_cell(q, 4), typeset(q["unit"]))
                                          for n, q in result.summary().items()]
         lines += ["", *columns(table)]
     else:
@@ -122,31 +121,10 @@ def campaign_text(result) -> str:
     return "\n".join(lines + (["", *(f"warning: {w}" for w in warnings)] if warnings else []))
 
 
-@figures._rendered
-def parameter_rounds(posteriors: list[dict], names: list[str]):
-    """Each risk parameter's posterior mean and 95 % interval against the recalibration
-    (0: the paper's posterior), one panel per parameter, scaled to the first interval."""
-    plt = figures._pyplot()
-    cols = min(4, len(names))
-    rows = -(-len(names) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
-    x = np.arange(len(posteriors))
-    for ax, name in zip(axes.ravel(), names):
-        q = [p["parameters"].get(name) for p in posteriors]
-        keep = [i for i, v in enumerate(q) if v is not None and np.isfinite(parameter_centre(v))]
-        mean = np.array([parameter_centre(q[i]) for i in keep])  # the median where there is no mean
-        low = np.array([q[i]["ci95"][0] for i in keep])
-        high = np.array([q[i]["ci95"][1] for i in keep])
-        ax.errorbar(x[keep], mean, yerr=[mean - low, high - mean], fmt="o-", color=figures.OKABE_ITO[0], ms=4,
-                    capsize=3)
-        unit = q[keep[0]]["unit"] if keep else "1"
-        ax.set_title(name if unit in ("", "1") else f"{name} / {unit}", fontsize=9)
-        ax.set_xticks(x)
-        ax.tick_params(labelsize=8)
-    for ax in axes.ravel()[len(names):]:
-        ax.set_visible(False)
-    fig.supxlabel("posterior (0: the paper's; then after each recalibration)")
-    return fig
+def parameter_rounds(posteriors: list[dict], names: list[str], **kwargs):
+    """Each risk parameter's posterior mean and 95 % interval after each recalibration, in one
+    panel (:func:`~nassb.reports.figures.parameter_rounds`)."""
+    return figures.parameter_rounds(posteriors, names, **kwargs)
 
 
 def campaign_report(storage: str, name: str, *, command: list[str] | None = None) -> Report:
