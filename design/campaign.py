@@ -1001,11 +1001,8 @@ def reweight(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.
     Returns the draws and the gate: ``k_hat``, ``ess`` (of the smoothed weights) and ``distinct``
     (distinct draws the resampling kept, before the kernel).
     """
-    import warnings
-
-    import arviz as az
-
     from ..inference.risk.likelihood import build_batch, log_likelihood
+    from ..inference.statistics import psis_weights
     from ..priors.risk import load_lab_priors, load_nuisances
 
     n = len(next(iter(draws.values())))
@@ -1021,11 +1018,7 @@ def reweight(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.
     ll = np.where(np.isfinite(ll), ll, -np.inf)
     if not np.isfinite(ll).any():
         return base, {"k_hat": math.inf, "ess": 0.0, "distinct": 0}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        log_w, k_hat = az.psislw(ll - np.max(ll))
-    w = np.exp(log_w - np.max(log_w))
-    w /= w.sum()
+    w, k_hat = psis_weights(ll)
     ess = float(1.0 / np.sum(w ** 2))
     pick = rng.choice(w.size, size=size, replace=True, p=w)
     out = {k: v[pick] for k, v in base.items()}

@@ -190,10 +190,19 @@ def psis_weights(log_ratios) -> tuple[np.ndarray, float]:
     import arviz as az
 
     log_ratios = np.asarray(log_ratios, dtype=float)
-    if np.ptp(log_ratios) < 1e-12:
-        return np.full(log_ratios.size, 1.0 / log_ratios.size), 0.0
+    finite = np.isfinite(log_ratios)  # a draw of zero weight (-inf) or an undefined one stays at zero
+    out = np.zeros(log_ratios.size)
+    if not finite.any():
+        return np.full(log_ratios.size, 1.0 / log_ratios.size), math.inf
+    kept = log_ratios[finite]
+    if np.ptp(kept) < 1e-12:
+        out[finite] = 1.0 / kept.size
+        return out, 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        smoothed, k = az.psislw(log_ratios - log_ratios.max())
+        smoothed, k = az.psislw(kept - kept.max())
     w = np.exp(smoothed - smoothed.max())
-    return w / w.sum(), float(k)
+    if not np.all(np.isfinite(w)) or w.sum() <= 0:  # the smoothing failed: plain normalised ratios
+        w, k = np.exp(kept - kept.max()), math.inf
+    out[finite] = w / w.sum()
+    return out, float(k)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..priors.vocabulary import typeset
 from . import figures
-from .figures import OKABE_ITO, _pyplot, _rendered
+from .figures import OKABE_ITO, _pyplot, _rendered, axis_label, file_label
 from .format import interval, with_uncertainty
 from .report import Report, provenance
 from .text import columns
@@ -120,7 +120,6 @@ def drt_figure(one) -> Figure:
     fig, ax = plt.subplots(figsize=(6.5, 4.0))
     tau = one.posterior.tau
     band = one.band()
-    unit = typeset(one.unit)
     ax.fill_between(tau, band[0], band[2], color=OKABE_ITO[0], alpha=0.3, label="95 % band")
     ax.plot(tau, band[1], color=OKABE_ITO[0], lw=1.8, label="posterior median")
     f = one.spectrum.frequency
@@ -138,9 +137,9 @@ def drt_figure(one) -> Figure:
     _powers_of_ten(ax.xaxis)
     ax.set_xlim(tau[0], tau[-1])
     ax.set_ylim(bottom=0, top=top * 1.1)
-    ax.set_xlabel("relaxation time tau / s")
-    ax.set_ylabel(f"gamma / ({unit})")
-    ax.set_title(f"DRT: {one.name}", fontsize=10)
+    ax.set_xlabel(axis_label("relaxation time τ", "s", words=True))
+    ax.set_ylabel(axis_label("\N{GREEK SMALL LETTER GAMMA}", one.unit, words=True))
+    ax.set_title(f"DRT: {file_label(one.name)}", fontsize=10)
     ax.legend(fontsize=8, loc="upper center", framealpha=0.9)
     return fig
 

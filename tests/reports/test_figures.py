@@ -96,7 +96,7 @@ def test_the_impedance_reports_figures_are_typeset():
                   seed=1, method="laplace")
     with figures.figure_format("svg"):
         report = eis_report(fit)
-    assert set(report.figures) == {"bode-0", "bode-1", "nyquist", "series"}
+    assert set(report.figures) == {"bode-0", "bode-1", "drt-0", "drt-1", "nyquist", "series"}
     _check(report.figures, {"bode-0": ("Ω cm²", "Hz", "10⁴", "°", "20"), "nyquist": ("Ω cm²", "na-nzsp-na-30C.csv"),
                             "series": ("Ω cm²", "°C")})
 
