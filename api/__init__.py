@@ -43,6 +43,7 @@ _EXPORTS = {
     "run_design": ("nassb.design.run", "run_design"),
     "load_design": ("nassb.design.run", "load_design"),
     "list_designs": ("nassb.design.run", "list_designs"),
+    "design_trials": ("nassb.design.run", "design_trials"),
     "Campaign": ("nassb.design.campaign", "Campaign"),
     "next_experiment": ("nassb.design.ranking", "next_experiment"),
     # reports

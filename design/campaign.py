@@ -52,6 +52,8 @@ from ..priors.lab import ObservedCells, load_observed_cells
 from ..priors.secrets import mask_url
 from ..priors.tomlfile import read_toml
 from ..priors.vocabulary import term
+from . import campaign_records as records_
+from . import campaign_tables
 from . import extrapolation
 from .decision import DEFAULTS, KEYS, Decision
 from .score import DesignScorer
@@ -71,7 +73,7 @@ from .study import (
 
 DEFAULT_STORAGE = "sqlite:///nassb-campaign.db"
 FLAG = "nassb_campaign"
-RECORD_PREFIX = "nassb_record_"
+RECORD_PREFIX = records_.RECORD_PREFIX
 POSTERIOR_PREFIX = "nassb_posterior_"
 RECALIBRATIONS = ("auto", "reweight", "nuts")
 K_HAT_LIMIT = 0.7
@@ -85,6 +87,8 @@ DIVERSITY = 0.15
 """Proposals of one batch differ by at least this fraction of a variable's range (log-scaled
 where the search is), and from every proposal still being built."""
 SEARCH_TRIALS = 200
+RESUMED = "the stored records"
+"""The ``file`` of what :meth:`Campaign.resume` returns (it records no file of its own)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -143,6 +147,11 @@ class ProposalResult(_CampaignResult):
         return {"campaign": self.campaign, "round": self.round, "proposals": self.proposals,
                 "posterior": self.posterior, "warnings": self.warnings}
 
+    def to_dataframe(self):
+        """One row per proposal: name, card file, trial, each layer to build (``cathode.thickness
+        [um]``, ...), the objective and each predicted quantity's mean and 95 % interval."""
+        return campaign_tables.proposals_frame(self.proposals, round_=self.round, kind=self.kind, title=self.title)
+
 
 class RecordResult(_CampaignResult):
     """What a record added: the cells, the proposals they answer, and the recalibration."""
@@ -154,6 +163,8 @@ class RecordResult(_CampaignResult):
 
     @property
     def title(self) -> str:
+        if self.file == RESUMED:
+            return f"campaign {self.campaign}: resumed {len(self.cells)} stored record(s)"
         return f"campaign {self.campaign}: recorded {len(self.cells)} cell(s) from {self.file}"
 
     @property
@@ -171,6 +182,12 @@ class RecordResult(_CampaignResult):
     def to_json(self) -> dict:
         return {"campaign": self.campaign, "file": self.file, "cells": self.cells, "posterior": self.posterior,
                 "warnings": self.warnings}
+
+    def to_dataframe(self):
+        """One row per recorded cell: name, round, the proposal it answers, its record key, the
+        objective as built, the outcome and each built layer (``separator.thickness [um]``)."""
+        return campaign_tables.cells_frame(self.cells, kind=self.kind, title=self.title,
+                                           method=self.method)
 
 
 class StatusResult(_CampaignResult):
@@ -200,6 +217,20 @@ class StatusResult(_CampaignResult):
 
     def to_json(self) -> dict:
         return {**self.document, "warnings": self.warnings}
+
+    def to_dataframe(self, table: str = "proposals"):
+        """A table of the campaign as a DataFrame.
+
+        Parameters
+        ----------
+        table : {"proposals", "records", "rounds", "posteriors"}
+            proposals (default): one row per proposal (round, open, design with units, objective,
+            outcome, the records answering it); records: one row per stored record and whether the
+            posterior covers it yet; rounds: proposed, recorded and open per round; posteriors:
+            each risk parameter's mean, sd and 95 % interval per recalibration (NaN mean and sd
+            for a heavy tail, with its median).
+        """
+        return campaign_tables.status_frame(self.document, table, kind=self.kind, title=self.title)
 
 
 # -- draws in the storage ---------------------------------------------------------------------
@@ -287,7 +318,10 @@ def _parse_records(records: list[dict]) -> ObservedCells | None:
                 target.write_text(text, "utf-8")
             path = root / "record.toml"
             path.write_text(rec["preamble"] + rec["toml"], "utf-8")
-            cells = load_observed_cells(path, paper=False)
+            answered = rec.get("proposal")
+            cards = ({answered: root / records_.proposal_file(answered)}
+                     if answered and records_.proposal_file(answered) in rec.get("files", {}) else {})
+            cells = load_observed_cells(path, paper=False, proposal_cards=cards)
             cells = ObservedCells(cells.cells, f"record {rec.get('key', rec['name'])}", rec["sha256"], cells.lab)
         total = cells if total is None else total + cells
     return total
@@ -488,6 +522,7 @@ class Campaign:
             if "name" not in a:
                 continue  # asked, but killed before it was named: nothing was written for it
             out.append({"number": t.number, "name": a["name"], "round": a["round"], "design_values": a["design"],
+                        "card_toml": a.get("card_toml", ""),
                         "quantities": a.get("quantities", {}), "card_file": a.get("card_file", ""),
                         "open": t.state == optuna.trial.TrialState.RUNNING,
                         "value": t.value if t.state == optuna.trial.TrialState.COMPLETE else None,
@@ -551,7 +586,7 @@ class Campaign:
         notes: list[str] = []
         pending = self._pending_records()
         if pending:
-            self.recalibrate()
+            self.resume(progress=progress)  # and the proposals they answer told
             notes.append(f"{len(pending)} record(s) not yet in the posterior were folded in first")
         risk = self.risk_model()
         scorer, settings, ranges = self._scorer(risk)
@@ -592,32 +627,37 @@ class Campaign:
             entry = describe_design(scorer, settings, design, ranges=ranges, leave=leave)
             text = self.card_text(name, design, scorer, entry)
             described.append((name, design, entry, text))
-        if folder is not None:
-            taken = [folder / f"{name}.toml" for name, *_ in described if (folder / f"{name}.toml").exists()]
-            if taken:
-                raise OptionError(f"{taken[0]} exists: choose an empty folder", field="out")
-            folder.mkdir(parents=True, exist_ok=True)
-        proposals = []
-        for name, design, entry, text in described:
-            file = f"{name}.toml"
-            trial = self._ask(design, space)
-            self.study._storage.set_trial_user_attr(trial._trial_id, "design", design)
-            attrs: list[tuple[str, Any]] = [
-                ("round", round_), ("quantities", entry["quantities"]), ("card_toml", text), ("card_file", file),
-                ("objective", entry["objective"]), ("posterior", posterior["key"] if posterior else "shipped"),
-                ("proposed", _now()), ("name", name)]  # the name last: a proposal is complete once named
-            for key, value in attrs:
-                trial.set_user_attr(key, value)
-            if folder is not None:
-                _write_text(folder / file, text)
-            proposals.append({"name": name, "card": str(folder / file) if folder is not None else file,
-                              "trial": trial.number, "design": entry["design"], "quantities": entry["quantities"],
-                              "objective": entry["objective"], "current": entry["current"],
-                              "feasible": entry["feasible"], "active_constraints": entry["active_constraints"],
-                              "extrapolated": entry.get("extrapolated", []),
-                              "extrapolated_by": entry.get("extrapolated_by", {}),
-                              "leave_out": entry.get("leave_out", {}), "rests_on": entry.get("rests_on", [])})
+        if folder is not None:  # the cards on disk first: nothing is asked that no file backs
+            _write_cards(folder, [(f"{name}.toml", text) for name, _, _, text in described])
+        proposals: list[dict] = []
+        try:
+            for name, design, entry, text in described:
+                proposals.append(self._commit_proposal(name, design, entry, text, space, round_, posterior, folder))
+        except BaseException:
+            for name, *_ in described[len(proposals):]:  # cards that no committed proposal backs
+                if folder is not None:
+                    (folder / f"{name}.toml").unlink(missing_ok=True)
+            raise
         return ProposalResult(self.name, round_, proposals, self._posterior_json(posterior), notes)
+
+    def _commit_proposal(self, name: str, design: dict, entry: dict, text: str, space: DesignSpace, round_: int,
+                         posterior: dict | None, folder: Path | None) -> dict:
+        """Ask the proposal's trial (RUNNING, committed at once) and name it; its JSON entry."""
+        file = f"{name}.toml"
+        trial = self._ask(design, space)
+        self.study._storage.set_trial_user_attr(trial._trial_id, "design", design)
+        attrs: list[tuple[str, Any]] = [
+            ("round", round_), ("quantities", entry["quantities"]), ("card_toml", text), ("card_file", file),
+            ("objective", entry["objective"]), ("posterior", posterior["key"] if posterior else "shipped"),
+            ("proposed", _now()), ("name", name)]  # the name last: a proposal is complete once named
+        for key, value in attrs:
+            trial.set_user_attr(key, value)
+        return {"name": name, "card": str(folder / file) if folder is not None else file,
+                "trial": trial.number, "design": entry["design"], "quantities": entry["quantities"],
+                "objective": entry["objective"], "current": entry["current"],
+                "feasible": entry["feasible"], "active_constraints": entry["active_constraints"],
+                "extrapolated": entry.get("extrapolated", []), "extrapolated_by": entry.get("extrapolated_by", {}),
+                "leave_out": entry.get("leave_out", {}), "rests_on": entry.get("rests_on", [])}
 
     def _ask(self, design: dict, space: DesignSpace):
         """A RUNNING trial with the design's values, committed at once."""
@@ -691,52 +731,89 @@ class Campaign:
             NUTS settings for :func:`~nassb.inference.risk.calibrate.calibrate_risks` (draws,
             tune, chains).
         seed : int, optional
-            Seed of the reweighting's lab-offset draws and resampling, and of NUTS.
+            Seed of the reweighting's lab-offset draws and resampling, and of NUTS; by default
+            drawn from the campaign and the records, so the same record chooses the same way.
+        progress : bool
+            Say on standard error what is done (stored, reweighted, the gate and why, NUTS and
+            about how long it takes) and show NUTS's progress bar.
+
+        The same cells recorded twice (one after the other, or by two processes at the same
+        moment) are stored once: the second is a CardError naming the entry.
         """
         if recalibration not in RECALIBRATIONS:
             raise OptionError(f"'{recalibration}' is not a recalibration; must be one of {', '.join(RECALIBRATIONS)}",
                               field="recalibration")
         path = Path(observations)
         label = str(observations)
-        cells = load_observed_cells(path, paper=False)  # every mistake named with its file and field
         raw, text = read_toml(path, what="observations file")
+        proposals = {p["name"]: p for p in self._proposals()}
+        with tempfile.TemporaryDirectory(prefix="nassb-proposals-") as scratch:
+            cards = records_.proposal_cards(raw.get("cells", []) if isinstance(raw.get("cells"), list) else [],
+                                            proposals, Path(scratch))
+            cells = load_observed_cells(path, paper=False, proposal_cards=cards)  # every mistake named
         preamble, pieces = _entries(text, label, raw)
         preamble = "\n".join(line for line in preamble.splitlines() if not line.strip().startswith("#")) + "\n"
+        pending = {r["sha256"] for r in self._pending_records()}
         existing = {r["sha256"] for r in self._records()}
-        proposals = {p["name"]: p for p in self._proposals()}
         by_file = {p["card_file"]: p for p in proposals.values() if p["card_file"]}
-        raw_entries = raw["cells"]
         rows = []
-        for i, (cell, piece, entry) in enumerate(zip(cells, pieces, raw_entries)):
+        for i, (cell, piece, entry) in enumerate(zip(cells, pieces, raw["cells"])):
             files = _named_files(entry, path.parent, label, f"cells[{i}]")
-            digest = _sha(piece + json.dumps(files, sort_keys=True))
-            if digest in existing:
-                raise CardError("this cell is recorded already in the campaign", file=label, field=f"cells[{i}]")
             base, named = entry.get("base"), entry.get("proposal")
             if named is not None and named not in proposals:
                 raise CardError(f"no proposal {named!r} in the campaign; its proposals: "
                                 f"{', '.join(proposals) or 'none yet'}", file=label, field=f"cells[{i}].proposal")
+            if base is None and named is not None:
+                files[records_.proposal_file(named)] = proposals[named]["card_toml"]
+            digest = _sha(piece + json.dumps(files, sort_keys=True))
+            if digest in existing:
+                hint = (f"; it is not yet in the posterior: 'nassb campaign recalibrate {self.name}' folds it in"
+                        if digest in pending else "")
+                raise CardError(f"this cell is recorded already in the campaign{hint}", file=label,
+                                field=f"cells[{i}]")
             answered = (proposals.get(named) if named is not None else None) or (
                 by_file.get(Path(base).name) if isinstance(base, str) else None) or proposals.get(cell.name)
             round_ = answered["round"] if answered else max((p["round"] for p in proposals.values()), default=0)
             rows.append({"preamble": preamble, "toml": piece, "files": files, "sha256": digest, "round": round_,
                          "proposal": answered["name"] if answered else None, "name": cell.name, "count": cell.count,
-                         "file": label, "where": cell.where, "recorded": _now()})
+                         "file": label, "where": cell.where, "recorded": _now(), "index": i,
+                         "key": records_.record_key(digest)})
         _parse_records(rows)  # the stored text reads back on its own: checked before anything is stored
+        records_.store_records(self.study, rows, label)  # all at once, each key once: the storage refuses a twin
         notes = []
-        for row in rows:  # each cell its own key: a second person recording at once writes another
-            key = f"{RECORD_PREFIX}{uuid.uuid4().hex}"
-            self.study.set_user_attr(key, row)
-            row["key"] = key
+        for row in rows:
             if row["proposal"] is None:
                 notes.append(f"{row['name']} answers no proposal of the campaign (name it as a proposal's card file "
                              "in base, or give it the proposal's name); it informs the risks all the same")
+        records_.say(progress, f"stored {len(rows)} record(s) of {label}; recalibrating")
         posterior = self.recalibrate(recalibration=recalibration, nuts=nuts, seed=seed, progress=progress)
         notes.extend(posterior.pop("notes", []))
         told = self._tell(rows)
         cells_json = [{"name": r["name"], "where": r["where"], "count": r["count"], "round": r["round"],
                        "proposal": r["proposal"], "record": r["key"], **told.get(r["key"], {})} for r in rows]
         return RecordResult(self.name, label, cells_json, posterior, notes)
+
+    @_storage_guarded
+    def resume(self, *, recalibration: str = "auto", nuts: dict | None = None, seed: int | None = None,
+               progress: bool = False) -> RecordResult:
+        """Finish what a killed ``record`` left: fold the stored records the posterior does not
+        cover yet into a new posterior, and tell the open proposals that stored records answer."""
+        if recalibration not in RECALIBRATIONS:
+            raise OptionError(f"'{recalibration}' is not a recalibration; must be one of {', '.join(RECALIBRATIONS)}",
+                              field="recalibration")
+        pending = self._pending_records()
+        records_.say(progress, f"{len(pending)} stored record(s) not yet in the posterior"
+                     + ("; recalibrating" if pending else ""))
+        posterior = self.recalibrate(recalibration=recalibration, nuts=nuts, seed=seed, progress=progress)
+        notes = posterior.pop("notes", [])
+        open_ = {p["name"] for p in self._proposals() if p["open"]}
+        rows = [r for r in self._records() if r["key"] in {p["key"] for p in pending} or r.get("proposal") in open_]
+        told = self._tell(rows)
+        if not pending and not told:
+            notes.append("nothing to resume: every stored record is in the posterior and its proposal told")
+        cells_json = [{"name": r["name"], "where": r["where"], "count": r.get("count", 1), "round": r["round"],
+                       "proposal": r["proposal"], "record": r["key"], **told.get(r["key"], {})} for r in rows]
+        return RecordResult(self.name, RESUMED, cells_json, posterior, notes)
 
     def _pending_records(self) -> list[dict]:
         current = self._current_posterior()
@@ -796,6 +873,8 @@ class Campaign:
         if not new:
             return {**self._posterior_json(current), "notes": []}
         notes: list[str] = []
+        if seed is None:  # the campaign's own: the same records choose and draw the same way
+            seed = records_.recalibration_seed(self.name, new)
         rng = np.random.default_rng(seed)
         # The draws of the posterior that `covered` describes, not whatever is current by now (a
         # posterior stored meanwhile by another process may cover some of `new` already).
@@ -806,9 +885,13 @@ class Campaign:
         assert all_cells is not None and new_cells is not None  # there are new records
         method, gate = "nuts", dict[str, Any]()
         draws = None
-        if recalibration != "nuts":
+        if recalibration == "nuts":
+            reason = "NUTS asked for (recalibration='nuts')"
+        else:
+            records_.say(progress, f"reweighting the posterior by {int(sum(c.count for c in new_cells))} new cell(s) "
+                                   "(PSIS)")
             draws, gate = reweight(prior_draws, new_cells, rng)
-            accepted = gate["k_hat"] < K_HAT_LIMIT and gate["ess"] >= MIN_ESS and gate["distinct"] >= MIN_DISTINCT
+            accepted, reason = gate_words(gate)
             if accepted or recalibration == "reweight":
                 method = "reweighting"
                 if not accepted:
@@ -818,10 +901,17 @@ class Campaign:
                 draws = None
         if draws is None:
             settings = dict(nuts or {})
+            lab_cells = int(sum(c.count for c in all_cells))
+            estimate = records_.nuts_estimate_s(lab_cells, settings)
+            records_.say(progress, f"{reason}; NUTS on the paper's cells and {lab_cells} lab cell(s), "
+                                   f"{records_.duration_words(estimate)} (a rough estimate from the 2-core benchmark)")
             result = calibrate_risks(observations=all_cells, with_paper=True, seed=seed, progress=progress, **settings)
             draws = result.risk_model().draws
-            gate = {"diagnostics": result.diagnostics.to_json()}
+            gate = {"diagnostics": result.diagnostics.to_json(), "nuts_estimate_s": round(estimate)}
             notes.extend(result.warnings)
+        else:
+            records_.say(progress, f"{reason}; kept")
+        gate = {**gate, "reason": reason, "seed": seed}
         from ..inference.risk.predict import RiskModel
 
         cells = load_risk_observations() + all_cells
@@ -868,9 +958,11 @@ class Campaign:
         if candidates and best is None:
             notes.append("no recorded or proposed cell meets the limits under the current posterior")
         pending = self._pending_records()
+        waiting = {r["key"] for r in pending}
         if pending:
-            notes.append(f"{len(pending)} record(s) are not yet in the posterior (the next propose or record "
-                         "folds them in)")
+            notes.append(f"{len(pending)} record(s) are not yet in the posterior: "
+                         f"{', '.join(r['name'] for r in pending)} ('nassb campaign recalibrate {self.name}' or the "
+                         "next propose or record folds them in)")
         shipped = self._posterior_json(None)
         posteriors = [{"index": 0, "method": "shipped", "records": 0, "rounds": [], "fingerprint":
                        shipped["fingerprint"], "parameters": shipped["parameters"]}]
@@ -883,10 +975,12 @@ class Campaign:
                                  "rate": rate_words(settings)},
                     "rounds": table, "recorded": len(records),
                     "cells": int(sum(r.get("count", 1) for r in records)), "best": best,
-                    "proposals": [{k: v for k, v in p.items() if k != "number"} | {"trial": p["number"]}
-                                  for p in proposals],
-                    "records": [{k: r[k] for k in ("key", "name", "round", "proposal", "file", "where", "count",
-                                                   "recorded")} for r in records],
+                    "proposals": [{k: v for k, v in p.items() if k not in ("number", "card_toml")}
+                                  | {"trial": p["number"]} for p in proposals],
+                    "records": [{k: r.get(k) for k in ("key", "name", "round", "proposal", "file", "where", "count",
+                                                       "recorded")} | {"in_posterior": r["key"] not in waiting}
+                                for r in records],
+                    "pending": [r["name"] for r in pending],
                     "posteriors": posteriors}
         return StatusResult(document, notes)
 
@@ -942,6 +1036,17 @@ def reweight(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.
     if shrinkage < 1.0:
         out = _liu_west(out, rng, shrinkage)
     return out, {"k_hat": float(k_hat), "ess": ess, "distinct": distinct, "kernel": shrinkage}
+
+
+def gate_words(gate: dict) -> tuple[bool, str]:
+    """Whether a reweighting passes its gate, and why, in words (what ``record`` says)."""
+    checks = [(f"k-hat {gate['k_hat']:.2f}", gate["k_hat"] < K_HAT_LIMIT, f"< {K_HAT_LIMIT}"),
+              (f"ESS {gate['ess']:.0f}", gate["ess"] >= MIN_ESS, f">= {MIN_ESS}"),
+              (f"{gate['distinct']} distinct draws", gate["distinct"] >= MIN_DISTINCT, f">= {MIN_DISTINCT}")]
+    if all(ok for _, ok, _ in checks):
+        return True, "the reweighting passes its gate (" + ", ".join(f"{what} {need}" for what, _, need in checks) + ")"
+    return False, "the reweighting fails its gate (" + ", ".join(
+        f"{what}, needs {need}" for what, ok, need in checks if not ok) + ")"
 
 
 def _bounds() -> dict[str, tuple[float, float]]:
@@ -1006,6 +1111,37 @@ def _write_text(path: Path, text: str) -> None:
 
     with atomic_target(path) as tmp:
         Path(tmp).write_text(text, "utf-8")
+
+
+def _write_cards(folder: Path, cards: list[tuple[str, str]]) -> None:
+    """Write the proposal cards (file name, text) into ``folder``, all or none: a file of that
+    name there already, a full disk or no permission is one OptionError naming the folder or the
+    file, and what was written (the folder too, where this made it) is removed again."""
+    import errno
+    import shutil
+
+    taken = [folder / name for name, _ in cards if (folder / name).exists()]
+    if taken:
+        raise OptionError(f"{taken[0]} exists: choose an empty folder", field="out")
+    top = None if folder.exists() else folder  # the first folder this makes, removed on failure
+    while top is not None and not top.parent.exists():
+        top = top.parent
+    written: list[Path] = []
+    where = folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in cards:
+            where = folder / name
+            _write_text(where, text)
+            written.append(where)
+    except OSError as err:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if top is not None:
+            shutil.rmtree(top, ignore_errors=True)
+        if err.errno == errno.ENOSPC:
+            raise OptionError(f"no space left on the device of {where}: no proposal was made", field="out") from None
+        raise OptionError(f"cannot write {where}: {err.strerror or err}; no proposal was made", field="out") from None
 
 
 def list_campaigns(storage: str = DEFAULT_STORAGE) -> list[str]:

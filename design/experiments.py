@@ -124,11 +124,11 @@ class BiaxialStrength(_Base):
 
     @property
     def name(self) -> str:
-        return self.label or f"biaxial strength, {self.tapes} tapes of {self.thickness:g} um"
+        return self.label or f"biaxial strength, {self.tapes} tapes of {self.thickness:g} µm"
 
     @property
     def description(self) -> str:
-        return (f"ring-on-ring strength of {self.tapes} sintered {self.thickness:g} um tapes "
+        return (f"ring-on-ring strength of {self.tapes} sintered {self.thickness:g} µm tapes "
                 f"(loaded area {self.area:g} cm^2): fracture.strength, fracture.weibull_modulus")
 
     @property
@@ -183,7 +183,7 @@ class CriticalCurrent(_Base):
     @property
     def name(self) -> str:
         return self.label or (f"CCD, {self.cells} symmetric cells at {self.pressure:g} MPa, "
-                              f"{self.reservoir:g} um Na, {self.thickness:g} um tape")
+                              f"{self.reservoir:g} µm Na, {self.thickness:g} µm tape")
 
     @property
     def description(self) -> str:
@@ -266,7 +266,7 @@ class Profilometry(_Base):
     def name(self) -> str:
         what = "selected shards" if self.selected else "tapes"
         sizes = ", ".join(f"{t:g}" for t in self.thicknesses)
-        return self.label or f"profilometry, {self.tapes} {what} each of {sizes} um"
+        return self.label or f"profilometry, {self.tapes} {what} each of {sizes} µm"
 
     @property
     def description(self) -> str:

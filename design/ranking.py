@@ -124,6 +124,22 @@ class ExperimentRanking(Result):
                 "decision": {"chosen": self.chosen, "designs": self.designs},
                 "experiments": experiments, "by_cost": self.by_cost, "warnings": self.warnings}
 
+    def to_dataframe(self):
+        """The experiments, best EVSI first: ``experiment``, ``kind``, ``cells``, ``days``,
+        ``EVSI [unit]`` with its Monte Carlo error, the cost, EVSI per cost, shrinkage and switch rate."""
+        from ..inference.frames import frame, unit_label
+
+        evsi, se = unit_label("EVSI", self.value_unit), unit_label("EVSI_se", self.value_unit)
+        rows = []
+        for v, meta in zip(self.values, self.experiments, strict=True):
+            rows.append({"experiment": v.name, "kind": meta.get("kind"), "cells": meta.get("cells"),
+                         "days": meta.get("days"), evsi: v.evsi, se: v.evsi_se, "cost": v.cost,
+                         "cost_unit": meta.get("cost_unit", ""), "EVSI_per_cost": v.evsi_per_cost,
+                         "interval_shrinkage": v.interval_shrinkage, "switch_rate": v.switch_rate,
+                         "chosen_today": self.chosen})
+        return frame(rows, {evsi: self.value_unit, se: self.value_unit}, index="experiment", kind=self.kind,
+                     title=self.title)
+
     @classmethod
     def _from_netcdf(cls, document, groups, idata):
         keys = ("name", "description", "evsi", "evsi_se", "cost", "interval_shrinkage", "switch_rate", "min_ess")
@@ -411,9 +427,9 @@ def _evaluate(problem: DecisionProblem, experiments: list, draws: dict, outcomes
               progress: bool) -> list[ExperimentValue]:
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ..inference.progress import progress_bar
 
-        bar = tqdm(total=len(experiments) * outcomes, desc="next experiment", unit=" outcomes", leave=False)
+        bar = progress_bar(total=len(experiments) * outcomes, desc="next experiment", unit=" outcomes", leave=False)
     out = []
     try:
         for e in experiments:

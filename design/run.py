@@ -108,6 +108,25 @@ class DesignResult(Result):
             "baselines": self.baselines,
         }
 
+    def to_dataframe(self):
+        """The proposals, best first: ``rank``, each design variable (``separator.thickness [um]``),
+        ``objective [unit]``, ``feasible``, the limits that bind, and each predicted quantity's
+        posterior mean and 95 % interval (``E_V_rate mean [Wh/l]``, ``... ci95_low``, ...)."""
+        from ..inference.frames import design_columns, frame, unit_label, wide_columns
+
+        units: dict[str, str] = {}
+        energy = QUANTITY_OF[self.settings.objective]
+        rows = []
+        for rank, p in enumerate(self.proposals, start=1):
+            objective_unit = p["quantities"].get(energy, {}).get("unit", "")
+            label = unit_label("objective", objective_unit)
+            units[label] = objective_unit
+            rows.append({"rank": rank, **design_columns(p["design"], units), label: p.get("objective"),
+                         "feasible": p.get("feasible"), "active_constraints": " ".join(p.get("active_constraints", [])),
+                         "extrapolated": " ".join(p.get("extrapolated", [])),
+                         **wide_columns(p["quantities"], units, what=("mean", "ci95_low", "ci95_high"))})
+        return frame(rows, units, index="rank", kind=self.kind, title=self.title, study=self.study)
+
     @classmethod
     def _from_netcdf(cls, document, groups, idata):
         from .study import settings_from_dict
@@ -120,14 +139,14 @@ class DesignResult(Result):
 
     def plot(self, **kwargs):
         """Each proposal and baseline: the objective against P_short (posterior means)."""
+        from ..priors.vocabulary import term
         from ..reports import figures
 
         energy = QUANTITY_OF[self.settings.objective]
         points = [(p["quantities"]["P_short"]["mean"], p["quantities"][energy]["mean"], True) for p in self.proposals]
         marks = {k: (v["quantities"]["P_short"]["mean"], v["quantities"][energy]["mean"])
                  for k, v in self.baselines.items()}
-        return figures.design_map(points, marks, "P_short (posterior mean)",
-                                  f"{self.settings.objective} (posterior mean)", as_figure=True, **kwargs)
+        return figures.design_map(points, marks, "P_short", energy, "1", term(energy).unit, as_figure=True, **kwargs)
 
 
 def _range_unit(name: str) -> str:
@@ -382,3 +401,38 @@ def list_designs(storage: str = DEFAULT_STORAGE) -> list[dict]:
              "description": s.user_attrs.get("nassb_description", ""), "trials": s.n_trials,
              "created": s.datetime_start.isoformat(timespec="seconds") if s.datetime_start else None}
             for s in summaries if "nassb_search" in s.user_attrs]
+
+
+def design_trials(study: str, storage: str = DEFAULT_STORAGE):
+    """Every trial of a design study as a pandas DataFrame, one row per trial (``number``).
+
+    Columns: ``state`` (COMPLETE, RUNNING, FAIL, ...), ``objective [unit]`` (Optuna's value: the
+    objective quantity at the study's quantile), ``feasible``, each design variable with its
+    unit (``separator.thickness [um]``) and each scored quantity's posterior mean
+    (``P_short mean``, ``E_V_rate mean [Wh/l]``); ``df.attrs["units"]`` maps columns to units.
+    """
+    import optuna
+
+    from ..inference.frames import frame, unit_label
+    from ..priors.vocabulary import term
+    from .study import load_existing, settings_of
+
+    optuna_study = load_existing(storage, study)
+    settings = settings_of(optuna_study)
+    energy = QUANTITY_OF[settings.objective]
+    units: dict[str, str] = {}
+    objective = unit_label("objective", term(energy).unit)
+    units[objective] = term(energy).unit
+    rows = []
+    for t in optuna_study.get_trials(deepcopy=False):
+        row: dict = {"number": t.number, "state": t.state.name,
+                     objective: t.values[0] if t.state == optuna.trial.TrialState.COMPLETE and t.values else None,
+                     "feasible": t.user_attrs.get("feasible")}
+        for name, value in t.user_attrs.get("design", {}).items():
+            label = unit_label(name, term(name).unit)
+            row[label], units[label] = value, term(name).unit
+        for name, value in t.user_attrs.get("means", {}).items():
+            label = unit_label(f"{name} mean", term(name).unit)
+            row[label], units[label] = value, term(name).unit
+        rows.append(row)
+    return frame(rows, units, index="number", kind="design-trials", study=study, storage=mask_url(storage))

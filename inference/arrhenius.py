@@ -144,7 +144,9 @@ class ArrheniusFit(Result):
 
     @property
     def title(self) -> str:
-        return f"{self.series.file}: Eq. 4 fitted, values at {self.at_text}"
+        from ..priors.vocabulary import typeset_quantity
+
+        return f"{Path(self.series.file).name}: Eq. 4 fitted, values at {typeset_quantity(self.at_text)}"
 
     def summary(self) -> dict[str, dict]:
         return dataset_summary(self.dataset)

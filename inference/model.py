@@ -97,7 +97,7 @@ class CellModel:
                 relative = spread.value / plated
                 self.plating = {"relative": relative, "uncertainty": spread.value, "plated": plated}
                 self._add("anode.plating", Measured(0.0, relative, "1", "normal", bounds=PLATING_DEVIATION,
-                                                    source=f"{spread.value:g} um over the plated {plated:.3g} um; "
+                                                    source=f"{spread.value:g} µm over the plated {plated:.3g} µm; "
                                                            f"{spread.source}".rstrip("; ")))
         self._material("anode", "density")
         if not self.measured_anode or self.has_delivered or convention == "mass-conserving":
@@ -208,7 +208,7 @@ class CellModel:
             p = self.plating
             out["plating"] = {"relative": p["relative"],
                               "text": f"plated layer ± {100 * p['relative']:.3g} % of its thickness "
-                                      f"({p['uncertainty']:g} um at the card's plated {p['plated']:.3g} um)"}
+                                      f"({p['uncertainty']:g} µm at the card's plated {p['plated']:.3g} µm)"}
         out["text"] = f"{self.convention} convention: {voltage_text}; {out['mass']}"
         return out
 

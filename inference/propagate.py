@@ -155,9 +155,9 @@ def propagate(card: CellCard | CellModel | str | Path, method: str = "gum", *, d
 
 def _bar(label: str, unit: str) -> Callable[[int | None], None]:
     """A tqdm bar fed with a running count; called with None at the end."""
-    from tqdm.auto import tqdm
+    from .progress import progress_bar
 
-    bar = tqdm(desc=label, unit=f" {unit}", unit_scale=True, leave=False)
+    bar = progress_bar(desc=label, unit=f" {unit}", unit_scale=True, leave=False)
 
     def update(done: int | None) -> None:
         if done is None:

@@ -81,6 +81,18 @@ class Result:
         """The JSON document of this result (what ``--json`` prints)."""
         raise NotImplementedError
 
+    def to_dataframe(self):
+        """The result's table as a pandas DataFrame (what ``--csv`` writes).
+
+        By default the summary, one row per quantity: columns ``mean``, ``sd``, ``ci95_low``,
+        ``ci95_high`` and ``unit`` (``median`` and ``note`` where a heavy tail leaves no mean or
+        sd, NaN there); results with a table of their own (proposals, trials, records, spectra,
+        experiments) return that.  ``df.attrs`` names the result.
+        """
+        from .frames import summary_frame
+
+        return summary_frame(self.summary(), kind=self.kind, title=self.title)
+
     @property
     def warnings(self) -> list[str]:
         """What a reader must know beside the numbers (failed diagnostics included)."""
@@ -294,6 +306,13 @@ class PropagationResult(Result):
 
     def summary(self) -> dict[str, dict]:
         return dataset_summary(self.dataset)
+
+    def to_dataframe(self):
+        """Each reported quantity: ``mean``, ``sd``, ``ci95_low``, ``ci95_high``, ``unit`` (and
+        ``median``, ``note`` for a heavy tail); ``attrs``: the cell and the method."""
+        from .frames import summary_frame
+
+        return summary_frame(self.summary(), kind=self.kind, title=self.title, cell=self.cell, method=self.method)
 
     def draws(self, quantity: str) -> np.ndarray:
         """The draws of one quantity (Monte Carlo or posterior), flattened."""

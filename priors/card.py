@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from . import fields as F
+from .consistency import check_cathode
 from .errors import CardError, warn
 from .observations import Observation, parse_observations
 from .quantity import Measured, parse_quantity
@@ -86,6 +87,32 @@ class CellCard:
     observations: tuple[Observation, ...] = ()
     design: Mapping = field(default_factory=dict)
     sha256: str = field(default="")
+    raw: Mapping = field(default_factory=dict, repr=False, compare=False)
+    """The merged card as TOML would parse it (bases merged in, file paths absolute)."""
+
+    def replace(self, changes: Mapping[str, object] | None = None, /, **fields: object) -> CellCard:
+        """A new card with some fields changed, validated as a card file is (for sweeps).
+
+        ``changes`` maps dotted paths to values as a card file writes them
+        (``{"cathode.thickness": "120 ± 5 um", "materials.nvp-composite.density": "3.1 g/cm3"}``);
+        keyword arguments spell the dot as ``__`` (``cathode__thickness="120 ± 5 um"``).  A value
+        ``False`` removes the field (``cathode__porosity=False`` with a loading derives the
+        porosity), a table replaces a quantity whole (``{"value": "120 um", "sd": "5 um"}``).
+        Warnings (implausible or inconsistent values) name the field as for a card file.
+
+        Examples
+        --------
+        A thinner cathode with the capacity it holds, and a sweep over the separator::
+
+            card = nassb.load_card("paper-cell-1")
+            thinner = card.replace({"cathode.thickness": "120 ± 5 um",
+                                    "cathode.theoretical_capacity": "1.51 mAh/cm2",
+                                    "cathode.delivered_capacity": "1.28 mAh/cm2"})
+            sweep = [card.replace(separator__thickness=f"{d} ± 4 um") for d in (30, 50, 80)]
+        """
+        from .card_edit import replaced
+
+        return replaced(self, {**(changes or {}), **{k.replace("__", "."): v for k, v in fields.items()}})
 
 
 def builtin_cards() -> list[str]:
@@ -113,14 +140,21 @@ def builtin_materials() -> list[str]:
     return sorted(_builtin_materials())
 
 
-def load_card(ref: str | Path) -> CellCard:
+def load_card(ref: str | Path | Mapping) -> CellCard:
     """Read and validate a cell card.
 
     Parameters
     ----------
-    ref : str or Path
-        A path to a TOML card, or the name of a built-in card (see :func:`builtin_cards`).
+    ref : str, Path or mapping
+        A path to a TOML card, the name of a built-in card (see :func:`builtin_cards`), or a
+        mapping as the TOML of a card parses (``{"base": "paper-cell-1", "cell": {"name": "x"},
+        "cathode": {"thickness": "120 ± 5 um"}}``): validated as a card file is, its ``base``
+        and files relative to the working directory; errors name it ``card mapping``.
     """
+    if isinstance(ref, Mapping):
+        from .card_edit import card_from_mapping
+
+        return card_from_mapping(ref)
     raw, origin = _read(ref, seen=())
     _drop_removed(raw, keep=("materials",))
     digest = _digest(raw)
@@ -173,6 +207,11 @@ def _read(ref: str | Path, seen: tuple[str, ...]) -> tuple[dict, str]:
         raise CardError(f"not valid TOML: {err}", file=origin) from None
     except RecursionError:
         raise CardError("not valid TOML for a card: arrays or tables nested too deep", file=origin) from None
+    return _with_base(raw, origin, folder, (*seen, identity))
+
+
+def _with_base(raw: dict, origin: str, folder: Path | None, seen: tuple[str, ...]) -> tuple[dict, str]:
+    """A parsed card with its ``base`` merged under it (``seen``: the cards above, this one last)."""
     unknown = [key for key in raw if key not in _TOP_LEVEL]
     if unknown:
         raise CardError(f"unknown section; expected one of {', '.join(_TOP_LEVEL)}", file=origin, field=unknown[0])
@@ -184,9 +223,9 @@ def _read(ref: str | Path, seen: tuple[str, ...]) -> tuple[dict, str]:
         raise CardError(f"expected a card path or built-in name, got {base!r}", file=origin, field="base")
     base_ref = folder / base if folder is not None and not _is_builtin(base) else base
     try:
-        merged, _ = _read(base_ref, (*seen, identity))
+        merged, _ = _read(base_ref, seen)
     except _TooDeep as err:
-        if seen:
+        if len(seen) > 1:
             raise
         raise CardError(err.message, file=origin, field="base") from None
     except CardError as err:
@@ -360,6 +399,7 @@ def _validate(raw: dict, origin: str, digest: str) -> CellCard:
         observations=observations,
         design=MappingProxyType(_design_table(raw)),
         sha256=digest,
+        raw=MappingProxyType(copy.deepcopy(raw)),
     )
     _check_cell(card)
     return card
@@ -441,6 +481,7 @@ def _check_cell(card: CellCard) -> None:
                 field="cathode.loading")
 
     _check_capacities(cathode)
+    check_cathode(card)  # thickness, porosity, loading and capacity against each other: warnings
 
     sep = card.separator.material
     if sep.get("activation_energy") is not None and sep.get("conductivity") is None:

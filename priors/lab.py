@@ -47,6 +47,7 @@ import copy
 import hashlib
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -170,7 +171,8 @@ class ObservedCells:
                              hashlib.sha256((self.sha256 + other.sha256).encode()).hexdigest(), other.lab or self.lab)
 
 
-def load_observed_cells(path: str | Path | None = None, *, paper: bool | None = None) -> ObservedCells:
+def load_observed_cells(path: str | Path | None = None, *, paper: bool | None = None,
+                        proposal_cards: Mapping[str, Path] | None = None) -> ObservedCells:
     """Read an observed-cells file (default: the seed paper's, priors/data/risk-observations.toml).
 
     Parameters
@@ -180,6 +182,9 @@ def load_observed_cells(path: str | Path | None = None, *, paper: bool | None = 
     paper : bool, optional
         Whether the cells are the seed paper's (each entry then needs ``citation`` and
         ``assumption``, and no lab offset applies).  Default: True for the built-in file only.
+    proposal_cards : mapping, optional
+        A campaign's proposal cards by proposal name: an entry that names ``proposal = "r1-p2"``
+        and no ``base`` is that proposal's card with its own sections over it.
     """
     if path is None:
         text = (resources.files("nassb.priors") / "data" / PAPER_FILE).read_text("utf-8")
@@ -207,7 +212,7 @@ def load_observed_cells(path: str | Path | None = None, *, paper: bool | None = 
     cells = []
     for i, entry in enumerate(entries):
         where = f"cells[{i}]"
-        cells.append(_cell(entry, where, label, folder, paper, digest))
+        cells.append(_cell(entry, where, label, folder, paper, digest, proposal_cards or {}))
     names = [c.name for c in cells]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -216,7 +221,8 @@ def load_observed_cells(path: str | Path | None = None, *, paper: bool | None = 
     return ObservedCells(tuple(cells), label, digest.hexdigest(), str(lab.get("name", "")))
 
 
-def _cell(entry: dict, where: str, label: str, folder: Path | None, paper: bool, digest) -> ObservedCell:
+def _cell(entry: dict, where: str, label: str, folder: Path | None, paper: bool, digest,
+          proposal_cards: Mapping[str, Path]) -> ObservedCell:
     unknown = [k for k in entry if k not in _CELL_KEYS]
     if unknown:
         raise CardError(f"unknown key; expected one of {', '.join(_CELL_KEYS)}", file=label,
@@ -227,7 +233,7 @@ def _cell(entry: dict, where: str, label: str, folder: Path | None, paper: bool,
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise CardError(f"expected a whole number >= 1, got {count!r}", file=label, field=f"{where}.count")
     citation, assumption = (_strings(entry, key, where, label, required=paper) for key in ("citation", "assumption"))
-    card = _card(entry, name, where, label, folder, digest)
+    card = _card(entry, name, where, label, folder, digest, proposal_cards)
     outcome_raw = entry.get("outcome")
     if not isinstance(outcome_raw, dict):
         raise CardError("missing [cells.outcome]: what happened to the cell", file=label, field=f"{where}.outcome")
@@ -235,15 +241,23 @@ def _cell(entry: dict, where: str, label: str, folder: Path | None, paper: bool,
     return ObservedCell(name, source, card, outcome, count, not paper, citation, assumption, label, where)
 
 
-def _card(entry: dict, name: str, where: str, label: str, folder: Path | None, digest) -> CellCard:
+def _card(entry: dict, name: str, where: str, label: str, folder: Path | None, digest,
+          proposal_cards: Mapping[str, Path]) -> CellCard:
     overrides = {k: copy.deepcopy(entry[k]) for k in ("cell", "anode", "separator", "cathode", "materials")
                  if k in entry}
     for key, value in overrides.items():
         if not isinstance(value, dict):
             raise CardError(f"expected a table [cells.{key}]", file=label, field=f"{where}.{key}")
     base = entry.get("base")
-    if base is None:
-        raw: dict = {}
+    proposal = entry.get("proposal")
+    if base is None and isinstance(proposal, str) and proposal in proposal_cards:
+        try:
+            raw, _origin = _read(proposal_cards[proposal], seen=())  # the campaign's card of that proposal
+        except CardError as err:
+            raise CardError(str(err), file=label, field=f"{where}.proposal") from None
+        digest.update(Path(proposal_cards[proposal]).read_bytes())
+    elif base is None:
+        raw = {}
     else:
         if not isinstance(base, str) or not base.strip():
             raise CardError(f"expected a built-in card name or a card path, got {base!r}", file=label,

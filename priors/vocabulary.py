@@ -185,19 +185,64 @@ def unit_of(name: str) -> str:
     return term(name).unit
 
 
-_SUPERSCRIPTS = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
+_SUPERSCRIPTS = str.maketrans("0123456789-.n+()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·ⁿ⁺⁽⁾")
 _WORDS = ((re.compile(r"\bohm\b"), "Ω"), (re.compile(r"\bum\b"), "µm"), (re.compile(r"\bdegC\b"), "°C"),
           (re.compile(r"\bpercent\b"), "%"))
-_POWER = re.compile(r"\^\(?(-?[0-9.]+)\)?|\*\*(-?[0-9.]+)")
+_POWER = re.compile(r"\^\((-?[0-9.n+-]+)\)|\^(-?[0-9.]+)|\*\*\(?(-?[0-9.]+)\)?")
+
+
+def _negated(factors: str) -> str:
+    """The factors of a denominator as negative powers: ``cm^2`` -> ``cm^-2``."""
+    out = []
+    for factor in factors.split("*"):
+        base, _, power = factor.partition("^")
+        power = power.strip("()") or "1"
+        out.append(f"{base}^{power[1:] if power.startswith('-') else '-' + power}")
+    return "*".join(out)
 
 
 def typeset(unit: str) -> str:
     """A canonical unit as a reader writes it: ``ohm*cm^2`` -> ``Ω cm²``, ``um`` -> ``µm``,
-    ``mAh/cm^2`` -> ``mAh/cm²``; ``"1"`` and ``""`` -> ``""``."""
+    ``mAh/cm^2`` -> ``mAh/cm²``, ``1/K`` -> ``K⁻¹``, ``F*s^(n-1)/cm^2`` -> ``F sⁿ⁻¹ cm⁻²``;
+    ``"1"`` and ``""`` -> ``""``.  Every text and HTML output and every figure writes units
+    through this one function; JSON keeps the canonical spelling, which pint reads back."""
     if unit in ("", "1", "dimensionless"):
         return ""
     text = unit
     for pattern, symbol in _WORDS:
         text = pattern.sub(symbol, text)
-    text = _POWER.sub(lambda m: (m.group(1) or m.group(2)).translate(_SUPERSCRIPTS), text)
+    numerator, slash, denominator = text.partition("/")
+    if numerator == "1" and denominator.startswith("(") and denominator.endswith(")"):  # 1/(Wh/l) -> (Wh/l)⁻¹
+        text = f"{denominator}^-1"
+    elif slash and "/" not in denominator and "(" not in denominator and (numerator == "1" or "*" in numerator):
+        text = " ".join(p for p in (numerator if numerator != "1" else "", _negated(denominator)) if p)
+    text = _POWER.sub(lambda m: next(g for g in m.groups() if g is not None).translate(_SUPERSCRIPTS), text)
     return text.replace("*", " ")
+
+
+def typeset_quantity(text: str) -> str:
+    """A quantity as the user wrote it, its unit typeset: ``"25 degC"`` -> ``"25 °C"``,
+    ``"50 um"`` -> ``"50 µm"`` (text without a unit unchanged)."""
+    number, _, unit = str(text).strip().partition(" ")
+    return f"{number} {typeset(unit.strip())}".strip() if unit.strip() else str(text)
+
+
+# Symbols of the outputs as a paper writes them: a letter with a subscript.
+_SUBSCRIPTS = {"separator": "sep", "interface": "int", "cathode": "cat", "contact": "con", "formation": "form",
+               "fracture": "frac", "anode": "an"}
+
+
+def symbol_parts(name: str) -> tuple[str, list[str]] | None:
+    """An output's symbol as (letter, subscripts): ``E_V_real`` -> ``("E", ["V", "real"])``,
+    ``R_separator`` -> ``("R", ["sep"])``; None for a name that is not ``Letter_subscript``
+    (a card path, ``porosity``)."""
+    head, _, rest = name.partition("_")
+    if not rest or len(head) != 1 or not head.isalpha() or "." in name:
+        return None
+    return head, [_SUBSCRIPTS.get(p, p) for p in rest.split("_")]
+
+
+def symbol_text(name: str) -> str:
+    """An output's symbol in plain text: ``E_V,real``, ``R_sep`` (the name itself otherwise)."""
+    parts = symbol_parts(name)
+    return name if parts is None else f"{parts[0]}_{','.join(parts[1])}"

@@ -19,7 +19,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="A campaign in an Optuna storage: 'start' it with the settings of 'nassb design', "
                     "'propose' a batch of distinct cells to build (one card file each), 'record' what the built "
                     "cells did (an observations file; the risk posterior is recalibrated on the paper plus every "
-                    "record), 'status' shows rounds, posteriors and the best cell.")
+                    "record), 'recalibrate' finishes a killed record, 'status' shows rounds, posteriors and the "
+                    "best cell.")
     actions = camp.add_subparsers(dest="campaign_action", metavar="ACTION", parser_class=_Parser, required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -43,28 +44,52 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                          help="trials of the search behind the batch (default 200)")
     propose.add_argument("--seed", type=_seed, metavar="S", help="seed of the search (default: random)")
     propose.add_argument("--progress", action="store_true", help="a progress bar over the search")
-    _output_options(propose)
+    _output_options(propose, csv=True)
     propose.set_defaults(run=run)
 
     record = actions.add_parser("record", help="what the built cells did (an observations file); recalibrates")
     common(record)
     record.add_argument("file", metavar="FILE", help="an observations file whose [[cells]] name a proposal's card "
-                                                     "as base")
-    record.add_argument("--recalibration", choices=("auto", "reweight", "nuts"), default="auto",
-                        help="auto: PSIS reweighting where its gate passes, else NUTS (default)")
-    record.add_argument("--draws", type=_whole(1), metavar="N", help="NUTS draws per chain (default 1000)")
-    record.add_argument("--tune", type=_whole(1), metavar="N", help="NUTS tuning steps per chain (default 1000)")
-    record.add_argument("--chains", type=_whole(1), metavar="N", help="NUTS chains (default 4)")
-    record.add_argument("--seed", type=_seed, metavar="S", help="seed of the recalibration (default: random)")
-    record.add_argument("--progress", action="store_true", help="NUTS's progress bar")
-    _output_options(record)
+                                                     "as base (or the proposal as proposal = \"r1-p2\")")
+    recalibration_options(record)
+    _output_options(record, csv=True)
     record.set_defaults(run=run)
+
+    resume = actions.add_parser("recalibrate", help="fold stored records not yet in the posterior in (after a "
+                                                    "killed record) and tell the proposals they answer")
+    common(resume)
+    recalibration_options(resume)
+    _output_options(resume, csv=True)
+    resume.set_defaults(run=run)
 
     status = actions.add_parser("status", help="rounds, proposals, recorded cells, posteriors and the best cell")
     common(status)
-    _output_options(status)
+    _output_options(status, csv=True)
     status.set_defaults(run=run)
     return camp
+
+
+def recalibration_options(p: argparse.ArgumentParser) -> None:
+    """The options of a recalibration (``record`` and ``recalibrate``)."""
+    from .cli import _seed, _whole
+
+    p.add_argument("--recalibration", choices=("auto", "reweight", "nuts"), default="auto",
+                   help="auto: PSIS reweighting where its gate passes, else NUTS (default)")
+    p.add_argument("--draws", type=_whole(1), metavar="N", help="NUTS draws per chain (default 1000)")
+    p.add_argument("--tune", type=_whole(1), metavar="N", help="NUTS tuning steps per chain (default 1000)")
+    p.add_argument("--chains", type=_whole(1), metavar="N", help="NUTS chains (default 4)")
+    p.add_argument("--seed", type=_seed, metavar="S",
+                   help="seed of the recalibration (default: drawn from the campaign and the records)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="what the recalibration does and NUTS's progress bar (default: on a terminal)")
+
+
+def _progress(args) -> bool:
+    import sys
+
+    if args.json:
+        return False
+    return sys.stderr.isatty() if args.progress is None else bool(args.progress)
 
 
 def run(args) -> int:
@@ -72,9 +97,10 @@ def run(args) -> int:
     from ..design.campaign import Campaign
     from ..inference.result import Result
     from ..priors import OptionError
-    from .cli import _gate, _print_json, decision_of
+    from .cli import _gate, _print_json, check_csv, decision_of, write_csv_option
 
     action = args.campaign_action
+    check_csv(args)
     result: Result
     if action == "start":
         campaign = Campaign.start(args.name, args.card, args.storage, decision=decision_of(args))
@@ -85,14 +111,15 @@ def run(args) -> int:
         campaign = Campaign.open(args.name, args.storage)
         result = campaign.propose(args.batch, out=args.out, trials=args.trials, seed=args.seed,
                                   progress=args.progress and not args.json)
-    elif action == "record":
+    elif action in ("record", "recalibrate"):
         campaign = Campaign.open(args.name, args.storage)
         nuts = {k: v for k, v in (("draws", args.draws), ("tune", args.tune), ("chains", args.chains))
                 if v is not None}
-        result = campaign.record(args.file, recalibration=args.recalibration, nuts=nuts, seed=args.seed,
-                                 progress=args.progress and not args.json)
+        options = {"recalibration": args.recalibration, "nuts": nuts, "seed": args.seed, "progress": _progress(args)}
+        result = (campaign.record(args.file, **options) if action == "record" else campaign.resume(**options))
     else:
         result = Campaign.open(args.name, args.storage).status()
+    write_csv_option(args, result)
     if args.json:
         _print_json(result.to_json())
     else:

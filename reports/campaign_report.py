@@ -4,7 +4,6 @@ current best cell with its predicted figures."""
 
 from __future__ import annotations
 
-import numpy as np
 
 from ..priors.vocabulary import typeset
 from . import figures
@@ -39,6 +38,36 @@ def _outcome_words(outcome: dict | None) -> str:
     return "held" if outcome.get("cracked") is False else "recorded"
 
 
+def parameter_cell(q: dict | None, digits: int = 3) -> str:
+    """A risk parameter's posterior as ``mean [low, high]``; one without a mean (a heavy tail)
+    as ``median M (no mean) [low, high]``, one without a variance as ``mean (no sd) [...]``."""
+    if q is None:
+        return ""
+    low, high = q["ci95"]
+    ends = f"[{low:.{digits}g}, {high:.{digits}g}]"
+    if q.get("mean") is None:
+        median = q.get("median")
+        centre = "median n/a" if median is None else f"median {median:.{digits}g}"
+        return f"{centre} (no mean: heavy tail) {ends}"
+    return f"{q['mean']:.{digits}g}" + (" (no sd: heavy tail)" if q.get("sd") is None else "") + f" {ends}"
+
+
+def parameter_centre(q: dict | None) -> float:
+    """The point a figure draws for a parameter: its mean, its median where it has no mean."""
+    if q is None:
+        return float("nan")
+    value = q["mean"] if q.get("mean") is not None else q.get("median")
+    return float("nan") if value is None else float(value)
+
+
+def _proposal_state(proposal: dict, waiting: set[str]) -> str:
+    if proposal["name"] in waiting and proposal["open"]:
+        return "recorded, not yet in the posterior"
+    if proposal["open"]:
+        return "being built"
+    return _outcome_words(proposal.get("outcome")) or "recorded"
+
+
 def _quantity_line(quantities: dict) -> str:
     out = []
     for name in SHOWN:
@@ -63,12 +92,15 @@ def campaign_text(result) -> str:
         if how == "reweighting" and "k_hat" in gate:
             how += (f" (PSIS k-hat {gate['k_hat']:.2f}, ESS {gate['ess']:.0f}, resampled to equal weights, "
                     "moved apart by a Liu-West kernel)")
-        lines = [result.title, f"recalibrated by {how}: {len(post.get('records', []))} record(s) in the posterior", ""]
+        lines = [result.title, f"recalibrated by {how}: {len(post.get('records', []))} record(s) in the posterior"]
+        if gate.get("reason"):
+            lines.append(f"why: {gate['reason']} (seed {gate.get('seed')})")
+        lines.append("")
         for c in result.cells:
             answers = f"answers {c['proposal']}" if c["proposal"] else "answers no proposal"
             lines.append(f"{c['name']} (round {c['round']}, {answers}): {_outcome_words(c.get('outcome'))}")
-        table: list[tuple[str, ...]] = [(n, f"{q['mean']:.4g}", f"[{q['ci95'][0]:.4g}, {q['ci95'][1]:.4g}]",
-                                          str(q["unit"])) for n, q in result.summary().items()]
+        table: list[tuple[str, ...]] = [(n, parameter_cell(q, 4), typeset(q["unit"]))
+                                         for n, q in result.summary().items()]
         lines += ["", *columns(table)]
     else:
         doc = result.to_json()
@@ -79,6 +111,8 @@ def campaign_text(result) -> str:
         method = doc["posteriors"][-1]["method"]
         how = "the calibration shipped with nassb" if method == "shipped" else f"the last by {method}"
         lines.append(f"recorded cells: {doc['recorded']}; posteriors: {len(doc['posteriors'])} ({how})")
+        if doc.get("pending"):
+            lines.append(f"not yet in the posterior: {', '.join(doc['pending'])}")
         best = doc.get("best")
         if best:
             lines += ["", f"best cell: {best['name']} ({best['source']}): {design_words(best['design'])}",
@@ -87,31 +121,10 @@ def campaign_text(result) -> str:
     return "\n".join(lines + (["", *(f"warning: {w}" for w in warnings)] if warnings else []))
 
 
-@figures._rendered
-def parameter_rounds(posteriors: list[dict], names: list[str]):
-    """Each risk parameter's posterior mean and 95 % interval against the recalibration
-    (0: the paper's posterior), one panel per parameter, scaled to the first interval."""
-    plt = figures._pyplot()
-    cols = min(4, len(names))
-    rows = -(-len(names) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
-    x = np.arange(len(posteriors))
-    for ax, name in zip(axes.ravel(), names):
-        q = [p["parameters"].get(name) for p in posteriors]
-        keep = [i for i, v in enumerate(q) if v is not None]
-        mean = np.array([q[i]["mean"] for i in keep])
-        low = np.array([q[i]["ci95"][0] for i in keep])
-        high = np.array([q[i]["ci95"][1] for i in keep])
-        ax.errorbar(x[keep], mean, yerr=[mean - low, high - mean], fmt="o-", color=figures.OKABE_ITO[0], ms=4,
-                    capsize=3)
-        unit = q[keep[0]]["unit"] if keep else "1"
-        ax.set_title(name if unit in ("", "1") else f"{name} / {unit}", fontsize=9)
-        ax.set_xticks(x)
-        ax.tick_params(labelsize=8)
-    for ax in axes.ravel()[len(names):]:
-        ax.set_visible(False)
-    fig.supxlabel("posterior (0: the paper's; then after each recalibration)")
-    return fig
+def parameter_rounds(posteriors: list[dict], names: list[str], **kwargs):
+    """Each risk parameter's posterior mean and 95 % interval after each recalibration, in one
+    panel (:func:`~nassb.reports.figures.parameter_rounds`)."""
+    return figures.parameter_rounds(posteriors, names, **kwargs)
 
 
 def campaign_report(storage: str, name: str, *, command: list[str] | None = None) -> Report:
@@ -135,6 +148,12 @@ def campaign_report(storage: str, name: str, *, command: list[str] | None = None
     report.sections.append({"title": "Rounds", "kind": "rows", "header": ["round", "proposed", "recorded", "open"],
                             "rows": [[str(r["round"]), str(r["proposed"]), str(r["recorded"]), str(r["open"])]
                                      for r in doc["rounds"]], "text": ""})
+    waiting = {r["proposal"] for r in doc["records"] if r["proposal"] and not r.get("in_posterior", True)}
+    if doc.get("pending"):
+        report.sections.append({"title": "Records not yet in the posterior", "kind": "text",
+                                "text": f"{', '.join(doc['pending'])}: stored, but no recalibration covers them yet "
+                                        f"(a recalibration killed or still running); 'nassb campaign recalibrate "
+                                        f"{name}' folds them in and tells the proposals they answer."})
     outcomes: dict[str, list[str]] = {}
     for r in doc["records"]:
         if r["proposal"]:
@@ -147,7 +166,7 @@ def campaign_report(storage: str, name: str, *, command: list[str] | None = None
         rows.append([p["name"], str(p["round"]), design_words(p["design_values"]), predicted,
                      probability_text(q["P_fracture"]["mean"]) if "P_fracture" in q else "",
                      probability_text(q["P_short"]["mean"]) if "P_short" in q else "",
-                     "being built" if p["open"] else (_outcome_words(p.get("outcome")) or "recorded"),
+                     _proposal_state(p, waiting),
                      ", ".join(outcomes.get(p["name"], []))])
     report.sections.append({"title": "Proposals and outcomes", "kind": "rows",
                             "header": ["proposal", "round", "design", "predicted energy", "P_fracture", "P_short",
@@ -158,7 +177,8 @@ def campaign_report(storage: str, name: str, *, command: list[str] | None = None
     names = sorted(posteriors[-1]["parameters"])
     report.figures["parameters"] = parameter_rounds(posteriors, names)
     report.sections.append({"title": "Risk parameters round by round", "kind": "figure", "figure": "parameters",
-                            "text": "Posterior mean and 95 % interval of each risk parameter, from the paper's "
+                            "text": "Posterior mean (the median where a heavy tail leaves no mean) and 95 % interval "
+                                    "of each risk parameter, from the paper's "
                                     "posterior (0) through each recalibration: "
                                     + "; ".join(f"{p['index']}: {p['method']}, {p['records']} record(s)"
                                                 for p in posteriors) + "."})
@@ -168,7 +188,7 @@ def campaign_report(storage: str, name: str, *, command: list[str] | None = None
         row = [n]
         for p in posteriors:
             q = p["parameters"].get(n)
-            row.append("" if q is None else f"{q['mean']:.3g} [{q['ci95'][0]:.3g}, {q['ci95'][1]:.3g}]")
+            row.append(parameter_cell(q))
         table.append(row)
     report.sections.append({"title": "Risk parameters: mean [95 % interval]", "kind": "rows", "header": header,
                             "rows": table, "text": ""})

@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 
-from ..priors.vocabulary import term
+from ..priors.vocabulary import term, typeset
 from . import figures
 from .format import with_uncertainty
 from .report import Report, provenance, table_rows
-from .text import quantity_cells
+from .text import first_order_sentence, quantity_cells
 
 REPORT_DRAWS = 200_000
 KEPT_DRAWS = 100_000
@@ -23,7 +23,7 @@ def improvement_sentence(budget: list[dict], quantity: str, sd: float, unit: str
     """Which measurement to improve first, and what halving its uncertainty would buy."""
     top = budget[0]
     shrunk = math.sqrt(max(sd ** 2 - 0.75 * top["contribution"] ** 2, 0.0))
-    unit_in = "" if top["unit"] == "1" else f" {top['unit']}"
+    unit_in = f" {typeset(top['unit'])}".rstrip()
     return (f"The largest share of the variance of {quantity} ({100 * top['share']:.0f} %) comes from "
             f"{top['input']} (± {top['sd']:.3g}{unit_in}). Measuring it to ± {top['sd'] / 2:.3g}{unit_in} "
             f"would shrink u({quantity}) from {sd:.2g} to {shrunk:.2g} {unit}.")
@@ -73,7 +73,7 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
     target = "E_V_real" if "E_V_real" in model.outputs else "E_V_theo"
     budget = [e for e in gum.budget(target) if e["share"] > 0]
     if budget:
-        unit = gum[target]["unit"]
+        unit = typeset(gum[target]["unit"])
         report.figures["budget"] = figures.budget_chart(budget, target, unit)
         report.sections.append({
             "title": f"Where the error bar of {target} comes from",
@@ -81,7 +81,7 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
             "figure": "budget",
             "sentence": improvement_sentence(budget, target, gum[target]["sd"], unit),
             "rows": [{"input": e["input"],
-                      "value": with_uncertainty(e["value"], e["sd"], "" if e["unit"] == "1" else e["unit"]),
+                      "value": with_uncertainty(e["value"], e["sd"], typeset(e["unit"])),
                       "contribution": f"{e['contribution']:.3g} {unit}", "share": f"{100 * e['share']:.1f} %"}
                      for e in budget[:8]],
         })
@@ -95,9 +95,7 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
         "title": "Distributions of the energy densities",
         "kind": "figure",
         "figure": "densities",
-        "text": "; ".join(f"{n}: first order is {'adequate' if c['adequate'] else 'not adequate'} "
-                          f"(JCGM 101 section 8: end-point differences {c['d_low']:.2g} and {c['d_high']:.2g} "
-                          f"against a tolerance of {c['tolerance']:.2g})" for n, c in checks.items()),
+        "text": ". ".join(first_order_sentence(n, c, gum[n]["unit"]) for n, c in checks.items()) + ".",
     })
 
     if "R_separator" in model.outputs or "R_interface" in model.outputs:

@@ -69,7 +69,7 @@ def _fit_options(parser: argparse.ArgumentParser, *, out: bool = True) -> None:
     parser.add_argument("--draws", type=_whole(1), metavar="N", help="draws per chain (default 1000)")
     parser.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: drawn and reported)")
     _sampler_options(parser, bayes_only=False)
-    _output_options(parser, out=out)
+    _output_options(parser, out=out, csv=True)
 
 
 def _selection_options(parser: argparse.ArgumentParser, verb: str) -> None:
@@ -90,10 +90,13 @@ def _sampler_options(parser: argparse.ArgumentParser, *, bayes_only: bool) -> No
                              "tail ESS < 400, any divergence, or a check of the result)")
 
 
-def _output_options(parser: argparse.ArgumentParser, *, out: bool = False) -> None:
-    """--json (and --out DIR) as every command that prints a result spells them."""
+def _output_options(parser: argparse.ArgumentParser, *, out: bool = False, csv: bool = False) -> None:
+    """--json (and --out DIR, --csv FILE) as every command that prints a result spells them."""
     if out:
         parser.add_argument("--out", metavar="DIR", help="write result.nc (NetCDF) and summary.json into DIR")
+    if csv:
+        parser.add_argument("--csv", metavar="FILE", dest="csv_out",
+                            help="also write the table printed as CSV (units in the column names or a unit column)")
     parser.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
 
 
@@ -128,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the cell's measured area resistance for U - jR, e.g. '600 ± 100 ohm*cm^2' "
                            "(default: the card's [cell] resistance)")
     _sampler_options(prop, bayes_only=True)
-    _output_options(prop, out=True)
+    _output_options(prop, out=True, csv=True)
     prop.set_defaults(run=_propagate)
 
     fit = commands.add_parser("fit", help="fit measured data (Arrhenius series, impedance spectra)")
@@ -226,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--formation-current", metavar="J",
                       help="current density of the formation cycles (mA/cm^2 or a quantity; needed with "
                            "--formation-cycles)")
-    _output_options(risk, out=True)
+    _output_options(risk, out=True, csv=True)
     risk.set_defaults(run=_risk)
 
     cal = commands.add_parser(
@@ -268,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("--posterior", metavar="FILE",
                      help="score on these calibrated risk draws ('nassb risk-calibrate --out'; default: the shipped "
                           "calibration); the study remembers the file")
-    _output_options(des)
+    _output_options(des, csv=True)
     des.set_defaults(run=_design)
 
     studies = commands.add_parser("studies", help="list the design studies in a storage",
@@ -500,6 +503,7 @@ def _risk_calibrate(args) -> int:
 def _design(args) -> int:
     from ..design.run import run_design
 
+    _check_out(args)
     result = run_design(args.card, trials=args.trials, storage=args.storage, study=args.study,
                         decision=decision_of(args), pareto=args.pareto, sampler=args.sampler, seed=args.seed,
                         top=args.top, refine=args.refine, progress=_progress(args), posterior=args.posterior)
@@ -568,6 +572,7 @@ def _finish(args, result) -> int:
     text = _json_text(result.to_json())  # before any file is written
     if getattr(args, "out", None):
         _write_out(args.out, result, text)
+    write_csv_option(args, result)
     if args.json:
         sys.stdout.write(text)
     else:
@@ -597,9 +602,39 @@ def _check_folder(folder: str, field: str, kind: str = "result") -> None:
 
 
 def _check_out(args) -> None:
-    """--out is checked before any sampling, not after."""
+    """--out (and --csv) are checked before any sampling, not after."""
     if getattr(args, "out", None):
         _check_folder(args.out, "--out")
+    check_csv(args)
+
+
+def check_csv(args) -> None:
+    """--csv FILE can be written: checked before the work, not after."""
+    if getattr(args, "csv_out", None):
+        from ..priors import OptionError
+        from ..priors.files import check_writable
+
+        try:
+            check_writable(args.csv_out)
+        except OSError as err:
+            raise OptionError(f"cannot write {args.csv_out}: {err.strerror or err}", field="--csv") from None
+
+
+def write_csv_option(args, result) -> None:
+    """Write ``result.to_dataframe()`` to ``--csv FILE``, atomically; a full disk is one line."""
+    path = getattr(args, "csv_out", None)
+    if not path:
+        return
+    import errno
+
+    from ..inference.frames import write_csv
+    from ..priors import OptionError
+
+    try:
+        write_csv(result.to_dataframe(), path)
+    except OSError as err:
+        what = "no space left on device" if err.errno == errno.ENOSPC else (err.strerror or str(err))
+        raise OptionError(f"{what}: cannot write {path}", field="--csv") from None
 
 
 def _write_report(report, out: str, field: str = "--out"):

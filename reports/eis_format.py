@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..priors.vocabulary import typeset
 from .format import interval, with_uncertainty
 
 
@@ -26,7 +27,7 @@ def spectrum_rows(quantities: dict, least_squares: dict | None = None) -> list[l
     """[name, posterior, 95 % interval, least squares] per parameter or derived quantity."""
     rows = []
     for name, q in quantities.items():
-        unit = "" if q["unit"] in ("1", "") else q["unit"]
+        unit = typeset(q["unit"])
         ls = f"{least_squares[name]:.4g}" if least_squares and name in least_squares else ""
         rows.append([name, *scaled(q, unit), ls])
     return rows

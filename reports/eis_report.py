@@ -9,6 +9,8 @@ only lays them out.  Where only some spectra get figures, the report says which 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from . import figures
@@ -34,7 +36,7 @@ def eis_report(fit, command: list[str] | None = None) -> Report:
     doc = fit.to_json()
     spectra_docs = doc["spectra"] if isinstance(doc, dict) and "spectra" in doc else (
         doc if isinstance(doc, list) else [doc])
-    names = ", ".join(s.name for s in fit.spectra[:3]) + (" ..." if len(fit.spectra) > 3 else "")
+    names = ", ".join(Path(s.name).name for s in fit.spectra[:3]) + (" ..." if len(fit.spectra) > 3 else "")
     report = Report(title=f"Impedance fit: {fit.circuit.text} ({names})", kind="fit")
     unit = "Ω cm²" if fit.settings.area or fit.spectra[0].unit != "ohm" else "Ω"
     warnings = fit.warnings
@@ -60,7 +62,7 @@ def eis_report(fit, command: list[str] | None = None) -> Report:
     for s in shown:
         spec_doc, one = spectra_docs[s], fit.fits[s]
         report.sections.append({
-            "title": f"{one.name}", "kind": "rows",
+            "title": Path(one.name).name, "kind": "rows",
             "header": ["parameter", "posterior", "95 % interval", "least squares"],
             "rows": spectrum_rows({**spec_doc["parameters"], **spec_doc["derived"]}, spec_doc["least_squares"]),
             "text": _kk_text(spec_doc) + f" Posterior: {one.method}."})
@@ -68,7 +70,7 @@ def eis_report(fit, command: list[str] | None = None) -> Report:
         key = f"bode-{s}"
         report.figures[key] = figures.bode(one.spectrum.frequency, one.spectrum.z * one.z_factor, grid,
                                            one.band(grid), one.residuals(), unit)
-        report.sections.append({"title": f"{one.name}: Bode plot and residuals", "kind": "figure",
+        report.sections.append({"title": f"{Path(one.name).name}: Bode plot and residuals", "kind": "figure",
                                 "figure": key, "text": ""})
         report.sections.append(_drt_section(report, one, s, fit.circuit.text))
     report.figures["nyquist"] = figures.nyquist([fit.fits[s].nyquist_curve(CURVES) for s in shown], unit)
@@ -102,7 +104,7 @@ def _overview(fit, docs: list[dict], unit: str) -> dict:
                  for n in names]
         rows.append([one.name, where, *cells, short_method(one.method), spectrum_verdict(one)])
     return {"title": f"Every spectrum ({len(docs)})", "kind": "rows",
-            "header": ["spectrum", "conditions", *(f"{n} / {unit}" for n in names), "method", "gate"], "rows": rows,
+            "header": ["spectrum", "conditions", *(f"{n} ({unit})" for n in names), "method", "gate"], "rows": rows,
             "text": "Posterior mean ± sd. Each spectrum is fitted on its own unless the fit is joint."}
 
 
@@ -147,7 +149,7 @@ def _series(fit, docs: list[dict]):
     if all(c is not None for c in cycles) and len(set(cycles)) == len(cycles):
         x, label = np.array(cycles, dtype=float), "cycle number"
     elif all(t is not None for t in temperatures) and len(set(temperatures)) == len(temperatures):
-        x, label = np.array(temperatures, dtype=float) - 273.15, "temperature / °C"
+        x, label = np.array(temperatures, dtype=float) - 273.15, "temperature (°C)"
     else:
         x, label = np.arange(1, len(docs) + 1, dtype=float), "spectrum"
     names = [p.name for p in fit.circuit.parameters if p.kind == "R"] + [

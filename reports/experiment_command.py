@@ -38,7 +38,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     decision_options(decisions)
     # What the user gave is what differs from these (a campaign's own settings stand for the rest).
     p.set_defaults(decision_defaults={a.dest: a.default for a in decisions._group_actions})
-    _output_options(p)
+    _output_options(p, csv=True)
     p.set_defaults(run=run)
     return p
 
@@ -57,8 +57,9 @@ def run(args) -> int:
     """Parse, call, print: the command's body."""
     from ..design.ranking import next_experiment
     from ..priors import OptionError
-    from .cli import _gate, _print_json
+    from .cli import _gate, _print_json, check_csv, write_csv_option
 
+    check_csv(args)
     if args.campaign and args.posterior:
         raise OptionError("give --posterior or --campaign, not both (a campaign has its own posterior)",
                           field="--posterior")
@@ -74,6 +75,7 @@ def run(args) -> int:
         kwargs["posterior"] = args.posterior
         kwargs["card"] = args.card or "paper-cell-1"
     result = next_experiment(**kwargs)
+    write_csv_option(args, result)
     if args.json:
         _print_json(result.to_json())
     else:

@@ -1,8 +1,9 @@
-"""A result as an HTML table for notebooks (``_repr_html_``): the numbers of the terminal table,
-each quantity with its label in words."""
+"""A result as HTML for notebooks (``_repr_html_``): the numbers of the terminal table, each
+quantity with its label in words, and the result's figure (``plot()``) as an embedded PNG."""
 
 from __future__ import annotations
 
+import base64
 from html import escape
 
 from ..priors.vocabulary import term
@@ -24,5 +25,19 @@ def result_html(result) -> str:
         parts.append(f"<p><small>{escape(result.diagnostics.sentence())}</small></p>")
     for line in result.warnings:
         parts.append(f"<p style='color:#D55E00'><small>warning: {escape(line)}</small></p>")
+    parts.append(figure_html(result))
     parts.append("</div>")
     return "".join(parts)
+
+
+def figure_html(result) -> str:
+    """The result's figure as an ``<img>`` with the PNG inline, or nothing for a result without
+    one."""
+    try:
+        fig = result.plot()
+    except NotImplementedError:
+        return ""
+    from .figures import encode
+
+    png = base64.b64encode(encode(fig, "png")).decode("ascii")
+    return f"<img alt='{escape(result.title)}' style='max-width:100%' src='data:image/png;base64,{png}'/>"

@@ -61,12 +61,38 @@ def _md(text) -> str:
     return text
 
 
+def _breakable(text):
+    """Escaped HTML in which a long name may break after ``_`` or ``.`` (``E_V_<wbr>theo``), so a
+    printed table's header narrows to the page instead of running past its edge."""
+    from markupsafe import Markup, escape
+
+    return Markup(str(escape(text)).replace("_", "_<wbr>").replace(".", ".<wbr>"))
+
+
+def _symbol_html(name):
+    """An output's symbol as a paper sets it (``<i>E</i><sub>V,real</sub>``), its name and words
+    in the tooltip; any other name escaped, as given."""
+    from markupsafe import Markup, escape
+
+    from ..priors.vocabulary import symbol_parts, term
+
+    parts = symbol_parts(str(name))
+    if parts is None:
+        return escape(name)
+    head, subs = parts
+    sub = ",".join(f"<i>{escape(p)}</i>" if len(p) == 1 else str(escape(p)) for p in subs)
+    return Markup(f"<span title='{escape(name)}: {escape(term(str(name)).label)}'><i>{escape(head)}</i>"
+                  f"<sub>{sub}</sub></span>")
+
+
 def _environment():
     import jinja2
 
     loader = jinja2.FunctionLoader(
         lambda name: (resources.files("nassb.reports") / "templates" / name).read_text("utf-8"))
     html = jinja2.Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    html.filters["breakable"] = _breakable
+    html.filters["symbol"] = _symbol_html
     md = jinja2.Environment(loader=loader, autoescape=False, trim_blocks=True, lstrip_blocks=True)
     md.filters["md"] = _md
     return html, md

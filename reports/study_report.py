@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from ..priors.vocabulary import typeset
+from ..priors.vocabulary import term, typeset, typeset_quantity
 from . import figures
 from .report import Report, provenance
 from .text import DESIGN_HEADER, PREDICTION_HEADER, _design_rows, _range_text, _signed, quantity_cells
@@ -34,9 +36,10 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
                                     f"delivered capacity (E_V_rate, E_m_rate); the summary also gives the paper's "
                                     f"convention at U (E_V_real, E_m_real). Utilisation: {doc['utilisation']}."})
     if len(trials) >= 2:
-        statistic = "mean " if settings.quantile is None else f"{100 * settings.quantile:g} % quantile of "
-        label = statistic + settings.objective
-        report.figures["history"] = figures.optimisation_history([t.values[0] for t in trials], feasible, label)
+        statistic = "posterior mean" if settings.quantile is None else f"{100 * settings.quantile:g} % quantile"
+        objective = QUANTITY_OF[settings.objective]
+        report.figures["history"] = figures.optimisation_history([t.values[0] for t in trials], feasible, objective,
+                                                                 term(objective).unit, statistic)
         report.sections.append({"title": "Optimisation history", "kind": "figure", "figure": "history", "text": ""})
 
     entries = [(f"#{p['rank']}", p) for p in result.proposals] + list(result.baselines.items())
@@ -63,8 +66,7 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
     points = [(t.user_attrs["means"][other], t.user_attrs["means"][energy], bool(t.user_attrs.get("feasible")))
               for t in trials]
     marks = {k: (v["quantities"][other]["mean"], v["quantities"][energy]["mean"]) for k, v in result.baselines.items()}
-    report.figures["map"] = figures.design_map(points, marks, f"{second} (posterior mean)",
-                                               f"{settings.objective} (posterior mean)")
+    report.figures["map"] = figures.design_map(points, marks, other, energy, term(other).unit, term(energy).unit)
     report.sections.append({"title": ("Pareto front" if settings.pareto else "Trials") + " and the paper's cells",
                             "kind": "figure", "figure": "map", "text": ""})
     report.sections.append(_importances(load_existing(storage, name), report, feasible))
@@ -137,19 +139,21 @@ def _importances(study, report: Report, feasible: list[bool]) -> dict:
     return {"title": title, "kind": "figure", "figure": "importances", "text": ""}
 
 
-def arrhenius_report(path: str, at: str, *, seed: int = 0, command: list[str] | None = None) -> Report:
+def arrhenius_report(path: str, at: str, *, seed: int = 0, command: list[str] | None = None,
+                     settings=None) -> Report:
+    """The report of an Arrhenius fit (``settings``: the sampler's, default NUTS at ``seed``)."""
     from ..inference.arrhenius import fit_arrhenius
     from ..inference.sampling import SamplerSettings
 
-    result = fit_arrhenius(path, at=at, settings=SamplerSettings(seed=seed))
+    result = fit_arrhenius(path, at=at, settings=settings or SamplerSettings(seed=seed))
     series = result.series
-    report = Report(title=f"Arrhenius fit: {path}", kind="fit")
+    report = Report(title=f"Arrhenius fit: {Path(path).name}", kind="fit")
     rows = []
     for name, q in result.summary().items():
         ls = result.least_squares[name]
         value, span = quantity_cells(name, q)
         rows.append([name, value, span, f"{ls['value']:.4g} ± {ls.get('se', 0.0):.2g} {typeset(ls['unit'])}".rstrip()])
-    report.sections.append({"title": f"Eq. 4 fitted (value at {result.at_text})", "kind": "rows",
+    report.sections.append({"title": f"Eq. 4 fitted (value at {typeset_quantity(result.at_text)})", "kind": "rows",
                             "header": ["quantity", "posterior", "95 % interval", "least squares"], "rows": rows,
                             "text": "Student-t residuals on ln y (4 degrees of freedom); least squares beside it."})
     grid = np.linspace(series.temperature.min() - 10, series.temperature.max() + 10, 120)

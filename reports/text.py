@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from ..priors.vocabulary import term, typeset
+from ..priors.vocabulary import term, typeset, typeset_quantity
 from .format import NON_FINITE, interval, round_pair, with_uncertainty
 
 _BUDGET_FOR = ("E_V_real", "E_V_theo")
@@ -25,20 +25,73 @@ def columns(rows: Sequence[Sequence[str]], gap: str = "  ") -> list[str]:
     return [gap.join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
-def probability_text(p: float) -> str:
-    """A probability with the digits it deserves: ``0.14``, ``0.0031``."""
-    if p != p:  # NaN
+def probability_text(p: float | None) -> str:
+    """A probability with the digits it deserves: ``0.14``, ``0.0031``, ``< 0.001``, ``> 0.999``."""
+    if p is None or p != p:  # NaN
         return "n/a"
-    return f"{p:.2g}" if 0 < abs(p) < 0.01 else f"{p:.2f}"
+    if p < 0.001:
+        return "< 0.001"
+    if p > 0.999:
+        return "> 0.999"
+    return f"{p:.2g}" if p < 0.1 else f"{p:.2f}"
 
 
-def quantity_cells(name: str, q: dict) -> tuple[str, str]:
-    """The value and 95 % interval cells of one summary, as every table writes them."""
+def probability_cells(q: dict) -> tuple[str, str]:
+    """A probability and its 95 % interval, the value always inside the interval shown: the mean
+    where it lies within, else the median (a skewed posterior whose mean a few draws carry past
+    the upper end), else the mean said to lie outside."""
+    low, high = q["ci95"]
+    span = f"[{probability_text(low)}, {probability_text(high)}]" if high >= 0.001 else "all < 0.001"
+    mean = q["mean"]
+    if mean is None or low <= mean <= high or probability_text(mean) == probability_text(high):
+        return probability_text(mean if mean is not None else q.get("median")), span
+    if q.get("median") is not None:
+        return f"median {probability_text(q['median'])}", span
+    side = "above" if mean > high else "below"
+    return f"mean {probability_text(mean)}, {side} its 95 % interval (a skewed posterior)", span
+
+
+# Why an interval or an sd reads oddly, said beside it.
+FIRST_ORDER_NEGATIVE = "first-order y ± 1.96 u of a positive quantity: the Monte Carlo interval is the one to quote"
+WIDE_SD = "sd above the value: a skewed distribution, read the interval rather than ± sd"
+
+
+def interval_note(name: str, q: dict) -> str:
+    """Why an interval of ``name`` has a negative end although the quantity cannot be negative,
+    or why its sd says little (it exceeds the value); empty when nothing needs saying."""
+    t = term(name)
+    low = q["ci95"][0]
+    if t.kind == "quantity" and t.low >= 0 and low is not None and low < 0:
+        return FIRST_ORDER_NEGATIVE
+    mean, sd = q.get("mean"), q.get("sd")
+    if t.kind == "quantity" and mean is not None and sd is not None and math.isfinite(mean) and sd > abs(mean) > 0:
+        return WIDE_SD
+    return ""
+
+
+def quantity_cells(name: str, q: dict, *, note: bool = True) -> tuple[str, str]:
+    """The value and 95 % interval cells of one summary, as every table writes them: a note on
+    an odd interval or sd (:func:`interval_note`) in parentheses after the interval, or, with
+    ``note=False``, a ``*`` that a footnote below the table explains (:func:`note_lines`)."""
+    value, span = _quantity_cells(name, q)
+    why = interval_note(name, q)
+    if not why:
+        return value, span
+    return value, f"{span} ({why})" if note else f"{span} *"
+
+
+def note_lines(summary: dict[str, dict]) -> list[str]:
+    """The footnotes of a terminal table: one line per quantity marked ``*``, saying why."""
+    notes = [f"  {name}: {why}" for name, q in summary.items() if (why := interval_note(name, q))]
+    return ["", "* read with care:", *notes] if notes else []
+
+
+def _quantity_cells(name: str, q: dict) -> tuple[str, str]:
     t = term(name)
     unit = typeset(q["unit"])
     low, high = q["ci95"]
     if t.kind == "probability":
-        return probability_text(q["mean"]), f"[{probability_text(low)}, {probability_text(high)}]"
+        return probability_cells(q)
     if q["mean"] is not None and not math.isfinite(q["mean"]):
         return NON_FINITE, "n/a"
     if q["sd"] is None:
@@ -58,7 +111,7 @@ def quantity_cells(name: str, q: dict) -> tuple[str, str]:
 
 def summary_rows(summary: dict[str, dict]) -> list[tuple[str, str, str]]:
     rows = [("quantity", "value", "95 % interval")]
-    rows.extend((name, *quantity_cells(name, q)) for name, q in summary.items())
+    rows.extend((name, *quantity_cells(name, q, note=False)) for name, q in summary.items())
     return rows
 
 
@@ -71,7 +124,7 @@ def result_text(result) -> str:
     render = renderers.get(result.kind)
     if render is not None:
         return render(result)
-    lines = [result.title, "", *columns(summary_rows(result.summary()))]
+    lines = [result.title, "", *columns(summary_rows(result.summary())), *note_lines(result.summary())]
     return "\n".join(lines + _warning_lines(result))
 
 
@@ -110,6 +163,7 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
     lines.append("")
     summary = result.summary()
     lines.extend(columns(summary_rows(summary)))
+    lines.extend(note_lines(summary))
     lines.extend(_tail_lines(summary))
     if result.method == "mc":
         lines.extend(_first_order_lines(result))
@@ -128,6 +182,23 @@ def propagation_table(result, *, budget_rows: int = 5) -> str:
     return "\n".join(lines + _warning_lines(result))
 
 
+def first_order_sentence(name: str, check: dict, unit: str) -> str:
+    """JCGM 101 section 8 in words: how far each end of the first-order 95 % interval lies from
+    the Monte Carlo one, against the tolerance (half a unit of the last significant digit
+    stated), which end fails and what to quote."""
+    unit = typeset(unit)
+    d_low, d_high, tol = check["d_low"], check["d_high"], check["tolerance"]
+    ends = f"lower end {_number(d_low, unit)} off, upper {_number(d_high, unit)}"
+    if check["adequate"]:
+        return (f"{name}: first order is adequate (JCGM 101 section 8): its 95 % interval matches Monte Carlo's "
+                f"within {_number(tol, unit)}, what the stated digits resolve ({ends})")
+    failing = [side for side, d in (("lower", d_low), ("upper", d_high)) if d > tol]
+    which = " and ".join(failing) + (" ends" if len(failing) > 1 else " end")
+    return (f"{name}: first order is not adequate (JCGM 101 section 8): its 95 % interval's {which} "
+            f"{'lie' if len(failing) > 1 else 'lies'} further from Monte Carlo's than the {_number(tol, unit)} "
+            f"the stated digits resolve ({ends}): the distribution is skewed, quote the Monte Carlo interval")
+
+
 def _first_order_lines(result) -> list[str]:
     """JCGM 101 section 8 in the output's own units: how far first order is off, and what the
     stated digits resolve."""
@@ -142,8 +213,12 @@ def _first_order_lines(result) -> list[str]:
     digits = result.dataset.attrs.get("significant_digits") or 2
     for q, c in poor.items():
         unit = typeset(result[q]["unit"])
-        lines.append(f"  {q}: interval ends differ by up to {_number(max(c['d_low'], c['d_high']), unit)}; "
-                     f"{digits} significant digits resolve {_number(c['tolerance'], unit)}")
+        failing = " and ".join(side for side, d in (("lower", c["d_low"]), ("upper", c["d_high"]))
+                               if d > c["tolerance"]) or "an"
+        lines.append(f"  {q}: the {failing} end{'s' if ' and ' in failing else ''} of the first-order interval "
+                     f"{'are' if ' and ' in failing else 'is'} off by up to "
+                     f"{_number(max(c['d_low'], c['d_high']), unit)}; {digits} significant digits resolve "
+                     f"{_number(c['tolerance'], unit)}")
     return lines
 
 
@@ -152,7 +227,8 @@ def _number(x: float, unit: str) -> str:
 
 
 def arrhenius_table(fit) -> str:
-    lines = [f"{fit.series.file}: Eq. 4 fitted (Bayesian, Student-t residuals), values at {fit.at_text}", ""]
+    lines = [f"{fit.series.file}: Eq. 4 fitted (Bayesian, Student-t residuals), values at "
+             f"{typeset_quantity(fit.at_text)}", ""]
     rows = [("quantity", "posterior", "95 % interval", "least squares")]
     for name, q in fit.summary().items():
         ls = fit.least_squares[name]
@@ -170,6 +246,7 @@ def risk_table(result) -> str:
              "each paired with a Monte Carlo draw of the card", ""]
     summary = result.summary()
     lines.extend(columns(summary_rows(summary)))
+    lines.extend(note_lines(summary))
     lines.extend(_tail_lines(summary))
     p = c.get("pressure")
     if p and p.get("drawn", True):

@@ -19,5 +19,19 @@ def test_the_tour_notebook_runs(tmp_path):
     client.execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+    # Every cell that plots shows its figure (a Figure displays itself, pyplot or not), and a
+    # result shown as the cell's value carries its figure in its HTML.
+    plots = [cell for cell in notebook.cells if cell.cell_type == "code" and ".plot(" in cell.source]
+    assert len(plots) >= 3
+    for cell in plots:
+        kinds = {kind for o in cell.get("outputs", []) for kind in o.get("data", {})}
+        assert kinds & {"image/png", "image/svg+xml"}, cell.source
+    shown = [o["data"]["text/html"] for cell in notebook.cells
+             if cell.cell_type == "code" and cell.source.strip().endswith("\ngum")
+             for o in cell.get("outputs", []) if "text/html" in o.get("data", {})]
+    assert shown and "data:image/png;base64," in shown[0]
+    # No "IProgress not found": a bar is tqdm's text bar where ipywidgets is missing.
+    streams = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    assert "IProgress" not in streams
     assert (tmp_path / "report-tour" / "report.html").is_file()
     assert (tmp_path / "cell-1-mc.nc").is_file()

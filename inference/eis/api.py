@@ -69,6 +69,16 @@ class SpectraListing(Result):
     def to_json(self) -> dict:
         return {"spectra": self.rows}
 
+    def to_dataframe(self):
+        """One row per spectrum: file, cycle, ``temperature [K]``, points, ``f_min [Hz]``,
+        ``f_max [Hz]`` and the rows skipped (how many)."""
+        from ..frames import frame
+
+        names = {"temperature": "temperature [K]", "f_min": "f_min [Hz]", "f_max": "f_max [Hz]"}
+        rows = [{names.get(k, k): (len(v) if k == "skipped" else v) for k, v in r.items()} for r in self.rows]
+        return frame(rows, {"temperature [K]": "K", "f_min [Hz]": "Hz", "f_max [Hz]": "Hz"}, index="spectrum",
+                     kind=self.kind, title=self.title)
+
 
 def list_spectra(files_or_spectra, *, cycles=None, spectra=None) -> SpectraListing:
     """The spectra in files (and globs), optionally a selection of them, as a listing.

@@ -263,9 +263,9 @@ def _bar(total: int, show: bool):
     if not show:
         yield lambda fit: None
         return
-    from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
-    bar = tqdm(total=total, desc="spectra", unit=" spectrum", leave=False, mininterval=0)
+    bar = progress_bar(total=total, desc="spectra", unit=" spectrum", leave=False, mininterval=0)
 
     def advance(fit: SpectrumFit) -> None:
         bar.set_postfix_str(f"{fit.name}: {fit.method.split(' (')[0]}", refresh=False)

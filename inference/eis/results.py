@@ -535,6 +535,23 @@ class EISFit(Result):
             out.update(self._joint_summary())
         return out
 
+    def to_dataframe(self):
+        """Every spectrum's parameters and derived quantities, one row each, indexed by
+        ``(spectrum, quantity)``: ``mean``, ``sd``, ``ci95_low``, ``ci95_high``, ``unit`` (and
+        ``median``, ``note`` for a heavy tail); a joint fit's shared quantities under spectrum
+        ``joint``."""
+        import pandas as pd
+
+        from ..frames import summary_row
+
+        rows = [{"spectrum": f.name, "quantity": k, **summary_row(v)}
+                for f in self.fits for k, v in f.summary().items()]
+        if self.joint_posterior is not None:
+            rows += [{"spectrum": "joint", "quantity": k, **summary_row(v)} for k, v in self._joint_summary().items()]
+        df = pd.DataFrame(rows).set_index(["spectrum", "quantity"])
+        df.attrs.update(kind=self.kind, circuit=self.circuit.text, units="column 'unit' (each row in its own unit)")
+        return df
+
     def _joint_summary(self) -> dict[str, dict]:
         units = self.units()
         return {name: summarise_draws(values, "eV" if name.startswith("E_A_") else units[name[:-4]])

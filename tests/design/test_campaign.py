@@ -205,11 +205,11 @@ def test_a_proposal_committed_before_a_kill_is_still_there(tmp_path):
     script = textwrap.dedent(f"""
         import os
         from nassb.design import campaign as c
-        original = c._write_text
-        def write_then_die(path, text):
-            original(path, text)
-            os._exit(9)  # killed after the first proposal was asked and its card written
-        c._write_text = write_then_die
+        original = c.Campaign._commit_proposal
+        def commit_then_die(*args, **kwargs):
+            original(*args, **kwargs)
+            os._exit(9)  # killed after the first proposal was asked (its card and the others written)
+        c.Campaign._commit_proposal = commit_then_die
         c.Campaign.open("killed", {storage!r}).propose(3, out={str(tmp_path / 'cards')!r}, trials={TRIALS}, seed=1)
         """)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,

@@ -34,7 +34,7 @@ def test_text_is_a_table_with_the_costs_and_the_shrinkage(nassb):
     header = next(line for line in run.out.splitlines() if line.startswith("#"))
     for column in ("experiment", "EVSI [Wh/l]", "specimens", "days", "per cell", "-fracture", "-short"):
         assert column in header
-    assert "biaxial strength, 10 tapes of 50 um" in run.out and "candidate designs" in run.out
+    assert "biaxial strength, 10 tapes of 50 µm" in run.out and "candidate designs" in run.out
 
 
 @pytest.mark.parametrize(("args", "words"), [

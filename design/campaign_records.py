@@ -1,0 +1,113 @@
+"""What a campaign's record step needs beside the campaign itself: records stored once (a key the
+storage enforces), the proposal cards an entry may name instead of a base, the recalibration's own
+seed, what it says while it runs and how long NUTS will take.
+
+A record is stored under ``nassb_record_<SHA-256 of its entry and the files it names>`` in Optuna's
+``study_user_attributes`` table, whose ``(study_id, key)`` is unique: every record of one file is
+inserted in one transaction, so the same cells recorded by two processes at the same moment are
+stored once and the second is refused by the database itself, not by a read-then-write check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..priors import CardError
+
+RECORD_PREFIX = "nassb_record_"
+
+# NUTS wall time of the risk calibration on the 2-core benchmark machine (bench/README.md,
+# 2026-12-02): 282 s for the paper's 19 cells and 348 s with 20 more, 4 chains x 2000 steps,
+# about 30 s of it compiling.  Per step of one chain: ~47 ms plus ~0.85 ms per cell.
+_COMPILE_S = 30.0
+_STEP_S = 0.047
+_STEP_PER_CELL_S = 0.00085
+PAPER_CELLS = 19
+
+
+def record_key(digest: str) -> str:
+    """The storage key of the record whose entry and files hash to ``digest``."""
+    return f"{RECORD_PREFIX}{digest}"
+
+
+def store_records(study, rows: list[dict], label: str) -> None:
+    """Insert every row as a study user attribute in one transaction, under :func:`record_key`.
+
+    A key the storage holds already (the same cells recorded meanwhile by another process) is
+    refused by the table's unique ``(study_id, key)``: nothing of this file is stored and the
+    CardError names the entry.
+    """
+    import sqlalchemy.exc
+    from optuna.storages._rdb import models
+    from sqlalchemy.orm import Session
+
+    storage = study._storage
+    engine = getattr(storage, "_backend", storage).engine
+    try:
+        with Session(engine) as session, session.begin():
+            for row in rows:
+                session.add(models.StudyUserAttributeModel(study_id=study._study_id, key=row["key"],
+                                                           value_json=json.dumps(row)))
+    except sqlalchemy.exc.IntegrityError:
+        held = set(study.user_attrs)
+        where = next((i for i, row in enumerate(rows) if row["key"] in held), 0)
+        raise CardError("this cell was recorded in the campaign by another command at the same moment",
+                        file=label, field=f"cells[{rows[where].get('index', where)}]") from None
+
+
+def proposal_cards(entries: Iterable, proposals: dict[str, dict], folder: Path) -> dict[str, Path]:
+    """The card of each proposal an entry names with ``proposal = "..."`` and no ``base``,
+    written into ``folder`` (a scratch folder): proposal name -> card path."""
+    out = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or "base" in entry:
+            continue
+        name = entry.get("proposal")
+        if not isinstance(name, str):
+            continue
+        text = proposals.get(name, {}).get("card_toml")
+        if text:
+            path = folder / proposal_file(name)
+            path.write_text(text, "utf-8")
+            out[name] = path
+    return out
+
+
+def proposal_file(name: str) -> str:
+    """The name under which a record keeps the card of the proposal it names without a base."""
+    return f"proposal-{name}.toml"
+
+
+def recalibration_seed(campaign: str, records: Iterable[dict]) -> int:
+    """The seed of a recalibration given none: drawn from the campaign and the records it folds
+    in, so the same record chooses (reweighting or NUTS) and draws the same way every time."""
+    text = json.dumps([campaign, sorted(r["sha256"] for r in records)])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
+
+
+def nuts_estimate_s(cells: int, nuts: dict | None) -> float:
+    """A rough wall time (s) of the NUTS recalibration on ``cells`` lab cells and the paper's,
+    from the 2-core benchmark, scaled by the chains this machine runs at once."""
+    settings = dict(nuts or {})
+    chains = int(settings.get("chains") or 4)
+    steps = int(settings.get("draws") or 1000) + int(settings.get("tune") or 1000)
+    parallel = max(1, min(chains, os.cpu_count() or 1))
+    per_step = _STEP_S + _STEP_PER_CELL_S * (PAPER_CELLS + cells)
+    return _COMPILE_S + math.ceil(chains / parallel) * steps * per_step
+
+
+def duration_words(seconds: float) -> str:
+    """``about 40 s`` or ``about 6 min``."""
+    return f"about {seconds:.0f} s" if seconds < 90 else f"about {seconds / 60:.0f} min"
+
+
+def say(enabled: bool, line: str) -> None:
+    """A progress line on standard error (where a terminal shows it beside a progress bar)."""
+    if enabled:
+        print(line, file=sys.stderr, flush=True)
