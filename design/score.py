@@ -56,6 +56,8 @@ class DesignScorer:
         elif not (np.isfinite(current) and current > 0):
             raise OptionError(f"must be > 0, got {current!r}", field="current")
         self.card, self.risk, self.cycles = card, risk, int(cycles)
+        # A card built on a selected shard (paper-cell-2) is scored as built, its designs too.
+        self.selected_shard = card.separator.flag("selected_shard")
         self.c_rate: float | None = None if c_rate is None or current is not None else float(c_rate)
         self.current: float | None = None if current is None else float(current)
         if card.cell.get("area") is None:
@@ -172,7 +174,8 @@ class DesignScorer:
             pressure=d["cell.pressure"], separator_thickness=x["separator.thickness"], area=self.area,
             current=current, cycles=float(self.cycles), reservoir_thickness=d["anode.reservoir_thickness"],
             swelling=self.swelling, capacity=delivered, cathode_thickness=x["cathode.thickness"],
-            porosity=y["porosity"], r_separator=y["R_separator"], r_interface=y["R_interface"])
+            porosity=y["porosity"], r_separator=y["R_separator"], r_interface=y["R_interface"],
+            selected_shard=self.selected_shard)
         # The voltage the cell keeps at the cycling current: U - j R_cell (never below zero).
         kept = np.maximum(self.voltage - eq.ohmic_drop(current, risk.R_cell), 0.0) / self.voltage
         n = self.risk.size

@@ -47,9 +47,14 @@ class Layer:
 
     material: Material
     quantities: Mapping[str, Measured]
+    flags: Mapping[str, bool] = field(default_factory=dict)
 
     def get(self, key: str) -> Measured | None:
         return self.quantities.get(key)
+
+    def flag(self, key: str) -> bool:
+        """A yes-or-no field of the layer (``selected_shard``); False where the card does not say."""
+        return bool(self.flags.get(key, False))
 
 
 @dataclass(frozen=True)
@@ -304,16 +309,21 @@ def _section(raw: dict, name: str) -> dict:
 
 
 def _quantities(table: dict, section: str, specs: dict, text_keys: tuple[str, ...],
-                origin: str | None = None) -> tuple[dict, dict]:
+                origin: str | None = None, flag_keys: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """Split a section into parsed quantities and text fields, rejecting unknown keys.
 
     A quantity outside its field's plausible range is kept, with a warning naming ``origin``
     (the card) and the field.
     """
-    quantities, text = {}, {}
+    quantities: dict = {}
+    text: dict[str, str | bool] = {}
     for key, raw in table.items():
         where = f"{section}.{key}"
-        if key in text_keys:
+        if key in flag_keys:
+            if not isinstance(raw, bool):
+                raise CardError(f"expected true or false, got {raw!r}", field=where)
+            text[key] = raw
+        elif key in text_keys:
             if not isinstance(raw, str) or not raw.strip():
                 raise CardError(f"expected a non-empty string, got {raw!r}", field=where)
             text[key] = raw.strip()
@@ -324,7 +334,7 @@ def _quantities(table: dict, section: str, specs: dict, text_keys: tuple[str, ..
                 raise err.located(field=where) from None
             _warn_implausible(raw, quantities[key], specs[key], origin, where)
         else:
-            valid = ", ".join(sorted(tuple(specs) + text_keys))
+            valid = ", ".join(sorted(tuple(specs) + text_keys + flag_keys))
             raise CardError(f"unknown field; expected one of {valid}", field=where)
     return quantities, text
 
@@ -368,7 +378,7 @@ def _validate(raw: dict, origin: str, digest: str) -> CellCard:
     sections = {}
     for name in ("cell", *_ROLES):
         table = _section(raw, name)
-        q, t = _quantities(table, name, F.SECTION_FIELDS[name], F.TEXT_FIELDS[name], origin)
+        q, t = _quantities(table, name, F.SECTION_FIELDS[name], F.TEXT_FIELDS[name], origin, F.FLAG_FIELDS[name])
         for key in F.REQUIRED[name]:
             if key not in q and key not in t:
                 raise CardError("missing required field", field=f"{name}.{key}")
@@ -383,7 +393,10 @@ def _validate(raw: dict, origin: str, digest: str) -> CellCard:
             raise CardError(f"unknown material {ref!r}; known materials: {known}", field=f"{section}.{key}")
         return materials[ref]
 
-    layers = {role: Layer(material(role), MappingProxyType(sections[role][0])) for role in _ROLES}
+    def flags(role: str) -> MappingProxyType:
+        return MappingProxyType({k: sections[role][1][k] for k in F.FLAG_FIELDS[role] if k in sections[role][1]})
+
+    layers = {role: Layer(material(role), MappingProxyType(sections[role][0]), flags(role)) for role in _ROLES}
     electrolyte = material("cathode", "electrolyte") if "electrolyte" in sections["cathode"][1] else None
     _check_data_files(raw)
     observations = parse_observations(raw.get("observations"), None, set(materials))

@@ -116,6 +116,14 @@ TEXT_FIELDS = {
     "cathode": ("material", "electrolyte", "source"),
     "material": ("description", "source"),
 }
+# Yes-or-no fields, by section: ``selected_shard = true`` in [separator] says the separator is a
+# selected planar shard of a tape that broke (the seed paper's 1 MPa cells), not a tape as cast.
+FLAG_FIELDS = {
+    "cell": (),
+    "anode": (),
+    "separator": ("selected_shard",),
+    "cathode": (),
+}
 REQUIRED = {
     "cell": ("name", "voltage", "temperature"),
     "anode": ("material",),

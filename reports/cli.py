@@ -222,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--conditions", choices=("drawn", "fixed"), default="drawn",
                       help="the card's pressure and area: drawn from their uncertainties (default) or fixed at "
                            "their card values, as nassb design scores a card")
-    risk.add_argument("--selected-shard", action="store_true",
-                      help="the separator is a selected planar shard (as the paper's 1 MPa cells), not a tape as cast")
+    risk.add_argument("--selected-shard", action="store_true", default=None,
+                      help="the separator is a selected planar shard (as the paper's 1 MPa cells), not a tape as "
+                           "cast (default: as the card's [separator] selected_shard says)")
     risk.add_argument("--formation-cycles", type=_whole(0), default=0, metavar="N",
                       help="cycles at --formation-current before the --cycles at --current (default 0)")
     risk.add_argument("--formation-current", metavar="J",

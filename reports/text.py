@@ -243,7 +243,9 @@ def risk_table(result) -> str:
     c = result.conditions
     lines = [f"{result.title}: risk models, posterior predictive",
              f"at {c['current']['value']:.3g} mA/cm² over {c['cycles']} cycles; {result.draws} calibrated draws, "
-             "each paired with a Monte Carlo draw of the card", ""]
+             "each paired with a Monte Carlo draw of the card",
+             *(["the separator is a selected planar shard (as the seed paper's 1 MPa cells were built), "
+                "not a tape as cast"] if c.get("selected_shard") else []), ""]
     summary = result.summary()
     lines.extend(columns(summary_rows(summary)))
     lines.extend(note_lines(summary))
@@ -302,6 +304,11 @@ PREDICTION_HEADER = ["", "E_V Wh/l", "E_m Wh/kg", "P_fracture [95 %]", "P_short 
                      "limited by"]
 
 
+# The limits in the "limited by" column, short so that the table fits a terminal.
+LIMIT_SHORT = {"P_fracture": "fracture", "P_short": "short", "ohmic_drop": "drop", "retention": "retention",
+               "current_range": "current"}
+
+
 def _energy(q: dict, name: str) -> dict:
     """The energy at the cycling current, or (a study made before it existed) the paper's one."""
     return q.get(f"{name}_rate") or q[f"{name}_real"]
@@ -326,7 +333,8 @@ def _design_rows(label: str, entry: dict) -> tuple[list[str], list[str]]:
     risk = [label, with_uncertainty(e_v["mean"], e_v["sd"]), with_uncertainty(e_m["mean"], e_m["sd"]),
             *(" ".join(quantity_cells(n, q[n])) for n in ("P_fracture", "P_short")),
             f"{q['ohmic_drop']['mean']:.3f}", f"{q['retention']['mean']:.2f}",
-            ", ".join(entry["active_constraints"]) or ("-" if entry["feasible"] else "infeasible")]
+            ", ".join(LIMIT_SHORT.get(c, c) for c in entry["active_constraints"])
+            or ("-" if entry["feasible"] else "infeasible")]
     return design, risk
 
 

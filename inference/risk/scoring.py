@@ -75,7 +75,7 @@ def parse_current(current, card: CellCard | None = None, c_rate: float | None = 
 
 
 def score_risks(card, *, current=None, c_rate: float | None = None, cycles: int = 100, posterior=None,
-                seed: int = 0, selected_shard: bool = False, formation_cycles: int = 0,
+                seed: int = 0, selected_shard: bool | None = None, formation_cycles: int = 0,
                 formation_current=None, conditions: str = "drawn") -> RiskResult:
     """The risks of a card: fracture, short circuit, resistance, ohmic drop and retention.
 
@@ -93,9 +93,10 @@ def score_risks(card, *, current=None, c_rate: float | None = None, cycles: int 
         Calibrated draws (default: the calibration shipped with nassb).
     seed : int
         Seed of the card's Monte Carlo draws.
-    selected_shard : bool
+    selected_shard : bool, optional
         The separator is a selected planar shard, as the seed paper's 1 MPa cells (paper-cell-2)
-        were built; default: a tape as cast.
+        were built, or a tape as cast; default: what the card says (``[separator]
+        selected_shard = true``), else a tape as cast.
     formation_cycles : int
         Cycles at ``formation_current`` (mA/cm^2 or a quantity) before the ``cycles`` at
         ``current`` (default 0: the cycles start at ``current``).
@@ -124,7 +125,9 @@ def score_risks(card, *, current=None, c_rate: float | None = None, cycles: int 
     if conditions not in CONDITIONS:
         raise OptionError(f"must be one of {', '.join(CONDITIONS)}, got {conditions!r}", field="conditions")
     return score_card(card, current=parse_current(current, card, c_rate), cycles=int(cycles), conditions=conditions,
-                      risk=load_risk_model(posterior), seed=seed, selected_shard=bool(selected_shard),
+                      risk=load_risk_model(posterior), seed=seed,
+                      selected_shard=card.separator.flag("selected_shard") if selected_shard is None
+                      else bool(selected_shard),
                       formation_cycles=int(formation_cycles), formation_current=formation)
 
 

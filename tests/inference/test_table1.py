@@ -169,26 +169,21 @@ def test_roadmap_step_2_holds_cell_1s_loading():
     assert result["mean"] == pytest.approx(396, abs=1) and result["sd"] == pytest.approx(16, abs=1)
 
 
-def test_the_roadmap_as_published(write_card):
+def test_the_roadmap_as_published():
     # The paper's own numbers follow from its 95 um cathode at 30 % porosity: 421 / 184 and, with
     # no reservoir, 511 / 199 (paper-equations.md) -- and 210.4 Wh/kg, not 199.8, mass-conserving.
-    for reservoir, e_v_paper, e_m_paper in ((36, 421, 184), (0, 511, 199)):
-        path = write_card(f"""
-            base = "paper-roadmap-1-activation"
-            [anode]
-            reservoir_thickness = "{reservoir} um"
-            [cathode]
-            thickness = "95 ± 5 um"
-            porosity = "0.30 ± 0.03"
-        """)
+    # The built-in cards paper-roadmap-2/3-as-written are those steps as written.
+    for card, reservoir, e_v_paper, e_m_paper in (("paper-roadmap-2-as-written", 36, 421, 184),
+                                                  ("paper-roadmap-3-as-written", 0, 511, 199)):
         e_v, e_m, e_m_conserving = _stack(reservoir, 95, 0.30)
         assert (e_v, e_m) == (pytest.approx(e_v_paper, rel=0.01), pytest.approx(e_m_paper, rel=0.01))
-        paper = propagate_gum(CellModel(load_card(path)))
-        conserving = propagate_gum(CellModel(load_card(path), convention="mass-conserving"))
+        paper = propagate_gum(CellModel(load_card(card)))
+        conserving = propagate_gum(CellModel(load_card(card), convention="mass-conserving"))
         assert paper["E_V_real"]["mean"] == pytest.approx(e_v, rel=1e-9)
         assert paper["E_m_real"]["mean"] == pytest.approx(e_m, rel=1e-9)
         assert conserving["E_m_real"]["mean"] == pytest.approx(e_m_conserving, rel=1e-9)
         assert conserving["E_V_real"]["mean"] == pytest.approx(e_v, rel=1e-9)  # E_V keeps the charged volume
+        assert "as the paper writes it" in load_card(card).description
     assert e_m == pytest.approx(199.8, abs=0.05) and e_m_conserving == pytest.approx(210.4, abs=0.05)
 
 

@@ -204,3 +204,14 @@ def test_a_temperature_uncertainty_converts_as_a_difference():
 
     assert parse_uncertainty("0.5 degC", fields.TEMPERATURE) == pytest.approx(0.5)
     assert parse_uncertainty("0.9 degF", fields.TEMPERATURE) == pytest.approx(0.5)
+
+
+def test_a_separator_says_whether_it_is_a_selected_shard(write_card):
+    """paper-cell-2 was built on a selected planar shard (the paper's 1 MPa cells); its card says
+    so, and the flag is a yes or a no, nothing else."""
+    assert load_card("paper-cell-2").separator.flag("selected_shard")
+    assert not load_card("paper-cell-1").separator.flag("selected_shard")
+    path = write_card('base = "paper-cell-1"\n[separator]\nselected_shard = "yes"\n')
+    with pytest.raises(CardError) as err:
+        load_card(path)
+    assert err.value.field == "separator.selected_shard" and "true or false" in err.value.message
