@@ -598,8 +598,9 @@ def _flag(err, args) -> str | None:
     return _POSITIONALS.get(field)
 
 
-def _warning_lines():
-    """While a command runs, each NassbWarning (a suspicious input) is one line on stderr, once."""
+def _warning_lines(args=None):
+    """While a command runs, each NassbWarning (a suspicious input) is one line on stderr, once;
+    a warning about a library argument (``field="at"``) names the option (``--at``)."""
     import contextlib
     import warnings
 
@@ -623,7 +624,8 @@ def _warning_lines():
                 return None
             if not issubclass(category, NassbWarning):
                 return original(message, category, filename, lineno, file, line)
-            text = f"nassb: warning: {message}"
+            flag = _flag(message, args) if isinstance(message, NassbWarning) and args is not None else None
+            text = f"nassb: warning: {flag}: {message.message}" if flag else f"nassb: warning: {message}"
             if text not in seen:
                 seen.add(text)
                 sys.stderr.write(text + "\n")
@@ -654,7 +656,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..priors.secrets import mask_url
 
     try:
-        with _warning_lines():
+        with _warning_lines(args):
             return args.run(args)
     except NassbError as err:
         flag = _flag(err, args)
