@@ -215,8 +215,11 @@ def _write_ahead_file(url: str) -> None:
 
 
 def _engine_options(url: str) -> dict:
-    """SQLite waits up to a minute for a lock held by another worker (its default is 5 s)."""
-    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    """SQLite waits up to a minute for a lock held by another worker (its default is 5 s); a
+    server that does not answer is given up after 20 s (storage.py)."""
+    from .storage import _connect_timeout
+
+    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else _connect_timeout(url)
 
 
 def _creation_race(err) -> bool:
@@ -315,20 +318,19 @@ def settings_from_dict(raw: dict) -> SearchSettings:
 def load_existing(url: str, name: str):
     """An existing study (for reports); refuses a missing one or one nassb did not create."""
     import optuna
-    import sqlalchemy.exc
+
+    from .storage import reading_errors, reading_storage
 
     _quiet_optuna()
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
         raise OptionError(f"no such study file {url[len('sqlite:///'):]!r}", field="--storage")
-    shown = mask_url(url)
+    storage = reading_storage(url)
     try:
-        with warnings.catch_warnings():
+        with reading_errors(url), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            study = optuna.load_study(study_name=name, storage=url)
+            study = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
-        raise OptionError(f"no study {name!r} in {shown}", field="--study") from None
-    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as err:
-        raise OptionError(f"cannot open the storage {shown!r}: {_first_line(err)}", field="--storage") from None
+        raise OptionError(f"no study {name!r} in {mask_url(url)}", field="--study") from None
     if "nassb_search" not in study.user_attrs:
         raise OptionError(f"study {name!r} was not made by nassb design", field="--study")
     return study
