@@ -12,6 +12,7 @@ from ..priors.secrets import mask_url
 from . import extrapolation
 from .score import DEFAULT_C_RATE, Limits
 from .space import design_space
+from .workers import fail_dead_trials
 from .study import (QUANTITY_OF, SAMPLERS, SECOND_OBJECTIVES, SearchSettings, baselines, describe, finished,
                     load_existing, make_objective, make_scorer, open_study, proposals, rate_words, settings_of,
                     settings_to_dict, storage_errors)
@@ -281,6 +282,7 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
             ran = refine_best(optuna_study, space, objective_of_trial, local)
             if ran < local:  # no feasible start yet, or the local search converged: the sampler goes on
                 optuna_study.optimize(objective_of_trial, n_trials=local - ran)
+        fail_dead_trials(optuna_study)  # another machine's dead worker, past its grace period by now
     return _result(optuna_study, name, storage, settings, scorer, space, risk, top, origin, ranges, prior_widening)
 
 

@@ -2,8 +2,9 @@
 constraints of a trial, and distinct proposals from the finished trials.
 
 Every finished trial is committed to the storage at once, so a killed worker loses nothing but
-its running trial; heartbeats mark a dead worker's trial failed so it does not hang.  The study
-remembers the settings it was created with and refuses a worker with others.
+its running trial; a worker opening the study marks a dead worker's trial failed (workers.py: at
+once for a process of its own machine, after the heartbeat's grace period for another
+machine's).  The study remembers the settings it was created with and refuses a worker with others.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..priors.vocabulary import term
 from . import extrapolation
 from .score import DEFAULT_C_RATE, DesignScorer, Limits, rate_name, summarise
 from .space import DesignSpace
+from .workers import WORKER_ATTR, fail_dead_trials, this_worker
 
 SAMPLERS = ("tpe", "random", "gp")
 BASELINES = ("paper-cell-1", "paper-cell-2", "paper-roadmap-1-activation", "paper-roadmap-2-porosity",
@@ -113,6 +115,7 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler_)
         _check_settings(study, name, fingerprint)
+        fail_dead_trials(study)  # a killed worker's trial: failed, not RUNNING for good
         return study
     # Created here: record what it searches (a worker that loads it meanwhile waits for this).
     study.set_user_attr("nassb_description", describe(settings))
@@ -371,7 +374,10 @@ def constraints(values: dict[str, np.ndarray], settings: SearchSettings,
 def make_objective(space: DesignSpace, scorer: DesignScorer, settings: SearchSettings, ranges: dict | None = None):
     """The function Optuna calls for each trial."""
 
+    worker = this_worker()
+
     def objective(trial):
+        trial.set_user_attr(WORKER_ATTR, worker)  # so a resumed study can fail it if this process dies
         design = {v.name: (v.low if v.fixed else trial.suggest_float(v.name, v.low, v.high, log=v.log))
                   for v in space}
         values = scorer.score(design)
