@@ -434,7 +434,12 @@ def _risk_calibrate(args) -> int:
         observations = load_observed_cells(args.observations)
     result = calibrate_risks(observations=observations, with_paper=not args.without_paper, draws=args.draws,
                              tune=args.tune, chains=args.chains, seed=args.seed, progress=_progress(args))
-    result.to_netcdf(args.out)
+    try:
+        result.to_netcdf(args.out)
+    except OSError as err:  # a disk that filled during minutes of sampling: one line, no file
+        from ..priors.files import output_error
+
+        raise OptionError(output_error(err, args.out).message, field="--out") from None
     if args.json:
         _print_json({"out": args.out, **result.to_json()})
     else:
