@@ -19,6 +19,7 @@ from typing import Literal, overload
 import numpy as np
 
 from .errors import CardError, DataError
+from .reading import TABLE_BYTES, read_bounded
 from .quantity import FieldSpec
 from .units import UNIT_TEXT_ERRORS, conversion, normalise_unit, registry
 
@@ -100,7 +101,8 @@ def read_table(path: str | Path, *, label: str | None = None, text_columns: tupl
     """
     label = label or str(path)
     try:
-        text = Path(path).read_text("utf-8-sig")  # spreadsheets write a byte-order mark
+        raw = read_bounded(path, TABLE_BYTES, what="a data table", label=label, error=DataError)
+        text = raw.decode("utf-8-sig")  # spreadsheets write a byte-order mark
     except FileNotFoundError:
         raise DataError("no such data file", file=label) from None
     except IsADirectoryError:
