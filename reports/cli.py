@@ -645,6 +645,32 @@ def _warning_lines(args=None):
     return shown()
 
 
+COMPILE_WAIT_S = 1800
+"""How long a command waits for PyTensor's compile lock (PyTensor's default: 120 s).  Processes of
+one user share one compile cache; under load one may hold its lock for minutes while it
+compiles, and another that gave up after 120 s died with a traceback."""
+
+
+def pytensor_defaults(environ=None) -> None:
+    """Before PyTensor is imported: wait up to COMPILE_WAIT_S for its compile lock, unless the
+    user's PYTENSOR_FLAGS say otherwise (a ``compiledir`` there is the user's and is kept)."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    flags = environ.get("PYTENSOR_FLAGS", "")
+    if "compile__timeout" not in flags:
+        environ["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, f"compile__timeout={COMPILE_WAIT_S}") if f)
+
+
+def _compile_lock_line(err: BaseException) -> str | None:
+    """One line for PyTensor's compile lock held too long by another process (filelock.Timeout)."""
+    if type(err).__name__ != "Timeout" or not type(err).__module__.startswith("filelock"):
+        return None
+    where = getattr(err, "lock_file", "") or "its compile cache"
+    return (f"nassb: PyTensor's compile cache stayed locked by another process ({where}); run again when it "
+            "is done, or give this run a cache of its own: PYTENSOR_FLAGS=compiledir=DIR nassb ...")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nassb`` console script; returns the exit code."""
     parser = build_parser()
@@ -660,6 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..priors.errors import NassbError, numeric_error
     from ..priors.secrets import mask_url
 
+    pytensor_defaults()
     try:
         with _warning_lines(args):
             return args.run(args)
@@ -680,6 +707,12 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as err:
+        line = _compile_lock_line(err)
+        if line is None:
+            raise
+        sys.stderr.write(line + "\n")
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":
