@@ -116,7 +116,13 @@ def read_table(path: str | Path, *, label: str | None = None, text_columns: tupl
     if not numbers:
         raise DataError("no header and no data", file=label)
     # One reader over every data line (quoted fields stay within their line, as before).
-    header, *body = csv.reader(lines[number - 1] for number in numbers)
+    try:
+        header, *body = csv.reader(lines[number - 1] for number in numbers)
+    except csv.Error as err:
+        raise DataError(f"not a CSV table: {err}", file=label) from None
+    if len(body) != len(numbers) - 1:  # a quote left open takes the lines after it into one cell
+        line = next((n for n in numbers if lines[n - 1].count('"') % 2), numbers[0])
+        raise DataError(f"line {line}: a quote (\") that is not closed on its line", file=label)
     numbers = numbers[1:]
     if not body:
         raise DataError("no data rows under the header", file=label)
