@@ -148,6 +148,19 @@ def test_junk_lab_observations(nassb, tmp_path, stubbed, content):
     _command(nassb, "risk-calibrate", "--observations", str(path), "--out", str(tmp_path / "out.nc"))
 
 
+EXPERIMENTS = ('[[experiment]]\nkind = "critical_current"\ncells = 6\npressure = "300 kPa"\nreservoir = "10 um"\n'
+               'name = "CCD at 0.3 MPa"\n[[experiment]]\nkind = "profilometry"\nthicknesses = ["50 um", "0.08 mm"]\n'
+               '[[experiment]]\nkind = "biaxial_strength"\ntapes = 3\ncost = { days = 2 }\n')
+
+
+@FUZZ
+@given(content=st.one_of(st.binary(max_size=300), garbled(EXPERIMENTS), junk_values(EXPERIMENTS, "=")))
+def test_junk_experiments_files(tmp_path, content):
+    from nassb.design.experiments import load_experiments
+
+    _reader(load_experiments, _write(tmp_path, "experiments.toml", content))
+
+
 @FUZZ
 @given(content=st.one_of(st.binary(max_size=300), garbled(ARRHENIUS), junk_values(ARRHENIUS, ",")),
        cells=st.lists(JUNK_CELL, min_size=1, max_size=4))
