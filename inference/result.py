@@ -84,7 +84,7 @@ def netcdf_bytes(data) -> bytes:
     disk that fills leaves objects that fail again when collected (h5py errors, then a crash at
     exit), where a plain write fails once, with an OSError.
     """
-    if not hasattr(data, "groups"):  # a Dataset or DataArray: xarray gives the bytes without a path
+    if isinstance(data, (xr.Dataset, xr.DataArray)) or not hasattr(data, "groups"):  # xarray's bytes, no path
         return bytes(data.to_netcdf(engine="h5netcdf"))
     buffer = io.BytesIO()
     if not write_draws(buffer, data):
