@@ -12,6 +12,7 @@ from ..priors.secrets import mask_url
 from . import extrapolation
 from .decision import Decision
 from .space import design_space
+from .workers import fail_dead_trials
 from .study import (QUANTITY_OF, SAMPLERS, SECOND_OBJECTIVES, SearchSettings, baselines, describe, finished,
                     load_existing, make_objective, make_scorer, open_study, proposals, rate_words, settings_of,
                     settings_to_dict, storage_errors)
@@ -268,6 +269,7 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
             ran = refine_best(optuna_study, space, objective_of_trial, local)
             if ran < local:  # no feasible start yet, or the local search converged: the sampler goes on
                 optuna_study.optimize(objective_of_trial, n_trials=local - ran)
+        fail_dead_trials(optuna_study)  # another machine's dead worker, past its grace period by now
     return _result(optuna_study, name, storage, search, scorer, space, risk, top, origin, ranges, prior_widening)
 
 
@@ -370,37 +372,45 @@ def _result(optuna_study, name, storage, settings, scorer, space, risk, top, car
 def list_designs(storage: str = DEFAULT_STORAGE) -> list[dict]:
     """The design studies in a storage: name, card, settings and trial counts.
 
+    ``trials`` counts the finished (complete) trials, as a study's result does; ``running`` the
+    trials a worker is running now (or ran when it was killed, until a worker resumes the study
+    and marks them failed) and ``failed`` those that failed.  The storage is only read: a SQLite
+    file on a read-only mount is listed too.
+
     Returns
     -------
     list of dict
         One per study: ``study`` (its name), ``card``, ``description`` (its settings),
-        ``trials`` and ``created`` (ISO time, or None).
+        ``trials``, ``running``, ``failed`` and ``created`` (ISO time, or None).
 
     Raises
     ------
     OptionError
         A SQLite file that does not exist, or a storage that cannot be opened.
     """
-    import warnings
-
     import optuna
 
+    from .storage import reading_errors, reading_storage
     from .study import _quiet_optuna
 
     _quiet_optuna()
     if storage.startswith("sqlite:///") and not Path(storage[len("sqlite:///"):]).is_file():
         raise OptionError(f"no such study file {storage[len('sqlite:///'):]!r}", field="storage")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            summaries = optuna.get_all_study_summaries(storage=storage, include_best_trial=False)
-    except (ValueError, ImportError) as err:
-        raise OptionError(f"cannot open the storage {mask_url(storage)!r}: {str(err).splitlines()[0]}",
-                          field="storage") from None
-    return [{"study": s.study_name, "card": s.user_attrs.get("nassb_card", ""),
-             "description": s.user_attrs.get("nassb_description", ""), "trials": s.n_trials,
-             "created": s.datetime_start.isoformat(timespec="seconds") if s.datetime_start else None}
-            for s in summaries if "nassb_search" in s.user_attrs]
+    opened = reading_storage(storage)
+    states = optuna.trial.TrialState
+    out = []
+    with reading_errors(storage):
+        for s in opened.get_all_studies():
+            if "nassb_search" not in s.user_attrs:
+                continue
+            trials = opened.get_all_trials(opened.get_study_id_from_name(s.study_name), deepcopy=False)
+            count = {state: sum(1 for t in trials if t.state == state) for state in states}
+            started = min((t.datetime_start for t in trials if t.datetime_start), default=None)
+            out.append({"study": s.study_name, "card": s.user_attrs.get("nassb_card", ""),
+                        "description": s.user_attrs.get("nassb_description", ""), "trials": count[states.COMPLETE],
+                        "running": count[states.RUNNING], "failed": count[states.FAIL],
+                        "created": started.isoformat(timespec="seconds") if started else None})
+    return out
 
 
 def design_trials(study: str, storage: str = DEFAULT_STORAGE):

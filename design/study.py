@@ -2,8 +2,9 @@
 constraints of a trial, and distinct proposals from the finished trials.
 
 Every finished trial is committed to the storage at once, so a killed worker loses nothing but
-its running trial; heartbeats mark a dead worker's trial failed so it does not hang.  The study
-remembers the settings it was created with and refuses a worker with others.
+its running trial; a worker opening the study marks a dead worker's trial failed (workers.py: at
+once for a process of its own machine, after the heartbeat's grace period for another
+machine's).  The study remembers the settings it was created with and refuses a worker with others.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from . import extrapolation
 from .decision import DEFAULT_C_RATE, Limits, rate_name
 from .score import DesignScorer, summarise
 from .space import DesignSpace
+from .workers import WORKER_ATTR, fail_dead_trials, this_worker
 
 SAMPLERS = ("tpe", "random", "gp")
 BASELINES = ("paper-cell-1", "paper-cell-2", "paper-roadmap-1-activation", "paper-roadmap-2-porosity",
@@ -114,6 +116,7 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler_)
         _check_settings(study, name, fingerprint)
+        fail_dead_trials(study)  # a killed worker's trial: failed, not RUNNING for good
         return study
     # Created here: record what it searches (a worker that loads it meanwhile waits for this).
     study.set_user_attr("nassb_description", describe(settings))
@@ -216,8 +219,11 @@ def _write_ahead_file(url: str) -> None:
 
 
 def _engine_options(url: str) -> dict:
-    """SQLite waits up to a minute for a lock held by another worker (its default is 5 s)."""
-    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    """SQLite waits up to a minute for a lock held by another worker (its default is 5 s); a
+    server that does not answer is given up after 20 s (storage.py)."""
+    from .storage import _connect_timeout
+
+    return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else _connect_timeout(url)
 
 
 def _creation_race(err) -> bool:
@@ -317,20 +323,19 @@ def settings_from_dict(raw: dict) -> SearchSettings:
 def load_existing(url: str, name: str):
     """An existing study (for reports); refuses a missing one or one nassb did not create."""
     import optuna
-    import sqlalchemy.exc
+
+    from .storage import reading_errors, reading_storage
 
     _quiet_optuna()
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
         raise OptionError(f"no such study file {url[len('sqlite:///'):]!r}", field="--storage")
-    shown = mask_url(url)
+    storage = reading_storage(url)
     try:
-        with warnings.catch_warnings():
+        with reading_errors(url), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            study = optuna.load_study(study_name=name, storage=url)
+            study = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
-        raise OptionError(f"no study {name!r} in {shown}", field="--study") from None
-    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as err:
-        raise OptionError(f"cannot open the storage {shown!r}: {_first_line(err)}", field="--storage") from None
+        raise OptionError(f"no study {name!r} in {mask_url(url)}", field="--study") from None
     if "nassb_search" not in study.user_attrs:
         raise OptionError(f"study {name!r} was not made by nassb design", field="--study")
     return study
@@ -371,7 +376,10 @@ def constraints(values: dict[str, np.ndarray], settings: SearchSettings,
 def make_objective(space: DesignSpace, scorer: DesignScorer, settings: SearchSettings, ranges: dict | None = None):
     """The function Optuna calls for each trial."""
 
+    worker = this_worker()
+
     def objective(trial):
+        trial.set_user_attr(WORKER_ATTR, worker)  # so a resumed study can fail it if this process dies
         design = {v.name: (v.low if v.fixed else trial.suggest_float(v.name, v.low, v.high, log=v.log))
                   for v in space}
         values = scorer.score(design)

@@ -200,8 +200,11 @@ class ArrheniusFit(Result):
                    document.get("at", ""))
 
 
-def _checks(series: ArrheniusSeries, ls: dict, summary: dict) -> list[str]:
-    """Where the data contradict Eq. 4 or the least squares disagree with the posterior."""
+def _checks(series: ArrheniusSeries, ls: dict, summary: dict, law: tuple[float, float, float]) -> list[str]:
+    """Where the data contradict Eq. 4 or the least squares disagree with the posterior.
+
+    ``law`` is the posterior-mean line: (E_A in eV, ln y at ``centre``, ``centre`` in K), the
+    data's own centre, so the checks do not depend on where the value is reported (``at``)."""
     problems = []
     e_ls = ls["activation_energy"]["value"]
     if e_ls < 0:
@@ -216,7 +219,7 @@ def _checks(series: ArrheniusSeries, ls: dict, summary: dict) -> list[str]:
             problems.append(f"least squares (E_A {e_ls:.3g} ± {se:.2g} eV) and the robust posterior (E_A "
                             f"{post['mean']:.3g} ± {post['sd']:.2g} eV) disagree beyond their uncertainties: a point "
                             "may be wrong (the robust fit discounts it), or the law does not hold over this range")
-    problems.extend(_far_points(series, summary))
+    problems.extend(_far_points(series, *law))
     return problems
 
 
@@ -224,18 +227,15 @@ OUTLIER_SCALES = 10.0
 """A point further than this many robust scatter scales (and a factor 2) off the fitted law is named."""
 
 
-def _far_points(series: ArrheniusSeries, summary: dict) -> list[str]:
-    """The points the robust fit discounts: off the posterior-mean law by more than a factor 2
-    and OUTLIER_SCALES robust scales (1.4826 MAD of the log residuals) -- a unit or typing error
-    the fit survives but must not hide."""
+def _far_points(series: ArrheniusSeries, energy: float, log_centre: float, centre: float) -> list[str]:
+    """The points the robust fit discounts: off the posterior-mean law (E_A ``energy`` in eV,
+    ln y = ``log_centre`` at ``centre`` K) by more than a factor 2 and OUTLIER_SCALES robust
+    scales (1.4826 MAD of the log residuals) -- a unit or typing error the fit survives but must
+    not hide."""
+    if not (math.isfinite(energy) and math.isfinite(log_centre) and math.isfinite(centre) and centre > 0):
+        return []
     with np.errstate(all="ignore"):
-        energy = summary["activation_energy"]["mean"]
-        value = summary[series.kind]["mean"]
-        sign = SIGN[series.kind]
-        at = float(summary.get("at_kelvin", 0.0)) or None
-        if at is None or not (np.isfinite(energy) and np.isfinite(value) and value > 0):
-            return []
-        predicted = np.log(value) + arrhenius_exponent(sign * energy, series.temperature, at)
+        predicted = log_centre + arrhenius_exponent(SIGN[series.kind] * energy, series.temperature, centre)
         residual = np.log(series.values) - predicted
     if not np.all(np.isfinite(residual)):
         return []
@@ -292,7 +292,10 @@ def fit_arrhenius(data: str | Path | ArrheniusSeries, *, at: float | str = "25 d
                                                   "at_kelvin": at_k})
     ls = least_squares(series, at_k)
     diag = Diagnostics.from_idata(idata, [v.name for v in pmodel.free_RVs] + names)
-    diag = diag.with_problems(*_checks(series, ls, dict(zip(names, summaries), at_kelvin=at_k)))
+    post = idata.posterior
+    law = (float(np.mean(post["activation_energy"])), float(np.mean(post["log_value_at_centre"])),
+           1.0 / float(np.mean(1.0 / series.temperature)))
+    diag = diag.with_problems(*_checks(series, ls, dict(zip(names, summaries)), law))
     return ArrheniusFit(series, at_k, ds, idata, diag, ls, seed_, at_text)
 
 

@@ -27,6 +27,8 @@ def numerical_tolerance(u: float, digits: int) -> float:
     """JCGM 101 7.9.2: half a unit in the last of ``digits`` significant digits of ``u``."""
     if not u > 0:
         return 0.0
+    if not math.isfinite(u):  # first order overflowed: no digit of it to compare with
+        return math.inf
     exponent = math.floor(math.log10(u)) - digits + 1
     return 0.5 * 10.0 ** exponent
 
@@ -57,8 +59,29 @@ def _batch(model: CellModel, rng: np.random.Generator,
     for name, values in y.items():
         if not np.all(np.isfinite(values)):
             bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
-            raise FloatingPointError(f"{name}: {bad} of {size} Monte Carlo draws are not finite")
+            raise overflow_error(model, f"{bad} of {size} Monte Carlo draws of {name} are not finite numbers "
+                                        "(an overflow)")
     return y, rejected, x
+
+
+HUGE = 1e100
+"""An input whose value or uncertainty exceeds this (in its canonical unit) is named as the
+likely cause of an overflow even where its field has no plausible range."""
+
+
+def overflow_error(model: CellModel, what: str):
+    """A NumericError naming the card and the input most likely to overflow the equations: one
+    outside its field's plausible range, else one of a huge value or uncertainty."""
+    from ..priors.errors import NumericError
+
+    implausible = {name: prior.bounds.plausibility(prior.value, prior.sd) for name, prior in model.inputs.items()}
+    suspects = [name for name, why in implausible.items() if why] or [
+        name for name, prior in model.inputs.items() if max(abs(prior.value), prior.sd) > HUGE]
+    if not suspects:
+        return NumericError(f"{what}: an input far outside its range?", file=model.card.origin)
+    why = implausible.get(suspects[0]) or "a value or uncertainty far outside its range"
+    others = f" (also {', '.join(suspects[1:])})" if len(suspects) > 1 else ""
+    return NumericError(f"{what}: {why}{others}", file=model.card.origin, field=suspects[0])
 
 
 def propagate_mc(model: CellModel, *, draws: int | None = None, seed: int | None = None,

@@ -24,9 +24,10 @@ version and its JSON document.
 from __future__ import annotations
 
 import importlib
+import io
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import xarray as xr
@@ -57,6 +58,38 @@ def stamp(idata) -> Any:
     for group in idata.groups():
         idata[group].attrs.update(attrs)
     return idata
+
+
+def write_draws(buffer: io.BytesIO, idata) -> bool:
+    """Write an InferenceData's groups into ``buffer`` (a new in-memory NetCDF file) as arviz
+    writes them to a file, compressed; False where there was nothing to write."""
+    if idata is None:
+        return False
+    mode: Literal["w", "a"] = "w"
+    if idata.attrs:
+        xr.Dataset(attrs=idata.attrs).to_netcdf(buffer, mode=mode, engine="h5netcdf")
+        mode = "a"
+    for group in idata.groups():
+        ds = idata[group]
+        encoding = {name: {"zlib": True} for name, v in ds.variables.items() if v.dtype.kind in "biufcS"}
+        ds.to_netcdf(buffer, mode=mode, engine="h5netcdf", group=group, encoding=encoding)
+        mode = "a"
+    return mode == "a"
+
+
+def netcdf_bytes(data) -> bytes:
+    """An xarray Dataset (or DataArray) or an arviz InferenceData as the bytes of a NetCDF file.
+
+    Built in memory so that the file is written in one plain write: HDF5 writing straight to a
+    disk that fills leaves objects that fail again when collected (h5py errors, then a crash at
+    exit), where a plain write fails once, with an OSError.
+    """
+    if isinstance(data, (xr.Dataset, xr.DataArray)) or not hasattr(data, "groups"):  # xarray's bytes, no path
+        return bytes(data.to_netcdf(engine="h5netcdf"))
+    buffer = io.BytesIO()
+    if not write_draws(buffer, data):
+        xr.Dataset().to_netcdf(buffer, engine="h5netcdf", mode="w")
+    return buffer.getvalue()
 
 
 class Result:
@@ -127,22 +160,32 @@ class Result:
         raise NotImplementedError(f"{cls.__name__} cannot be loaded from NetCDF")
 
     def to_netcdf(self, path: str | Path) -> Path:
-        """Write the result (document, draws, own groups) to one NetCDF file, atomically."""
+        """Write the result (document, draws, own groups) to one NetCDF file, atomically.
+
+        The file is built in memory and written in one piece: HDF5 that meets a full disk while
+        writing leaves objects that fail again when collected (h5py errors on stderr, then a
+        crash at exit); a plain write of the finished bytes fails once, with an OSError.
+        """
+        data = self.netcdf_bytes()
+        with atomic_target(path) as tmp:
+            tmp.write_bytes(data)
+        return Path(path)
+
+    def netcdf_bytes(self) -> bytes:
+        """The NetCDF file of :meth:`to_netcdf` as bytes: the draws' groups as arviz writes them
+        (compressed), the result's own groups and its document in the root's attributes."""
         import h5netcdf
 
-        with atomic_target(path) as tmp:
-            idata = getattr(self, "idata", None)
-            if idata is not None:
-                stamp(idata).to_netcdf(str(tmp), engine="h5netcdf")
-            else:
-                xr.Dataset().to_netcdf(tmp, engine="h5netcdf", mode="w")
-            for name, ds in self._netcdf_groups().items():  # each group appended to the file just begun
-                netcdf_safe(ds).to_netcdf(tmp, engine="h5netcdf", mode="a", group=name)
-            with h5netcdf.File(tmp, "a") as handle:
-                handle.attrs["nassb_result"] = f"{type(self).__module__}:{type(self).__qualname__}"
-                handle.attrs["nassb_version"] = nassb_version()
-                handle.attrs["nassb_document"] = json_text(self.to_json())
-        return Path(path)
+        buffer = io.BytesIO()
+        if not write_draws(buffer, stamp(getattr(self, "idata", None))):
+            xr.Dataset().to_netcdf(buffer, engine="h5netcdf", mode="w")
+        for name, ds in self._netcdf_groups().items():  # each group appended to the file just begun
+            netcdf_safe(ds).to_netcdf(buffer, engine="h5netcdf", mode="a", group=name)
+        with h5netcdf.File(buffer, "a") as handle:
+            handle.attrs["nassb_result"] = f"{type(self).__module__}:{type(self).__qualname__}"
+            handle.attrs["nassb_version"] = nassb_version()
+            handle.attrs["nassb_document"] = json_text(self.to_json())
+        return buffer.getvalue()
 
     @staticmethod
     def from_netcdf(path: str | Path) -> Result:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from . import fields as F
-from .errors import CardError, OptionError
+from .errors import CardError, OptionError, warn
 from .quantity import FieldSpec, parse_quantity
 
 
@@ -30,5 +30,25 @@ def single(value, spec: FieldSpec, field: str) -> float:
 
 
 def temperature(value, field: str = "temperature") -> float:
-    """K from a number (K) or a quantity string (``"30 degC"``)."""
-    return single(value, F.TEMPERATURE, field)
+    """K from a number (K) or a quantity string (``"30 degC"``).
+
+    A number without a unit below :data:`~nassb.priors.fields.BARE_TEMPERATURE_BELOW` K is read
+    in K but warned about, as on a card: ``30`` is most likely meant in degC."""
+    kelvin = single(value, F.TEMPERATURE, field)
+    bare = _bare_number(value)
+    if bare is not None and 0 < bare < F.BARE_TEMPERATURE_BELOW:
+        warn(f"a number without a unit is read in K: {bare:g} K ({bare - 273.15:.6g} degC); "
+             f'write "{bare:g} degC" if degrees Celsius are meant', field=field, stacklevel=3)
+    return kelvin
+
+
+def _bare_number(value) -> float | None:
+    """The number of an argument given without a unit (``30``, ``"30"``), else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None

@@ -23,6 +23,7 @@ from .consistency import check_cathode
 from .errors import CardError, warn
 from .observations import Observation, parse_observations
 from .quantity import Measured, parse_quantity
+from .reading import CARD_BYTES, SPECTRUM_BYTES, read_bounded
 
 _TOP_LEVEL = ("base", "cell", "anode", "separator", "cathode", "materials", "observations", "design")
 _ROLES = ("anode", "separator", "cathode")
@@ -179,7 +180,7 @@ def _digest(raw: dict) -> str:
         for key in _FILE_KEYS:
             path = Path(table[key]) if isinstance(table, dict) and isinstance(table.get(key), str) else None
             if path is not None and path.is_file():
-                h.update(path.read_bytes())
+                h.update(read_bounded(path, SPECTRUM_BYTES, what="a data file", error=CardError))
     return h.hexdigest()
 
 
@@ -271,7 +272,7 @@ def _locate(ref: str | Path) -> tuple[str, str, Path | None]:
         raise CardError("is a directory, not a card file", file=str(ref))
     if path.exists():  # a regular file, a named pipe, /dev/stdin
         try:
-            text = path.read_text("utf-8-sig")
+            text = read_bounded(path, CARD_BYTES, what="a card", label=str(ref), error=CardError).decode("utf-8-sig")
         except UnicodeDecodeError as err:
             raise CardError(f"cannot read the card: not UTF-8 text ({err.reason} at byte {err.start})",
                             file=str(ref)) from None

@@ -452,6 +452,7 @@ def _resistance(raw, where: str, label: str, folder: Path | None, digest) -> Mea
             raise CardError(f"{raw['derived']} of {path} is in ohm: fit the spectrum with its electrode area "
                             "(nassb fit eis --area) for an area resistance", file=label, field=f"{where}.fit")
         digest.update(path.read_bytes())
+        _warn_implausible(value, spec, label, where)
         return value
     try:
         value = parse_quantity(raw, spec)
@@ -459,7 +460,17 @@ def _resistance(raw, where: str, label: str, folder: Path | None, digest) -> Mea
         raise CardError(err.message, file=label, field=where) from None
     if not value.value > 0:
         raise CardError("a cell resistance must be > 0", file=label, field=where)
+    _warn_implausible(value, spec, label, where)
     return value
+
+
+def _warn_implausible(value: Measured, spec, label: str, where: str) -> None:
+    """A possible but suspicious observed value (1e9 ohm cm^2 for a cell) is a warning naming it."""
+    from .errors import warn
+
+    message = spec.plausibility(value.value, value.sd)
+    if message is not None:
+        warn(message, file=label, field=where)
 
 
 def _capacities(file, where: str, label: str, folder: Path | None, formation_cycles: int, digest):

@@ -372,12 +372,14 @@ def _fit_entry(table: dict, where: str, folder: Path | None):
     impedance fit's summary JSON."""
     import json
 
+    from .reading import TOML_BYTES, read_bounded
+
     file = _text(table, "fit", where)
     first = table.get("derived")
     name = first[0] if isinstance(first, list) and first else _text(table, "derived", where)
     path = (folder / file) if folder is not None else Path(file)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_bounded(path, TOML_BYTES, what="a fit summary", error=DataError).decode("utf-8"))
     except OSError as err:
         raise DataError(f"cannot read: {err.strerror or err}", file=str(path)) from None
     except ValueError as err:
@@ -539,6 +541,7 @@ def _arrhenius(table, data: Table, where, materials, source) -> ArrheniusSeries:
 
 
 MIN_TEMPERATURE_SPAN = 1.0  # K: below it no activation energy can be told apart from noise
+MAX_SERIES_POINTS = 10_000  # an Arrhenius series is tens of points; NUTS on more would take minutes
 
 
 def check_series(temperature: np.ndarray, values: np.ndarray, path: str) -> None:
@@ -549,6 +552,9 @@ def check_series(temperature: np.ndarray, values: np.ndarray, path: str) -> None
     """
     from .errors import warn
 
+    if temperature.size > MAX_SERIES_POINTS:
+        raise DataError(f"{temperature.size} points; an Arrhenius series is fitted on at most {MAX_SERIES_POINTS} "
+                        "(average the repeats at each temperature)", file=path)
     if np.unique(temperature).size < 2:
         raise DataError("an Arrhenius fit needs at least two different temperatures", file=path, field="temperature")
     span = float(np.ptp(temperature))

@@ -444,6 +444,10 @@ def _build(value, sd, unit: str, spec: FieldSpec, extra: dict, *, sd_unit: str |
         raise CardError(f"a lognormal quantity needs a value > 0, got {value:g}")
     if dist == "truncnormal" and low is None and high is None:
         dist = "normal"  # physical bounds alone truncate a normal quantity anyway
+    if dist == "truncnormal" and not c_low <= c_value <= c_high:
+        unit_ = f" {spec.unit}" if spec.unit else ""
+        raise CardError(f"the value {c_value:g}{unit_} lies outside its own truncation [{c_low:g}, {c_high:g}]{unit_}: "
+                        "a truncated normal is drawn within low and high only, so its value must lie there too")
 
     if not spec.admits(c_value):
         raise CardError(f"must {spec.describe_bounds()}, got {value:g}{' ' + unit if unit else ''}")

@@ -19,6 +19,7 @@ from typing import Literal, overload
 import numpy as np
 
 from .errors import CardError, DataError
+from .reading import TABLE_BYTES, read_bounded
 from .quantity import FieldSpec
 from .units import UNIT_TEXT_ERRORS, conversion, normalise_unit, registry
 
@@ -100,7 +101,8 @@ def read_table(path: str | Path, *, label: str | None = None, text_columns: tupl
     """
     label = label or str(path)
     try:
-        text = Path(path).read_text("utf-8-sig")  # spreadsheets write a byte-order mark
+        raw = read_bounded(path, TABLE_BYTES, what="a data table", label=label, error=DataError)
+        text = raw.decode("utf-8-sig")  # spreadsheets write a byte-order mark
     except FileNotFoundError:
         raise DataError("no such data file", file=label) from None
     except IsADirectoryError:
@@ -114,7 +116,13 @@ def read_table(path: str | Path, *, label: str | None = None, text_columns: tupl
     if not numbers:
         raise DataError("no header and no data", file=label)
     # One reader over every data line (quoted fields stay within their line, as before).
-    header, *body = csv.reader(lines[number - 1] for number in numbers)
+    try:
+        header, *body = csv.reader(lines[number - 1] for number in numbers)
+    except csv.Error as err:
+        raise DataError(f"not a CSV table: {err}", file=label) from None
+    if len(body) != len(numbers) - 1:  # a quote left open takes the lines after it into one cell
+        line = next((n for n in numbers if lines[n - 1].count('"') % 2), numbers[0])
+        raise DataError(f"line {line}: a quote (\") that is not closed on its line", file=label)
     numbers = numbers[1:]
     if not body:
         raise DataError("no data rows under the header", file=label)

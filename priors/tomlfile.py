@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 from .errors import CardError
+from .reading import TOML_BYTES, read_bounded
 
 
 def read_toml(path: str | Path, *, what: str = "TOML file") -> tuple[dict, str]:
@@ -23,7 +24,7 @@ def read_toml(path: str | Path, *, what: str = "TOML file") -> tuple[dict, str]:
     if p.is_dir():
         raise CardError(f"is a directory, not {what_article(what)}", file=label)
     try:
-        text = p.read_text("utf-8-sig")
+        text = read_bounded(p, TOML_BYTES, what=what_article(what), label=label, error=CardError).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise CardError(f"cannot read: {getattr(err, 'strerror', None) or err}", file=label) from None
     try:

@@ -490,7 +490,12 @@ def _risk_calibrate(args) -> int:
         observations = load_observed_cells(args.observations)
     result = calibrate_risks(observations=observations, with_paper=not args.without_paper, draws=args.draws,
                              tune=args.tune, chains=args.chains, seed=args.seed, progress=_progress(args))
-    result.to_netcdf(args.out)
+    try:
+        result.to_netcdf(args.out)
+    except OSError as err:  # a disk that filled during minutes of sampling: one line, no file
+        from ..priors.files import output_error
+
+        raise OptionError(output_error(err, args.out).message, field="--out") from None
     if args.json:
         _print_json({"out": args.out, **result.to_json()})
     else:
@@ -682,8 +687,9 @@ def _flag(err, args) -> str | None:
     return _POSITIONALS.get(field)
 
 
-def _warning_lines():
-    """While a command runs, each NassbWarning (a suspicious input) is one line on stderr, once."""
+def _warning_lines(args=None):
+    """While a command runs, each NassbWarning (a suspicious input) is one line on stderr, once;
+    a warning about a library argument (``field="at"``) names the option (``--at``)."""
     import contextlib
     import warnings
 
@@ -707,7 +713,8 @@ def _warning_lines():
                 return None
             if not issubclass(category, NassbWarning):
                 return original(message, category, filename, lineno, file, line)
-            text = f"nassb: warning: {message}"
+            flag = _flag(message, args) if isinstance(message, NassbWarning) and args is not None else None
+            text = f"nassb: warning: {flag}: {message.message}" if flag else f"nassb: warning: {message}"
             if text not in seen:
                 seen.add(text)
                 sys.stderr.write(text + "\n")
@@ -720,6 +727,32 @@ def _warning_lines():
             yield
 
     return shown()
+
+
+COMPILE_WAIT_S = 1800
+"""How long a command waits for PyTensor's compile lock (PyTensor's default: 120 s).  Processes of
+one user share one compile cache; under load one may hold its lock for minutes while it
+compiles, and another that gave up after 120 s died with a traceback."""
+
+
+def pytensor_defaults(environ=None) -> None:
+    """Before PyTensor is imported: wait up to COMPILE_WAIT_S for its compile lock, unless the
+    user's PYTENSOR_FLAGS say otherwise (a ``compiledir`` there is the user's and is kept)."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    flags = environ.get("PYTENSOR_FLAGS", "")
+    if "compile__timeout" not in flags:
+        environ["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, f"compile__timeout={COMPILE_WAIT_S}") if f)
+
+
+def _compile_lock_line(err: BaseException) -> str | None:
+    """One line for PyTensor's compile lock held too long by another process (filelock.Timeout)."""
+    if type(err).__name__ != "Timeout" or not type(err).__module__.startswith("filelock"):
+        return None
+    where = getattr(err, "lock_file", "") or "its compile cache"
+    return (f"nassb: PyTensor's compile cache stayed locked by another process ({where}); run again when it "
+            "is done, or give this run a cache of its own: PYTENSOR_FLAGS=compiledir=DIR nassb ...")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -737,8 +770,9 @@ def main(argv: list[str] | None = None) -> int:
     from ..priors.errors import NassbError, numeric_error
     from ..priors.secrets import mask_url
 
+    pytensor_defaults()
     try:
-        with _warning_lines():
+        with _warning_lines(args):
             return args.run(args)
     except NassbError as err:
         flag = _flag(err, args)
@@ -757,6 +791,12 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as err:
+        line = _compile_lock_line(err)
+        if line is None:
+            raise
+        sys.stderr.write(line + "\n")
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

@@ -122,9 +122,11 @@ def write_report(report: Report, out: str | Path) -> Path:
     directory is refused (:class:`~nassb.priors.errors.OutputError`), never replaced.
     """
     files: dict = dict(render(report))
+    from ..inference.result import netcdf_bytes
+
     for name, data in report.datasets.items():
         if hasattr(data, "to_netcdf"):
-            files[name] = lambda path, data=data: data.to_netcdf(str(path), engine="h5netcdf")
+            files[name] = lambda path, data=data: path.write_bytes(netcdf_bytes(data))
     write_folder(out, files, kind="report", marker=MARKER)
     return Path(out) / "report.html"
 

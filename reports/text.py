@@ -538,8 +538,9 @@ def cards_table(cards: list[dict], materials: list[dict]) -> str:
 def studies_table(studies: list[dict], storage: str) -> str:
     if not studies:
         return f"no nassb design study in {storage}"
-    rows = [["study", "trials", "created", "settings", "card"]]
-    rows.extend([s["study"], str(s["trials"]), s["created"] or "", s["description"], s["card"]] for s in studies)
+    rows = [["study", "trials", "running", "failed", "created", "settings", "card"]]
+    rows.extend([s["study"], str(s["trials"]), str(s.get("running", 0)), str(s.get("failed", 0)), s["created"] or "",
+                 s["description"], s["card"]] for s in studies)
     return "\n".join([f"design studies in {storage}:", *columns(rows)])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -88,8 +89,6 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    import os
-
     if config.getoption("--run-slow") or os.environ.get("CI") or config.getoption("-m"):
         return
     skip = pytest.mark.skip(reason="slow statistical test: run with --run-slow (CI runs it)")
@@ -112,3 +111,52 @@ def evaluate_with_uncertainties(model):
         mean, sd = prior.moments()
         x[name] = uncertainties.ufloat(mean, sd, name) if prior.uncertain else mean
     return model.evaluate(x, xp=UMath)
+
+
+# -- file systems that refuse writes: a full disk and a read-only mount (root only; else skipped)
+
+def _mount(*args: str) -> None:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("mounting a file system needs root")
+    done = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount here: {done.stderr.strip()}")
+
+
+def _unmount(path: Path) -> None:
+    subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A folder on a tmpfs of ``size`` bytes (a disk that fills): ``small_disk(65536)``."""
+    mounted: list[Path] = []
+
+    def make(size: int) -> Path:
+        folder = tmp_path / f"disk{len(mounted)}"
+        folder.mkdir()
+        _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder))
+        mounted.append(folder)
+        return folder
+
+    yield make
+    for folder in mounted:
+        _unmount(folder)
+
+
+@pytest.fixture
+def read_only_view(tmp_path):
+    """A read-only bind mount of a folder: ``read_only_view(folder)`` returns the mounted path."""
+    mounted: list[Path] = []
+
+    def make(folder: Path) -> Path:
+        view = tmp_path / f"read-only{len(mounted)}"
+        view.mkdir()
+        _mount("--bind", str(folder), str(view))
+        mounted.append(view)
+        _mount("-o", "remount,ro,bind", str(view))
+        return view
+
+    yield make
+    for view in mounted:
+        _unmount(view)

@@ -11,13 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from ...priors import CardError, OptionError, fields, parse_quantity
+from ...priors import CardError, DataError, OptionError, fields, parse_quantity
+from ...priors.errors import warn
 from ..result import Result
 from ..sampling import SamplerSettings
 from .fit import TARGET_ACCEPT, EISFit, EISSettings, fit_spectra
 from .readers import MIN_POINTS, read_spectra
 from .select import describe_spectra, select_spectra
-from .spectrum import Spectrum
+from .circuit import Circuit
+from .spectrum import MAX_FIT_POINTS, Spectrum, thinned
 
 
 def expand_paths(patterns: Iterable[str | Path]) -> list[str]:
@@ -146,6 +148,19 @@ def _window(spectrum: Spectrum, fmin: float | None, fmax: float | None) -> Spect
     return replace(spectrum, frequency=spectrum.frequency[keep], z=spectrum.z[keep])
 
 
+def _bounded(spectrum: Spectrum, parameters: int) -> Spectrum:
+    """Refuse a spectrum with fewer points than the circuit has parameters (before any fitting),
+    and thin one of more than MAX_FIT_POINTS points, saying so."""
+    if len(spectrum) < parameters:
+        raise DataError(f"{len(spectrum)} points cannot determine the circuit's {parameters} parameters; "
+                        "measure more frequencies or fit a simpler circuit", file=spectrum.name)
+    fitted = thinned(spectrum, MAX_FIT_POINTS)
+    if len(fitted) < len(spectrum):
+        warn(f"{len(spectrum)} points: fitted on {len(fitted)} of them, spread evenly in log frequency "
+             f"(at most {MAX_FIT_POINTS} points are fitted)", file=spectrum.name)
+    return fitted
+
+
 def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=None,
             arrhenius: Iterable[str] | str = (), reference_temperature="30 degC", temperature=None,
             fmin: float | None = None, fmax: float | None = None, kk: bool = True, cycles=None, spectra=None,
@@ -203,12 +218,13 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
         if value is not None and not (math.isfinite(value) and value > 0):
             raise OptionError(f"must be a frequency > 0 Hz, got {value!r}", field=name)
     kelvin = temperature_of(temperature, "temperature") if temperature is not None else None
+    parsed = Circuit(circuit) if isinstance(circuit, str) else circuit
     read = load_spectra(files_or_spectra)
     if cycles is not None or spectra is not None:
         read = select_spectra(read, cycles=cycles, labels=spectra)
     chosen = []
     for spectrum in read:
-        spectrum = _window(spectrum, fmin, fmax)
+        spectrum = _bounded(_window(spectrum, fmin, fmax), len(parsed.parameters))
         if spectrum.temperature is None and kelvin is not None:
             spectrum = replace(spectrum, temperature=kelvin)
         chosen.append(spectrum)
@@ -225,4 +241,4 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
         kk=kk,
         method=method,
     )
-    return fit_spectra(chosen, circuit, fit_settings)
+    return fit_spectra(chosen, parsed, fit_settings)

@@ -213,6 +213,8 @@ def save_posterior(result: CalibrationResult, path) -> None:
     ``nassb_risk_posterior`` (the layout's version); the root the nassb result protocol's
     attributes, so :func:`nassb.inference.result.load_result` reads the file back too.
     """
+    import io
+
     import h5netcdf
     import xarray as xr
 
@@ -229,13 +231,15 @@ def save_posterior(result: CalibrationResult, path) -> None:
     posterior.attrs["nassb_risk_posterior"] = POSTERIOR_FORMAT
     posterior.attrs["observed_range"] = json.dumps(result.observed_range)
     posterior.attrs["lab"] = result.lab
+    buffer = io.BytesIO()  # built in memory, written in one piece (Result.to_netcdf says why)
+    xr.Dataset(attrs={"title": "nassb risk-model calibration (posterior draws)"}).to_netcdf(buffer, engine="h5netcdf")
+    posterior.to_netcdf(buffer, engine="h5netcdf", mode="a", group="posterior")
+    with h5netcdf.File(buffer, "a") as handle:
+        handle.attrs["nassb_result"] = f"{CalibrationResult.__module__}:{CalibrationResult.__qualname__}"
+        handle.attrs["nassb_version"] = nassb_version()
+        handle.attrs["nassb_document"] = json_text(result.to_json())
     with atomic_target(path) as tmp:
-        xr.Dataset(attrs={"title": "nassb risk-model calibration (posterior draws)"}).to_netcdf(tmp, engine="h5netcdf")
-        posterior.to_netcdf(tmp, engine="h5netcdf", mode="a", group="posterior")
-        with h5netcdf.File(tmp, "a") as handle:
-            handle.attrs["nassb_result"] = f"{CalibrationResult.__module__}:{CalibrationResult.__qualname__}"
-            handle.attrs["nassb_version"] = nassb_version()
-            handle.attrs["nassb_document"] = json_text(result.to_json())
+        tmp.write_bytes(buffer.getvalue())
 
 
 def _sha(*texts: bytes) -> str:

@@ -157,3 +157,57 @@ def test_a_disk_that_fills_during_the_search_is_one_line_and_keeps_the_trials(na
     assert run.code == 2 and run.err.count("\n") == 1, run.err
     assert run.err.startswith("nassb: --storage: the search stopped: no space left on device")
     assert "4 finished trials are kept" in run.err
+
+
+# -- reading a storage: nassb studies and the reports of a study write nothing -------------------
+
+def _nassb_study(storage: str, name: str = "listed", trials: int = 3) -> None:
+    """A study with nassb's marks and ``trials`` complete trials (no scoring: listing reads them)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name=name, storage=storage)
+    study.set_user_attr("nassb_search", {})
+    study.set_user_attr("nassb_description", "SYNTHETIC listing test")
+    study.set_user_attr("nassb_card", "paper-cell-1")
+    study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=trials)
+
+
+def test_studies_on_a_server_that_does_not_answer_is_one_line(nassb):
+    run = nassb("studies", "--storage", "postgresql://nassb:PASSWORD@127.0.0.1:9/db")
+    assert run.code == 2 and run.err.count("\n") == 1 and "Traceback" not in run.err
+    assert run.err.startswith("nassb: --storage: cannot open the storage 'postgresql://nassb:***@127.0.0.1:9/db'")
+
+
+def test_studies_of_a_file_that_is_no_storage_is_one_line(nassb, tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 8)
+    run = nassb("studies", "--storage", f"sqlite:///{junk}")
+    assert run.code == 2 and run.err.count("\n") == 1 and "cannot open the storage" in run.err
+
+
+def test_a_storage_that_cannot_be_written_is_read_without_writing(nassb, tmp_path, monkeypatch):
+    # What a read-only mount does, as any user: the file is opened read-only and left untouched.
+    from nassb.design import storage as storage_module
+
+    path = tmp_path / "shared.db"
+    _nassb_study(f"sqlite:///{path}")
+    before = path.read_bytes()
+    monkeypatch.setattr(storage_module, "writable", lambda _path: False)
+    run = nassb("studies", "--storage", f"sqlite:///{path}", "--json")
+    assert run.code == 0, run.err
+    [listed] = run.json()["studies"]
+    assert (listed["study"], listed["trials"], listed["running"], listed["failed"]) == ("listed", 3, 0, 0)
+    assert path.read_bytes() == before and not (tmp_path / "shared.db-wal").exists()
+
+
+def test_studies_on_a_read_only_mount_are_listed(nassb, tmp_path, read_only_view):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    _nassb_study(f"sqlite:///{folder / 'shared.db'}", trials=2)
+    view = read_only_view(folder)
+    run = nassb("studies", "--storage", f"sqlite:///{view / 'shared.db'}", "--json")
+    assert run.code == 0, run.err
+    assert [(s["study"], s["trials"]) for s in run.json()["studies"]] == [("listed", 2)]
+    text = nassb("studies", "--storage", f"sqlite:///{view / 'shared.db'}")
+    assert text.code == 0 and "listed" in text.out and "Traceback" not in text.err

@@ -318,3 +318,38 @@ def test_a_measurement_at_another_temperature_moves_the_reference_value(write_ca
     expected = 1.0 / math.exp(0.41 / BOLTZMANN_EV * (1 / 298.15 - 1 / 303.15))
     assert result["R_interface"]["mean"] == pytest.approx(expected, rel=0.05)
     assert result["R_interface"]["sd"] < 0.1
+
+
+def test_the_far_point_check_reads_the_law_at_the_data_not_at_the_reported_temperature():
+    # The check takes the posterior-mean line at the data's centre: where the value is reported
+    # (--at, even 30 K, where a conductivity underflows to 0) cannot flag a point or fail.
+    from nassb.inference.arrhenius import _checks
+
+    t = np.arange(-10.0, 41.0, 5.0) + 273.15
+    values = _arrhenius(t, 1.6, 0.28, -1.0)
+    values[3] *= 50.0  # one typing error
+    series = Series(t, values, "conductivity", "SYNTHETIC one wrong point")
+    centre = 1.0 / float(np.mean(1.0 / t))
+    law = (0.28, math.log(float(_arrhenius(centre, 1.6, 0.28, -1.0))), centre)
+    for at in (303.15, 30.0, 50.0, 1e4):
+        ls = least_squares(series, at)
+        summary = {"activation_energy": {"mean": 0.28, "sd": 0.01}, "conductivity": {"mean": None, "sd": None}}
+        problems = _checks(series, ls, summary, law)
+        assert len(problems) == 1 and "1 point(s) lie far off Eq. 4" in problems[0] and "5 degC" in problems[0]
+
+
+def test_a_bare_temperature_argument_is_read_in_kelvin_with_a_warning():
+    from nassb.priors.arguments import temperature
+    from nassb.priors.errors import NassbWarning
+
+    with pytest.warns(NassbWarning, match='read in K: 30 K.*write "30 degC"'):
+        assert temperature("30", "at") == 30.0
+    with pytest.warns(NassbWarning, match="read in K"):
+        assert temperature(30, "at") == 30.0
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert temperature("30 K", "at") == 30.0  # a unit given: meant
+        assert temperature(303.15, "at") == 303.15
+        assert temperature("30 degC", "at") == pytest.approx(303.15)

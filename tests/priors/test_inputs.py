@@ -156,3 +156,11 @@ def test_a_large_table_reads_and_converts_in_seconds(tmp_path):
     assert np.allclose(kelvin, np.round(t, 5) + 273.15)
     assert np.allclose(sigma, 10 * (0.16 + np.round(t, 5) * 1e-3), rtol=1e-5)
     assert elapsed < 3.0, f"{rows} rows took {elapsed:.1f} s"
+
+
+def test_a_quote_left_open_in_a_table_is_one_line_naming_its_line(tmp_path):
+    # Found by tests/reports/test_fuzz.py: the open quote took the lines after it into one cell.
+    path = tmp_path / "open.csv"
+    path.write_text('temperature [degC],conductivity [mS/cm]\n-10,"\n-5,0.39\n0,0.5\n', encoding="utf-8")
+    with pytest.raises(DataError, match='line 2: a quote \\(\\"\\) that is not closed on its line'):
+        read_table(path)

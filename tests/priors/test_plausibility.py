@@ -135,3 +135,28 @@ def test_every_field_has_a_plausible_range_inside_its_bounds():
         assert spec.admits(high) and (spec.admits(low) or (spec.low_open and low == spec.low))
         assert spec.plausibility(0.5 * (low + high)) is None
         assert spec.plausibility(10 * high + 1) is not None
+
+
+def test_a_truncated_normal_whose_value_lies_outside_its_own_range_is_an_error(write_card):
+    # It was silently replaced by the truncated distribution's mean (61.3 ± 1.2 um for 50 um).
+    entry = '{ value = "50 um", sd = "1.2 um", dist = "truncnormal", low = "60 um", high = "70 um" }'
+    with pytest.raises(CardError) as raised:
+        _load(write_card, 'thickness = "50 ± 4 um"', f"thickness = {entry}")
+    assert raised.value.field == "separator.thickness" and raised.value.file.endswith("card.toml")
+    assert "50 um lies outside its own truncation [60, 70] um" in raised.value.message
+    inside = '{ value = "62 um", sd = "1.2 um", dist = "truncnormal", low = "60 um", high = "70 um" }'
+    card, warned, _ = _load(write_card, 'thickness = "50 ± 4 um"', f"thickness = {inside}")
+    assert card.separator.get("thickness").value == 62.0 and warned == []
+
+
+def test_an_observed_cell_resistance_of_1e9_ohm_cm2_warns_naming_the_file_and_field(tmp_path):
+    from nassb.priors.lab import load_observed_cells
+
+    path = tmp_path / "lab.toml"
+    path.write_text('[lab]\nname = "SYNTHETIC"\n[[cells]]\nbase = "paper-cell-1"\nname = "c1"\n'
+                    '[cells.outcome]\nresistance = "1e9 ohm*cm^2"\n', encoding="utf-8")
+    with pytest.warns(NassbWarning) as caught:
+        load_observed_cells(path, paper=False)
+    [warning] = [w.message for w in caught if "plausible" in str(w.message)]
+    assert warning.file == str(path) and warning.field.endswith("outcome.resistance")
+    assert "1e+09 ohm*cm^2 is outside the plausible range of an area resistance" in str(warning)

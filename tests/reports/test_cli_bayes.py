@@ -153,3 +153,17 @@ def test_an_unwritable_out_is_one_line(nassb, tmp_path):
     blocker.write_text("not a folder")
     run = nassb("propagate", "paper-cell-1", "--out", str(blocker / "sub"))
     assert run.code == 2 and "--out" in run.err and len(run.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("at", ["30", "30 K"])
+def test_fit_arrhenius_at_a_far_temperature_reports_and_checks_the_points_at_the_data(nassb, at):
+    # --at only says where the value is reported: 30 K (a conductivity of ~1e-39 mS/cm there)
+    # neither crashes the point check nor flags every point as far off Eq. 4.
+    run = nassb("fit", "arrhenius", str(SYNTHETIC / "nzsp-conductivity.csv"), "--at", at, "--seed", "3",
+                "--draws", "100", "--tune", "100", "--chains", "2", "--json")
+    assert run.code == 0, run.err
+    assert "Traceback" not in run.err and "far off Eq. 4" not in run.err
+    doc = run.json()
+    assert doc["at_kelvin"] == 30.0 and doc["quantities"]["conductivity"]["ci95"][1] < 1e-20
+    bare = "nassb: warning: --at: a number without a unit is read in K: 30 K"
+    assert (bare in run.err) == (at == "30")

@@ -109,6 +109,28 @@ def test_a_thickness_of_1e300_is_not_a_traceback(nassb, write_card, method):
         assert "n/a (non-finite)" in run.out or "e" in run.out
 
 
+@pytest.mark.parametrize("entry", ['"1e308 um"', '"50 ± 1e300 um"'])
+def test_a_monte_carlo_overflow_names_the_card_and_the_field(nassb, write_card, entry):
+    # It said "cannot convert float infinity to integer", naming neither.
+    card = _card(write_card, 'thickness = "50 ± 4 um"', f"thickness = {entry}")
+    run = _clean(nassb, "propagate", card, "--method", "mc", "--draws", "1000", "--seed", "1")
+    assert "infinity" not in run.err
+    assert f"nassb: warning: {card}: separator.thickness: " in run.err or f"nassb: {card}: separator.thickness: " \
+        in run.err, run.err
+
+
+def test_non_finite_monte_carlo_draws_name_the_input_that_overflows(write_card):
+    from nassb.inference.model import CellModel
+    from nassb.inference.montecarlo import overflow_error
+    from nassb.priors import load_card
+
+    with pytest.warns(UserWarning):
+        card = load_card(_card(write_card, 'thickness = "50 ± 4 um"', 'thickness = "50 ± 1e300 um"'))
+    err = overflow_error(CellModel(card), "3 of 1000 Monte Carlo draws of E_V_theo are not finite numbers")
+    assert err.file == card.origin and err.field == "separator.thickness"
+    assert str(err).startswith(f"{card.origin}: separator.thickness: 3 of 1000 Monte Carlo draws")
+
+
 def test_a_temperature_of_1e_minus_300_under_mc_is_one_line(nassb, write_card):
     card = _card(write_card, 'temperature = "25 degC"', "temperature = 1e-300")
     run = _clean(nassb, "propagate", card, "--method", "mc", "--draws", "1000")

@@ -49,6 +49,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ....priors.errors import DataError
+from ....priors.reading import SPECTRUM_BYTES, read_bounded
 from ..spectrum import Spectrum
 from ._table import MIN_POINTS
 from .eclab import BANNER as _ECLAB_BANNER
@@ -140,7 +141,7 @@ def read_spectra(path: str | Path, *, label: str | None = None) -> list[Spectrum
 
 def _read_bytes(path: Path, label: str) -> bytes:
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, SPECTRUM_BYTES, what="a spectrum file", label=label, error=DataError)
     except FileNotFoundError:
         raise DataError("no such data file", file=label) from None
     except IsADirectoryError:

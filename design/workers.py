@@ -1,0 +1,95 @@
+"""Trials of workers that died: found and marked failed when a worker opens the study.
+
+A worker killed mid-trial (``kill -9``, a lost machine) leaves its trial RUNNING.  Optuna's
+heartbeat marks it failed once its last heartbeat is older than the grace period (study.py's
+``GRACE_S``), but only when a later trial starts: a worker that resumes at once and finishes
+within the grace period left it RUNNING for good.  So each trial records the worker that runs it
+(machine, process id and the process's start time), and a worker opening the study fails at once
+the RUNNING trials of processes on its own machine that no longer run; trials of other machines
+wait for their heartbeat's grace period, as before.  A campaign's storage has no heartbeat and
+never calls this: its proposals stay RUNNING for the weeks a cell takes to build.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+import warnings
+from pathlib import Path
+
+WORKER_ATTR = "nassb_worker"
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, Linux), to tell a reused pid from
+    the process that had it; None where the system does not say."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            text = stat.read()
+    except OSError:
+        return None
+    fields = text.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else None  # field 22 of proc(5), counted after the name
+
+
+@functools.lru_cache(maxsize=1)
+def _machine() -> str:
+    """This machine as its processes see each other: host name, boot and process namespace (two
+    containers of one host do not see each other's process ids)."""
+    parts = [socket.gethostname()]
+    try:
+        parts.append(Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip())
+    except OSError:
+        parts.append("")
+    try:
+        parts.append(os.readlink("/proc/self/ns/pid"))
+    except OSError:
+        parts.append("")
+    return "|".join(parts)
+
+
+def this_worker() -> dict:
+    """What a trial records about the process that runs it."""
+    return {"machine": _machine(), "pid": os.getpid(), "started": _process_start(os.getpid())}
+
+
+def _gone(worker: dict) -> bool:
+    """Whether the process a trial recorded has stopped (only decidable on the same machine)."""
+    if worker.get("machine") != _machine() or not isinstance(worker.get("pid"), int):
+        return False
+    pid = worker["pid"]
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process runs under this id
+        pass
+    except OSError:
+        return False
+    started = worker.get("started")
+    return started is not None and _process_start(pid) not in (None, started)
+
+
+def fail_dead_trials(study) -> list[int]:
+    """Mark failed the RUNNING trials whose worker is gone; returns the numbers of those of this
+    machine (those of others fail through their heartbeat).
+
+    A trial of this machine whose process no longer runs fails at once; one of another machine
+    fails when its heartbeat is older than the grace period (Optuna's ``fail_stale_trials``).
+    """
+    import optuna
+
+    running = optuna.trial.TrialState.RUNNING
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(running,)):
+        worker = trial.user_attrs.get(WORKER_ATTR)
+        if isinstance(worker, dict) and _gone(worker):
+            study.tell(trial.number, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
+            failed.append(trial.number)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    return failed
