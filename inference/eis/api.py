@@ -161,6 +161,17 @@ def _bounded(spectrum: Spectrum, parameters: int) -> Spectrum:
     return fitted
 
 
+NO_ARC = 0.01  # -Z'' below this share of the largest |Z| everywhere: the spectrum shows no arc
+
+
+def _arcs_seen(spectrum: Spectrum, arcs: int) -> None:
+    """Warn, before any fitting, where a circuit of ``arcs`` semicircles meets a spectrum with no
+    arc at all (-Z'' nowhere above 1 % of its largest |Z|: a resistor, a wire, a short cell)."""
+    if arcs and float(np.max(-spectrum.z.imag)) < NO_ARC * float(np.max(np.abs(spectrum.z))):
+        warn(f"-Z'' stays below {NO_ARC:.0%} of |Z| at every frequency: the spectrum shows no arc for the "
+             f"circuit's {arcs} arc(s); their parameters will rest on their priors", file=spectrum.name)
+
+
 def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=None,
             arrhenius: Iterable[str] | str = (), reference_temperature="30 degC", temperature=None,
             fmin: float | None = None, fmax: float | None = None, kk: bool = True, cycles=None, spectra=None,
@@ -225,6 +236,7 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
     chosen = []
     for spectrum in read:
         spectrum = _bounded(_window(spectrum, fmin, fmax), len(parsed.parameters))
+        _arcs_seen(spectrum, len(parsed.arcs))
         if spectrum.temperature is None and kelvin is not None:
             spectrum = replace(spectrum, temperature=kelvin)
         chosen.append(spectrum)

@@ -247,3 +247,25 @@ def test_laplace_and_psis_give_the_posterior_nuts_gives():
         assert np.std(a[name]) == pytest.approx(sd, rel=0.1), name
         ends = np.quantile(a[name], [0.025, 0.975]) - np.quantile(b[name], [0.025, 0.975])
         assert np.all(np.abs(ends) < 3.5 * quantile_error * sd), (name, ends / sd, quantile_error)
+
+
+def test_a_circuit_of_arcs_on_a_spectrum_without_an_arc_is_warned_before_fitting():
+    """A resistor measured as a spectrum (-Z'' at noise level) has no arc for p(R,CPE) to fit:
+    said before any fitting, naming the spectrum; a spectrum with its arc draws no such line."""
+    import warnings
+
+    from nassb.inference.eis.api import _arcs_seen
+    from nassb.inference.eis.spectrum import Spectrum
+    from nassb.priors import NassbWarning
+
+    f = np.logspace(5, -1, 40)
+    flat = Spectrum(frequency=f, z=10.0 + 1e-3j * np.sin(np.arange(40)), source="resistor.csv",
+                    name="resistor.csv", unit="ohm")
+    with pytest.warns(NassbWarning, match="no arc for the circuit's 1 arc"):
+        _arcs_seen(flat, 1)
+    arc = Spectrum(frequency=f, z=2.0 + 5.0 / (1 + 1j * 2 * np.pi * f * 1e-3), source="arc.csv", name="arc.csv",
+                   unit="ohm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _arcs_seen(arc, 1)
+        _arcs_seen(flat, 0)  # a circuit without arcs expects none
