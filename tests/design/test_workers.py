@@ -25,6 +25,14 @@ def _states(storage: str, study: str) -> dict[str, list[int]]:
     return out
 
 
+def _claimed(storage: str, study: str) -> bool:
+    """Whether every RUNNING trial of the study carries the worker that runs it."""
+    import optuna
+
+    trials = optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+    return all(WORKER_ATTR in t.user_attrs for t in trials if t.state.name == "RUNNING")
+
+
 def _kill_mid_trial(storage: str, study: str, timeout_s: float = 240.0) -> list[int]:
     """Start a worker, kill it (-9) while a trial of it runs after two finished; the numbers of
     the trials it left RUNNING."""
@@ -39,7 +47,9 @@ def _kill_mid_trial(storage: str, study: str, timeout_s: float = 240.0) -> list[
                 states = _states(storage, study)
             except Exception:  # noqa: BLE001 - the study is not created yet
                 continue
-            if len(states.get("COMPLETE", [])) >= 2 and states.get("RUNNING"):
+            # inside the objective: the trial carries its worker (killed between Optuna's creating the
+            # trial and the objective's first line, a trial waits for the heartbeat's grace period)
+            if len(states.get("COMPLETE", [])) >= 2 and states.get("RUNNING") and _claimed(storage, study):
                 worker.send_signal(signal.SIGKILL)
                 break
     finally:

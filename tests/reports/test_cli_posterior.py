@@ -33,10 +33,15 @@ def _other_posterior(tmp_path):
     return path
 
 
-def test_a_selected_shard_cracks_far_less_than_a_tape_at_the_papers_1_mpa(nassb):
-    tape = nassb("risk", "paper-cell-2", "--json").json()
-    shard = nassb("risk", "paper-cell-2", "--selected-shard", "--json").json()
-    assert shard["conditions"]["selected_shard"] is True
+def test_a_selected_shard_cracks_far_less_than_a_tape_at_the_papers_1_mpa(nassb, tmp_path):
+    # paper-cell-2 as built (its card: a selected shard) against the same cell on a tape as cast
+    card = tmp_path / "on-a-tape.toml"
+    card.write_text('base = "paper-cell-2"\n[cell]\nname = "on a tape"\n[separator]\nselected_shard = false\n',
+                    encoding="utf-8")
+    tape = nassb("risk", str(card), "--json").json()
+    shard = nassb("risk", "paper-cell-2", "--json").json()
+    assert shard["conditions"]["selected_shard"] is True and "selected_shard" not in tape["conditions"]
+    assert nassb("risk", str(card), "--selected-shard", "--json").json()["conditions"]["selected_shard"]
     assert tape["quantities"]["P_fracture"]["mean"] > 0.8
     assert shard["quantities"]["P_fracture"]["mean"] < 0.5 * tape["quantities"]["P_fracture"]["mean"]
 
