@@ -49,8 +49,8 @@ WIDENING = 1.2          # the fitted components' scales widened: a proposal shou
 DEFENSIVE = 0.2        # share of the Laplace t (widened) in the checking proposal: tails the particles miss
 PROPOSAL_FACTOR = 2     # proposals of the check per draw kept
 TARGET_ACCEPT = 0.3     # random-walk Metropolis acceptance rate aimed at
-ACCEPTED_MOVES = 5       # accepted moves per particle (its tenth quantile) aimed at after each tempering step
-MAX_MOVES = 50          # Metropolis steps per tempering step at most
+ACCEPTED_MOVES = 8       # accepted moves per particle (its tenth quantile) aimed at after each tempering step
+MAX_MOVES = 80          # Metropolis steps per tempering step at most
 MAX_STAGES = 60         # tempering steps at most
 LAPLACE_WIDENING = 1.5  # the starting population is the Laplace t with its scale widened by this
 
@@ -96,12 +96,10 @@ def smc_sample(post, mode: Mode, draws: int, rng: np.random.Generator) -> SMCDra
     particles themselves.
     """
     factor = np.linalg.cholesky(np.linalg.inv(mode.precision)) * LAPLACE_WIDENING
-    runs = [_temper(post, mode, factor, rng) for _ in range(POPULATIONS)]
-    finished = all(run[1] for run in runs)
-    populations = np.stack([run[0] for run in runs])
+    populations, finished, stages, moves = _temper(post, mode, factor, rng)
     rhat = rank_rhat(populations)
     particles = populations.reshape(-1, populations.shape[-1])
-    distinct = int(sum(len(np.unique(run[0], axis=0)) for run in runs))
+    distinct = int(sum(len(np.unique(population, axis=0)) for population in populations))
     check = _check(post, mode, particles, draws, rng)
     good = finished and rhat < RHAT_LIMIT and distinct >= ESS_LIMIT
     check_ok = check.k_hat < K_HAT_LIMIT and check.ess >= max(ESS_LIMIT, MIN_EFFICIENCY * check.x.shape[0])
@@ -110,29 +108,35 @@ def smc_sample(post, mode: Mode, draws: int, rng: np.random.Generator) -> SMCDra
     else:
         chosen, checked = particles[rng.permutation(len(particles))[np.arange(draws) % len(particles)]], False
     return SMCDraws(chosen[:, :-1], np.exp(chosen[:, -1]), check.k_hat, check.ess, check.x.shape[0], 1,
-                    bool(good), rhat=rhat, distinct=distinct, stages=max(run[2] for run in runs),
-                    moves=max(run[3] for run in runs), checked=checked)
+                    bool(good), rhat=rhat, distinct=distinct, stages=stages, moves=moves, checked=checked)
 
 
 def _temper(post, mode: Mode, factor: np.ndarray, rng: np.random.Generator):
-    """One population from the Laplace t to the posterior: (particles, reached beta = 1,
-    tempering steps, Metropolis steps)."""
-    x = _t_draws(mode.x, factor, PARTICLES, rng)
-    log_q = _t_log_density(x, mode.x, factor)
-    log_p = np.asarray(post(x), dtype=float)
-    beta, stages, moves, scale = 0.0, 0, 0, 2.38 / math.sqrt(mode.x.size)
-    while beta < 1.0 and stages < MAX_STAGES:
-        delta = np.where(np.isfinite(log_p), log_p - log_q, -np.inf)
-        new_beta = _next_beta(delta, beta)
-        weights = _normalised((new_beta - beta) * delta)
-        if weights is None:
-            break
-        beta, stages = new_beta, stages + 1
-        keep = _systematic(weights, PARTICLES, rng)
-        x, log_p, log_q = x[keep], log_p[keep], log_q[keep]
-        x, log_p, log_q, made, scale = _move(post, x, log_p, log_q, beta, mode, factor, scale, rng)
+    """The populations from the Laplace t to the posterior, side by side (one density pass for
+    all of them): (particles (m, n, d), every population reached beta = 1, tempering steps,
+    Metropolis steps)."""
+    m, n, d = POPULATIONS, PARTICLES, mode.x.size
+    x = _t_draws(mode.x, factor, m * n, rng)
+    log_q = _t_log_density(x, mode.x, factor).reshape(m, n)
+    log_p = np.asarray(post(x), dtype=float).reshape(m, n)
+    x = x.reshape(m, n, d)
+    beta = np.zeros(m)
+    scale = np.full(m, 2.38 / math.sqrt(d))
+    stages = moves = 0
+    while np.any(beta < 1.0) and stages < MAX_STAGES:
+        for j in np.flatnonzero(beta < 1.0):
+            delta = np.where(np.isfinite(log_p[j]), log_p[j] - log_q[j], -np.inf)
+            new_beta = _next_beta(delta, float(beta[j]))
+            weights = _normalised((new_beta - beta[j]) * delta)
+            if weights is None:
+                return x, False, stages, moves
+            beta[j] = new_beta
+            keep = _systematic(weights, n, rng)
+            x[j], log_p[j], log_q[j] = x[j][keep], log_p[j][keep], log_q[j][keep]
+        stages += 1
+        made, scale = _move(post, x, log_p, log_q, beta, mode, factor, scale, rng)
         moves += made
-    return x, beta >= 1.0, stages, moves
+    return x, bool(np.all(beta >= 1.0)), stages, moves
 
 
 def rank_rhat(populations: np.ndarray) -> float:
@@ -182,31 +186,35 @@ def _normalised(log_w: np.ndarray) -> np.ndarray | None:
 
 
 def _move(post, x, log_p, log_q, beta, mode, factor, scale, rng):
-    """Random-walk Metropolis on pi_beta, whitened by the particles' covariance; returns the
-    particles, their ln p and ln q, the steps made and the adapted step scale."""
-    n, d = x.shape
-    covariance = np.cov(x, rowvar=False) + 1e-12 * np.eye(d)
-    try:
-        chol = np.linalg.cholesky(covariance)
-    except np.linalg.LinAlgError:
-        chol = np.diag(np.sqrt(np.clip(np.diag(covariance), 1e-12, None)))
-    accepted = np.zeros(n)
+    """Random-walk Metropolis on each population's pi_beta, whitened by its particles'
+    covariance, in place; returns the steps made and the adapted step scales."""
+    m, n, d = x.shape
+    chol = np.empty((m, d, d))
+    for j in range(m):
+        covariance = np.cov(x[j], rowvar=False) + 1e-12 * np.eye(d)
+        try:
+            chol[j] = np.linalg.cholesky(covariance)
+        except np.linalg.LinAlgError:
+            chol[j] = np.diag(np.sqrt(np.clip(np.diag(covariance), 1e-12, None)))
+    accepted = np.zeros((m, n))
+    b = beta[:, None]
     made = 0
     while made < MAX_MOVES:
-        proposal = x + scale * rng.standard_normal((n, d)) @ chol.T
-        new_p = np.asarray(post(proposal), dtype=float)
-        new_q = _t_log_density(proposal, mode.x, factor)
-        old = beta * log_p + (1.0 - beta) * log_q
-        new = np.where(np.isfinite(new_p), beta * new_p + (1.0 - beta) * new_q, -np.inf)
-        take = np.log(rng.random(n)) < new - old
+        steps = np.einsum("mij,mnj->mni", chol, rng.standard_normal((m, n, d)))
+        proposal = x + scale[:, None, None] * steps
+        flat = proposal.reshape(-1, d)
+        new_p = np.asarray(post(flat), dtype=float).reshape(m, n)
+        new_q = _t_log_density(flat, mode.x, factor).reshape(m, n)
+        old = b * log_p + (1.0 - b) * log_q
+        new = np.where(np.isfinite(new_p), b * new_p + (1.0 - b) * new_q, -np.inf)
+        take = np.log(rng.random((m, n))) < new - old
         x[take], log_p[take], log_q[take] = proposal[take], new_p[take], new_q[take]
         accepted += take
         made += 1
-        rate = float(take.mean())
-        scale *= math.exp(rate - TARGET_ACCEPT)
-        if np.quantile(accepted, 0.1) >= ACCEPTED_MOVES:
+        scale = scale * np.exp(take.mean(axis=1) - TARGET_ACCEPT)
+        if np.all(np.quantile(accepted, 0.1, axis=1) >= ACCEPTED_MOVES):
             break
-    return x, log_p, log_q, made, scale
+    return made, scale
 
 
 def _check(post, mode: Mode, particles: np.ndarray, draws: int, rng) -> _Round:
