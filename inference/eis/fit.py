@@ -6,10 +6,13 @@ posterior.  Where the posterior is nearly normal in the fit's coordinates (a wel
 spectrum), it comes from the Laplace approximation corrected by Pareto-smoothed importance
 sampling, and where it is skewed or curved, from a mixture of t distributions adapted to it from
 there (nassb.inference.eis.laplace), in a fraction of a second; where the importance sampling's
-diagnostics refuse it (an arc outside the window, a ridge), NUTS samples the spectrum's own
-model (nassb.inference.eis.model).  Each spectrum's posterior is therefore the one
-it gets alone, whatever the other spectra are: its draws come from a seed derived from the call's
-seed and its own data, so a spectrum fitted alone gives the very same draws.
+diagnostics refuse it (an arc outside the window, a ridge), tempered sequential Monte Carlo
+(nassb.inference.eis.smc) in seconds; and only where that is refused too, and the lin-KK check
+passed, NUTS samples the spectrum's own model (nassb.inference.eis.model).  A batch is fitted
+in worker processes or on a Dask cluster (nassb.inference.eis.batch).  Each spectrum's
+posterior is the one it gets alone, whatever the other spectra are and whichever worker fits
+it: its draws come from a seed derived from the call's seed and its own data, so a spectrum
+fitted alone gives the very same draws.
 
 A joint Arrhenius fit (``arrhenius``) is one NUTS run over all spectra on purpose: the named
 resistances follow Eq. 4 across the spectra's temperatures.
@@ -77,9 +80,9 @@ class EISSettings:
     kk : bool
         Run the lin-KK check before fitting.
     method : str
-        ``"auto"`` (Laplace + PSIS where its diagnostics accept it, else NUTS), ``"nuts"``
-        (NUTS for every spectrum) or ``"laplace"`` (Laplace + PSIS for every spectrum; one whose
-        diagnostics refuse it fails the gate).
+        ``"auto"`` (Laplace + PSIS where its diagnostics accept it, else tempered SMC, else NUTS
+        where the lin-KK check passed), ``"laplace"`` (Laplace + PSIS), ``"smc"`` (tempered SMC)
+        or ``"nuts"``, for every spectrum; one whose diagnostics refuse its method fails the gate.
     """
 
     sampler: SamplerSettings = field(default_factory=lambda: SamplerSettings(target_accept=TARGET_ACCEPT))
@@ -200,6 +203,9 @@ def _without_nuts(spectrum: Spectrum, layout: Layout, start, settings: EISSettin
     if draws is None or (not draws.accepted and settings.method == "auto"):
         earlier = (draws.verdict,) if draws is not None else ()
         draws = smc_sample(density, mode, count, rng)
+        if not draws.accepted:  # the populations disagree: once more, twice as many and twice as long
+            earlier = (*earlier, draws.verdict)
+            draws = smc_sample(density, mode, count, rng, effort=2)
     kk_failed = kk is not None and not kk["ok"]
     if not draws.accepted and settings.method == "auto" and not kk_failed:
         return "; ".join((*earlier, draws.verdict))

@@ -68,6 +68,7 @@ class SMCDraws(ImportanceDraws):
     stages: int = 0
     moves: int = 0
     checked: bool = False
+    particles: int = PARTICLES
 
     @property
     def method(self) -> str:
@@ -77,7 +78,7 @@ class SMCDraws(ImportanceDraws):
 
     @property
     def verdict(self) -> str:
-        what = (f"tempered SMC, {POPULATIONS} populations of {PARTICLES} particles ({self.stages} steps, "
+        what = (f"tempered SMC, {POPULATIONS} populations of {self.particles} particles ({self.stages} steps, "
                 f"{self.moves} Metropolis moves): R-hat {self.rhat:.3f} across them, {self.distinct} distinct "
                 f"particles; importance-sampling check from a t mixture fitted to them, {self.proposals} "
                 f"proposals: Pareto k-hat {self.k_hat:.2f}, ESS {self.ess:.0f}")
@@ -86,17 +87,18 @@ class SMCDraws(ImportanceDraws):
         return f"{what} (R-hat > {RHAT_LIMIT} or too few distinct particles): not accepted"
 
 
-def smc_sample(post, mode: Mode, draws: int, rng: np.random.Generator) -> SMCDraws:
+def smc_sample(post, mode: Mode, draws: int, rng: np.random.Generator, effort: int = 1) -> SMCDraws:
     """``draws`` equally weighted draws of ``post`` (a callable ln p of points (..., d)) by
     tempered SMC from the Laplace t at ``mode`` (module docstring).
 
     :data:`POPULATIONS` independent populations are tempered; their particles must agree
     (rank-normalised R-hat below 1.01 on every coordinate) and be at least ESS_LIMIT distinct.
     The importance-sampling check's draws are reported where it accepts them, else the
-    particles themselves.
+    particles themselves.  ``effort`` multiplies the particles and the accepted moves aimed at
+    (a second attempt where the first populations disagree).
     """
     factor = np.linalg.cholesky(np.linalg.inv(mode.precision)) * LAPLACE_WIDENING
-    populations, finished, stages, moves = _temper(post, mode, factor, rng)
+    populations, finished, stages, moves = _temper(post, mode, factor, rng, effort)
     rhat = rank_rhat(populations)
     particles = populations.reshape(-1, populations.shape[-1])
     distinct = int(sum(len(np.unique(population, axis=0)) for population in populations))
@@ -108,14 +110,15 @@ def smc_sample(post, mode: Mode, draws: int, rng: np.random.Generator) -> SMCDra
     else:
         chosen, checked = particles[rng.permutation(len(particles))[np.arange(draws) % len(particles)]], False
     return SMCDraws(chosen[:, :-1], np.exp(chosen[:, -1]), check.k_hat, check.ess, check.x.shape[0], 1,
-                    bool(good), rhat=rhat, distinct=distinct, stages=stages, moves=moves, checked=checked)
+                    bool(good), rhat=rhat, distinct=distinct, stages=stages, moves=moves, checked=checked,
+                    particles=populations.shape[1])
 
 
-def _temper(post, mode: Mode, factor: np.ndarray, rng: np.random.Generator):
+def _temper(post, mode: Mode, factor: np.ndarray, rng: np.random.Generator, effort: int = 1):
     """The populations from the Laplace t to the posterior, side by side (one density pass for
     all of them): (particles (m, n, d), every population reached beta = 1, tempering steps,
     Metropolis steps)."""
-    m, n, d = POPULATIONS, PARTICLES, mode.x.size
+    m, n, d = POPULATIONS, PARTICLES * effort, mode.x.size
     x = _t_draws(mode.x, factor, m * n, rng)
     log_q = _t_log_density(x, mode.x, factor).reshape(m, n)
     log_p = np.asarray(post(x), dtype=float).reshape(m, n)
@@ -134,7 +137,7 @@ def _temper(post, mode: Mode, factor: np.ndarray, rng: np.random.Generator):
             keep = _systematic(weights, n, rng)
             x[j], log_p[j], log_q[j] = x[j][keep], log_p[j][keep], log_q[j][keep]
         stages += 1
-        made, scale = _move(post, x, log_p, log_q, beta, mode, factor, scale, rng)
+        made, scale = _move(post, x, log_p, log_q, beta, mode, factor, scale, rng, ACCEPTED_MOVES * effort)
         moves += made
     return x, bool(np.all(beta >= 1.0)), stages, moves
 
@@ -185,7 +188,7 @@ def _normalised(log_w: np.ndarray) -> np.ndarray | None:
     return w / w.sum()
 
 
-def _move(post, x, log_p, log_q, beta, mode, factor, scale, rng):
+def _move(post, x, log_p, log_q, beta, mode, factor, scale, rng, wanted: int):
     """Random-walk Metropolis on each population's pi_beta, whitened by its particles'
     covariance, in place; returns the steps made and the adapted step scales."""
     m, n, d = x.shape
@@ -199,7 +202,7 @@ def _move(post, x, log_p, log_q, beta, mode, factor, scale, rng):
     accepted = np.zeros((m, n))
     b = beta[:, None]
     made = 0
-    while made < MAX_MOVES:
+    while made < MAX_MOVES * (wanted // ACCEPTED_MOVES):
         steps = np.einsum("mij,mnj->mni", chol, rng.standard_normal((m, n, d)))
         proposal = x + scale[:, None, None] * steps
         flat = proposal.reshape(-1, d)
@@ -212,7 +215,7 @@ def _move(post, x, log_p, log_q, beta, mode, factor, scale, rng):
         accepted += take
         made += 1
         scale = scale * np.exp(take.mean(axis=1) - TARGET_ACCEPT)
-        if np.all(np.quantile(accepted, 0.1, axis=1) >= ACCEPTED_MOVES):
+        if np.all(np.quantile(accepted, 0.1, axis=1) >= wanted):
             break
     return made, scale
 
