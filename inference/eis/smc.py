@@ -14,8 +14,9 @@ the adaptive steps of Jasra, Stephens, Doucet and Tsagaris, Scand. J. Stat. 38 (
 After each step the particles are resampled and moved by random-walk Metropolis steps in the
 coordinates whitened by the particles' own covariance (every coordinate is unconstrained:
 logarithms and logits), the step size adapted to an acceptance rate near 0.3, and as many steps
-made as give each particle a few accepted moves.  Every density is evaluated for all particles in
-one vectorised pass (milliseconds).
+made as give nine particles in ten eight accepted moves.  All populations are evaluated in one
+vectorised pass of the density (milliseconds).  Where the populations disagree, a second attempt
+has twice the particles and twice the moves (nassb.inference.eis.fit).
 
 **Acceptance.**  :data:`POPULATIONS` populations are tempered independently, and accepted when
 they agree: the rank-normalised R-hat across them (as chains) below 1.01 on every coordinate and
@@ -46,10 +47,10 @@ PARTICLES = 1000        # particles per population
 COMPONENTS = 12         # t distributions of the checking proposal, fitted to the particles
 EM_STEPS = 15           # expectation-maximisation steps of that fit
 WIDENING = 1.2          # the fitted components' scales widened: a proposal should be wider than the density
-DEFENSIVE = 0.2        # share of the Laplace t (widened) in the checking proposal: tails the particles miss
+DEFENSIVE = 0.2         # share of the Laplace t (widened) in the checking proposal: tails the particles miss
 PROPOSAL_FACTOR = 2     # proposals of the check per draw kept
 TARGET_ACCEPT = 0.3     # random-walk Metropolis acceptance rate aimed at
-ACCEPTED_MOVES = 8       # accepted moves per particle (its tenth quantile) aimed at after each tempering step
+ACCEPTED_MOVES = 8      # accepted moves per particle (its tenth quantile) aimed at after each tempering step
 MAX_MOVES = 80          # Metropolis steps per tempering step at most
 MAX_STAGES = 60         # tempering steps at most
 LAPLACE_WIDENING = 1.5  # the starting population is the Laplace t with its scale widened by this
