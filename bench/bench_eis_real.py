@@ -13,6 +13,7 @@ initial guesses (R0 the smallest Z', the other resistors half the real span, CPE
 Run from the repository root, with the yadg files in DIR::
 
     .venv/bin/python bench/bench_eis_real.py DIR [--only peis vsp geis] [--seed 1] [--first N]
+                                                [--method auto|laplace|smc|nuts]
 """
 
 from __future__ import annotations
@@ -67,10 +68,11 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--first", type=int, metavar="N", help="only the first N spectra of each file")
+    parser.add_argument("--method", default="auto", choices=("auto", "laplace", "smc", "nuts"))
     args = parser.parse_args()
     print(f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
-    settings = EISSettings(sampler=SamplerSettings(seed=args.seed, target_accept=0.95))
+    settings = EISSettings(sampler=SamplerSettings(seed=args.seed, target_accept=0.95), method=args.method)
     for key in args.only:
         name, circuit, fmax = CASES[key]
         spectra = [_window(s, None, fmax) for s in load_spectra(str(Path(args.folder) / name))][:args.first]
