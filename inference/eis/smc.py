@@ -107,10 +107,11 @@ def smc_sample(post, mode: Mode, draws: int, rng: np.random.Generator, effort: i
     """``draws`` equally weighted draws of ``post`` (a callable ln p of points (..., d)) by
     tempered SMC from the Laplace t at ``mode`` (module docstring).
 
-    :data:`POPULATIONS` independent populations are tempered; their particles must agree
-    (rank-normalised R-hat below 1.01 on every coordinate) and be at least ESS_LIMIT distinct.
-    The importance-sampling check's draws are reported where it accepts them, else the
-    particles themselves.  ``effort`` multiplies the particles and the accepted moves aimed at
+    :data:`POPULATIONS` independent populations are tempered; the draws are accepted where their
+    particles agree (rank-normalised R-hat below 1.01 on every coordinate, at least ESS_LIMIT
+    distinct) and the importance-sampling check on them passes, and are then the check's draws;
+    otherwise the particles themselves come back, not accepted.  ``effort`` multiplies the
+    particles and the accepted moves aimed at
     (a second attempt where the first populations disagree).
     """
     factor = np.linalg.cholesky(np.linalg.inv(mode.precision)) * LAPLACE_WIDENING
