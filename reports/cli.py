@@ -13,6 +13,7 @@ import argparse
 import sys
 
 METHODS = ("gum", "mc", "bayes")
+EIS_METHODS = ("auto", "laplace", "smc", "nuts")  # nassb.inference.eis.fit.METHODS, without importing it
 CONVENTIONS = ("paper", "mass-conserving")  # nassb.inference.model.CONVENTIONS, without importing it
 EXIT_USER_ERROR = 2
 EXIT_DIAGNOSTICS = 3
@@ -170,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     eis.add_argument("--fmin", type=_number, metavar="HZ", help="fit only frequencies at or above this (Hz)")
     eis.add_argument("--fmax", type=_number, metavar="HZ", help="fit only frequencies at or below this (Hz)")
     eis.add_argument("--no-kk", action="store_true", help="skip the lin-KK check")
+    eis.add_argument("--method", choices=EIS_METHODS, default="auto",
+                     help="each spectrum's posterior: auto (default: Laplace + PSIS, then tempered SMC where it "
+                          "is refused, NUTS only where both are and lin-KK passes), laplace, smc or nuts")
+    eis.add_argument("--jobs", type=_whole(1), metavar="N",
+                     help="spectra fitted at once, in worker processes (default: one per core)")
+    eis.add_argument("--scheduler", metavar="ADDRESS",
+                     help="fit on this Dask distributed scheduler (e.g. tcp://10.0.0.5:8786; needs the dask "
+                          "extra) instead of local processes")
     _selection_options(eis, "fit")
     eis.add_argument("--report", metavar="DIR", help="also write a report (HTML, Markdown, figures) into DIR")
     _fit_options(eis)
@@ -418,17 +427,39 @@ def _fit_eis(args) -> int:
     _check_out(args)
     if args.report:
         _check_folder(args.report, "--report", kind="report")
-    result = fit_eis(args.files, args.circuit, derive=args.derive, area=args.area,
-                     arrhenius=args.arrhenius if args.arrhenius is not None else (),
-                     reference_temperature=args.reference_temperature, temperature=args.temperature,
-                     fmin=args.fmin, fmax=args.fmax, kk=not args.no_kk, cycles=args.cycles, spectra=args.spectra,
-                     settings=_settings(args))
+    with _executor(args.scheduler) as executor:
+        result = fit_eis(args.files, args.circuit, derive=args.derive, area=args.area,
+                         arrhenius=args.arrhenius if args.arrhenius is not None else (),
+                         reference_temperature=args.reference_temperature, temperature=args.temperature,
+                         fmin=args.fmin, fmax=args.fmax, kk=not args.no_kk, cycles=args.cycles,
+                         spectra=args.spectra, settings=_settings(args), method=args.method,
+                         jobs=args.jobs, executor=executor, keep_going=True)
     code = _finish(args, result)
     if args.report:
         from .eis_report import eis_report
 
         _write_report(eis_report(result, command=_command()), args.report, field="--report")
-    return code
+    for what, why in result.failed.items():  # after the others' results: what was not fitted, and why
+        sys.stderr.write(f"nassb: {why if why.startswith(what) else f'{what}: {why}'}\n")
+    return EXIT_USER_ERROR if result.failed else code
+
+
+def _executor(address: str | None):
+    """A Dask distributed client on ``address`` for the batch, or nothing (local processes)."""
+    import contextlib
+
+    if address is None:
+        return contextlib.nullcontext()
+    from ..priors import OptionError
+
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise OptionError("needs Dask distributed: pip install 'nassb[dask]'", field="scheduler") from None
+    try:
+        return Client(address, timeout=30)
+    except (OSError, TimeoutError) as err:
+        raise OptionError(f"cannot reach the scheduler {address}: {err}", field="scheduler") from None
 
 
 def _fit_drt(args) -> int:

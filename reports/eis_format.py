@@ -7,6 +7,8 @@ import math
 from ..priors.vocabulary import typeset
 from .format import interval, with_uncertainty
 
+TINY = 1e-30  # below any physical ohm, farad, henry or CPE Q: a least-squares value at its bound 0
+
 
 def scaled(q: dict, unit: str) -> tuple[str, str]:
     """Value and 95 % interval, with a power of ten pulled out of very small or large numbers:
@@ -23,12 +25,26 @@ def scaled(q: dict, unit: str) -> tuple[str, str]:
             f"{interval(low * f, high * f, sd * f)}e{exponent}")
 
 
+def least_squares_text(name: str, value: float) -> str:
+    """A least-squares value as printed: one at a bound of the fit says so (``0 (at bound)``,
+    not ``5.976e-120``; a CPE exponent at least squares' own limit, ``0.9995 (at bound)``)."""
+    from ..inference.eis.leastsq import N_RANGE
+
+    if not math.isfinite(value):
+        return f"{value}"
+    if abs(value) < TINY:
+        return "0 (at bound)"
+    if name.endswith("_n") and (value >= N_RANGE[1] * (1 - 1e-9) or value <= N_RANGE[0] * (1 + 1e-9)):
+        return f"{value:.4g} (at bound)"
+    return f"{value:.4g}"
+
+
 def spectrum_rows(quantities: dict, least_squares: dict | None = None) -> list[list[str]]:
     """[name, posterior, 95 % interval, least squares] per parameter or derived quantity."""
     rows = []
     for name, q in quantities.items():
         unit = typeset(q["unit"])
-        ls = f"{least_squares[name]:.4g}" if least_squares and name in least_squares else ""
+        ls = least_squares_text(name, least_squares[name]) if least_squares and name in least_squares else ""
         rows.append([name, *scaled(q, unit), ls])
     return rows
 

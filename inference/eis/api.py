@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ...priors import CardError, DataError, OptionError, fields, parse_quantity
+from ...priors import CardError, DataError, NassbError, OptionError, fields, parse_quantity
 from ...priors.errors import warn
 from ..result import Result
 from ..sampling import SamplerSettings
@@ -37,8 +37,12 @@ def expand_paths(patterns: Iterable[str | Path]) -> list[str]:
     return out
 
 
-def load_spectra(files_or_spectra) -> list[Spectrum]:
-    """Spectra from file names, globs, or Spectrum objects (any mix)."""
+def load_spectra(files_or_spectra, unreadable: dict[str, str] | None = None) -> list[Spectrum]:
+    """Spectra from file names, globs, or Spectrum objects (any mix).
+
+    With ``unreadable`` (a dict), a file that cannot be read is recorded there (file -> the
+    one-line reason) and the others are read; without, its error is raised.
+    """
     items = [files_or_spectra] if isinstance(files_or_spectra, (str, Path, Spectrum)) else list(files_or_spectra)
     spectra: list[Spectrum] = []
     for item in items:
@@ -46,7 +50,12 @@ def load_spectra(files_or_spectra) -> list[Spectrum]:
             spectra.append(item)
         else:
             for path in expand_paths([item]):
-                spectra.extend(read_spectra(path))
+                try:
+                    spectra.extend(read_spectra(path))
+                except NassbError as err:
+                    if unreadable is None:
+                        raise
+                    unreadable[path] = str(err)
     return spectra
 
 
@@ -176,7 +185,8 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
             arrhenius: Iterable[str] | str = (), reference_temperature="30 degC", temperature=None,
             fmin: float | None = None, fmax: float | None = None, kk: bool = True, cycles=None, spectra=None,
             settings: SamplerSettings | None = None, draws: int | None = None, seed: int | None = None,
-            progress: bool = False, method: str = "auto") -> EISFit:
+            progress: bool = False, method: str = "auto", jobs: int | None = 1, executor=None,
+            keep_going: bool = False) -> EISFit:
     """Fit impedance spectra with an equivalent circuit as a Bayesian problem.
 
     Parameters
@@ -210,7 +220,17 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
     method : str
         How each spectrum's posterior is computed: ``"auto"`` (default: the Laplace
         approximation corrected by Pareto-smoothed importance sampling where its diagnostics
-        accept it, NUTS elsewhere), ``"nuts"`` or ``"laplace"``.  A joint fit is always NUTS.
+        accept it, then tempered SMC (nassb.inference.eis.smc), and NUTS only where both are refused
+        and the lin-KK check passed), ``"laplace"``, ``"smc"`` or ``"nuts"`` (that method for every
+        spectrum; one whose diagnostics refuse it fails the gate).  A joint fit is always NUTS.
+    jobs : int, optional
+        Spectra fitted at once in worker processes (None: one per core; default 1, here).
+    executor : optional
+        Fit on this instead (a ``dask.distributed.Client``, a ``concurrent.futures`` executor).
+    keep_going : bool
+        A file that cannot be read, or a spectrum that cannot be fitted, is named in
+        ``result.failed`` (with the reason) and the others are fitted; without it, its error is
+        raised.  Some spectrum must be fitted.
 
     Returns
     -------
@@ -230,7 +250,11 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
             raise OptionError(f"must be a frequency > 0 Hz, got {value!r}", field=name)
     kelvin = temperature_of(temperature, "temperature") if temperature is not None else None
     parsed = Circuit(circuit) if isinstance(circuit, str) else circuit
-    read = load_spectra(files_or_spectra)
+    unreadable: dict[str, str] | None = {} if keep_going else None
+    read = load_spectra(files_or_spectra, unreadable)
+    if not read and unreadable:
+        path, message = next(iter(unreadable.items()))
+        raise DataError(message.removeprefix(f"{path}: "), file=path)
     if cycles is not None or spectra is not None:
         read = select_spectra(read, cycles=cycles, labels=spectra)
     chosen = []
@@ -253,4 +277,6 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
         kk=kk,
         method=method,
     )
-    return fit_spectra(chosen, parsed, fit_settings)
+    result = fit_spectra(chosen, circuit, fit_settings, jobs=jobs, executor=executor, keep_going=keep_going)
+    result.failed = {**(unreadable or {}), **result.failed}
+    return result

@@ -6,10 +6,13 @@ posterior.  Where the posterior is nearly normal in the fit's coordinates (a wel
 spectrum), it comes from the Laplace approximation corrected by Pareto-smoothed importance
 sampling, and where it is skewed or curved, from a mixture of t distributions adapted to it from
 there (nassb.inference.eis.laplace), in a fraction of a second; where the importance sampling's
-diagnostics refuse it (an arc outside the window, a ridge), NUTS samples the spectrum's own
-model (nassb.inference.eis.model).  Each spectrum's posterior is therefore the one
-it gets alone, whatever the other spectra are: its draws come from a seed derived from the call's
-seed and its own data, so a spectrum fitted alone gives the very same draws.
+diagnostics refuse it (an arc outside the window, a ridge), tempered sequential Monte Carlo
+(nassb.inference.eis.smc) in seconds; and only where that is refused too, and the lin-KK check
+passed, NUTS samples the spectrum's own model (nassb.inference.eis.model).  A batch is fitted
+in worker processes or on a Dask cluster (nassb.inference.eis.batch).  Each spectrum's
+posterior is the one it gets alone, whatever the other spectra are and whichever worker fits
+it: its draws come from a seed derived from the call's seed and its own data, so a spectrum
+fitted alone gives the very same draws.
 
 A joint Arrhenius fit (``arrhenius``) is one NUTS run over all spectra on purpose: the named
 resistances follow Eq. 4 across the spectra's temperatures.
@@ -41,7 +44,7 @@ from .results import EISFit, SpectrumFit, _derived_units, _parameter_units, join
 from .spectrum import Spectrum
 
 TARGET_ACCEPT = 0.95  # the curved ridges of arcs near the window edge diverge at 0.9
-METHODS = ("auto", "nuts", "laplace")
+METHODS = ("auto", "laplace", "smc", "nuts")
 
 __all__ = [
     "METHODS",
@@ -77,9 +80,9 @@ class EISSettings:
     kk : bool
         Run the lin-KK check before fitting.
     method : str
-        ``"auto"`` (Laplace + PSIS where its diagnostics accept it, else NUTS), ``"nuts"``
-        (NUTS for every spectrum) or ``"laplace"`` (Laplace + PSIS for every spectrum; one whose
-        diagnostics refuse it fails the gate).
+        ``"auto"`` (Laplace + PSIS where its diagnostics accept it, else tempered SMC, else NUTS
+        where the lin-KK check passed), ``"laplace"`` (Laplace + PSIS), ``"smc"`` (tempered SMC)
+        or ``"nuts"``, for every spectrum; one whose diagnostics refuse its method fails the gate.
     """
 
     sampler: SamplerSettings = field(default_factory=lambda: SamplerSettings(target_accept=TARGET_ACCEPT))
@@ -91,7 +94,8 @@ class EISSettings:
     method: str = "auto"
 
 
-def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSettings = EISSettings()) -> EISFit:
+def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSettings = EISSettings(), *,
+                jobs: int | None = 1, executor=None, keep_going: bool = False) -> EISFit:
     """Fit every spectrum with ``circuit``, each on its own (or all jointly with ``arrhenius``).
 
     Parameters
@@ -100,6 +104,17 @@ def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSe
         Frequencies in Hz, impedances in ohm (or ohm cm^2 for area-normalised files).
     circuit : Circuit or str
     settings : EISSettings
+    jobs : int, optional
+        Spectra fitted at once in worker processes (None: one per core); 1 fits them here, one
+        after the other.  Each spectrum's draws come from its own seed, so the results do not
+        depend on it.
+    executor : optional
+        Where to fit them instead: anything with ``submit(fn, *args)`` returning a future with
+        ``result()`` (a ``concurrent.futures`` executor, or a ``dask.distributed.Client`` for
+        thousands of spectra on a cluster).
+    keep_going : bool
+        A spectrum that cannot be fitted (no finite least-squares start) is left out and named in
+        ``EISFit.failed`` instead of stopping the batch (as long as one is fitted).
 
     Returns
     -------
@@ -120,13 +135,15 @@ def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSe
     seed = sampler.resolved_seed()
     if settings.arrhenius:
         return _fit_joint(list(spectra), circuit, layout, derived, settings, seed)
-    fits = []
-    with _bar(len(spectra), sampler.progress and len(spectra) > 1) as advance:
-        for spectrum in spectra:
-            fits.append(fit_spectrum(spectrum, circuit, settings, seed=seed, derived=derived, layout=layout,
-                                     progress=sampler.progress and len(spectra) == 1))
-            advance(fits[-1])
-    return EISFit(fits, circuit, settings, derived, seed)
+    from .batch import run_batch
+
+    outcomes = run_batch(list(spectra), circuit.text, settings, seed, jobs=jobs, executor=executor)
+    failed = {s.name: out for s, out in zip(spectra, outcomes) if isinstance(out, str)}
+    fits = [out for out in outcomes if not isinstance(out, str)]
+    if failed and (not keep_going or not fits):
+        name, message = next(iter(failed.items()))
+        raise DataError(message, file=next(s.source for s in spectra if s.name == name))
+    return EISFit(fits, circuit, settings, derived, seed, failed=failed)
 
 
 def fit_spectrum(spectrum: Spectrum, circuit: Circuit | str, settings: EISSettings = EISSettings(), *,
@@ -149,7 +166,7 @@ def fit_spectrum(spectrum: Spectrum, circuit: Circuit | str, settings: EISSettin
     residual = relative_residuals(spectrum, circuit.complex_impedance(start.values, spectrum.omega))
     bad_fit = misfit(spectrum, residual, kk["rms"] if kk else None)
     inductance = inductive(spectrum, circuit, kk["rms"] if kk else start.rms)
-    found = _importance(spectrum, layout, start, settings, own) if settings.method in ("auto", "laplace") else None
+    found = _without_nuts(spectrum, layout, start, settings, own, kk)
     notes: tuple[str, ...] = ()
     if isinstance(found, str):  # refused: its reason
         notes, found = (f"{found}, so NUTS sampled it",), None
@@ -161,21 +178,47 @@ def fit_spectrum(spectrum: Spectrum, circuit: Circuit | str, settings: EISSettin
                        misfit=bad_fit, inductive=inductance, seconds=time.perf_counter() - started)
 
 
-def _importance(spectrum: Spectrum, layout: Layout, start, settings: EISSettings, seed: int):
-    """(posterior, diagnostics) by Laplace + PSIS, or the reason it was refused (a str)."""
-    from .laplace import LogPosterior, find_mode, importance_sample
+def _without_nuts(spectrum: Spectrum, layout: Layout, start, settings: EISSettings, seed: int, kk: dict | None):
+    """(posterior, diagnostics) without NUTS, the reason NUTS must sample it (a str), or None
+    for ``method="nuts"``.
 
+    ``auto``: Laplace + PSIS (or its adapted mixture), then tempered SMC where they are refused;
+    where both are refused NUTS samples the spectrum, unless its lin-KK check failed (the circuit
+    cannot describe the data: the spectrum keeps its least-squares fit, its verdict and the best
+    draws found, marked as not trusted, instead of minutes of sampling).  ``laplace`` and ``smc``
+    stop at their own method, failing the gate where its diagnostics refuse it.
+    """
+    from .laplace import LogPosterior, find_mode, importance_sample
+    from .smc import SMCDraws, smc_sample
+
+    if settings.method == "nuts":
+        return None
     sampler = settings.sampler
     count = sampler.chains * sampler.draws
     density = LogPosterior(spectrum, layout)
-    draws = importance_sample(density, find_mode(density, start.theta), count, np.random.default_rng(seed))
-    if not draws.accepted and settings.method != "laplace":
-        return draws.verdict
+    mode = find_mode(density, start.theta)
+    rng = np.random.default_rng(seed)
+    draws = None if settings.method == "smc" else importance_sample(density, mode, count, rng)
+    earlier: tuple[str, ...] = ()
+    if draws is None or (not draws.accepted and settings.method == "auto"):
+        earlier = (draws.verdict,) if draws is not None else ()
+        draws = smc_sample(density, mode, count, rng)
+        if not draws.accepted:  # the populations disagree: once more, twice as many and twice as long
+            earlier = (*earlier, draws.verdict)
+            draws = smc_sample(density, mode, count, rng, effort=2)
+    kk_failed = kk is not None and not kk["ok"]
+    if not draws.accepted and settings.method == "auto" and not kk_failed:
+        return "; ".join((*earlier, draws.verdict))
     posterior = _posterior(layout, draws.theta, draws.noise, (sampler.chains, sampler.draws))
-    diagnostics = Diagnostics(method=draws.method, chains=1, draws_per_chain=count, min_ess_bulk=draws.ess,
-                              min_ess_tail=draws.ess, notes=(draws.verdict,))
+    rhat, ess = getattr(draws, "rhat", None), draws.ess
+    if isinstance(draws, SMCDraws) and not draws.checked:
+        ess = float(draws.distinct)
+    diagnostics = Diagnostics(method=draws.method, chains=1, draws_per_chain=count, max_rhat=rhat,
+                              min_ess_bulk=ess, min_ess_tail=ess, notes=(*earlier, draws.verdict))
     if not draws.accepted:
-        diagnostics = diagnostics.with_problems(f"{spectrum.name}: {draws.verdict}; sample it with NUTS")
+        advice = "sample it with --method nuts" if settings.method != "auto" else (
+            "its lin-KK check failed, so it was not sampled further; --method nuts samples it")
+        diagnostics = diagnostics.with_problems(f"{spectrum.name}: {draws.verdict}; {advice}")
     return posterior, diagnostics
 
 
@@ -267,8 +310,9 @@ def _bar(total: int, show: bool):
 
     bar = progress_bar(total=total, desc="spectra", unit=" spectrum", leave=False, mininterval=0)
 
-    def advance(fit: SpectrumFit) -> None:
-        bar.set_postfix_str(f"{fit.name}: {fit.method.split(' (')[0]}", refresh=False)
+    def advance(fit: SpectrumFit | str) -> None:
+        what = fit[:60] if isinstance(fit, str) else f"{fit.name}: {fit.method.split(' (')[0]}"
+        bar.set_postfix_str(what, refresh=False)
         bar.update(1)
 
     try:

@@ -16,6 +16,7 @@ posterior for NUTS (nassb.inference.eis.model).
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -120,7 +121,7 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
     # Every start runs a few steps; only the most promising that have not converged go on.  A
     # start in the right basin converges in 10-20 evaluations, one in a wrong basin crawls for
     # hundreds.
-    starts = list(_starts(layout, scales))
+    starts = list(_starts(layout, scales, _inductance(spectrum)))
     fits = [fit for fit in (solve(np.clip(theta0, lower + 1e-9, upper - 1e-9), RACE_EVALUATIONS)
                             for theta0 in starts) if fit is not None]
     fits.sort(key=lambda fit: fit.cost)
@@ -205,10 +206,19 @@ def _bounds(layout: Layout):
     return lower, upper
 
 
-def _starts(layout: Layout, scales: Scales):
+def _inductance(spectrum: Spectrum) -> float:
+    """ln L on the scale the high-frequency end shows: Z'' / omega at the highest frequency
+    (its size where that end is still capacitive), so that a series inductance starts where the
+    data put it rather than decades away, on a ridge down to L = 0."""
+    top = int(np.argmax(spectrum.omega))
+    return float(np.log(max(abs(spectrum.z[top].imag) / spectrum.omega[top], 1e-300)))
+
+
+def _starts(layout: Layout, scales: Scales, log_inductance: float | None = None):
     """Starting points: arcs' ln tau spread over the window in several patterns, resistances
-    splitting the spectrum's real span; the time constant of a finite Warburg or Gerischer
-    element at the middle of the window, near its fast end or near its slow end, in turn."""
+    splitting the spectrum's real span, an inductance from the high-frequency end; the time
+    constant of a finite Warburg or Gerischer element at the middle of the window, near its
+    fast end or near its slow end, in turn."""
     lo, hi = -np.log(scales.omega_max), -np.log(scales.omega_min)
     k = len(layout.arcs)
     arc_resistors = [a[0] for a in layout.arcs]
@@ -233,6 +243,8 @@ def _starts(layout: Layout, scales: Scales):
                 logs[name] = np.log(scales.high / max(len(series), 1))
             elif kind == "tau":
                 logs[name] = lo + element_places[(index + elements.index(name)) % len(element_places)] * (hi - lo)
+            elif kind == "L" and log_inductance is not None and math.isfinite(log_inductance):
+                logs[name] = log_inductance
             else:
                 logs[name] = scales.log_centre(kind)
         log_tau = np.sort(lo + fractions * (hi - lo)) + np.arange(k) * 1e-3

@@ -395,13 +395,18 @@ class EISFit(Result):
         The joint run's (one NUTS run over all spectra).
     idata : arviz.InferenceData, optional
         The joint run's draws; for a batch it is assembled from the spectra's when asked for.
+    failed : dict, optional
+        What could not be fitted or read (a spectrum's name or a file) -> why, in one line; left
+        out of ``fits`` (``fit_eis(..., keep_going=True)``).
     """
 
     kind = "eis"
 
     def __init__(self, fits: list[SpectrumFit], circuit: Circuit, settings, derived: list, seed: int, *,
-                 joint_posterior: dict | None = None, joint_diagnostics: Diagnostics | None = None, idata=None):
+                 joint_posterior: dict | None = None, joint_diagnostics: Diagnostics | None = None, idata=None,
+                 failed: dict[str, str] | None = None):
         self.fits = list(fits)
+        self.failed = dict(failed or {})
         self.circuit = circuit
         self.settings = settings
         self.derived = list(derived)
