@@ -136,16 +136,9 @@ class OperatingPoint:
 
 def _current(current) -> float:
     """A current density in mA/cm^2 from a number or a quantity string."""
-    from ..priors import CardError, parse_quantity
-    from ..priors.risk import CURRENT
+    from ..inference.risk.scoring import parse_current
 
-    try:
-        value = parse_quantity(current, CURRENT)
-    except CardError as err:
-        raise OptionError(err.message, field="current") from None
-    if value.uncertain:
-        raise OptionError("give one current density, without an uncertainty", field="current")
-    return float(value.value)
+    return float(parse_current(current).value)
 
 
 def _quantile(quantile) -> float | None:

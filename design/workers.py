@@ -18,6 +18,8 @@ import socket
 import warnings
 from pathlib import Path
 
+from ..priors.files import pid_alive
+
 WORKER_ATTR = "nassb_worker"
 
 
@@ -61,14 +63,10 @@ def _gone(worker: dict) -> bool:
     pid = worker["pid"]
     if pid == os.getpid():
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # another user's process runs under this id
-        pass
-    except OSError:
-        return False
+    alive = pid_alive(pid)
+    if alive is not True:
+        return alive is False
+    # alive: the same process, or another one that reuses its id since
     started = worker.get("started")
     return started is not None and _process_start(pid) not in (None, started)
 

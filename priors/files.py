@@ -161,15 +161,23 @@ def _abandoned(staging: Path) -> bool:
         pid = int(fields.get("pid", ""))
     except ValueError:
         return age > _STALE_AFTER_S
+    return pid_alive(pid) is False
+
+
+def pid_alive(pid: int) -> bool | None:
+    """Whether a process of this id runs on this machine (ours or another user's): True, False,
+    or None where the system cannot tell."""
     if pid == os.getpid():
-        return False
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process runs under this id
         return True
-    except PermissionError:
-        return False  # alive, another user's
-    return False
+    except OSError:
+        return None
+    return True
 
 
 Content = bytes | str | Callable[[Path], object]
