@@ -169,8 +169,8 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
 
     The study starts from the decision's deterministic optimum
     (:func:`nassb.design.optimum.best_design`, one enqueued trial): the first proposal is the cell
-    ``nassb campaign propose`` and ``nassb next-experiment`` name first for the same card and
-    decision; the sampler's trials add the next ones.
+    ``nassb next-experiment`` names first for the same card and decision; the sampler's trials
+    add the next ones.
 
     Parameters
     ----------
