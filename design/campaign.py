@@ -55,7 +55,13 @@ from ..priors.vocabulary import term
 from . import campaign_records as records_
 from . import campaign_tables
 from . import extrapolation
+from .calibration import WIDEN, calibration, calibration_words, round_calibration
+from .batch import expected_gains
+from .batch import explore as explore_batch
 from .decision import DEFAULTS, KEYS, Decision
+from .recalibration import (K_HAT_LIMIT, LAB_DRAWS_PER_DRAW, LIU_WEST_A, MIN_DISTINCT, MIN_ESS,  # noqa: F401
+                            gate_words, reweight, temper, temper_words, widen)
+from .recalibration import liu_west as _liu_west  # noqa: F401
 from .score import DesignScorer
 from .space import DesignSpace
 from .study import (
@@ -75,18 +81,13 @@ DEFAULT_STORAGE = "sqlite:///nassb-campaign.db"
 FLAG = "nassb_campaign"
 RECORD_PREFIX = records_.RECORD_PREFIX
 POSTERIOR_PREFIX = "nassb_posterior_"
-RECALIBRATIONS = ("auto", "reweight", "nuts")
-K_HAT_LIMIT = 0.7
-MIN_ESS = 400
-MIN_DISTINCT = 400
-LAB_DRAWS_PER_DRAW = 4
-"""Lab offsets drawn from their priors per paper draw when the first lab cells are reweighted."""
-LIU_WEST_A = 0.98
-"""Shrinkage of the Liu-West kernel that moves resampled draws apart (a^2 + h^2 = 1: h = 0.2)."""
+RECALIBRATIONS = ("auto", "smc", "reweight", "nuts")
 DIVERSITY = 0.15
 """Proposals of one batch differ by at least this fraction of a variable's range (log-scaled
 where the search is), and from every proposal still being built."""
 SEARCH_TRIALS = 200
+EXPLORE = 1
+"""Cells of a batch chosen for their expected gain rather than as the next best (at most k - 1)."""
 RESUMED = "the stored records"
 """The ``file`` of what :meth:`Campaign.resume` returns (it records no file of its own)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -526,7 +527,8 @@ class Campaign:
                         "quantities": a.get("quantities", {}), "card_file": a.get("card_file", ""),
                         "open": t.state == optuna.trial.TrialState.RUNNING,
                         "value": t.value if t.state == optuna.trial.TrialState.COMPLETE else None,
-                        "outcome": a.get("outcome")})
+                        "outcome": a.get("outcome"), "exploration": bool(a.get("exploration", False)),
+                        "expected_gain": a.get("expected_gain")})
         return out
 
     def _scorer(self, risk=None):
@@ -557,7 +559,7 @@ class Campaign:
     # -- propose -------------------------------------------------------------------------------
     @_storage_guarded
     def propose(self, k: int, out: str | Path | None = None, *, trials: int = SEARCH_TRIALS, seed: int | None = None,
-                diversity: float = DIVERSITY, progress: bool = False) -> ProposalResult:
+                diversity: float = DIVERSITY, explore: int = EXPLORE, progress: bool = False) -> ProposalResult:
         """Choose ``k`` distinct feasible cells to build this round, ask one trial for each, and
         write one ready-to-use card file per proposal into ``out`` (a folder; default: none).
 
@@ -566,6 +568,13 @@ class Campaign:
         :func:`~nassb.design.run.run_design`.  The batch is chosen jointly: best first, each next
         one at least ``diversity`` (a fraction of a variable's range) from those chosen and from
         every proposal still being built.
+
+        ``explore`` of the ``k`` cells (default 1, at most k - 1: the best cell is always built)
+        are chosen instead for their expected gain (:mod:`nassb.design.batch`): the expected
+        improvement of the batch's best truly feasible cell if the posterior's draws are the
+        possible truths, among the search's designs that meet the limits.  They are labelled
+        ``exploration`` with their ``expected_gain``; every proposal carries its expected gain
+        in turn.  ``explore=0`` builds the best cells alone.
         """
         import optuna
 
@@ -579,6 +588,8 @@ class Campaign:
                 raise OptionError(f"must be a whole number >= {minimum}, got {value!r}", field=label)
         if not (isinstance(diversity, (int, float)) and 0 <= diversity < 1):
             raise OptionError(f"must lie in [0, 1), got {diversity!r}", field="diversity")
+        if isinstance(explore, bool) or not isinstance(explore, int) or explore < 0:
+            raise OptionError(f"must be a whole number >= 0, got {explore!r}", field="explore")
         folder = Path(out) if out is not None else None
         if folder is not None and folder.exists() and not folder.is_dir():
             raise OptionError(f"{folder} exists and is not a folder", field="out")
@@ -609,12 +620,32 @@ class Campaign:
         # first broke the true limits in 25 % of its last batch against 4 % without it.
         candidates = [t.user_attrs["design"] for t in feasible]
         building = [p["design_values"] for p in self._proposals() if p["open"]]
+        exploring = min(explore, k - 1)
+
+        def far_enough(design: dict, batch: list[dict]) -> bool:
+            return all(space.distance(design, c) >= diversity for c in batch + building)
+
         chosen: list[dict] = []
         for d in candidates:
-            if all(space.distance(d, c) >= diversity for c in chosen + building):
+            if far_enough(d, chosen):
                 chosen.append(d)
+            if len(chosen) == k - exploring:
+                break
+        gains = expected_gains(scorer, settings, chosen)
+        explored = explore_batch(scorer, settings, chosen, candidates, exploring, far_enough) if chosen else []
+        labels = [False] * len(chosen) + [True] * len(explored)
+        gains += [g for _, g in explored]
+        chosen += [d for d, _ in explored]
+        if exploring and len(explored) < exploring:
+            notes.append(f"{len(explored)} of {exploring} exploration cell(s) found: no other feasible design "
+                         f"{diversity:g} apart from the batch promises a gain")
+        for d in candidates:  # fill what exploration left open with the next best
             if len(chosen) == k:
                 break
+            if far_enough(d, chosen):
+                gains.append(expected_gains(scorer, settings, [*chosen, d])[-1])
+                chosen.append(d)
+                labels.append(False)
         if len(chosen) < k:
             notes.append(f"only {len(chosen)} of {k} distinct feasible designs found (diversity {diversity:g}); "
                          "run more trials or relax the limits")
@@ -622,9 +653,11 @@ class Campaign:
         posterior = self._current_posterior()
         described = []
         leave = leave_out(risk)
+        unit = term(QUANTITY_OF[settings.objective]).unit
         for i, design in enumerate(chosen):
             name = f"r{round_}-p{i + 1}"
-            entry = describe_design(scorer, settings, design, ranges=ranges, leave=leave)
+            entry = describe_design(scorer, settings, design, ranges=ranges, leave=leave, exploration=labels[i],
+                                    expected_gain={"value": gains[i], "unit": unit})
             text = self.card_text(name, design, scorer, entry)
             described.append((name, design, entry, text))
         if folder is not None:  # the cards on disk first: nothing is asked that no file backs
@@ -649,6 +682,7 @@ class Campaign:
         attrs: list[tuple[str, Any]] = [
             ("round", round_), ("quantities", entry["quantities"]), ("card_toml", text), ("card_file", file),
             ("objective", entry["objective"]), ("posterior", posterior["key"] if posterior else "shipped"),
+            ("exploration", entry["exploration"]), ("expected_gain", entry["expected_gain"]),
             ("proposed", _now()), ("name", name)]  # the name last: a proposal is complete once named
         for key, value in attrs:
             trial.set_user_attr(key, value)
@@ -657,7 +691,8 @@ class Campaign:
                 "objective": entry["objective"], "current": entry["current"],
                 "feasible": entry["feasible"], "active_constraints": entry["active_constraints"],
                 "extrapolated": entry.get("extrapolated", []), "extrapolated_by": entry.get("extrapolated_by", {}),
-                "leave_out": entry.get("leave_out", {}), "rests_on": entry.get("rests_on", [])}
+                "leave_out": entry.get("leave_out", {}), "rests_on": entry.get("rests_on", []),
+                "exploration": entry["exploration"], "expected_gain": entry["expected_gain"]}
 
     def _ask(self, design: dict, space: DesignSpace):
         """A RUNNING trial with the design's values, committed at once."""
@@ -724,9 +759,17 @@ class Campaign:
             (``proposal = "r1-p2"``), else the one whose card file it names as ``base``
             (``base = "r1-p2.toml"``), else the one whose name it takes (``name = "r1-p2"``).
             A built cell may differ from its proposal: its own layers (the entry's overrides) count.
-        recalibration : {"auto", "reweight", "nuts"}
-            auto: PSIS reweighting where its gate passes, NUTS otherwise; reweight: reweighting
-            only (warned when the gate fails); nuts: NUTS always.
+        recalibration : {"auto", "smc", "reweight", "nuts"}
+            auto: PSIS reweighting where its gate passes, else sequential Monte Carlo (the new
+            cells' likelihood tempered in steps, :func:`~nassb.design.recalibration.temper`;
+            seconds), NUTS only where that fails its own gate too; smc: sequential Monte Carlo
+            only; reweight: reweighting only (warned when the gate fails); nuts: NUTS always.
+
+            Before the new cells enter, what the posterior predicted for them is scored
+            (:func:`~nassb.design.calibration.calibration`: Brier and log scores, interval
+            coverage, PIT); where they are less probable than its own predictive allows, the
+            posterior is widened first (:func:`~nassb.design.recalibration.widen`) and the
+            result says so.
         nuts : dict, optional
             NUTS settings for :func:`~nassb.inference.risk.calibrate.calibrate_risks` (draws,
             tune, chains).
@@ -883,22 +926,44 @@ class Campaign:
         all_cells = _parse_records(records)
         new_cells = _parse_records(new)
         assert all_cells is not None and new_cells is not None  # there are new records
+        # What the posterior predicted for the new cells before they enter it (design/calibration.py);
+        # where they surprise it, it is widened first: it was overconfident about this lab.
+        check = calibration(prior_draws, new_cells, float(self.decision.operating.cycles), rng)
+        for line in calibration_words(check):
+            records_.say(progress, line)
+        if check["surprise"]["surprised"]:
+            prior_draws = widen(prior_draws, WIDEN)
+            notes.append(f"the new cells were less probable under the posterior than its own predictive allows "
+                         f"({_surprise_words(check)}): its spread was widened {WIDEN:g} times (a power "
+                         f"{1 / WIDEN ** 2:.2f} of it) before they entered")
+        check["widened"] = WIDEN if check["surprise"]["surprised"] else 1.0
+        check["rounds"] = sorted({r["round"] for r in new})
         method, gate = "nuts", dict[str, Any]()
         draws = None
         if recalibration == "nuts":
             reason = "NUTS asked for (recalibration='nuts')"
         else:
-            records_.say(progress, f"reweighting the posterior by {int(sum(c.count for c in new_cells))} new cell(s) "
-                                   "(PSIS)")
-            draws, gate = reweight(prior_draws, new_cells, rng)
-            accepted, reason = gate_words(gate)
-            if accepted or recalibration == "reweight":
+            if recalibration in ("auto", "reweight"):
+                records_.say(progress, f"reweighting the posterior by {int(sum(c.count for c in new_cells))} new "
+                                       "cell(s) (PSIS)")
+                draws, gate = reweight(prior_draws, new_cells, rng)
+                accepted, reason = gate_words(gate)
                 method = "reweighting"
-                if not accepted:
+                if not accepted and recalibration == "reweight":
                     notes.append(f"the reweighting fails its gate (k-hat {gate['k_hat']:.2f}, ESS {gate['ess']:.0f}, "
-                                 f"{gate['distinct']} distinct draws): recalibrate with NUTS (recalibration='nuts')")
-            else:
-                draws = None
+                                 f"{gate['distinct']} distinct draws): recalibrate with sequential Monte Carlo "
+                                 "(recalibration='smc') or NUTS (recalibration='nuts')")
+            if recalibration == "smc" or (recalibration == "auto" and not accepted):
+                records_.say(progress, (f"{reason}; " if recalibration == "auto" else "")
+                             + "sequential Monte Carlo from the posterior (tempered likelihood, Liu-West moves)")
+                draws, gate = temper(prior_draws, new_cells, rng,
+                                     progress=(lambda line: records_.say(True, line)) if progress else None)
+                accepted, reason = temper_words(gate)
+                method = "smc"
+                if not accepted and recalibration == "auto":
+                    draws = None
+                elif not accepted:
+                    notes.append(f"{reason}: recalibrate with NUTS (recalibration='nuts')")
         if draws is None:
             settings = dict(nuts or {})
             lab_cells = int(sum(c.count for c in all_cells))
@@ -909,6 +974,7 @@ class Campaign:
             draws = result.risk_model().draws
             gate = {"diagnostics": result.diagnostics.to_json(), "nuts_estimate_s": round(estimate)}
             notes.extend(result.warnings)
+            method = "nuts"
         else:
             records_.say(progress, f"{reason}; kept")
         gate = {**gate, "reason": reason, "seed": seed}
@@ -917,7 +983,7 @@ class Campaign:
         cells = load_risk_observations() + all_cells
         ranges = observed_range(cells)
         model = RiskModel(draws)
-        entry = {"records": sorted(r["key"] for r in records), "method": method, "gate": gate,
+        entry = {"records": sorted(r["key"] for r in records), "method": method, "gate": gate, "calibration": check,
                  "fingerprint": model.fingerprint, "observed_range": ranges, "lab": self.name,
                  "parameters": parameter_summary(draws), "created": _now(),
                  "cells": int(sum(c.count for c in all_cells)),
@@ -932,7 +998,8 @@ class Campaign:
             shipped = _shipped_risk()
             return {"key": "shipped", "method": "shipped", "records": [], "fingerprint": shipped.fingerprint,
                     "parameters": parameter_summary(shipped.draws)}
-        keep = ("key", "method", "gate", "fingerprint", "records", "parameters", "created", "cells", "rounds")
+        keep = ("key", "method", "gate", "fingerprint", "records", "parameters", "created", "cells", "rounds",
+                "calibration")
         return {k: entry[k] for k in keep if k in entry}
 
     # -- status ----------------------------------------------------------------------------------
@@ -943,9 +1010,12 @@ class Campaign:
         proposals = self._proposals()
         records = self._records()
         rounds = sorted({p["round"] for p in proposals} | {r["round"] for r in records})
+        checks = [p["calibration"] for p in self._posteriors() if p.get("calibration")]
         table = [{"round": r, "proposed": sum(1 for p in proposals if p["round"] == r),
                   "recorded": sum(1 for x in records if x["round"] == r),
-                  "open": sum(1 for p in proposals if p["round"] == r and p["open"])} for r in rounds]
+                  "open": sum(1 for p in proposals if p["round"] == r and p["open"]),
+                  "calibration": round_calibration([c for c in checks if r in c.get("rounds", [])]) or None}
+                 for r in rounds]
         scorer, settings, ranges = self._scorer()
         candidates = [("proposed", p["name"], p["design_values"]) for p in proposals if p["open"]]
         candidates += [("recorded", b["name"], b["design"]) for b in self._built_designs(scorer)]
@@ -985,106 +1055,10 @@ class Campaign:
         return StatusResult(document, notes)
 
 
-def reweight(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.Generator,
-             size: int | None = None, *, shrinkage: float = LIU_WEST_A) -> tuple[dict[str, np.ndarray], dict]:
-    """Importance reweighting of posterior ``draws`` by the likelihood of lab ``cells`` (PSIS).
-
-    Where the draws have no lab offsets, each draw is repeated :data:`LAB_DRAWS_PER_DRAW` times
-    with offsets drawn from their priors (the reweighting then targets the posterior of the paper
-    and the lab together).  The draws are resampled with replacement by the smoothed weights to
-    ``size`` equal-weight draws (default the draws' number), and the repeats are then moved apart
-    by a Liu-West kernel (Liu & West 2001): each draw becomes ``a x + (1 - a) mean + sqrt(1 - a^2)
-    L z`` in unbounded coordinates (log or logit where a parameter is bounded), which keeps the
-    resampled mean and covariance; without it, round after round of reweighting would leave a
-    handful of distinct draws.  ``shrinkage`` is ``a`` (1: no kernel).
-
-    Returns the draws and the gate: ``k_hat``, ``ess`` (of the smoothed weights) and ``distinct``
-    (distinct draws the resampling kept, before the kernel).
-    """
-    from ..inference.risk.likelihood import build_batch, log_likelihood
-    from ..inference.statistics import psis_weights
-    from ..priors.risk import load_lab_priors, load_nuisances
-
-    n = len(next(iter(draws.values())))
-    size = n if size is None else size
-    base = {k: np.asarray(v, float) for k, v in draws.items()}
-    lab = load_lab_priors()
-    if not all(name in base for name in lab):
-        base = {k: np.repeat(v, LAB_DRAWS_PER_DRAW) for k, v in base.items()}
-        for name, rp in lab.items():
-            base[name] = np.asarray(rp.prior.sample(rng, base[next(iter(draws))].size), float)
-    batch = build_batch(cells, load_nuisances())
-    ll = log_likelihood(base, batch)
-    ll = np.where(np.isfinite(ll), ll, -np.inf)
-    if not np.isfinite(ll).any():
-        return base, {"k_hat": math.inf, "ess": 0.0, "distinct": 0}
-    w, k_hat = psis_weights(ll)
-    ess = float(1.0 / np.sum(w ** 2))
-    pick = rng.choice(w.size, size=size, replace=True, p=w)
-    out = {k: v[pick] for k, v in base.items()}
-    # Distinct over the risk parameters alone: on the first lab cells each draw is repeated with
-    # LAB_DRAWS_PER_DRAW lab offsets, and a draw kept with four offsets is still one draw of them.
-    shared = sorted(k for k in out if not k.startswith("lab."))
-    distinct = int(np.unique(np.column_stack([out[k] for k in shared]), axis=0).shape[0])
-    if shrinkage < 1.0:
-        out = _liu_west(out, rng, shrinkage)
-    return out, {"k_hat": float(k_hat), "ess": ess, "distinct": distinct, "kernel": shrinkage}
-
-
-def gate_words(gate: dict) -> tuple[bool, str]:
-    """Whether a reweighting passes its gate, and why, in words (what ``record`` says)."""
-    checks = [(f"k-hat {gate['k_hat']:.2f}", gate["k_hat"] < K_HAT_LIMIT, f"< {K_HAT_LIMIT}"),
-              (f"ESS {gate['ess']:.0f}", gate["ess"] >= MIN_ESS, f">= {MIN_ESS}"),
-              (f"{gate['distinct']} distinct draws", gate["distinct"] >= MIN_DISTINCT, f">= {MIN_DISTINCT}")]
-    if all(ok for _, ok, _ in checks):
-        return True, "the reweighting passes its gate (" + ", ".join(f"{what} {need}" for what, _, need in checks) + ")"
-    return False, "the reweighting fails its gate (" + ", ".join(
-        f"{what}, needs {need}" for what, ok, need in checks if not ok) + ")"
-
-
-def _bounds() -> dict[str, tuple[float, float]]:
-    from ..priors.risk import load_lab_priors, load_risk_priors
-
-    out = {}
-    for name, rp in {**load_risk_priors(), **load_lab_priors()}.items():
-        q = rp.prior
-        out[name] = (q.low, q.high) if q.dist in ("uniform", "loguniform") else q.truncation()
-    return out
-
-
-def _liu_west(draws: dict[str, np.ndarray], rng: np.random.Generator, a: float) -> dict[str, np.ndarray]:
-    """Equal-weight draws moved by a Liu-West kernel in unbounded coordinates (see :func:`reweight`)."""
-    bounds = _bounds()
-    names = sorted(draws)
-    columns = []
-    for name in names:
-        lo, hi = bounds.get(name, (-math.inf, math.inf))
-        x = draws[name]
-        if math.isfinite(lo) and math.isfinite(hi):
-            u = np.clip((x - lo) / (hi - lo), 1e-12, 1 - 1e-12)
-            columns.append(np.log(u) - np.log1p(-u))
-        elif math.isfinite(lo):
-            columns.append(np.log(np.maximum(x - lo, 1e-300)))
-        else:
-            columns.append(x)
-    y = np.column_stack(columns)
-    mean = y.mean(axis=0)
-    cov = np.atleast_2d(np.cov(y, rowvar=False))
-    scale = np.sqrt(np.maximum(np.diag(cov), 1e-300))
-    corr = cov / np.outer(scale, scale) + 1e-9 * np.eye(len(names))
-    chol = np.linalg.cholesky(corr) * scale[:, None]
-    moved = a * y + (1 - a) * mean + math.sqrt(1 - a * a) * rng.standard_normal(y.shape) @ chol.T
-    out = {}
-    for i, name in enumerate(names):
-        lo, hi = bounds.get(name, (-math.inf, math.inf))
-        z = moved[:, i]
-        if math.isfinite(lo) and math.isfinite(hi):
-            out[name] = lo + (hi - lo) / (1 + np.exp(-z))
-        elif math.isfinite(lo):
-            out[name] = lo + np.exp(z)
-        else:
-            out[name] = z
-    return out
+def _surprise_words(check: dict) -> str:
+    s = check["surprise"]
+    return ", ".join(f"{what} {p:.3f}" for what, p in (("events", s["events"]), ("intervals", s["intervals"]))
+                     if p is not None) + " probable or less"
 
 
 def _shipped_risk():

@@ -43,6 +43,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     propose.add_argument("--trials", type=_whole(10), default=200, metavar="N",
                          help="trials of the search behind the batch (default 200)")
     propose.add_argument("--seed", type=_seed, metavar="S", help="seed of the search (default: random)")
+    propose.add_argument("--explore", type=_whole(0), default=1, metavar="N",
+                         help="cells of the batch chosen for their expected gain (the expected improvement of the "
+                              "batch's best truly feasible cell) instead of as the next best; at most K - 1; "
+                              "0: the best cells alone (default 1)")
     propose.add_argument("--progress", action="store_true", help="a progress bar over the search")
     _output_options(propose, csv=True)
     propose.set_defaults(run=run)
@@ -73,8 +77,9 @@ def recalibration_options(p: argparse.ArgumentParser) -> None:
     """The options of a recalibration (``record`` and ``recalibrate``)."""
     from .cli import _seed, _whole
 
-    p.add_argument("--recalibration", choices=("auto", "reweight", "nuts"), default="auto",
-                   help="auto: PSIS reweighting where its gate passes, else NUTS (default)")
+    p.add_argument("--recalibration", choices=("auto", "smc", "reweight", "nuts"), default="auto",
+                   help="auto: PSIS reweighting where its gate passes, else sequential Monte Carlo (tempered, "
+                        "seconds), NUTS only where that fails too (default); smc, reweight or nuts: that alone")
     p.add_argument("--draws", type=_whole(1), metavar="N", help="NUTS draws per chain (default 1000)")
     p.add_argument("--tune", type=_whole(1), metavar="N", help="NUTS tuning steps per chain (default 1000)")
     p.add_argument("--chains", type=_whole(1), metavar="N", help="NUTS chains (default 4)")
@@ -110,7 +115,7 @@ def run(args) -> int:
             raise OptionError(f"must be a whole number >= 1, got {args.batch}", field="--batch")
         campaign = Campaign.open(args.name, args.storage)
         result = campaign.propose(args.batch, out=args.out, trials=args.trials, seed=args.seed,
-                                  progress=args.progress and not args.json)
+                                  explore=args.explore, progress=args.progress and not args.json)
     elif action in ("record", "recalibrate"):
         campaign = Campaign.open(args.name, args.storage)
         nuts = {k: v for k, v in (("draws", args.draws), ("tune", args.tune), ("chains", args.chains))

@@ -82,7 +82,10 @@ def campaign_text(result) -> str:
         scored = f"scored with the posterior {result.posterior.get('key', '')} ({result.posterior.get('method', '')})"
         lines = [result.title, scored, ""]
         for p in result.proposals:
-            lines.append(f"{p['name']}  {p['card']}")
+            gain = p.get("expected_gain")
+            label = ("exploration" if p.get("exploration") else "best") + (
+                f", expected gain {gain['value']:.3g} {typeset(gain['unit'])}" if gain else "")
+            lines.append(f"{p['name']}  {p['card']}  ({label})")
             lines.append(f"  build: {design_words(p['design'])}")
             lines.append(f"  predicted: {_quantity_line(p['quantities'])}")
     elif result.kind == "campaign-record":
@@ -92,9 +95,17 @@ def campaign_text(result) -> str:
         if how == "reweighting" and "k_hat" in gate:
             how += (f" (PSIS k-hat {gate['k_hat']:.2f}, ESS {gate['ess']:.0f}, resampled to equal weights, "
                     "moved apart by a Liu-West kernel)")
+        elif how == "smc" and "steps" in gate:
+            how = (f"sequential Monte Carlo ({gate['steps']} tempering steps, smallest ESS {gate['ess']:.0f} of a "
+                   "step, Liu-West moves)")
         lines = [result.title, f"recalibrated by {how}: {len(post.get('records', []))} record(s) in the posterior"]
         if gate.get("reason"):
             lines.append(f"why: {gate['reason']} (seed {gate.get('seed')})")
+        if post.get("calibration"):
+            from ..design.calibration import calibration_words
+
+            lines.append("what the posterior predicted for these cells before they entered it:")
+            lines += [f"  {line}" for line in calibration_words(post["calibration"])]
         lines.append("")
         for c in result.cells:
             answers = f"answers {c['proposal']}" if c["proposal"] else "answers no proposal"
@@ -108,6 +119,13 @@ def campaign_text(result) -> str:
         rounds: list[tuple[str, ...]] = [("round", "proposed", "recorded", "open")]
         rounds += [(str(r["round"]), str(r["proposed"]), str(r["recorded"]), str(r["open"])) for r in doc["rounds"]]
         lines += columns(rounds)
+        checked = [r for r in doc["rounds"] if r.get("calibration")]
+        if checked:
+            from ..design.calibration import round_words
+
+            lines += ["", "calibration (predicted before the cells entered the posterior):"]
+            lines += columns([("round", "Brier fracture", "Brier short", "R_cell inside 95 %", "widened")]
+                             + [round_words(r["round"], r["calibration"]) for r in checked])
         method = doc["posteriors"][-1]["method"]
         how = "the calibration shipped with nassb" if method == "shipped" else f"the last by {method}"
         lines.append(f"recorded cells: {doc['recorded']}; posteriors: {len(doc['posteriors'])} ({how})")

@@ -179,3 +179,45 @@ def _fracture_group(b: Batch, e: int) -> tuple:
     c = b.constants
     return (tuple(np.round(b.pressure[e], 12)), tuple(np.round(b.thickness[e], 12)), float(c["area"][e, 0]),
             float(c["selected"][e, 0]), float(b.lab[e, 0]))
+
+
+def event_probabilities(draws: dict[str, np.ndarray], b: Batch, horizon: float) -> dict:
+    """What the draws predict for each observed cell, per draw, beside what happened: the
+    ingredients of proper scores (Brier, log score) and of probability integral transforms.
+
+    * ``fracture``: (entry, P(cracks) per draw (D,), cracked 0/1);
+    * ``short``: (entry, P(shorts within h) per draw, shorted within h 0/1), with h the
+      ``horizon`` (the decision's cycles) where the outcome tells, else the cycles a cell survived
+      (a cell that survived fewer cycles than the horizon: did it short within them; no);
+    * ``resistance``: (observation, predictive CDF at the observed value per draw): the PIT;
+    * ``inventory``: (observation, predictive CDF per draw) of first-cycle losses and fades.
+    """
+    from scipy.special import ndtr
+
+    theta = {k: np.asarray(v, float).ravel()[:, None, None, None] for k, v in draws.items()}
+    out: dict[str, list] = {"fracture": [], "short": [], "resistance": [], "inventory": []}
+    for e in sorted(int(x) for x in list(b.cracked_rows) + list(b.held_rows)):
+        rows = np.array([e])
+        hazard = fracture_hazard(theta, b, rows, np)
+        p = _marginal_probability(logsumexp_last(log1mexp_neg(hazard, np) + b.thickness_weight[rows][:, None, :], np),
+                                  b.pressure_weight[rows])[:, 0]
+        out["fracture"].append((e, np.clip(p, 0.0, 1.0), 1.0 if e in set(b.cracked_rows.tolist()) else 0.0))
+    for i, e in enumerate(b.survival_rows):
+        h = min(float(b.survived[i]), horizon)
+        alive = _survival(theta, b, np.array([e]), np.array([h]))[:, 0]
+        out["short"].append((int(e), np.clip(1.0 - alive, 0.0, 1.0), 0.0))
+    for i, e in enumerate(b.event_rows):
+        shorted = float(b.event_by[i] <= horizon)
+        alive = _survival(theta, b, np.array([e]), np.array([horizon]))[:, 0]
+        out["short"].append((int(e), np.clip(1.0 - alive, 0.0, 1.0), shorted))
+    for i in range(len(b.resistances)):
+        rows, z, _ = resistance_z(theta, b, np.array([i]), np)
+        weights = np.exp(b.pressure_weight[rows][:, :, None] + b.collector_weight)
+        out["resistance"].append((i, (ndtr(z) * weights).sum(axis=(-1, -2))[:, 0]))
+    flat = {k: v.reshape(-1) for k, v in theta.items()}
+    for i, obs in enumerate(b.inventory):
+        if obs["kind"] == "efficiency":
+            continue  # a statement that holds or not, not a measured value
+        value = inventory_term(obs, flat, np, cdf=True)
+        out["inventory"].append((i, np.broadcast_to(value, flat["inventory.loss"].shape)))
+    return out

@@ -110,7 +110,17 @@ def test_record_recalibrates_and_tells_the_answered_proposals(proposed):
     assert set(trials["r1-p1"].user_attrs["constraints"]) == {"P_fracture", "P_short", "ohmic_drop", "retention"}
     # a second object on the same storage sees the same campaign
     status = Campaign.open("lab", storage).status().to_json()
-    assert status["rounds"] == [{"round": 1, "proposed": 3, "recorded": 2, "open": 1}]
+    rounds = status["rounds"]
+    assert [{k: r[k] for k in ("round", "proposed", "recorded", "open")} for r in rounds] == [
+        {"round": 1, "proposed": 3, "recorded": 2, "open": 1}]
+    # what the posterior that proposed them predicted for the two cells, scored before they entered it
+    check = rounds[0]["calibration"]
+    assert check["risks"]["fracture"]["n"] == 2 and check["risks"]["short"]["n"] == 1
+    fracture = check["risks"]["fracture"]
+    # one of two cracked: the Brier score is the mean of (p - 1)^2 and p^2 of the two predictions
+    assert 0.0 < fracture["mean_p"] < 0.5 and fracture["observed"] == 0.5
+    assert fracture["brier"] > fracture["expected_brier"]
+    assert check["intervals"]["R_cell"]["n"] == 1 and 0 < check["intervals"]["R_cell"]["pit"][0] < 1
     assert status["recorded"] == 2 and len(status["posteriors"]) == 2
     assert status["posteriors"][1]["records"] == 2
     assert set(status["posteriors"][1]["parameters"]["fracture.strength"]) >= {"mean", "ci95"}
@@ -217,7 +227,7 @@ def test_a_proposal_committed_before_a_kill_is_still_there(tmp_path):
     assert run.returncode == 9, run.stderr
     status = Campaign.open("killed", storage).status().to_json()
     assert [p["name"] for p in status["proposals"]] == ["r1-p1"]
-    assert status["rounds"] == [{"round": 1, "proposed": 1, "recorded": 0, "open": 1}]
+    assert status["rounds"] == [{"round": 1, "proposed": 1, "recorded": 0, "open": 1, "calibration": None}]
     assert load_card(tmp_path / "cards" / "r1-p1.toml").name == "r1-p1"
 
 
@@ -287,27 +297,57 @@ def test_bad_input(tmp_path, proposed):
     assert err.value.file == path and err.value.field == "cells[0].proposal"
 
 
-def test_a_reweighting_that_fails_its_gate_goes_to_nuts(tmp_path, monkeypatch):
-    """Cells the paper's draws hardly cover (k-hat far above 0.7): auto hands them to NUTS on the
-    paper's cells and every record; the result names the method."""
+STRONG = """
+    [[cells]]
+    base = "paper-cell-1"
+    name = "strong"
+    count = 6
+    [cells.cell]
+    pressure = "0.5 MPa"
+    [cells.outcome]
+    current = "0.5 mA/cm^2"
+    cycles = 100
+    resistance = "40 ± 2 ohm*cm^2"
+    """
+
+
+def test_a_reweighting_that_fails_its_gate_goes_to_sequential_monte_carlo(tmp_path):
+    """Cells the paper's draws hardly cover (k-hat far above 0.7): auto tempers their likelihood
+    in steps (seconds, no NUTS), and the posterior then predicts them."""
+    from nassb.design.calibration import calibration
+
+    storage = f"sqlite:///{tmp_path / 'lab.db'}"
+    campaign = Campaign.start("gate", storage=storage)
+    path = _observations(tmp_path, "strong.toml", STRONG)
+    cells = load_observed_cells(path, paper=False)
+    before = calibration(campaign.risk_model().draws, cells, 100.0, np.random.default_rng(0))
+    result = campaign.record(path, seed=1)
+    gate = result.posterior["gate"]
+    assert result.method == "smc" and "sequential Monte Carlo" in repr(result)
+    assert gate["completed"] and gate["steps"] >= 2 and gate["ess"] >= 400 and gate["distinct"] >= 400
+    assert "the reweighting fails its gate" in gate["reason"] or "sequential Monte Carlo" in gate["reason"]
+    # 40 ohm cm^2 lay in the far tail of what the paper's posterior predicted; after it, near the middle
+    after = calibration(campaign.risk_model().draws, cells, 100.0, np.random.default_rng(0))
+    pit_before = before["intervals"]["R_cell"]["pit"][0]
+    pit_after = after["intervals"]["R_cell"]["pit"][0]
+    assert pit_before < 0.025 and 0.1 < pit_after < 0.9
+    # the check stored with the posterior is the one made before: the six cells surprised it
+    stored = campaign.status().to_json()["rounds"][0]["calibration"]
+    assert stored["intervals"]["R_cell"]["inside"] == 0 and stored["widened"]
+    assert any("widened" in w for w in result.warnings)
+
+
+def test_sequential_monte_carlo_that_fails_goes_to_nuts(tmp_path, monkeypatch):
+    """Where tempering too fails its gate, auto hands the cells to NUTS on the paper's cells and
+    every record; the result names the method."""
+    from nassb.design import campaign as campaign_module
     from nassb.inference.diagnostics import Diagnostics
     from nassb.inference.risk import calibrate
     from nassb.inference.risk.predict import RiskModel
 
     storage = f"sqlite:///{tmp_path / 'lab.db'}"
     campaign = Campaign.start("gate", storage=storage)
-    path = _observations(tmp_path, "strong.toml", """
-        [[cells]]
-        base = "paper-cell-1"
-        name = "strong"
-        count = 6
-        [cells.cell]
-        pressure = "0.5 MPa"
-        [cells.outcome]
-        current = "0.5 mA/cm^2"
-        cycles = 100
-        resistance = "40 ± 2 ohm*cm^2"
-        """)
+    path = _observations(tmp_path, "strong.toml", STRONG)
     seen = {}
 
     class Fake:
@@ -323,9 +363,14 @@ def test_a_reweighting_that_fails_its_gate_goes_to_nuts(tmp_path, monkeypatch):
         seen.update(cells=[c.name for c in observations], with_paper=with_paper, settings=settings)
         return Fake()
 
+    def failing_temper(draws, cells, rng, **kwargs):
+        return draws, {"k_hat": 0.9, "ess": 12.0, "distinct": 5, "steps": 60, "completed": False, "betas": []}
+
     monkeypatch.setattr(calibrate, "calibrate_risks", fake_calibrate)
+    monkeypatch.setattr(campaign_module, "temper", failing_temper)
     result = campaign.record(path, nuts={"draws": 50}, seed=1)
     assert result.method == "nuts" and "nuts" in repr(result)
+    assert "tempering did not reach the full likelihood" in result.posterior["gate"]["reason"]
     assert seen["cells"] == ["strong"] and seen["with_paper"] and seen["settings"]["draws"] == 50
     assert campaign.status().to_json()["posteriors"][-1]["method"] == "nuts"
 

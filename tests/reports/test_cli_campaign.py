@@ -32,11 +32,16 @@ def test_a_whole_round(nassb, tmp_path):
     assert run.json()["cells"][0]["proposal"] == "r1-p1"
     run = nassb("campaign", "status", "lab", "--storage", storage, "--json")
     status = run.json()
-    assert status["rounds"] == [{"round": 1, "proposed": 2, "recorded": 1, "open": 1}]
+    assert [{k: r[k] for k in ("round", "proposed", "recorded", "open")} for r in status["rounds"]] == [
+        {"round": 1, "proposed": 2, "recorded": 1, "open": 1}]
+    # the record scored against the posterior that proposed it: it held and survived 30 cycles
+    check = status["rounds"][0]["calibration"]
+    assert check["risks"]["fracture"]["observed"] == 0.0 and check["risks"]["short"]["observed"] == 0.0
     assert status["recorded"] == 1 and status["settings"]["max_short"] == 0.25
     assert set(status) >= {"rounds", "recorded", "best", "posteriors"}
     text = nassb("campaign", "status", "lab", "--storage", storage)
     assert text.code == 0 and "round  proposed  recorded  open" in text.out
+    assert "calibration (predicted before the cells entered the posterior)" in text.out
     run = nassb("report", "--campaign", "lab", "--storage", storage, "--out", str(tmp_path / "report"))
     assert run.code == 0, run.err
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
