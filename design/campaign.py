@@ -579,6 +579,7 @@ class Campaign:
         import optuna
 
         from .leave_out import leave_out
+        from .readings import readings_of
         from .refine import refine as refine_best
         from .run import refine_budget
         from .study import _quiet_optuna
@@ -653,11 +654,12 @@ class Campaign:
         posterior = self._current_posterior()
         described = []
         leave = leave_out(risk)
+        readings = readings_of(risk)
         unit = term(QUANTITY_OF[settings.objective]).unit
         for i, design in enumerate(chosen):
             name = f"r{round_}-p{i + 1}"
-            entry = describe_design(scorer, settings, design, ranges=ranges, leave=leave, exploration=labels[i],
-                                    expected_gain={"value": gains[i], "unit": unit})
+            entry = describe_design(scorer, settings, design, ranges=ranges, leave=leave, readings=readings,
+                                    exploration=labels[i], expected_gain={"value": gains[i], "unit": unit})
             text = self.card_text(name, design, scorer, entry)
             described.append((name, design, entry, text))
         if folder is not None:  # the cards on disk first: nothing is asked that no file backs
@@ -692,7 +694,8 @@ class Campaign:
                 "feasible": entry["feasible"], "active_constraints": entry["active_constraints"],
                 "extrapolated": entry.get("extrapolated", []), "extrapolated_by": entry.get("extrapolated_by", {}),
                 "leave_out": entry.get("leave_out", {}), "rests_on": entry.get("rests_on", []),
-                "exploration": entry["exploration"], "expected_gain": entry["expected_gain"]}
+                "exploration": entry["exploration"], "expected_gain": entry["expected_gain"],
+                "readings": entry.get("readings", {}), "binding_reading": entry.get("binding_reading")}
 
     def _ask(self, design: dict, space: DesignSpace):
         """A RUNNING trial with the design's values, committed at once."""

@@ -353,13 +353,14 @@ def load_design(study: str, storage: str = DEFAULT_STORAGE, *, top: int = 5,
 def _result(optuna_study, name, storage, settings, scorer, space, risk, top, card, ranges,
             prior_widening) -> DesignResult:
     from .leave_out import leave_out
+    from .readings import readings_of
     from .sensitivity import reweighting
 
     weights = reweighting(risk, widening=prior_widening)
     leave = leave_out(risk)
     done = finished(optuna_study)
     chosen = proposals(optuna_study, space, scorer, settings, top=top, ranges=ranges, reweighting=weights,
-                       leave=leave)
+                       leave=leave, readings=readings_of(risk))
     try:
         scored = baselines(settings, risk, ranges=ranges, reweighting=weights, leave=leave)
     except CardError:  # a baseline card that cannot be scored with this card's materials

@@ -408,7 +408,7 @@ def finished(study) -> list:
 
 def proposals(study, space: DesignSpace, scorer: DesignScorer, settings: SearchSettings, top: int = 5,
               min_distance: float = 0.1, *, ranges: dict | None = None, reweighting=None,
-              leave=None) -> list[dict]:
+              leave=None, readings=None) -> list[dict]:
     """The best feasible designs that differ from each other by at least ``min_distance`` (of a
     variable's range); for a Pareto study, the feasible front."""
     trials = [t for t in finished(study) if t.user_attrs.get("feasible")]
@@ -424,12 +424,12 @@ def proposals(study, space: DesignSpace, scorer: DesignScorer, settings: SearchS
         if len(chosen) >= top and not settings.pareto:
             break
     return [describe_design(scorer, settings, t.user_attrs["design"], rank=i + 1, trial=t.number, ranges=ranges,
-                            reweighting=reweighting, leave=leave)
+                            reweighting=reweighting, leave=leave, readings=readings)
             for i, t in enumerate(chosen)]
 
 
 def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict, *, ranges: dict | None = None,
-                    reweighting=None, leave=None, **extra) -> dict:
+                    reweighting=None, leave=None, readings=None, **extra) -> dict:
     """A design with its predicted quantities, the constraints that limit it, the variables that
     leave the calibrated range (``extrapolated``) and, given a reweighting, its prior sensitivity."""
     from .sensitivity import shifts
@@ -460,4 +460,8 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
         out["leave_out"] = left_out(values, leave, QUANTITY_OF[settings.objective], settings.quantile,
                                     settings.limits)
         out["rests_on"] = resting_on(out["leave_out"]) if out["feasible"] else []
+    if readings is not None:
+        from .readings import design_readings
+
+        out["readings"], out["binding_reading"] = design_readings(values, settings, readings)
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..priors.vocabulary import typeset
 from . import figures
 from .report import Report, provenance
-from .text import columns, probability_text, quantity_cells
+from .text import binding_words, columns, probability_text, quantity_cells
 
 _SHORT = {"cathode.theoretical_capacity": "C", "cathode.porosity": "P", "separator.thickness": "sep",
           "anode.reservoir_thickness": "res", "cell.pressure": "p", "cathode.thickness": "cat"}
@@ -88,6 +88,9 @@ def campaign_text(result) -> str:
             lines.append(f"{p['name']}  {p['card']}  ({label})")
             lines.append(f"  build: {design_words(p['design'])}")
             lines.append(f"  predicted: {_quantity_line(p['quantities'])}")
+            binding = binding_words(p)
+            if binding:
+                lines.append(f"  {binding}")
     elif result.kind == "campaign-record":
         post = result.posterior
         gate = post.get("gate", {})

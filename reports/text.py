@@ -385,6 +385,19 @@ def _range_text(ranges: dict) -> str:
     return ", ".join(parts)
 
 
+def binding_words(entry: dict) -> str | None:
+    """The reading that binds a proposal, in words, or None."""
+    name = entry.get("binding_reading")
+    if not name:
+        return None
+    row = entry["readings"][name]
+    limit = row.get("limit")
+    risk = row["risks"].get(limit, {})
+    state = "meets its limits" if row["feasible"] else "breaks its limits"
+    return (f"binding reading: {name} ({row['question']}): {limit} {risk.get('mean', float('nan')):.3g} there; "
+            f"the design {state} under it")
+
+
 def resting_line(label: str, entry: dict) -> str:
     """``#1  cell-1? (P_short +0.24), cell-2? (P_short +0.30)``: the observation groups a design
     rests on and the risk that moves most without each; empty where it rests on none."""
@@ -450,6 +463,10 @@ def design_table(result) -> str:
         if beyond:
             lines.extend(["extrapolated beyond it (the risks rest on the models' forms alone there; x: the value "
                           "over the nearer end of the range):", *beyond])
+    binding = [f"  {label}  {words}" for label, e in entries if (words := binding_words(e))]
+    if binding:
+        lines.extend(["", "readings of the paper that bind (priors/data/risk-readings.toml; each risk under each "
+                          "reading in the JSON's readings):", *binding])
     rests = [line for line in (resting_line(label, e) for label, e in entries) if line]
     if rests:
         lines.extend(["", "what each design rests on (leave one observation group out, PSIS; ? marks k-hat > 0.7, "

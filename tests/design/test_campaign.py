@@ -68,8 +68,22 @@ def test_proposals_are_running_trials_with_ready_cards(proposed):
     # no heartbeat: a proposal stays RUNNING for the weeks its cell takes to build
     assert campaign.study._storage.get_heartbeat_interval() is None
     assert "r1-p1" in repr(result) and "r1-p1" in result._repr_html_()
+    # one cell of the batch is chosen for its expected gain, labelled; every proposal has its gain in turn
+    assert [p["exploration"] for p in doc["proposals"]] == [False, False, True]
+    gains = [p["expected_gain"]["value"] for p in doc["proposals"]]
+    assert gains[0] > 0 and all(g >= 0 for g in gains) and doc["proposals"][0]["expected_gain"]["unit"] == "Wh/l"
+    assert "(exploration, expected gain" in repr(result)
     for p, trial in zip(doc["proposals"], trials):
-        assert set(p) >= {"name", "card", "design", "quantities"}
+        assert set(p) >= {"name", "card", "design", "quantities", "readings", "binding_reading"}
+        # each risk under each reading of the paper, and whether the design meets the limits there
+        assert {"as-calibrated", "cell-1-at-0.05MPa", "like-cell-2-at-1mA"} <= set(p["readings"])
+        for reading in p["readings"].values():
+            if reading["risks"]:
+                assert set(reading["risks"]) == {"P_fracture", "P_short", "ohmic_drop", "retention"}
+                lo, hi = reading["risks"]["P_short"]["ci95"]
+                assert 0 <= lo <= hi <= 1 and 0 <= reading["risks"]["P_short"]["mean"] <= 1
+                assert isinstance(reading["feasible"], bool)
+        assert p["binding_reading"] is None or p["binding_reading"] in p["readings"]
         assert p["feasible"] and trial.user_attrs["name"] == p["name"]
         card = load_card(p["card"])  # a ready-to-use card with the layers to build
         assert card.separator.get("thickness").value == pytest.approx(p["design"]["separator.thickness"]["value"],

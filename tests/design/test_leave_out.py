@@ -79,3 +79,13 @@ def test_design_json_carries_leave_out_per_proposal(nassb, tmp_path):
     assert set(first["leave_out"]) == set(doc["leave_out"]["groups"])
     assert {"objective", "risks", "breaks", "k_hat", "reliable"} <= set(first["leave_out"]["cell-1"])
     assert "cell-1" in first["rests_on"]
+    # and under each reading of the paper: the first design (the optimum) sits on the limits of the
+    # calibration's reading, so another breaks them; read at the text's 0.05 MPa, cell 1's survival
+    # says less for low pressure and P_short rises from 0.2 to about 0.33
+    readings = first["readings"]
+    assert readings["as-calibrated"]["feasible"] is True
+    assert readings[first["binding_reading"]]["feasible"] is False
+    short = {name: r["risks"]["P_short"]["mean"] for name, r in readings.items() if r["risks"]}
+    assert short["cell-1-at-0.05MPa"] > short["as-calibrated"] + 0.08
+    text = nassb("design", "--storage", f"sqlite:///{tmp_path / 'l.db'}", "--trials", "6", "--seed", "2")
+    assert f"binding reading: {first['binding_reading']}" in text.out

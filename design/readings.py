@@ -1,0 +1,67 @@
+"""A proposal under each reading of the paper: its risks, whether it meets the limits, which binds.
+
+The readings (priors/data/risk-readings.toml) weigh the risk posterior's draws
+(:func:`nassb.inference.risk.readings.reading_weights`); the draws are resampled by each
+reading's weights once, so that a scored design's paired draws (risk and card) are summarised
+under a reading exactly as under the posterior.  A reading the draws cannot represent (PSIS k-hat
+above 0.7 or fewer than 100 effective draws) is shown and flagged, not used to choose the binding
+reading.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SHOWN = ("P_fracture", "P_short", "ohmic_drop", "retention")
+MARGIN = 0.2
+"""A reading binds a design when, under it, a limit is nearer than this (relative to the limit)
+than under the file's reading, or broken: the margin of :meth:`~nassb.design.decision.Limits.active`."""
+_CACHE: dict[str, list[dict]] = {}
+
+
+def readings_of(risk) -> list[dict]:
+    """The readings of ``risk``'s draws, each with ``index`` (its resampled draw indices); cached
+    by the draws' fingerprint."""
+    from ..inference.risk.readings import reading_weights, resample
+
+    key = risk.fingerprint
+    if key not in _CACHE:
+        rng = np.random.default_rng(0)
+        out = []
+        for r in reading_weights(risk.draws):
+            weights = r.pop("weights")
+            r["index"] = resample(weights, rng) if weights.sum() > 0 else None
+            out.append(r)
+        _CACHE.clear()  # one posterior at a time: a campaign's next one replaces it
+        _CACHE[key] = out
+    return _CACHE[key]
+
+
+def design_readings(values: dict[str, np.ndarray], settings, readings: list[dict]) -> tuple[dict, str | None]:
+    """Each reading's view of a scored design, and the name of the reading that binds it: the
+    reliable reading under which its worst limit is nearest or furthest beyond, where that is
+    within :data:`MARGIN` of the limit or beyond it, and nearer than under the file's reading;
+    else None."""
+    table: dict[str, dict] = {}
+    worst: dict[str, float] = {}
+    for r in readings:
+        row = {k: r[k] for k in ("question", "rests_on", "kind", "k_hat", "ess", "evidence", "reliable")}
+        if r["index"] is None:
+            table[r["name"]] = {**row, "risks": {}, "feasible": None}
+            continue
+        under = {k: np.asarray(v)[r["index"]] for k, v in values.items()}
+        violations = settings.limits.violations(settings.limits.judged(under))
+        row["risks"] = {k: {"mean": float(np.mean(under[k])),
+                            "ci95": [float(np.quantile(under[k], 0.025)), float(np.quantile(under[k], 0.975))]}
+                        for k in SHOWN}
+        row["feasible"] = bool(all(v <= 0 for v in violations.values()))
+        row["limit"] = max(violations, key=lambda name: violations[name])
+        table[r["name"]] = row
+        if r["reliable"]:
+            worst[r["name"]] = max(violations.values())
+    binding = max(worst, key=lambda name: worst[name]) if worst else None
+    first = readings[0]["name"]
+    if binding is not None and (worst[binding] <= worst.get(first, -np.inf) or worst[binding] <= -MARGIN):
+        binding = None
+    return table, binding
+
