@@ -56,8 +56,8 @@ from . import campaign_records as records_
 from . import campaign_tables
 from . import extrapolation
 from .calibration import WIDEN, calibration, calibration_words, round_calibration
-from .batch import expected_gains
-from .batch import explore as explore_batch
+from .acquisition import expected_gains
+from .acquisition import explore as explore_batch
 from .decision import DEFAULTS, KEYS, Decision
 from .recalibration import (K_HAT_LIMIT, LAB_DRAWS_PER_DRAW, LIU_WEST_A, MIN_DISTINCT, MIN_ESS,  # noqa: F401
                             gate_words, reweight, temper, temper_words, widen)
@@ -570,7 +570,7 @@ class Campaign:
         every proposal still being built.
 
         ``explore`` of the ``k`` cells (default 1, at most k - 1: the best cell is always built)
-        are chosen instead for their expected gain (:mod:`nassb.design.batch`): the expected
+        are chosen instead for their expected gain (:mod:`nassb.design.acquisition`): the expected
         improvement of the batch's best truly feasible cell if the posterior's draws are the
         possible truths, among the search's designs that meet the limits.  They are labelled
         ``exploration`` with their ``expected_gain``; every proposal carries its expected gain
