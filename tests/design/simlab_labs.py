@@ -47,6 +47,8 @@ from nassb.design.study import objective_value
 
 DRAWS = 200
 """Manufacturing draws of the card (layers' tolerances, materials) a lab's truth is averaged over."""
+FORMATION = 4
+"""Cycles of formation: a cell that shorted within them has no resistance after formation."""
 _SCORERS: dict = {}
 
 
@@ -198,11 +200,13 @@ class TrueLab:
         return Truth(objective_value(values, decision.objective, decision.quantile), feasible,
                      means["P_fracture"], means["P_short"], means["R_cell"])
 
-    def build(self, design: dict, rng: np.random.Generator, decision: Decision | None = None) -> Built:
-        """One cell of the design as the lab builds it (one draw of the card's manufacturing
-        spread) and what it did: cracked at assembly, or cycled until it shorted or ran the
-        decision's cycles, with its resistance after formation and its first-cycle capacities."""
+    def build(self, design, rng: np.random.Generator, decision: Decision | None = None) -> Built:
+        """One cell of the design (or card, :meth:`design_of`) as the lab builds it (one draw of
+        the card's manufacturing spread) and what it did: cracked at assembly, or cycled until it
+        shorted or ran the decision's cycles, with its resistance after formation (where it lived through
+        :data:`FORMATION` cycles) and its first-cycle capacities."""
         decision = decision if decision is not None else Decision.make()
+        design = self.design_of(design, decision)
         values = self.evaluate(design, decision)
         quantity = "E_V_rate" if decision.objective == "E_V" else "E_m_rate"
         i = int(rng.integers(values["current"].size))
@@ -222,16 +226,27 @@ class TrueLab:
             lines.append(f"short_cycle = {int(over[0]) + 1}")
         else:
             lines.append(f"cycles = {decision.cycles}")
-        measured = r_cell * float(np.exp(0.04 * rng.standard_normal()))
-        lines.append(f'resistance = "{measured:.5g} ± {0.05 * measured:.3g} ohm*cm^2"')
+        if not over.size or over[0] >= FORMATION:  # measured after formation, where the cell lived through it
+            measured = r_cell * float(np.exp(0.04 * rng.standard_normal()))
+            lines.append(f'resistance = "{measured:.5g} ± {0.05 * measured:.3g} ohm*cm^2"')
         loss = self.theta["first_loss"] * float(np.exp(0.05 * rng.standard_normal()))
         lines.append(f'first_charge = "{delivered:.6g} mAh/cm^2"')
         lines.append(f'first_discharge = "{delivered * (1 - loss):.6g} mAh/cm^2"')
         return Built("\n".join(lines) + "\n", cathode, False, bool(over.size), r_cell, energy, p_frac, p_short)
 
-    def outcome(self, design: dict, rng: np.random.Generator, decision: Decision | None = None) -> str:
-        """The TOML text of the [cells.outcome] table of one built cell (priors/lab.py grammar)."""
+    def outcome(self, design, rng: np.random.Generator, decision: Decision | None = None) -> str:
+        """The TOML text of the [cells.outcome] table of one built cell (priors/lab.py grammar);
+        ``design`` a design (card path -> value) or a card (a proposal's card file)."""
         return self.build(design, rng, decision).outcome
+
+    def design_of(self, design, decision: Decision | None = None) -> dict:
+        """A design as it is, or a card's cell as a design (a card, its name or its file)."""
+        if isinstance(design, dict):
+            return design
+        from nassb.priors import CellCard, load_card
+
+        card = design if isinstance(design, CellCard) else load_card(design)
+        return self._scorer(decision if decision is not None else Decision.make()).design_of_card(card)
 
 
 # -- the labs ------------------------------------------------------------------------------------
