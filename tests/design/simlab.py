@@ -170,7 +170,7 @@ def _cell(proposal: dict, truth: Truth, built: Built, quantity: str) -> dict:
                           "R_cell": q["R_cell"]["mean"], quantity: q[quantity]["mean"]},
             "r_cell": built.r_cell, "energy": built.energy,
             "covered": {"R_cell": _inside(q["R_cell"]["ci95"], built.r_cell),
-                        quantity: _inside(q[quantity]["ci95"], built.energy)}}
+                        "energy": _inside(q[quantity]["ci95"], built.energy)}}
 
 
 def run_campaign(lab: TrueLab, folder: str | Path, rounds: int = 3, batch: int = 4, *, seed: int = 0,
@@ -256,11 +256,8 @@ def summarise(tracks: list[dict]) -> list[dict]:
             key = "p_fracture" if risk == "P_fracture" else "p_short"
             row[f"true_{risk}"] = float(np.mean([c["truth"][key] for c in cells])) if cells else math.nan
         for name in ("R_cell", "energy"):
-            def share(group, name=name):
-                hits = [next(v for k, v in c["covered"].items() if (k == "R_cell") == (name == "R_cell"))
-                        for c in group]
-                return float(np.mean(hits)) if hits else math.nan
-            row[f"coverage_{name}"], row[f"coverage_{name}_so_far"] = share(cells), share(upto)
+            row[f"coverage_{name}"] = float(np.mean([c["covered"][name] for c in cells])) if cells else math.nan
+            row[f"coverage_{name}_so_far"] = float(np.mean([c["covered"][name] for c in upto])) if upto else math.nan
         ratio = [c["predicted"]["R_cell"] / c["r_cell"] for c in cells]
         row["r_ratio"] = float(np.median(ratio)) if ratio else math.nan
         row["record_s"] = float(np.median([r["record_s"] for r in rounds]))
