@@ -81,7 +81,7 @@ def main() -> None:
     print(f"\ndone when: median best {last['best']:.0f} vs random {last['random_best']:.0f} ({gain:+.0%}, "
           "needs >= +10 %): "
           f"{'met' if gain >= 0.1 else 'NOT met'}; R_cell coverage {last['coverage_R_cell_so_far']:.0%} of the "
-          f"recorded cells (needs >= 85 %): {'met' if last['coverage_R_cell_so_far'] >= 0.85 else 'NOT met'}; "
+          f"built cells (needs >= 85 %): {'met' if last['coverage_R_cell_so_far'] >= 0.85 else 'NOT met'}; "
           f"violations {last['violations']:.2f} vs random {last['random_violations']:.2f}")
 
 

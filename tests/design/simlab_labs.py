@@ -78,7 +78,8 @@ class Built(NamedTuple):
 
 
 def _smooth_min(x, scale, sharpness=4.0):
-    """x / (1 + (x / scale)^s)^(1/s): about x below ``scale``, about ``scale`` above it."""
+    """min(1, scale / x) smoothed, 1 / (1 + (x / scale)^s)^(1/s): about 1 below ``scale``, about
+    scale / x above it."""
     return 1.0 / (1.0 + (np.asarray(x) / scale) ** sharpness) ** (1.0 / sharpness)
 
 
@@ -120,8 +121,9 @@ class TrueLab:
         raise NotImplementedError
 
     def utilisation(self, thickness, porosity, current):
-        """Delivered over theoretical capacity: the card's at a slow rate, less where the pore
-        liquid cannot reach the whole thickness (a penetration depth shrinking with current)."""
+        """Delivered over theoretical capacity: the lab's ``u_max`` at a slow rate, less where the
+        pore liquid cannot reach the whole thickness (a penetration depth shrinking with current
+        and porosity)."""
         t = self.theta
         depth = t["u_depth"] * (porosity / 0.63) ** 1.5 * np.sqrt(0.2 / np.asarray(current))
         return t["u_max"] * _smooth_min(thickness, depth)

@@ -60,6 +60,6 @@ def test_campaign_beats_random_designs_on_labs_it_was_not_written_for(tmp_path):
         print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()})
     last = rows[-1]
     assert last["best"] >= 1.1 * last["random_best"], "no better than random designs after three rounds"
-    assert last["coverage_R_cell_so_far"] >= 0.85, "the R_cell intervals miss the built cells"
+    assert last["coverage_R_cell_so_far"] >= 0.85, "the proposals' 95 % R_cell intervals miss the built cells"
     assert np.mean([r["violations"] for r in rows]) <= np.mean([r["random_violations"] for r in rows])
     assert max(r["record_s_max"] for r in rows) < 60
