@@ -13,13 +13,17 @@ initial guesses (R0 the smallest Z', the other resistors half the real span, CPE
 Run from the repository root, with the yadg files in DIR::
 
     .venv/bin/python bench/bench_eis_real.py DIR [--only peis vsp geis] [--seed 1] [--first N]
-                                                [--method auto|laplace|smc|nuts]
+                                                [--method auto|laplace|smc|nuts] [--cache FILE]
+
+``--cache FILE`` keeps impedance.py's results (JSON, per spectrum) between runs: its fits do not
+change with nassb's code.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import statistics
@@ -69,7 +73,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--first", type=int, metavar="N", help="only the first N spectra of each file")
     parser.add_argument("--method", default="auto", choices=("auto", "laplace", "smc", "nuts"))
+    parser.add_argument("--cache", type=Path, help="impedance.py's results, kept between runs (JSON)")
     args = parser.parse_args()
+    cache = json.loads(args.cache.read_text()) if args.cache and args.cache.exists() else {}
     print(f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     settings = EISSettings(sampler=SamplerSettings(seed=args.seed, target_accept=0.95), method=args.method)
@@ -84,7 +90,12 @@ def main() -> None:
             fit = fit_spectrum(s, circuit, settings)
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             times.append(seconds)
-            theirs, their_s = impedance_py(circuit, s.frequency, s.z)
+            key_ = f"{s.name} {circuit} {fmax}"
+            if key_ not in cache:
+                cache[key_] = impedance_py(circuit, s.frequency, s.z)
+                if args.cache:
+                    args.cache.write_text(json.dumps(cache))
+            theirs, their_s = cache[key_]
             kk = f"{'ok' if fit.kk['ok'] else 'FAILS'} {fit.kk['rms']:.3%}"
             print(f"{s.name} | {seconds:.1f} | {cpu:.1f} | {fit.method} | {'ok' if fit.ok else 'FAILS'} | {kk} | "
                   f"{fit.least_squares.rms:.4%} | {theirs:.4%} | {their_s:.1f}", flush=True)

@@ -110,8 +110,8 @@ def gpd_fit(x: np.ndarray, prior: bool = True) -> tuple[float, float]:
     n = x.size
     m = 30 + int(math.sqrt(n))
     quartile = x[max(int(n / 4 + 0.5) - 1, 0)]
-    grid = 1.0 / x[-1] + (1.0 - np.sqrt(m / (np.arange(1, m + 1) - 0.5))) / (3.0 * quartile)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # a quartile of 0 (tied exceedances) leaves no finite grid point
+        grid = 1.0 / x[-1] + (1.0 - np.sqrt(m / (np.arange(1, m + 1) - 0.5))) / (3.0 * quartile)
         k = np.mean(np.log1p(-grid[:, None] * x[None, :]), axis=1)
         profile = n * (np.log(-grid / k) - k - 1.0)
     ok = np.isfinite(profile)

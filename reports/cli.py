@@ -173,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     eis.add_argument("--no-kk", action="store_true", help="skip the lin-KK check")
     eis.add_argument("--method", choices=EIS_METHODS, default="auto",
                      help="each spectrum's posterior: auto (default: Laplace + PSIS, then tempered SMC where it "
-                          "is refused, NUTS only where both are and lin-KK passes), laplace, smc or nuts")
+                          "is refused; where both are, SMC's draws with the gate failed, never NUTS), laplace, "
+                          "smc or nuts (minutes a spectrum)")
     eis.add_argument("--jobs", type=_whole(1), metavar="N",
                      help="spectra fitted at once, in worker processes (default: one per core)")
     eis.add_argument("--scheduler", metavar="ADDRESS",

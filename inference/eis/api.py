@@ -220,9 +220,10 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
     method : str
         How each spectrum's posterior is computed: ``"auto"`` (default: the Laplace
         approximation corrected by Pareto-smoothed importance sampling where its diagnostics
-        accept it, then tempered SMC (nassb.inference.eis.smc), and NUTS only where both are refused
-        and the lin-KK check passed), ``"laplace"``, ``"smc"`` or ``"nuts"`` (that method for every
-        spectrum; one whose diagnostics refuse it fails the gate).  A joint fit is always NUTS.
+        accept it, then tempered SMC (nassb.inference.eis.smc); where both are refused, SMC's
+        draws with the gate failed and the refusing diagnostic named, never NUTS), ``"laplace"``,
+        ``"smc"`` or ``"nuts"`` (that method for every spectrum; one whose diagnostics refuse it
+        fails the gate).  A joint fit is always NUTS.
     jobs : int, optional
         Spectra fitted at once in worker processes (None: one per core; default 1, here).
     executor : optional

@@ -7,8 +7,10 @@ spectrum), it comes from the Laplace approximation corrected by Pareto-smoothed 
 sampling, and where it is skewed or curved, from a mixture of t distributions adapted to it from
 there (nassb.inference.eis.laplace), in a fraction of a second; where the importance sampling's
 diagnostics refuse it (an arc outside the window, a ridge), tempered sequential Monte Carlo
-(nassb.inference.eis.smc) in seconds; and only where that is refused too, and the lin-KK check
-passed, NUTS samples the spectrum's own model (nassb.inference.eis.model).  A batch is fitted
+(nassb.inference.eis.smc) in seconds; and where that is refused too, the spectrum keeps SMC's
+particles with its gate failed, naming the diagnostics that refused them, rather than minutes of
+NUTS: NUTS samples the spectrum's own model (nassb.inference.eis.model) only when asked
+(``method="nuts"``).  A batch is fitted
 in worker processes or on a Dask cluster (nassb.inference.eis.batch).  Each spectrum's
 posterior is the one it gets alone, whatever the other spectra are and whichever worker fits
 it: its draws come from a seed derived from the call's seed and its own data, so a spectrum
@@ -80,9 +82,9 @@ class EISSettings:
     kk : bool
         Run the lin-KK check before fitting.
     method : str
-        ``"auto"`` (Laplace + PSIS where its diagnostics accept it, else tempered SMC, else NUTS
-        where the lin-KK check passed), ``"laplace"`` (Laplace + PSIS), ``"smc"`` (tempered SMC)
-        or ``"nuts"``, for every spectrum; one whose diagnostics refuse its method fails the gate.
+        ``"auto"`` (Laplace + PSIS where its diagnostics accept it, else tempered SMC; never NUTS),
+        ``"laplace"`` (Laplace + PSIS), ``"smc"`` (tempered SMC) or ``"nuts"``, for every
+        spectrum; one whose diagnostics refuse its method fails the gate, and says which.
     """
 
     sampler: SamplerSettings = field(default_factory=lambda: SamplerSettings(target_accept=TARGET_ACCEPT))
@@ -150,7 +152,7 @@ def fit_spectrum(spectrum: Spectrum, circuit: Circuit | str, settings: EISSettin
                  seed: int | None = None, derived: list[Derived] | None = None, layout: Layout | None = None,
                  progress: bool = False) -> SpectrumFit:
     """The posterior of one spectrum on its own: lin-KK, least squares, the data checks, then
-    Laplace + PSIS or NUTS (see the module docstring).
+    Laplace + PSIS, SMC, or NUTS where asked (see the module docstring).
 
     ``seed`` is the call's seed (the spectrum's own derives from it and the data, so a batch and a
     single fit give one spectrum the same draws); None uses ``settings.sampler``'s.
@@ -167,26 +169,23 @@ def fit_spectrum(spectrum: Spectrum, circuit: Circuit | str, settings: EISSettin
     bad_fit = misfit(spectrum, residual, kk["rms"] if kk else None)
     inductance = inductive(spectrum, circuit, kk["rms"] if kk else start.rms)
     found = _without_nuts(spectrum, layout, start, settings, own, kk)
-    notes: tuple[str, ...] = ()
-    if isinstance(found, str):  # refused: its reason
-        notes, found = (f"{found}, so NUTS sampled it",), None
     if found is None:
-        found = _nuts(spectrum, layout, start, replace(settings.sampler, progress=progress), own, notes)
+        found = _nuts(spectrum, layout, start, replace(settings.sampler, progress=progress), own, ())
     posterior, diagnostics = found
     diagnostics = diagnostics.with_problems(*_problems(kk, bad_fit, spectrum))
     return SpectrumFit(circuit, spectrum, settings, posterior, start, derived, diagnostics, own, kk=kk,
                        misfit=bad_fit, inductive=inductance, seconds=time.perf_counter() - started)
 
 
-def _without_nuts(spectrum: Spectrum, layout: Layout, start, settings: EISSettings, seed: int, kk: dict | None):
-    """(posterior, diagnostics) without NUTS, the reason NUTS must sample it (a str), or None
-    for ``method="nuts"``.
+def _without_nuts(spectrum: Spectrum, layout: Layout, start, settings: EISSettings, seed: int,
+                  kk: dict | None) -> tuple[dict, Diagnostics] | None:
+    """(posterior, diagnostics) without NUTS, or None for ``method="nuts"``.
 
-    ``auto``: Laplace + PSIS (or its adapted mixture), then tempered SMC where they are refused;
-    where both are refused NUTS samples the spectrum, unless its lin-KK check failed (the circuit
-    cannot describe the data: the spectrum keeps its least-squares fit, its verdict and the best
-    draws found, marked as not trusted, instead of minutes of sampling).  ``laplace`` and ``smc``
-    stop at their own method, failing the gate where its diagnostics refuse it.
+    ``auto``: Laplace + PSIS (or its adapted mixture), then tempered SMC where they are refused.
+    Where SMC is refused too, the spectrum keeps SMC's particles, marked as not trusted (its gate
+    fails, naming the diagnostics that refused them), instead of minutes of NUTS: NUTS samples
+    it only when asked (``method="nuts"``).  ``laplace`` and ``smc`` stop at their own method,
+    failing the gate where its diagnostics refuse it.
     """
     from .laplace import LogPosterior, find_mode, importance_sample
     from .smc import SMCDraws, smc_sample
@@ -203,12 +202,6 @@ def _without_nuts(spectrum: Spectrum, layout: Layout, start, settings: EISSettin
     if draws is None or (not draws.accepted and settings.method == "auto"):
         earlier = (draws.verdict,) if draws is not None else ()
         draws = smc_sample(density, mode, count, rng)
-        if not draws.accepted:  # the populations disagree: once more, twice as many and twice as long
-            earlier = (*earlier, draws.verdict)
-            draws = smc_sample(density, mode, count, rng, effort=2)
-    kk_failed = kk is not None and not kk["ok"]
-    if not draws.accepted and settings.method == "auto" and not kk_failed:
-        return "; ".join((*earlier, draws.verdict))
     posterior = _posterior(layout, draws.theta, draws.noise, (sampler.chains, sampler.draws))
     rhat, ess = getattr(draws, "rhat", None), draws.ess
     if isinstance(draws, SMCDraws) and not draws.checked:
@@ -216,8 +209,13 @@ def _without_nuts(spectrum: Spectrum, layout: Layout, start, settings: EISSettin
     diagnostics = Diagnostics(method=draws.method, chains=1, draws_per_chain=count, max_rhat=rhat,
                               min_ess_bulk=ess, min_ess_tail=ess, notes=(*earlier, draws.verdict))
     if not draws.accepted:
-        advice = "sample it with --method nuts" if settings.method != "auto" else (
-            "its lin-KK check failed, so it was not sampled further; --method nuts samples it")
+        if kk is not None and not kk["ok"]:
+            advice = "its lin-KK check failed too; --method nuts samples it (minutes)"
+        elif settings.method == "auto":
+            advice = ("these draws are the best the fast methods found, not trusted; --method nuts samples it "
+                      "(minutes)")
+        else:
+            advice = "sample it with --method nuts"
         diagnostics = diagnostics.with_problems(f"{spectrum.name}: {draws.verdict}; {advice}")
     return posterior, diagnostics
 
