@@ -20,6 +20,7 @@ all their trials to the sampler.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -48,6 +49,9 @@ def write_trials(study, trials: Sequence) -> None:
     _insert(backend, backend.get_study_id_from_name(study.study_name), list(trials))
 
 
+_CHECKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # storage -> its schema is SCHEMA
+
+
 def _rdb_backend(study):
     """The study's RDBStorage where its schema is the one :func:`_insert` writes, else None."""
     import optuna
@@ -56,14 +60,17 @@ def _rdb_backend(study):
     backend = getattr(storage, "_backend", storage)
     if not isinstance(backend, optuna.storages.RDBStorage):
         return None
-    try:
-        return backend if backend.get_current_version() == SCHEMA else None
-    except Exception:  # noqa: BLE001 - an unknown storage layout: the slow, public path
-        return None
+    if backend not in _CHECKED:
+        try:
+            _CHECKED[backend] = backend.get_current_version() == SCHEMA
+        except Exception:  # noqa: BLE001 - an unknown storage layout: the slow, public path
+            _CHECKED[backend] = False
+    return backend if _CHECKED[backend] else None
 
 
 def _insert(backend, study_id: int, trials: list) -> None:
-    """One transaction: the trials, then their values, parameters and attributes in bulk."""
+    """One transaction: the trials (Optuna's own rows, which convert their times), then their
+    values, parameters and attributes, one bulk insert per table."""
     import json
 
     import sqlalchemy
@@ -84,24 +91,28 @@ def _insert(backend, study_id: int, trials: list) -> None:
         first = min(r.trial_id for r in rows)
         before = session.execute(sqlalchemy.select(sqlalchemy.func.count(models.TrialModel.trial_id)).where(
             models.TrialModel.study_id == study_id, models.TrialModel.trial_id < first)).scalar_one()
-        children: list = []
+        children: dict = {models.TrialValueModel: [], models.TrialParamModel: [], models.TrialUserAttributeModel: [],
+                          models.TrialSystemAttributeModel: []}
         for number, (row, t) in enumerate(sorted(zip(rows, trials, strict=True), key=lambda p: p[0].trial_id),
                                           start=before):
             row.number = number
             for objective, value in enumerate(t.values or ()):
                 stored, kind = models.TrialValueModel.value_to_stored_repr(value)
-                children.append(models.TrialValueModel(trial_id=row.trial_id, objective=objective, value=stored,
-                                                       value_type=kind))
+                children[models.TrialValueModel].append(
+                    {"trial_id": row.trial_id, "objective": objective, "value": stored, "value_type": kind})
             for name, value in t.params.items():
                 distribution = t.distributions[name]
-                children.append(models.TrialParamModel(trial_id=row.trial_id, param_name=name,
-                                                       param_value=distribution.to_internal_repr(value),
-                                                       distribution_json=distribution_to_json(distribution)))
+                children[models.TrialParamModel].append(
+                    {"trial_id": row.trial_id, "param_name": name, "param_value": distribution.to_internal_repr(value),
+                     "distribution_json": distribution_to_json(distribution)})
             for model, attrs in ((models.TrialUserAttributeModel, t.user_attrs),
                                  (models.TrialSystemAttributeModel, t.system_attrs)):
-                children += [model(trial_id=row.trial_id, key=key, value_json=json.dumps(value))
-                             for key, value in attrs.items()]
-        session.add_all(children)
+                children[model] += [{"trial_id": row.trial_id, "key": key, "value_json": json.dumps(value)}
+                                    for key, value in attrs.items()]
+        session.flush()  # the numbers
+        for model, values in children.items():
+            if values:  # one statement per table (executemany)
+                session.execute(sqlalchemy.insert(model.__table__), values)
 
 
 def _key(params: dict, names: Sequence[str]) -> tuple:

@@ -72,6 +72,9 @@ def test_a_batch_is_stored_as_optuna_stores_each_trial(tmp_path, directions):
         assert ours.get_trials()[2].values[0] == math.inf
         write_trials(ours, [])                   # nothing to write: nothing written
         assert len(ours.get_trials()) == len(trials)
+    memory = optuna.create_study(directions=["maximize"] * directions)  # not a database: Optuna's own path
+    write_trials(memory, trials)
+    assert [_fields(t)[:8] for t in memory.get_trials()] == [_fields(t)[:8] for t in trials]
 
 
 def test_the_lead_is_held_by_one_live_worker_at_a_time(tmp_path):
