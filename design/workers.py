@@ -1,6 +1,11 @@
-"""Trials of workers that died: found and marked failed when a worker opens the study.
+"""The workers of a study: which one leads, and the trials of workers that died.
 
-A worker killed mid-trial (``kill -9``, a lost machine) leaves its trial RUNNING.  Optuna's
+Several workers may share a study.  One leads (:func:`claim_lead`): it alone runs the decision's
+deterministic optimum and the local refinement (batch.py); a worker that does not lead mixes its
+seed with its identity (:func:`worker_seed`).
+
+Trials now reach the storage finished (batch.py), but a worker of an earlier version killed
+mid-trial (``kill -9``, a lost machine) left its trial RUNNING.  Optuna's
 heartbeat marks it failed once its last heartbeat is older than the grace period (study.py's
 ``GRACE_S``), but only when a later trial starts: a worker that resumes at once and finishes
 within the grace period left it RUNNING for good.  So each trial records the worker that runs it
