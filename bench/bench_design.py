@@ -19,16 +19,24 @@ history we take the best feasible objective after 50/100/200 trials and its regr
 
 The deterministic optimum that ``nassb design``, ``campaign propose`` and ``next-experiment``
 start from (``best_design``: a Sobol look and COBYQA from its best points) is measured against
-the same optimum.  Last, the speed: one ``DesignScorer.score`` call, the prior-sensitivity reweighting, and TPE
-trials in memory and in SQLite (opened as the CLI opens it).  Run from the repository root:
+the same optimum.  Then the speed: one ``DesignScorer.score`` call, the prior-sensitivity reweighting, and TPE
+trials in memory and in SQLite (opened as the CLI opens it).  Last, the storage: the cost per trial of
+SQLite (and PostgreSQL, ``--postgres URL``) trial by trial (as ``nassb design`` ran before) and in
+memory with batched writes (``nassb.design.batch``, as it runs now) against the in-memory search;
+and one ``nassb design`` process of N trials against two of N/2 on one study (wall and CPU time,
+duplicated trials), with ``--before-python`` an interpreter whose nassb is an earlier version.
+Run from the repository root:
 
     .venv/bin/python bench/bench_design.py [--seeds 5] [--trials 200] [--strategies tpe,tpe+refine100,gp]
+    .venv/bin/python bench/bench_design.py --storage-only [--postgres URL] [--rounds 3]
+                                           [--workers-trials 200,1000] [--before-python PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import statistics
 import tempfile
@@ -144,6 +152,14 @@ def main() -> None:
     parser.add_argument("--optimum", type=float, help="a known optimum (Wh/l): skip differential evolution")
     parser.add_argument("--speed-trials", type=int, default=300, help="trials for the speed runs")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--storage-only", action="store_true",
+                        help="only the storage cost per trial and the workers (sections 5 and 6)")
+    parser.add_argument("--postgres", help="a PostgreSQL URL for the storage cost (e.g. postgresql://u@host:port/db)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the in-memory and batched runs (section 5)")
+    parser.add_argument("--workers-trials", default="200",
+                        help="trials of the one-worker runs, comma-separated (section 6): each against two of half")
+    parser.add_argument("--skip-workers", action="store_true")
+    parser.add_argument("--before-python", help="a Python whose nassb is the earlier version, for its workers")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -155,6 +171,12 @@ def main() -> None:
     print(f"{CARD}, {scorer.rate_text}, {CYCLES} cycles, {risk.size} draws, objective q0.05 E_V_rate (Wh/l); "
           f"{platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"optuna {optuna.__version__}")
+
+    if args.storage_only:
+        storage_cost(args, space, scorer, settings, objective)
+        if not args.skip_workers:
+            workers(args)
+        return
 
     # 1. The brute-force optimum.
     runs = [] if args.optimum else [brute_force(space, scorer, settings, s, args.de_maxiter, args.de_popsize)
@@ -238,7 +260,98 @@ def main() -> None:
             wall = time.perf_counter() - t
         print(f"{args.speed_trials} TPE trials, SQLite in {where or tempfile.gettempdir()} (open_study, as the CLI): "
               f"{wall:.1f} s ({1e3 * wall / args.speed_trials:.0f} ms/trial)")
+    storage_cost(args, space, scorer, settings, objective)
+    if not args.skip_workers:
+        workers(args)
 
+
+def storage_cost(args, space, scorer, settings, objective) -> None:
+    """5. The cost per trial of a storage against the in-memory search: trial by trial on the
+    storage (as nassb design ran before) and in memory with batched writes (nassb.design.batch).
+    The in-memory and batched runs alternate over ``--rounds`` rounds (medians: the machine's load
+    varies); the trial-by-trial runs, ten times slower, run once."""
+    from nassb.design.batch import search
+
+    n = args.speed_trials
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = {"SQLite": f"sqlite:///{Path(tmp) / 'cost.db'}"}
+        if args.postgres:
+            urls["PostgreSQL"] = args.postgres
+        tag = f"{int(time.time())}"
+
+        def timed(label: str, how: str, round_: int) -> float:
+            if label == "memory":
+                study = optuna.create_study(direction="maximize", sampler=sampler_of("tpe", 0))
+                t = time.perf_counter()
+                study.optimize(objective, n_trials=n)
+                return (time.perf_counter() - t) / n
+            stored = open_study(urls[label], f"cost-{tag}-{how[0]}-{round_}", settings, "tpe", 0)
+            t = time.perf_counter()
+            if how == "batched":
+                assert search(stored, objective, space, trials=n, local=0, sampler="tpe", seed=0).written == n
+            else:
+                stored.optimize(objective, n_trials=n)
+            wall = (time.perf_counter() - t) / n
+            assert len(stored.get_trials(states=(optuna.trial.TrialState.COMPLETE,))) == n
+            return wall
+
+        runs: dict[tuple[str, str], list[float]] = {}
+        for round_ in range(args.rounds):
+            for label in ("memory", *urls):
+                for how in (("",) if label == "memory" else ("batched", "trial by trial") if round_ == 0
+                            else ("batched",)):
+                    runs.setdefault((label, how), []).append(timed(label, how, round_))
+        memory = statistics.median(runs[("memory", "")])
+        print(f"\n{n} TPE trials (seed 0), median of {args.rounds} rounds; load {os.getloadavg()[0]:.1f}")
+        print(f"  in memory                 : {1e3 * memory:6.2f} ms/trial "
+              f"({', '.join(f'{1e3 * w:.2f}' for w in runs[('memory', '')])})")
+        for (label, how), walls in runs.items():
+            if label != "memory":
+                wall = statistics.median(walls)
+                print(f"  {label:10} {how:14}: {1e3 * wall:6.2f} ms/trial, {wall / memory:5.2f} x in memory "
+                      f"({', '.join(f'{1e3 * w:.2f}' for w in walls)})", flush=True)
+
+
+def _worker_runs(python: str, url: str, study: str, runs: list[tuple[int, int]]) -> tuple[float, float]:
+    """Start one ``nassb design`` process per (trials, seed) on one study together; the wall time
+    until the last ends, and their CPU time (user + system)."""
+    import resource
+    import subprocess
+
+    args = [python, "-m", "nassb.reports.cli", "design", "--storage", url, "--study", study, "--json"]
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    procs = [subprocess.Popen([*args, "--trials", str(n), "--seed", str(seed)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True) for n, seed in runs]
+    for p in procs:
+        _, err = p.communicate()
+        if p.returncode != 0:
+            raise SystemExit(f"a worker failed: {err.strip().splitlines()[-1] if err.strip() else p.returncode}")
+    wall = time.perf_counter() - t
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (now.ru_utime - used.ru_utime) + (now.ru_stime - used.ru_stime)
+
+
+def workers(args) -> None:
+    """6. One worker of N trials against two of N/2 on one SQLite study (whole nassb design
+    processes, their start-up and result included, so the 1 x N run is the time of an N-trial
+    design): wall and CPU time, trials stored and duplicated parameters."""
+    import sys
+
+    pythons = {"now": sys.executable, **({"before": args.before_python} if args.before_python else {})}
+    print("\nworkers on one SQLite study, nassb design processes (start-up and the result included)")
+    for n in (int(x) for x in str(args.workers_trials).split(",")):
+        for version, python in pythons.items():
+            for runs in ([(n, 1)], [(n // 2, 1), (n // 2, 2)]):
+                load = os.getloadavg()[0]
+                with tempfile.TemporaryDirectory() as tmp:
+                    url = f"sqlite:///{Path(tmp) / 'workers.db'}"
+                    wall, cpu = _worker_runs(python, url, "w", runs)
+                    trials = optuna.load_study(study_name="w", storage=url).get_trials(deepcopy=False)
+                    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+                    keys = [tuple(sorted(t.params.items())) for t in complete]
+                print(f"  {version:6} {len(runs)} x {runs[0][0]:4}: {wall:6.1f} s wall, {cpu:6.1f} s CPU, "
+                      f"{len(complete)} trials, {len(keys) - len(set(keys))} duplicated (load {load:.1f})", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,8 @@ in slowly.  scipy's COBYQA (Ragonneau & Zhang, derivative-free trust-region SQP 
 models) works in the unit cube of the search (log scale where the search samples so), with the
 study's constraints as nonlinear constraints, starting from the best feasible trial.  Every point
 it evaluates is a trial of the study: the storage keeps it, other workers see it, and a resumed
-study counts it.
+study counts it.  A point some trial of the study has evaluated already (a resumed refinement
+from the same start, say) is read from that trial instead of run again.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def best_feasible(study):
     return max(trials, key=lambda t: t.values[0], default=None)
 
 
-def refine(study, space: DesignSpace, objective, budget: int) -> int:
+def refine(study, space: DesignSpace, objective, budget: int, *, callbacks=None) -> int:
     """Run at most ``budget`` trials of a local search from the best feasible trial.
 
     Parameters
@@ -50,6 +51,9 @@ def refine(study, space: DesignSpace, objective, budget: int) -> int:
         The study's objective (:func:`nassb.design.study.make_objective`).
     budget : int
         Trials the refinement may run.
+    callbacks : list, optional
+        Optuna callbacks of each trial it runs (e.g. the batch writer of
+        :class:`nassb.design.batch.Recorder`).
 
     Returns
     -------
@@ -83,14 +87,21 @@ def refine(study, space: DesignSpace, objective, budget: int) -> int:
 
     # The start is a trial already: the search knows its value without running it again.
     x0 = to_unit(design)
-    seen: dict[tuple, tuple[float, np.ndarray]] = {
-        key_of(x0): (-start.values[0] / scale, np.array([start.constraints[n] for n in names]))}
+    # So is every other trial of the study: a point evaluated before is not run again.
+    seen: dict[tuple, tuple[float, np.ndarray]] = {}
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        if "design" in t.user_attrs and all(n in t.constraints for n in names) and t.values:
+            seen[key_of(to_unit(t.user_attrs["design"]))] = (
+                -t.values[0] / scale, np.array([t.constraints[n] for n in names]))
+    seen[key_of(x0)] = (-start.values[0] / scale, np.array([start.constraints[n] for n in names]))
+    known, ran = len(seen), 0
 
     def evaluate(u: np.ndarray) -> tuple[float, np.ndarray]:
+        nonlocal ran
         key = key_of(u)
         if key in seen:
             return seen[key]
-        if len(seen) > budget:
+        if ran >= budget:
             raise _BudgetSpent
         record: dict = {}
 
@@ -103,9 +114,10 @@ def refine(study, space: DesignSpace, objective, budget: int) -> int:
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.sampler = optuna.samplers.PartialFixedSampler(from_unit(np.array(key)), base)
         try:
-            study.optimize(run, n_trials=1)
+            study.optimize(run, n_trials=1, callbacks=callbacks)
         finally:
             study.sampler = base
+        ran += 1
         c = record["constraints"]
         seen[key] = (-record["value"] / scale, np.array([c[n] for n in names]))
         return seen[key]
@@ -113,5 +125,5 @@ def refine(study, space: DesignSpace, objective, budget: int) -> int:
     constraint = NonlinearConstraint(lambda u: evaluate(u)[1], -np.inf, 0.0)
     with contextlib.suppress(_BudgetSpent):
         minimize(lambda u: evaluate(u)[0], x0, method=METHOD, bounds=Bounds(0.0, 1.0), constraints=[constraint],
-                 options={"maxfev": budget + 1, "initial_tr_radius": RADIUS, "final_tr_radius": FINAL_RADIUS})
-    return len(seen) - 1
+                 options={"maxfev": budget + known, "initial_tr_radius": RADIUS, "final_tr_radius": FINAL_RADIUS})
+    return ran

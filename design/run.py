@@ -10,6 +10,7 @@ from ..inference.result import Result
 from ..priors import CardError, CellCard, OptionError, load_card
 from ..priors.secrets import mask_url
 from . import extrapolation
+from .batch import search as batched_search
 from .decision import Decision
 from .space import design_space
 from .workers import fail_dead_trials
@@ -170,7 +171,10 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
     The study starts from the decision's deterministic optimum
     (:func:`nassb.design.optimum.best_design`, one enqueued trial): the first proposal is the cell
     ``nassb next-experiment`` names first for the same card and decision; the sampler's trials
-    add the next ones.
+    add the next ones.  The trials run in memory and reach ``storage`` in batches
+    (:mod:`nassb.design.batch`): a killed run keeps its trials up to its last batch.  Of several
+    workers on one study, one leads: it alone runs the optimum and the local refinement; the
+    others give all their trials to the sampler, each with its own seed stream.
 
     Parameters
     ----------
@@ -258,18 +262,13 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
     objective_of_trial = make_objective(space, scorer, search, ranges)
     local = refine_budget(refine, trials, pareto)
     with storage_errors(storage, optuna_study):
-        if pareto is None:
-            optimum = best_design(scorer, space, search, ranges)
-            if optimum.design is not None:  # a resumed study has it already
-                optuna_study.enqueue_trial(optimum.design, skip_if_exists=True)
-        optuna_study.optimize(objective_of_trial, n_trials=trials - local, show_progress_bar=progress)
-        if local:
-            from .refine import refine as refine_best
+        def first() -> dict | None:  # the worker that leads runs it first, unless the study has it
+            return best_design(scorer, space, search, ranges).design if pareto is None else None
 
-            ran = refine_best(optuna_study, space, objective_of_trial, local)
-            if ran < local:  # no feasible start yet, or the local search converged: the sampler goes on
-                optuna_study.optimize(objective_of_trial, n_trials=local - ran)
-        fail_dead_trials(optuna_study)  # another machine's dead worker, past its grace period by now
+        # In memory, recorded in batches; one worker of several leads (batch.py)
+        batched_search(optuna_study, objective_of_trial, space, trials=trials, local=local, sampler=sampler,
+                       seed=seed, first=first, progress=progress)
+        fail_dead_trials(optuna_study)  # a dead worker's trial of an earlier version, past its grace period
     return _result(optuna_study, name, storage, search, scorer, space, risk, top, origin, ranges, prior_widening)
 
 

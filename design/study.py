@@ -1,10 +1,11 @@
 """The Optuna study: storage (SQLite by default, PostgreSQL for many workers), the objective and
 constraints of a trial, and distinct proposals from the finished trials.
 
-Every finished trial is committed to the storage at once, so a killed worker loses nothing but
-its running trial; a worker opening the study marks a dead worker's trial failed (workers.py: at
-once for a process of its own machine, after the heartbeat's grace period for another
-machine's).  The study remembers the settings it was created with and refuses a worker with others.
+A worker runs its trials in memory and writes them to the storage in batches (batch.py), so a
+killed worker loses the trials since its last batch.  A worker opening the study marks failed a
+trial an earlier version's dead worker left running (workers.py: at once for a process of its own
+machine, after the heartbeat's grace period for another machine's).  The study remembers the
+settings it was created with and refuses a worker with others.
 """
 
 from __future__ import annotations

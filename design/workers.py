@@ -1,6 +1,11 @@
-"""Trials of workers that died: found and marked failed when a worker opens the study.
+"""The workers of a study: which one leads, and the trials of workers that died.
 
-A worker killed mid-trial (``kill -9``, a lost machine) leaves its trial RUNNING.  Optuna's
+Several workers may share a study.  One leads (:func:`claim_lead`): it alone runs the decision's
+deterministic optimum and the local refinement (batch.py); a worker that does not lead mixes its
+seed with its identity (:func:`worker_seed`).
+
+Trials now reach the storage finished (batch.py), but a worker of an earlier version killed
+mid-trial (``kill -9``, a lost machine) left its trial RUNNING.  Optuna's
 heartbeat marks it failed once its last heartbeat is older than the grace period (study.py's
 ``GRACE_S``), but only when a later trial starts: a worker that resumes at once and finishes
 within the grace period left it RUNNING for good.  So each trial records the worker that runs it
@@ -91,3 +96,72 @@ def fail_dead_trials(study) -> list[int]:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
     return failed
+
+
+# -- one worker leads: the deterministic optimum and the local refinement ------------------------
+
+LEAD_ATTR = "nassb_lead"
+LEASE_S = 120.0   # another machine's lead that has not written for this long is taken as gone
+SETTLE_S = 0.25   # a claim is confirmed this long after it was made
+
+
+def _lead_held_by_other(claim, me: dict) -> bool:
+    """Whether a recorded lead claim belongs to another worker that still runs."""
+    import time
+
+    if not isinstance(claim, dict) or claim.get("done") or not isinstance(claim.get("worker"), dict):
+        return False
+    worker = claim["worker"]
+    if worker == me or _gone(worker):
+        return False
+    if worker.get("machine") == _machine():
+        return True  # alive on this machine
+    return time.time() - float(claim.get("at", 0.0)) < LEASE_S
+
+
+def claim_lead(study, me: dict) -> float | None:
+    """Claim the study's lead for this worker unless another live worker holds it; the time of
+    the claim, or None.  A claim holds once :func:`confirm_lead` still finds it."""
+    import time
+
+    if _lead_held_by_other(study.user_attrs.get(LEAD_ATTR), me):
+        return None
+    now = time.time()
+    study.set_user_attr(LEAD_ATTR, {"worker": me, "at": now, "done": False})
+    return now
+
+
+def confirm_lead(study, me: dict, claimed: float | None) -> bool:
+    """Whether this worker's claim still stands ``SETTLE_S`` after it was made.
+
+    Two workers that claim together each write their claim; the last write stands and the other
+    worker finds it here.  (Two claims can both stand only if one worker stalled for longer than
+    ``SETTLE_S`` between reading and writing the claim.)
+    """
+    import time
+
+    if claimed is None:
+        return False
+    time.sleep(max(0.0, claimed + SETTLE_S - time.time()))
+    claim = study.user_attrs.get(LEAD_ATTR)
+    return isinstance(claim, dict) and claim.get("worker") == me and not claim.get("done")
+
+
+def keep_lead(study, me: dict, *, done: bool = False) -> None:
+    """Renew this worker's lead (each batch), or give it up (``done``) at the end of its run."""
+    import time
+
+    claim = study.user_attrs.get(LEAD_ATTR)
+    if isinstance(claim, dict) and claim.get("worker") == me:  # not taken over meanwhile
+        study.set_user_attr(LEAD_ATTR, {"worker": me, "at": time.time(), "done": done})
+
+
+def worker_seed(seed: int | None, me: dict) -> int | None:
+    """The seed of a worker that does not lead: the given seed mixed with the worker's identity,
+    so two workers given one seed do not draw the same trials (None stays None)."""
+    import hashlib
+
+    if seed is None:
+        return None
+    text = f"{seed}|{me.get('machine')}|{me.get('pid')}|{me.get('started')}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")

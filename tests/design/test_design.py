@@ -174,7 +174,7 @@ def _count(storage: str, study: str) -> list:
 
 
 @pytest.mark.slow
-def test_a_killed_worker_loses_no_finished_trial(tmp_path):
+def test_a_killed_worker_keeps_the_trials_it_wrote(tmp_path):
     storage = f"sqlite:///{tmp_path / 'kill.db'}"
     args = [sys.executable, "-m", "nassb.reports.cli", "design", "--storage", storage, "--study", "k", "--json"]
     worker = subprocess.Popen([*args, "--trials", "100000", "--seed", "1"], stdout=subprocess.DEVNULL,
