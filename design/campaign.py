@@ -107,7 +107,7 @@ class _CampaignResult(Result):
     diagnostics = None
 
     def __repr__(self) -> str:
-        from ..reports.campaign_report import campaign_text
+        from ..priors.display.campaign import campaign_text
 
         return campaign_text(self)
 

@@ -530,7 +530,7 @@ def _risk_calibrate(args) -> int:
     if args.json:
         _print_json({"out": args.out, **result.to_json()})
     else:
-        from .text import calibration_table
+        from ..priors.display.text import calibration_table
 
         print(calibration_table(result))
         print(f"written: {args.out}")
@@ -555,7 +555,7 @@ def _studies(args) -> int:
     if args.json:
         _print_json({"storage": mask_url(args.storage), "studies": studies})
     else:
-        from .text import studies_table
+        from ..priors.display.text import studies_table
 
         print(studies_table(studies, mask_url(args.storage)))
     return 0
@@ -592,7 +592,7 @@ def _cards(args) -> int:
         _print_json({"cards": [c["name"] for c in cards], "materials": [m["name"] for m in materials],
                      "descriptions": {"cards": cards, "materials": materials}})
     else:
-        from .text import cards_table
+        from ..priors.display.text import cards_table
 
         print(cards_table(cards, materials))
     return 0

@@ -120,7 +120,7 @@ class CalibrationResult(Result):
                    checks=document.get("predictive_checks"), cells=document.get("cells"), lab=document.get("lab", ""))
 
     def plot(self, **kwargs):
-        from ...reports import figures
+        from ...priors.display import figures
 
         units = {n: q["unit"] for n, q in self.summary().items()}
         return figures.histograms({n: np.asarray(self.idata.posterior[n]).ravel() for n in self.parameters()},
