@@ -63,8 +63,6 @@ KNOWN_CYCLES = [
     {"nassb.inference.risk.calibrate", "nassb.inference.risk.predict"},
     # the decision's settings, the study that holds them and the scoring
     {"nassb.design.decision", "nassb.design.score", "nassb.design.study"},
-    # the command line and its two command modules share the options (a package of commands next)
-    {"nassb.reports.cli", "nassb.reports.campaign_command", "nassb.reports.experiment_command"},
 ]
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 
+from .common import check_csv, decision_options, gate, output_options, print_json, seed, whole, write_csv_option
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``next-experiment`` on the command line's subparsers."""
-    from .cli import _output_options, _seed, _whole, decision_options
-
     p = subparsers.add_parser(
         "next-experiment", help="rank candidate experiments by what they would teach the design decision (EVSI)",
         description="Rank candidate experiments (biaxial strength, critical current density of symmetric cells, "
@@ -27,25 +28,25 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--storage", default="sqlite:///nassb-campaign.db", metavar="URL",
                    help="the campaign's storage (default sqlite:///nassb-campaign.db)")
     p.add_argument("--experiments", metavar="FILE", help="a TOML file of more candidate experiments ([[experiment]])")
-    p.add_argument("--outcomes", type=_whole(2), default=200, metavar="N",
+    p.add_argument("--outcomes", type=whole(2), default=200, metavar="N",
                    help="simulated outcomes per experiment (default 200)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="S", help="seed of the outcomes and the search (default 0)")
+    p.add_argument("--seed", type=seed, default=0, metavar="S", help="seed of the outcomes and the search (default 0)")
     p.add_argument("--cost", choices=("days", "cells"), default="days", help="the unit of the ranking per cost")
     p.add_argument("--progress", action="store_true", help="a progress bar over the simulated outcomes")
     decisions = p.add_argument_group("the decision (as nassb design; with --campaign, the campaign's unless given)")
     decision_options(decisions)
     # What the user gave is what differs from these (a campaign's own settings stand for the rest).
     p.set_defaults(decision_defaults={a.dest: a.default for a in decisions._group_actions})
-    _output_options(p, csv=True)
+    output_options(p, csv=True)
     p.set_defaults(run=run)
     return p
 
 
 def _open_campaign(name: str, storage: str):
-    from ..priors import OptionError
+    from ...priors import OptionError
 
     try:
-        from ..design.campaign import Campaign
+        from ...design.campaign import Campaign
     except ImportError:
         raise OptionError("campaigns are not available in this nassb", field="--campaign") from None
     return Campaign.open(name, storage)
@@ -53,10 +54,9 @@ def _open_campaign(name: str, storage: str):
 
 def run(args) -> int:
     """Parse, call, print: the command's body."""
-    from ..design.ranking import next_experiment
-    from ..priors import OptionError
-    from ..priors.display.ranking import ranking_text
-    from .cli import _gate, _print_json, check_csv, write_csv_option
+    from ...design.ranking import next_experiment
+    from ...priors import OptionError
+    from ...priors.display.ranking import ranking_text
 
     check_csv(args)
     if args.campaign and args.posterior:
@@ -76,7 +76,7 @@ def run(args) -> int:
     result = next_experiment(**kwargs)
     write_csv_option(args, result)
     if args.json:
-        _print_json(result.to_json())
+        print_json(result.to_json())
     else:
         print(ranking_text(result))
-    return _gate(args, result)
+    return gate(args, result)
