@@ -113,25 +113,6 @@ def _surprise(per_draw: list[np.ndarray], observed: list[tuple[float, float]], i
     return out
 
 
-def calibration_words(check: dict) -> list[str]:
-    """The check in a few lines for a terminal."""
-    lines = []
-    for risk, s in check["risks"].items():
-        lines.append(f"{risk}: predicted {s['mean_p']:.2f} on average, happened {s['observed']:.2f} "
-                     f"({s['n']} cell(s)); Brier {s['brier']:.3f} (the predictive expects {s['expected_brier']:.3f}), "
-                     f"log score {s['log_score']:.2f}")
-    for quantity, s in check["intervals"].items():
-        lines.append(f"{quantity}: {s['inside']} of {s['n']} inside the 95 % predictive interval "
-                     f"(PIT {', '.join(f'{u:.2f}' for u in s['pit'])})")
-    sur = check["surprise"]
-    parts = [f"{what} {p:.3f}" for what, p in (("events", sur["events"]), ("intervals", sur["intervals"]))
-             if p is not None]
-    if parts:
-        lines.append("probability of outcomes at least this surprising under the predictive: " + ", ".join(parts)
-                     + (" (below 0.05: overconfident)" if sur["surprised"] else ""))
-    return lines
-
-
 def round_calibration(checks: list[dict]) -> dict:
     """Checks of several records of one round pooled: the same fields without the surprise, and
     ``widened`` (whether any of them widened the posterior); empty without a check."""
@@ -158,14 +139,3 @@ def round_calibration(checks: list[dict]) -> dict:
         q["coverage"] = q["inside"] / q["n"] if q["n"] else math.nan
     return {"risks": out_risks, "intervals": intervals,
             "widened": any(c.get("widened", 1.0) > 1.0 for c in checks)}
-
-
-def round_words(round_: int, check: dict) -> tuple[str, ...]:
-    """One row of a status table: the round, Brier score (expected) per risk, R_cell coverage."""
-    def brier(risk: str) -> str:
-        s = check["risks"].get(risk)
-        return f"{s['brier']:.3f} ({s['expected_brier']:.3f}), {s['n']}" if s else "-"
-
-    r = check["intervals"].get("R_cell")
-    inside = f"{r['inside']} of {r['n']}" if r else "-"
-    return (str(round_), brier("fracture"), brier("short"), inside, "yes" if check.get("widened") else "no")

@@ -55,7 +55,8 @@ from ..priors.vocabulary import term
 from . import campaign_records as records_
 from . import campaign_tables
 from . import extrapolation
-from .calibration import WIDEN, calibration, calibration_words, round_calibration
+from ..priors.display.campaign import calibration_words
+from .calibration import WIDEN, calibration, round_calibration
 from .acquisition import expected_gains
 from .acquisition import explore as explore_batch
 from .decision import DEFAULTS, KEYS, Decision
@@ -108,7 +109,7 @@ class _CampaignResult(Result):
     diagnostics = None
 
     def __repr__(self) -> str:
-        from ..reports.campaign_report import campaign_text
+        from ..priors.display.campaign import campaign_text
 
         return campaign_text(self)
 

@@ -150,7 +150,7 @@ class ExperimentRanking(Result):
                    document["settings"], document.get("card", ""))
 
     def __repr__(self) -> str:
-        from ..reports.experiment_command import ranking_text
+        from ..priors.display.ranking import ranking_text
 
         return ranking_text(self)
 

@@ -142,7 +142,7 @@ class DesignResult(Result):
     def plot(self, **kwargs):
         """Each proposal and baseline: the objective against P_short (posterior means)."""
         from ..priors.vocabulary import term
-        from ..reports import figures
+        from ..priors.display import figures
 
         energy = QUANTITY_OF[self.settings.objective]
         points = [(p["quantities"]["P_short"]["mean"], p["quantities"][energy]["mean"], True) for p in self.proposals]

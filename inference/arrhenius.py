@@ -177,7 +177,7 @@ class ArrheniusFit(Result):
 
     def plot(self, **kwargs):
         """The data with the posterior median and 95 % band against temperature."""
-        from ..reports import figures
+        from ..priors.display import figures
 
         t = self.series.temperature
         grid = np.linspace(t.min() - 10, t.max() + 10, 120)

@@ -13,8 +13,8 @@ Every computation of nassb returns a :class:`Result`:
 * ``warnings``: what a user must read beside the numbers;
 * ``plot()``: the result's main figure; ``repr`` and ``_repr_html_`` for notebooks.
 
-Display (``repr``, ``_repr_html_``, ``plot``) is delegated at call time to the presentation
-layer, :mod:`nassb.reports`, which only lays out what the result computed.
+Display (``repr``, ``_repr_html_``, ``plot``) is delegated at call time to the display layer,
+:mod:`nassb.priors.display`, which only lays out what the result computed.
 
 A NetCDF file of a result holds the arviz groups of its draws, the result's own groups
 (``summary``, ``draws``, ...), and in its root attributes the result's class, the nassb
@@ -219,12 +219,12 @@ class Result:
 
     # -- notebooks ---------------------------------------------------------------------------
     def __repr__(self) -> str:
-        from ..reports.text import result_text
+        from ..priors.display.text import result_text
 
         return result_text(self)
 
     def _repr_html_(self) -> str:
-        from ..reports.html import result_html
+        from ..priors.display.html import result_html
 
         return result_html(self)
 
@@ -493,7 +493,7 @@ class PropagationResult(Result):
 
     def plot(self, **kwargs):
         """gum: the uncertainty budget of the energy density; mc and bayes: its distribution."""
-        from ..reports import figures
+        from ..priors.display import figures
 
         target = next((q for q in ("E_V_real", "E_V_theo") if q in self.quantities), self.quantities[0])
         if self.method == "gum":

@@ -1,5 +1,6 @@
 """Cards built and varied in Python: a mapping as the TOML of a card parses, and a card with some
-fields replaced (:meth:`CellCard.replace`), each validated exactly as a card file is."""
+fields replaced (:meth:`~nassb.priors.card.CellCard.replace`), each turned into the merged TOML a
+card file gives, which :mod:`nassb.priors.card` then validates exactly as a card file's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numbers
 from collections.abc import Mapping
 from pathlib import Path
 
-from .card import CellCard, _digest, _drop_removed, _is_quantity_table, _validate, _with_base
+from .card_files import _drop_removed, _is_quantity_table, _with_base
 from .errors import CardError
 
 MAPPING_ORIGIN = "card mapping"
@@ -39,15 +40,13 @@ def _toml_value(value, where: str):
                     f"{type(value).__name__} {value!r}", field=where or None)
 
 
-def card_from_mapping(mapping: Mapping, origin: str = MAPPING_ORIGIN) -> CellCard:
-    """A card from a mapping as the TOML of a card parses (see :func:`~nassb.priors.card.load_card`)."""
-    try:
-        raw = _toml_value(mapping, "")
-        merged, _ = _with_base(raw, origin, Path.cwd(), (f"mapping {id(mapping)}",))
-        _drop_removed(merged, keep=("materials",))
-        return _validate(merged, origin, _digest(merged))
-    except CardError as err:
-        raise err.located(file=origin) from None
+def mapping_raw(mapping: Mapping, origin: str = MAPPING_ORIGIN) -> dict:
+    """The merged TOML of a card given as a mapping as the TOML of a card parses (see
+    :func:`~nassb.priors.card.load_card`), its base and files relative to the working directory."""
+    raw = _toml_value(mapping, "")
+    merged, _ = _with_base(raw, origin, Path.cwd(), (f"mapping {id(mapping)}",))
+    _drop_removed(merged, keep=("materials",))
+    return merged
 
 
 def _set(raw: dict, path: str, value) -> None:
@@ -64,16 +63,11 @@ def _set(raw: dict, path: str, value) -> None:
     table[keys[-1]] = value
 
 
-def replaced(card: CellCard, changes: Mapping[str, object]) -> CellCard:
-    """``card`` with the fields of ``changes`` (dotted path -> value) replaced, validated again."""
-    if not changes:
-        return card
-    raw = copy.deepcopy(dict(card.raw))
-    origin = card.origin
-    try:
-        for path, value in changes.items():
-            _set(raw, path, _toml_value(value, path))
-        _drop_removed(raw, keep=("materials",))  # a material's `false` removes a built-in field there
-        return _validate(raw, origin, _digest(raw))
-    except CardError as err:
-        raise err.located(file=origin) from None
+def replaced_raw(raw: Mapping, changes: Mapping[str, object]) -> dict:
+    """A card's merged TOML ``raw`` (left as it is) with the fields of ``changes`` (dotted path
+    -> value) replaced."""
+    out = copy.deepcopy(dict(raw))
+    for path, value in changes.items():
+        _set(out, path, _toml_value(value, path))
+    _drop_removed(out, keep=("materials",))  # a material's `false` removes a built-in field there
+    return out

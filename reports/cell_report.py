@@ -8,10 +8,11 @@ import math
 import numpy as np
 
 from ..priors.vocabulary import term, typeset
-from . import figures
-from .format import with_uncertainty
+from ..priors.display import figures
+from ..priors.display.format import with_uncertainty
+from ..priors.display.tables import quantity_cells
+from ..priors.display.text import first_order_sentence
 from .report import Report, provenance, table_rows
-from .text import first_order_sentence, quantity_cells
 
 REPORT_DRAWS = 200_000
 KEPT_DRAWS = 100_000

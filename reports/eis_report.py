@@ -13,15 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import figures
-from .eis_format import (
+from ..priors.display import figures
+from ..priors.display.eis import (
     gate_lines,
     method_line,
     short_method,
     spectrum_rows,
     spectrum_verdict,
 )
-from .format import with_uncertainty
+from ..priors.display.format import with_uncertainty
 from .report import Report, provenance
 
 CURVES = 60                # posterior draws drawn as lines in a Nyquist plot
@@ -168,7 +168,7 @@ def _drt_section(report: Report, one, s: int, circuit: str) -> dict:
     peaks suggest."""
     from ..inference.eis.drt_result import fit_drt
     from ..priors import NassbError
-    from .drt_report import drt_figure
+    from ..priors.display.drt import drt_figure
 
     try:
         drt = fit_drt(one.spectrum, area=one.area).spectra[0]

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from ..priors.files import REPORT_MARKER, write_folder
+from ..priors.jsonio import json_text
 from ..priors.secrets import mask_all, mask_url
-from .format import json_text
 
 MARKER = REPORT_MARKER
 
@@ -133,7 +133,7 @@ def write_report(report: Report, out: str | Path) -> Path:
 
 def table_rows(results: dict, names: list[str]) -> list[dict]:
     """Rows of the Table-1-style comparison: one quantity, one cell per method."""
-    from .text import quantity_cells
+    from ..priors.display.tables import quantity_cells
 
     rows = []
     for name in names:

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..priors.display import figures
+from ..priors.display.design_text import DESIGN_HEADER, PREDICTION_HEADER, _design_rows, _range_text, _signed
+from ..priors.display.tables import quantity_cells
 from ..priors.vocabulary import term, typeset, typeset_quantity
-from . import figures
 from .report import Report, provenance
-from .text import DESIGN_HEADER, PREDICTION_HEADER, _design_rows, _range_text, _signed, quantity_cells
 
 SENSITIVITY_HEADER = ["", "objective", "shift", "P_fracture", "P_short", "ohmic drop V", "retention",
                       "within the limits", "largest single shift"]
@@ -77,7 +78,7 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
 
 
 def _beyond_text(entries: list[tuple[str, dict]]) -> str:
-    from .text import _SHORT
+    from ..priors.display.design_text import _SHORT
 
     beyond = [f"{label}: {', '.join(_SHORT.get(n, n) for n in e['extrapolated'])}" for label, e in entries
               if e.get("extrapolated")]

@@ -267,7 +267,7 @@ class DRTResult(Result):
 
     def plot(self, spectrum: int | str = 0, **kwargs):
         """One spectrum's DRT: gamma against tau with its 95 % band, the peaks marked."""
-        from ...reports.drt_report import drt_figure
+        from ...priors.display.drt import drt_figure
 
         return drt_figure(self.spectrum(spectrum), as_figure=True, **kwargs)
 

@@ -296,7 +296,7 @@ class SpectrumFit(Result):
     def plot(self, kind: str = "bode", **kwargs):
         """``"bode"``: ``|Z|`` and phase with the posterior's 95 % band, and the residuals;
         ``"nyquist"``: the data and posterior draws of the circuit."""
-        from ...reports import figures
+        from ...priors.display import figures
 
         unit = "Ω cm²" if self.z_factor != 1.0 or self.spectrum.unit != "ohm" else "Ω"
         if kind == "nyquist":
@@ -592,7 +592,7 @@ class EISFit(Result):
     def plot(self, kind: str = "nyquist", *, spectrum: int | str | None = None, **kwargs):
         """``"nyquist"``: every spectrum's data and posterior draws (the first six); ``"bode"``:
         one spectrum's (``spectrum``, default the first) Bode plot with its band."""
-        from ...reports import figures
+        from ...priors.display import figures
 
         if kind == "bode" or spectrum is not None:
             return self.spectrum(spectrum or 0).plot(kind, **kwargs)

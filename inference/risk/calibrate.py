@@ -15,9 +15,7 @@ design side can flag extrapolation.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +27,8 @@ from ...priors.risk import (LAB_SCALES, PARAMETERS, load_lab_priors, load_nuisan
 from ..diagnostics import Diagnostics
 from ..result import Result, nassb_version
 from ..statistics import summarise
-from . import checks as predictive, forms, likelihood
+from . import checks as predictive, likelihood
+from .fingerprints import POSTERIOR_FORMAT, input_fingerprints
 
 CALIBRATION_TARGET_ACCEPT = 0.95
 """NUTS target acceptance of the calibration (0 divergences in the shipped posterior at 0.95)."""
@@ -37,8 +36,6 @@ CALIBRATION_INIT = "jitter+adapt_full"
 """A dense mass matrix: the posterior's correlations (strength with span, charge transfer with
 contact and formation) halve the leapfrog steps per draw against a diagonal one (25 against 59
 in a trial of 2 x 700 iterations, both without divergences)."""
-POSTERIOR_FORMAT = "1"
-"""Version of the posterior file's layout (attribute ``nassb_risk_posterior``)."""
 PREDICTIVE_LIMIT = 0.05
 """A predictive check below this says the calibration does not reproduce what was observed."""
 
@@ -120,7 +117,7 @@ class CalibrationResult(Result):
                    checks=document.get("predictive_checks"), cells=document.get("cells"), lab=document.get("lab", ""))
 
     def plot(self, **kwargs):
-        from ...reports import figures
+        from ...priors.display import figures
 
         units = {n: q["unit"] for n, q in self.summary().items()}
         return figures.histograms({n: np.asarray(self.idata.posterior[n]).ravel() for n in self.parameters()},
@@ -240,43 +237,6 @@ def save_posterior(result: CalibrationResult, path) -> None:
         handle.attrs["nassb_document"] = json_text(result.to_json())
     with atomic_target(path) as tmp:
         tmp.write_bytes(buffer.getvalue())
-
-
-def _sha(*texts: bytes) -> str:
-    h = hashlib.sha256()
-    for text in texts:
-        h.update(text)
-    return h.hexdigest()
-
-
-def input_fingerprints(lab: ObservedCells | None = None, with_paper: bool = True) -> dict[str, str | int]:
-    """SHA-256 of what a calibration depends on.
-
-    ``priors_sha256`` (priors/data/risk.toml), ``forms_sha256`` (the forms and the likelihood),
-    ``observations_sha256`` (the paper's observations; empty without them), ``lab_sha256`` (the
-    lab's file and every file it names; empty without one) and ``with_paper`` (1 or 0).  Stored
-    with the posterior, so a stale calibration (inputs changed since) can be detected.
-    """
-    return {
-        "priors_sha256": current_priors_sha256(),
-        "forms_sha256": current_forms_sha256(),
-        "observations_sha256": current_observations_sha256() if with_paper else "",
-        "lab_sha256": lab.sha256 if lab is not None else "",
-        "with_paper": int(with_paper),
-    }
-
-
-def current_forms_sha256() -> str:
-    """SHA-256 of the risk forms and the likelihood (what a posterior's draws mean)."""
-    return _sha(Path(forms.__file__).read_bytes(), Path(likelihood.__file__).read_bytes())
-
-
-def current_priors_sha256() -> str:
-    return _sha((resources.files("nassb.priors") / "data" / "risk.toml").read_bytes())
-
-
-def current_observations_sha256() -> str:
-    return _sha((resources.files("nassb.priors") / "data" / "risk-observations.toml").read_bytes())
 
 
 def observed_range(cells: ObservedCells) -> dict[str, list[float]]:

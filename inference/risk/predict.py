@@ -99,8 +99,8 @@ class RiskModel:
         import xarray as xr
 
         from ...priors import DataError, warn
-        from .calibrate import (POSTERIOR_FORMAT, current_forms_sha256, current_observations_sha256,
-                                current_priors_sha256)
+        from .fingerprints import (POSTERIOR_FORMAT, current_forms_sha256, current_observations_sha256,
+                                   current_priors_sha256)
 
         shipped = resources.files("nassb.priors") / "data" / POSTERIOR_FILE
         source = Path(path) if path is not None else Path(str(shipped))

@@ -265,7 +265,7 @@ class RiskResult(Result):
                    document["most_informative"], int(document["seed"]), document.get("caveat", ""))
 
     def plot(self, **kwargs):
-        from ...reports import figures
+        from ...priors.display import figures
 
         return figures.histograms(self.values, {n: term(n).unit_text for n in self.values}, self.title,
                                   as_figure=True, **kwargs)

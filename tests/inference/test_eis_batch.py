@@ -17,7 +17,7 @@ from nassb.inference.eis.laplace import LogPosterior, Mode, find_mode
 from nassb.inference.eis.leastsq import fit_least_squares
 from nassb.inference.eis.smc import rank_rhat, smc_sample
 from nassb.inference.sampling import SamplerSettings
-from nassb.reports.eis_format import least_squares_text
+from nassb.priors.display.eis import least_squares_text
 
 from .test_eis_circuit import FIG5, SYNTHETIC
 from .test_eis_fit import _fig5_truth, synthetic
@@ -157,6 +157,17 @@ def test_an_inductance_starts_on_the_scale_the_high_frequencies_show():
 ])
 def test_a_least_squares_value_at_a_bound_says_so(name, value, text):
     assert least_squares_text(name, value) == text
+
+
+def test_the_display_layer_reads_the_bounds_and_frequencies_as_the_fit_does():
+    """nassb.priors.display sits below inference: its copy of the CPE exponent's least-squares
+    range and its frequency words are held equal to the fit's own here."""
+    from nassb.inference.eis import drt_result, leastsq
+    from nassb.priors.display import drt, eis
+
+    assert eis.N_RANGE == leastsq.N_RANGE
+    for f in (3e6, 2.0e3, 250e3, 1.0, 0.5, 1e-3):
+        assert drt.hz(f) == drt_result.hz(f)
 
 
 @pytest.mark.slow

@@ -80,7 +80,7 @@ def test_the_nine_cells_like_cell_2_are_checked_together(checks):
 
 
 def test_a_group_check_line_names_the_expected_survivors():
-    from nassb.reports.text import check_line
+    from nassb.priors.display.text import check_line
 
     line = check_line({"cell": "a (x8), b", "outcome": "all 9 shorted by cycle 14", "probability": 0.0853,
                        "group": True, "cells": 9, "expected": 2.58})

@@ -12,7 +12,7 @@ import pytest
 
 from nassb.priors import CardError, DataError, load_card
 from nassb.priors import fields as F
-from nassb.priors.card import MAX_BASE_DEPTH
+from nassb.priors.card_files import MAX_BASE_DEPTH
 from nassb.priors.tables import read_table
 from nassb.priors.units import conversion
 

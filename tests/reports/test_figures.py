@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from nassb.reports import figures
+from nassb.priors.display import figures
 
 from ..conftest import REPO
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nassb.reports.format import round_pair, with_uncertainty
+from nassb.priors.display.format import round_pair, with_uncertainty
 
 
 @pytest.mark.parametrize("value, sd, text", [

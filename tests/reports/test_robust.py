@@ -212,7 +212,7 @@ def test_a_full_disk_under_out_is_one_line(nassb, tmp_path, monkeypatch):
 def test_figures_draw_user_text_as_text():
     import numpy as np
 
-    from nassb.reports import figures
+    from nassb.priors.display import figures
 
     nasty = r"cell$\frac{1}{$.csv $x^2$ \alpha _ ^"
     pngs = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from nassb.priors.vocabulary import typeset, typeset_quantity
-from nassb.reports.text import first_order_sentence, quantity_cells
+from nassb.priors.display.tables import quantity_cells
+from nassb.priors.display.text import first_order_sentence
 
 
 @pytest.mark.parametrize("unit, text", [("ohm*cm^2", "Ω cm²"), ("um", "µm"), ("degC", "°C"), ("1/K", "K⁻¹"),

@@ -6,8 +6,8 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from ..priors.vocabulary import term
-from .text import quantity_cells
+from ..vocabulary import term
+from .tables import quantity_cells
 
 
 def result_html(result) -> str:

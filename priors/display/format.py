@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from ..priors.jsonio import finite, json_text  # noqa: F401  (re-exported: the writers use them)
-
 NON_FINITE = "n/a (non-finite)"
 # Beyond these, fixed-point notation writes dozens of digits (or digits a double does not
 # hold): the pair is written as "(0.8 ± 2.6)e43" instead, with one exponent for both.

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..priors.vocabulary import symbol_parts, typeset
+from ..vocabulary import symbol_parts, typeset
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
