@@ -25,7 +25,7 @@ from ..priors.secrets import mask_url
 from ..priors.vocabulary import term
 from . import extrapolation
 from .decision import DEFAULT_C_RATE, Limits, rate_name
-from .score import DesignScorer, summarise
+from .score import DesignScorer, built_interval, summarise
 from .space import DesignSpace
 from .workers import WORKER_ATTR, fail_dead_trials, this_worker
 
@@ -438,6 +438,8 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
     values = scorer.score(design)
     summary = summarise(values)
     current = summary.pop("current")
+    if "R_cell" in summary:  # what a built cell's resistance should fall in, beside the design's posterior
+        summary["R_cell"]["built95"] = built_interval(values["R_cell"])
     shown = {**design, **scorer.layers(design)}
     out = {
         **extra,

@@ -87,6 +87,19 @@ def round_words(round_: int, check: dict) -> tuple[str, ...]:
     return (str(round_), brier("fracture"), brier("short"), inside, "yes" if check.get("widened") else "no")
 
 
+def built_words(q: dict | None) -> str:
+    """``R_cell 85 ± 9 Ω cm² [68, 104]; a cell built to it: [52, 140]``: the design's resistance and
+    the interval its built cells' should fall in (cell-to-cell scatter included); empty without it."""
+    if not q:
+        return ""
+    value, span = quantity_cells("R_cell", q)
+    text = f"R_cell {value} {span}"
+    if q.get("built95"):
+        low, high = q["built95"]
+        text += f"; a cell built to it: [{low:.3g}, {high:.3g}] {typeset(q['unit'])} (cell-to-cell scatter included)"
+    return text
+
+
 def campaign_text(result) -> str:
     """The text of a campaign result (proposal, record or status)."""
     if result.kind == "campaign-proposal":
@@ -99,6 +112,9 @@ def campaign_text(result) -> str:
             lines.append(f"{p['name']}  {p['card']}  ({label})")
             lines.append(f"  build: {design_words(p['design'])}")
             lines.append(f"  predicted: {_quantity_line(p['quantities'])}")
+            resistance = built_words(p["quantities"].get("R_cell"))
+            if resistance:
+                lines.append(f"  {resistance}")
             binding = binding_words(p)
             if binding:
                 lines.append(f"  {binding}")
