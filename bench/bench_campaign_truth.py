@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--trials", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=200, help="random campaigns per lab")
-    parser.add_argument("--recalibration", default="reweight", choices=("auto", "reweight", "nuts"))
+    parser.add_argument("--recalibration", default="auto", choices=("auto", "smc", "reweight", "nuts"))
     parser.add_argument("--limit-confidence", type=float, default=None)
     parser.add_argument("--optimum", action="store_true", help="also each lab's true optimum (Sobol + polish)")
     args = parser.parse_args()
