@@ -11,6 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+FORMS_VERSION = "1"
+"""The version of what these forms and the likelihood (likelihood.py) compute.  A calibrated
+posterior stores it and :meth:`~.predict.RiskModel.load` refuses one of another version:
+change it with any change of what a form or the likelihood returns (and recalibrate), not with
+an edit of the text.  tests/inference/test_risk_golden.py holds the values of version 1 and
+fails on such a change."""
+
 POISSON = 0.26
 """Poisson's ratio of NaSICON (Wolfenstine et al., Ionics 2022)."""
 PLATE_FACTOR = 3.0 * (3.0 + POISSON) / 8.0

@@ -117,13 +117,18 @@ def _constants(cell: ObservedCell) -> dict[str, float]:
                         "resistance", file=cell.file, field=f"{where}.materials.{card.separator.material.name}")
     anode = card.anode.material
     density, specific = anode.get("density"), anode.get("specific_capacity")
-    if specific is None:
-        raise CardError("missing, needed for the sodium inventory", file=cell.file,
-                        field=f"{where}.materials.{anode.name}.specific_capacity")
+    for key, value in (("density", density), ("specific_capacity", specific)):
+        if value is None:
+            raise CardError("missing, needed for the sodium inventory", file=cell.file,
+                            field=f"{where}.materials.{anode.name}.{key}")
+    assert density is not None and specific is not None
+    separator = card.separator.get("thickness")
+    if separator is None:
+        raise CardError("missing, needed for the risk models", file=cell.file, field=f"{where}.separator.thickness")
     capacity = float(nominal.get("cathode.delivered_capacity", y["C_theo"]))
     formation = o.formation_current.value if o.formation_current is not None else 1.0
     return {"area": area, "reservoir": reservoir, "capacity": capacity, "theoretical_capacity": float(y["C_theo"]),
-            "thickness": float(card.separator.get("thickness").value),
+            "thickness": float(separator.value),
             "cathode_thickness": float(nominal["cathode.thickness"]), "porosity": float(y["porosity"]),
             "r_separator": float(y.get("R_separator", 0.0)), "r_interface": float(y.get("R_interface", 0.0)),
             "selected": 1.0 if o.selected_shard else 0.0, "formation_cycles": float(o.formation_cycles),
@@ -144,7 +149,9 @@ def build_batch(cells: ObservedCells, nuisances: dict) -> Batch:
               np.array([[1.0 if c.lab else 0.0] for c in entries]), *pressure, *thickness, *current, constants)
     b.collector, b.collector_weight = quadrature(nuisances["collector_impedance"], "collector")
     b.collector_exponent = float(nuisances["collector_exponent"].value)
-    cracked, held, lasted, events = [], [], [], []
+    cracked: list[int] = []
+    held: list[int] = []
+    lasted, events = [], []
     for e, cell in enumerate(entries):
         o = cell.outcome
         if o.cracked is not None:
@@ -174,6 +181,7 @@ def _inventory(cell: ObservedCell, e: int, c: dict, nuisances: dict) -> list[dic
     base = {"entry": e, "count": cell.count, "capacity": c["capacity"], "reservoir_capacity": c["reservoir_capacity"]}
     if o.first_charge is not None:
         charge, discharge = o.first_charge, o.first_discharge
+        assert discharge is not None  # the outcome's reader takes the two together
         loss = 1.0 - discharge.value / charge.value
         sd = math.hypot(discharge.sd / charge.value, discharge.value * charge.sd / charge.value ** 2)
         out.append({**base, "kind": "first_loss", "value": loss, "sd": sd,

@@ -99,8 +99,8 @@ class RiskModel:
         import xarray as xr
 
         from ...priors import DataError, warn
-        from .fingerprints import (POSTERIOR_FORMAT, current_forms_sha256, current_observations_sha256,
-                                   current_priors_sha256)
+        from .fingerprints import POSTERIOR_FORMAT, current_observations_sha256, current_priors_sha256
+        from .forms import FORMS_VERSION
 
         shipped = resources.files("nassb.priors") / "data" / POSTERIOR_FILE
         source = Path(path) if path is not None else Path(str(shipped))
@@ -117,7 +117,7 @@ class RiskModel:
         missing = [f"{m}.{k}" for m, keys in PARAMETERS.items() for k in keys if f"{m}.{k}" not in draws]
         if missing:
             raise DataError(f"not a nassb risk posterior: missing {', '.join(missing)}", file=str(source))
-        for key, current, what in (("forms_sha256", current_forms_sha256(), "risk forms"),
+        for key, current, what in (("forms_version", FORMS_VERSION, "risk forms"),
                                    ("priors_sha256", current_priors_sha256(), "risk priors")):
             if attrs.get(key) != current:
                 raise DataError(f"stale risk posterior: calibrated on other {what} than this nassb's; "

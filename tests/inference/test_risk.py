@@ -339,7 +339,7 @@ def test_a_stale_file_is_refused(tmp_path):
     path = tmp_path / "risk.nc"
     shutil.copy(str(resources.files("nassb.priors") / "data" / "risk-posterior.nc"), path)
     with h5netcdf.File(path, "a") as handle:
-        handle["posterior"].attrs["forms_sha256"] = "0" * 64
+        handle["posterior"].attrs["forms_version"] = "0"
     with pytest.raises(DataError, match="stale risk posterior: calibrated on other risk forms"):
         RiskModel.load(path)
 
