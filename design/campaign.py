@@ -61,7 +61,7 @@ from .acquisition import expected_gains
 from .acquisition import explore as explore_batch
 from .decision import DEFAULTS, KEYS, Decision
 from .recalibration import (K_HAT_LIMIT, LAB_DRAWS_PER_DRAW, LIU_WEST_A, MIN_DISTINCT, MIN_ESS,  # noqa: F401
-                            gate_words, reweight, temper, temper_words, widen)
+                            gate_words, posterior_log_density, reweight, temper, temper_words, widen)
 from .recalibration import liu_west as _liu_west  # noqa: F401
 from .score import DesignScorer
 from .space import DesignSpace
@@ -935,8 +935,10 @@ class Campaign:
         check = calibration(prior_draws, new_cells, float(self.decision.operating.cycles), rng)
         for line in calibration_words(check):
             records_.say(progress, line)
+        power = 1.0
         if check["surprise"]["surprised"]:
             prior_draws = widen(prior_draws, WIDEN)
+            power = 1.0 / WIDEN ** 2
             notes.append(f"the new cells were less probable under the posterior than its own predictive allows "
                          f"({_surprise_words(check)}): its spread was widened {WIDEN:g} times (a power "
                          f"{1 / WIDEN ** 2:.2f} of it) before they entered")
@@ -959,8 +961,11 @@ class Campaign:
                                  "(recalibration='smc') or NUTS (recalibration='nuts')")
             if recalibration == "smc" or (recalibration == "auto" and not accepted):
                 records_.say(progress, (f"{reason}; " if recalibration == "auto" else "")
-                             + "sequential Monte Carlo from the posterior (tempered likelihood, Liu-West moves)")
-                draws, gate = temper(prior_draws, new_cells, rng,
+                             + "sequential Monte Carlo from the posterior (tempered likelihood, Metropolis moves)")
+                # The moves target the posterior itself: the priors, the paper's cells and the
+                # records it holds (all numpy), to the power of the widening where there was one.
+                before = _parse_records([r for r in records if r["key"] in covered])
+                draws, gate = temper(prior_draws, new_cells, rng, base=posterior_log_density(before, power),
                                      progress=(lambda line: records_.say(True, line)) if progress else None)
                 accepted, reason = temper_words(gate)
                 method = "smc"

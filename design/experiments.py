@@ -48,19 +48,15 @@ from ..priors import CardError, parse_quantity
 from ..priors import fields as F
 from ..priors.quantity import FieldSpec
 from ..priors.tomlfile import read_toml
-from ..priors.risk import LAB_SCALES
+from ..priors.risk import lab_value
 
-_OFFSET_OF = {target: offset for offset, target in LAB_SCALES.items()}
 COST_UNITS = ("days", "cells")
 
 
 def parameter(draws: dict[str, np.ndarray], name: str) -> np.ndarray:
-    """A risk parameter's draws, scaled by the lab's offset where the draws carry one."""
-    value = np.asarray(draws[name], dtype=float)
-    offset = _OFFSET_OF.get(name)
-    if offset is not None and offset in draws:
-        return value * np.exp(np.asarray(draws[offset], dtype=float))
-    return value
+    """A risk parameter's draws as the lab's cells have it (moved by the lab's offset where the
+    draws carry one: :func:`nassb.priors.risk.lab_value`)."""
+    return np.asarray(lab_value({k: np.asarray(v, dtype=float) for k, v in draws.items()}, name), dtype=float)
 
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
@@ -208,12 +204,12 @@ class CriticalCurrent(_Base):
         j = self.currents()[None, :]
         ccd = forms.critical_current(self.pressure, self.reservoir, self.thickness, j * self.hours,
                                      parameter(draws, "short.ccd_reference")[:, None],
-                                     np.asarray(draws["short.pressure_exponent"])[:, None],
-                                     np.asarray(draws["short.reservoir_exponent"])[:, None],
-                                     np.asarray(draws["short.thickness_exponent"])[:, None],
+                                     parameter(draws, "short.pressure_exponent")[:, None],
+                                     parameter(draws, "short.reservoir_exponent")[:, None],
+                                     parameter(draws, "short.thickness_exponent")[:, None],
                                      np.asarray(draws["short.capacity_exponent"])[:, None])
-        m = np.asarray(draws["short.ccd_modulus"], dtype=float)[:, None]
-        beta = np.asarray(draws["short.cycle_exponent"], dtype=float)[:, None]
+        m = parameter(draws, "short.ccd_modulus")[:, None]
+        beta = parameter(draws, "short.cycle_exponent")[:, None]
         n = self.cycles_per_step * np.arange(self.steps + 1, dtype=float)[None, :]
         increments = forms.current_stress(j, ccd, m) * (n[:, 1:] ** beta - n[:, :-1] ** beta)
         hazard = np.concatenate([np.zeros((increments.shape[0], 1)), np.cumsum(increments, axis=1)], axis=1)
@@ -347,15 +343,15 @@ class BuildAndCycle(_Base):
         delivered = design["cathode.theoretical_capacity"] * values["utilisation"]
         thickness = design["separator.thickness"] * scorer.sep_noise
         ccd = forms.critical_current(design["cell.pressure"], design["anode.reservoir_thickness"], thickness,
-                                     delivered, parameter(d, "short.ccd_reference"), d["short.pressure_exponent"],
-                                     d["short.reservoir_exponent"], d["short.thickness_exponent"],
-                                     d["short.capacity_exponent"])
-        stress = forms.current_stress(values["current"], ccd, d["short.ccd_modulus"])
+                                     delivered, parameter(d, "short.ccd_reference"),
+                                     parameter(d, "short.pressure_exponent"), parameter(d, "short.reservoir_exponent"),
+                                     parameter(d, "short.thickness_exponent"), d["short.capacity_exponent"])
+        stress = forms.current_stress(values["current"], ccd, parameter(d, "short.ccd_modulus"))
         kept = forms.retention(float(cycles), d["inventory.loss"], delivered,
                                design["anode.reservoir_thickness"] / scorer.swelling, d["inventory.first_loss"],
                                d["inventory.fade"])
         quantities = {"P_fracture": np.clip(values["P_fracture"], 1e-300, 1.0 - 1e-16), "stress": stress,
-                      "beta": np.asarray(d["short.cycle_exponent"], dtype=float),
+                      "beta": parameter(d, "short.cycle_exponent"),
                       "log_R": np.log(values["R_cell"]), "log_retention": np.log(kept)}
         hours = float(np.mean(2.0 * delivered / values["current"]))
         return cls(design=dict(design), cells=cells, cycles=cycles, label=label, quantities=quantities,

@@ -8,11 +8,16 @@ Three ways, from the current posterior's equal-weight draws (the paper's, and ev
 * :func:`temper`: the same in steps (sequential Monte Carlo with likelihood tempering; Del Moral,
   Doucet & Jasra 2006): the new cells' likelihood enters as L^beta with beta raised from 0 to 1
   in steps chosen so that each step keeps half of the draws' effective sample size, each followed
-  by resampling and a Liu-West move (Liu & West 2001).  The move keeps the population's mean and
-  covariance and spreads the resampled copies apart, so that the next step has distinct draws to
-  weigh; it is a kernel-density move, not a Metropolis step, and slightly smooths the population
-  between steps (its shrinkage ``a`` = 0.98 keeps 98 % of each draw's own deviation).  This is the
-  default of a campaign's ``record``: seconds instead of a NUTS run of minutes.
+  by resampling and moves.  Given the current posterior's density up to a constant
+  (:func:`posterior_log_density`: the priors, the paper's cells and the lab's earlier records,
+  all numpy), the moves are random-walk Metropolis steps on the tempered posterior in unbounded
+  coordinates, the proposal's covariance the population's (scaled 2.38/sqrt(d), adapted to an
+  acceptance near 0.3): exact moves, which let a population that passed through a narrow step
+  spread out again to the posterior's true width.  Without it, a Liu-West move (Liu & West 2001)
+  keeps the population's mean and covariance and spreads the resampled copies apart; a
+  kernel-density move that cannot widen a population that collapsed (a lab whose cells are far in
+  the tail of the posterior: every draw then descends from a few).  This is the default of a
+  campaign's ``record``: seconds instead of a NUTS run of minutes.
 * :func:`widen`: a power posterior.  The draws' spread about their mean, in unbounded coordinates,
   times a factor f (for a Gaussian posterior exactly pi^(1/f^2)): what a campaign does when the lab's
   cells were less probable under its posterior than its own predictive allows (design/calibration.py).
@@ -24,6 +29,7 @@ when the first lab cells enter.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -41,6 +47,11 @@ LIU_WEST_A = 0.98
 STEP_ESS = 0.5
 """Each tempering step keeps this fraction of the draws' effective sample size."""
 MAX_STEPS = 60
+MOVES = 3
+"""Metropolis moves per draw after each tempering step."""
+TARGET_ACCEPT = 0.3
+MIN_ACCEPT = 0.05
+"""Below this mean acceptance the moves did not mix: SMC is refused."""
 
 
 def with_lab_offsets(draws: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -57,6 +68,58 @@ def with_lab_offsets(draws: dict[str, np.ndarray], rng: np.random.Generator) -> 
     for name, rp in lab.items():
         base[name] = np.asarray(rp.prior.sample(rng, size), float)
     return base
+
+
+def prior_log_density(draws: dict[str, np.ndarray], priors: dict | None = None) -> np.ndarray:
+    """The log density of the risk parameters' and lab offsets' priors (priors/data/risk.toml) at
+    ``draws``, per draw, up to a constant: normal, log-normal, truncated normal, uniform and
+    log-uniform, each within its bounds (-inf outside).  Parameters the draws lack are skipped."""
+    from scipy import stats
+
+    from ..priors.risk import load_lab_priors, load_risk_priors
+
+    size = next(iter(draws.values())).size
+    out = np.zeros(size)
+    for name, rp in (priors or {**load_risk_priors(), **load_lab_priors()}).items():
+        q = rp.prior
+        if name not in draws or not q.uncertain:
+            continue
+        x = np.asarray(draws[name], float)
+        if q.dist in ("uniform", "loguniform"):
+            lo, hi = q.low, q.high
+            inside = (x >= lo) & (x <= hi)
+            part = np.where(inside, -np.log(np.maximum(x, 1e-300)) if q.dist == "loguniform" else 0.0, -np.inf)
+        else:
+            lo, hi = q.truncation()
+            if q.dist == "lognormal":
+                mu, sigma = q.lognormal_parameters()
+                with np.errstate(divide="ignore"):
+                    part = stats.norm.logpdf(np.log(np.maximum(x, 1e-300)), mu, sigma) - np.log(np.maximum(x, 1e-300))
+            else:
+                part = stats.norm.logpdf(x, q.value, q.sd)
+            part = np.where((x >= lo) & (x <= hi), part, -np.inf)
+        out += part
+    return out
+
+
+def posterior_log_density(before: ObservedCells | None = None, power: float = 1.0
+                          ) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    """The campaign's current posterior, per draw, up to a constant: the priors, the seed paper's
+    cells and the lab's cells ``before`` (the records it already holds), all raised to ``power``
+    (1 / f^2 after :func:`widen` by f)."""
+    from ..priors.risk import load_lab_priors, load_risk_observations, load_risk_priors
+
+    paper = likelihood_of(load_risk_observations())
+    earlier = likelihood_of(before) if before is not None and len(before) else None
+    priors = {**load_risk_priors(), **load_lab_priors()}
+
+    def log_density(draws: dict[str, np.ndarray]) -> np.ndarray:
+        out = prior_log_density(draws, priors) + paper(draws)
+        if earlier is not None:
+            out = out + earlier(draws)
+        return power * out
+
+    return log_density
 
 
 def likelihood_of(cells: ObservedCells) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
@@ -138,7 +201,8 @@ def _next_beta(ll: np.ndarray, beta: float, target: float) -> tuple[float, np.nd
 
 def temper(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.Generator,
            size: int | None = None, *, shrinkage: float = LIU_WEST_A, target: float = STEP_ESS,
-           max_steps: int = MAX_STEPS, progress: Callable[[str], None] | None = None
+           max_steps: int = MAX_STEPS, progress: Callable[[str], None] | None = None,
+           base: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None, moves: int = MOVES
            ) -> tuple[dict[str, np.ndarray], dict]:
     """Sequential Monte Carlo from posterior ``draws`` to the posterior with lab ``cells`` too:
     their likelihood tempered in steps (see the module), each step resampled and moved.
@@ -146,7 +210,10 @@ def temper(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.Ge
     Returns the draws (``size``, default the draws' number) and the gate: ``steps``, ``ess``
     (the smallest effective sample size of a step's weights, in draws of the population),
     ``k_hat`` (the largest PSIS k-hat of a step's weights), ``distinct`` (distinct draws of the
-    last resampling) and ``completed`` (False where ``max_steps`` ran out before beta reached 1).
+    last resampling) and ``completed`` (False where ``max_steps`` ran out before beta reached 1);
+    with ``base`` (the current posterior's log density, :func:`posterior_log_density`) the moves
+    are ``moves`` Metropolis steps per tempering step and ``accept`` their mean acceptance rate,
+    else Liu-West moves of shrinkage ``shrinkage``.
     """
     from ..inference.statistics import psis_weights
 
@@ -159,6 +226,7 @@ def temper(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.Ge
         return x, {"k_hat": math.inf, "ess": 0.0, "distinct": 0, "steps": 0, "completed": False, "betas": []}
     betas: list[float] = []
     beta, min_ess, max_k, distinct = 0.0, math.inf, 0.0, 0
+    scale, accept = None, []
     impossible = float(np.mean(~np.isfinite(ll)))
     while beta < 1.0 and len(betas) < max_steps:
         # A draw under which a new cell's outcome is impossible (zero likelihood) has zero weight at
@@ -172,15 +240,71 @@ def temper(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.Ge
         pick = _systematic(w, size, rng)
         x = {key: v[pick] for key, v in x.items()}
         distinct = _distinct(x)
-        if shrinkage < 1.0:
-            x = liu_west(x, rng, shrinkage)
-        ll = ll_of(x)
+        if base is not None:
+            x, ll, scale, rate = metropolis(x, base, ll_of, beta_next, rng, moves, scale)
+            accept.append(rate)
+        else:
+            if shrinkage < 1.0:
+                x = liu_west(x, rng, shrinkage)
+            ll = ll_of(x)
         beta = beta_next
         betas.append(round(beta, 6))
         if progress is not None:
             progress(f"tempering step {len(betas)}: beta {beta:.3g}, ESS {min_ess:.0f}")
     return x, {"k_hat": max_k, "ess": min_ess, "distinct": distinct, "steps": len(betas),
-               "completed": beta >= 1.0, "betas": betas, "kernel": shrinkage, "impossible": impossible}
+               "completed": beta >= 1.0, "betas": betas, "impossible": impossible,
+               **({"moves": "metropolis", "accept": float(np.mean(accept)) if accept else math.nan}
+                  if base is not None else {"moves": "liu-west", "kernel": shrinkage})}
+
+
+def metropolis(draws: dict[str, np.ndarray], base: Callable, ll_of: Callable, beta: float,
+               rng: np.random.Generator, moves: int, scale: float | None = None):
+    """``moves`` random-walk Metropolis steps of every draw on base + beta * ll (unbounded
+    coordinates, the Jacobian of the bounds included; the proposal's covariance the population's,
+    scaled and adapted toward :data:`TARGET_ACCEPT`).  Returns the draws, their ``ll``, the scale
+    reached and the mean acceptance rate."""
+    names, y = _unbounded(draws)
+    d = y.shape[1]
+    scale = 2.38 / math.sqrt(d) if scale is None else scale
+    cov = np.atleast_2d(np.cov(y, rowvar=False))
+    free = np.diag(cov) > 1e-20
+    chol = np.zeros((d, d))
+    sub = cov[np.ix_(free, free)]
+    sd = np.sqrt(np.diag(sub))
+    chol[np.ix_(free, free)] = np.linalg.cholesky(sub / np.outer(sd, sd) + 1e-9 * np.eye(free.sum())) * sd[:, None]
+
+    def target(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = _bounded(names, z)
+        ll = ll_of(x)
+        t = base(x) + beta * ll + _log_jacobian(names, z)
+        return np.where(np.isfinite(t), t, -np.inf), ll
+
+    current, ll = target(y)
+    rates = []
+    for _ in range(moves):
+        proposal = y + scale * rng.standard_normal(y.shape) @ chol.T
+        proposed, ll_new = target(proposal)
+        with np.errstate(invalid="ignore"):
+            take = np.log(rng.random(y.shape[0])) < proposed - current
+        y[take], current[take], ll[take] = proposal[take], proposed[take], ll_new[take]
+        rate = float(np.mean(take))
+        rates.append(rate)
+        scale *= math.exp(rate - TARGET_ACCEPT)
+    return _bounded(names, y), ll, scale, float(np.mean(rates))
+
+
+def _log_jacobian(names: list[str], y: np.ndarray) -> np.ndarray:
+    """log |dx/dy| of :func:`_bounded` per draw."""
+    bounds = _bounds()
+    out = np.zeros(y.shape[0])
+    for i, name in enumerate(names):
+        lo, hi = bounds.get(name, (-math.inf, math.inf))
+        z = y[:, i]
+        if math.isfinite(lo) and math.isfinite(hi):
+            out += math.log(hi - lo) - np.logaddexp(0.0, -z) - np.logaddexp(0.0, z)
+        elif math.isfinite(lo):
+            out += z
+    return out
 
 
 def _systematic(w: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -206,6 +330,10 @@ def temper_words(gate: dict) -> tuple[bool, str]:
     ok = gate["completed"] and gate["ess"] >= MIN_ESS and gate["distinct"] >= MIN_DISTINCT
     words = (f"{gate['steps']} tempering step(s), smallest ESS {gate['ess']:.0f} of a step, "
              f"{gate['distinct']} distinct draws in the last resampling")
+    if gate.get("moves") == "metropolis":
+        words += f", Metropolis acceptance {gate['accept']:.2f}"
+        if not gate["accept"] >= MIN_ACCEPT:
+            return False, f"the Metropolis moves barely moved ({words}; needs acceptance >= {MIN_ACCEPT})"
     if not gate["completed"]:
         return False, f"tempering did not reach the full likelihood in {gate['steps']} steps ({words})"
     if not ok:
@@ -213,6 +341,7 @@ def temper_words(gate: dict) -> tuple[bool, str]:
     return True, f"sequential Monte Carlo: {words}"
 
 
+@functools.lru_cache(maxsize=1)
 def _bounds() -> dict[str, tuple[float, float]]:
     from ..priors.risk import load_lab_priors, load_risk_priors
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from . import fields as F
 from .errors import CardError
 from .quantity import FieldSpec, Measured, parse_quantity
@@ -70,10 +72,38 @@ LAB_PARAMETERS: dict[str, FieldSpec] = {
     "strength": _REAL,   # ln of the lab's strength scale over the paper's (fracture.strength)
     "ccd": _REAL,        # ln of the lab's critical current scale over the paper's (short.ccd_reference)
     "contact": _REAL,    # ln of the lab's contact resistance over the paper's (rate.contact_reference)
+    # The lab's own sensitivities: how its cells' short circuit moves with the current, the
+    # cycles, the pressure, the reservoir and the separator may differ from the paper's lab's.
+    "ccd_modulus": _REAL,         # ln of a factor on short.ccd_modulus
+    "cycle_exponent": _REAL,      # ln of a factor on short.cycle_exponent
+    "pressure_exponent": _REAL,   # added to short.pressure_exponent
+    "reservoir_exponent": _REAL,  # added to short.reservoir_exponent
+    "thickness_exponent": _REAL,  # added to short.thickness_exponent
 }
-"""Lab-level offsets (natural log of a factor) and the parameter each scales."""
+"""Lab-level offsets and the parameter each moves (:data:`LAB_SCALES`, :data:`LAB_SHIFTS`)."""
 LAB_SCALES = {"lab.strength": "fracture.strength", "lab.ccd": "short.ccd_reference",
-              "lab.contact": "rate.contact_reference"}
+              "lab.contact": "rate.contact_reference", "lab.ccd_modulus": "short.ccd_modulus",
+              "lab.cycle_exponent": "short.cycle_exponent"}
+"""Offsets that multiply their parameter by exp(offset)."""
+LAB_SHIFTS = {"lab.pressure_exponent": "short.pressure_exponent", "lab.reservoir_exponent": "short.reservoir_exponent",
+              "lab.thickness_exponent": "short.thickness_exponent"}
+"""Offsets added to their parameter (an exponent: a different slope in log-log)."""
+_SCALE_OF = {target: offset for offset, target in LAB_SCALES.items()}
+_SHIFT_OF = {target: offset for offset, target in LAB_SHIFTS.items()}
+
+
+def lab_value(theta, name: str, lab=1.0, xp=np):
+    """Parameter ``name`` as a lab's cells have it: the paper's value moved by the lab's offset
+    (scaled or shifted) where ``theta`` carries one, times ``lab`` (1 for a lab's cell, 0 for the
+    paper's; an array of either broadcasts).  ``theta``: numpy draws or PyTensor variables."""
+    value = theta[name]
+    scale, shift = _SCALE_OF.get(name), _SHIFT_OF.get(name)
+    if scale is not None and scale in theta:
+        value = value * xp.exp(theta[scale] * lab)
+    if shift is not None and shift in theta:
+        value = value + theta[shift] * lab
+    return value
+
 
 NUISANCES: dict[str, FieldSpec] = {
     "collector_impedance": _AREA_RESISTANCE,

@@ -29,6 +29,7 @@ import numpy as np
 
 from ...priors import CardError, Measured
 from ...priors.lab import ObservedCell, ObservedCells
+from ...priors.risk import lab_value
 from ..cell import swelling
 from ..model import CellModel
 from . import forms
@@ -229,11 +230,6 @@ def _cycle_power(cycles: np.ndarray, beta):
     return positive * np.maximum(cycles, 1.0) ** beta
 
 
-def _lab_scale(theta, name: str, lab, xp):
-    offset = theta.get(name)
-    return 1.0 if offset is None else xp.exp(offset * lab)
-
-
 def _col(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Per-entry constants of ``rows`` shaped (rows, 1, 1), against (pressure, other) nodes."""
     return a[rows][:, :, None]
@@ -243,7 +239,7 @@ def fracture_hazard(theta, b: Batch, rows: np.ndarray, xp=np):
     """The Weibull hazard of entries ``rows`` on (pressure, thickness) nodes: (rows, Kp, Kt)."""
     c = b.constants
     selection = 1.0 + _col(c["selected"], rows) * (theta["fracture.selection_factor"] - 1.0)
-    strength = theta["fracture.strength"] * _lab_scale(theta, "lab.strength", _col(b.lab, rows), xp)
+    strength = lab_value(theta, "fracture.strength", _col(b.lab, rows), xp)
     return forms.fracture_hazard(b.pressure[rows][:, :, None], b.thickness[rows][:, None, :], _col(c["area"], rows),
                                  strength, theta["fracture.weibull_modulus"], theta["fracture.span_reference"],
                                  theta["fracture.span_exponent"], selection)
@@ -263,12 +259,15 @@ def fracture_terms(theta, b: Batch, xp=np) -> list:
 def _short_stresses(theta, b: Batch, rows: np.ndarray, xp):
     """(j / j_c)^m of the cycling current (rows, Kp, Kj) and of formation (rows, Kp, 1)."""
     c = b.constants
+    lab = _col(b.lab, rows)
     ccd = forms.critical_current(b.pressure[rows][:, :, None], _col(c["reservoir"], rows), _col(c["thickness"], rows),
                                  _col(c["capacity"], rows),
-                                 theta["short.ccd_reference"] * _lab_scale(theta, "lab.ccd", _col(b.lab, rows), xp),
-                                 theta["short.pressure_exponent"], theta["short.reservoir_exponent"],
-                                 theta["short.thickness_exponent"], theta["short.capacity_exponent"])
-    m = theta["short.ccd_modulus"]
+                                 lab_value(theta, "short.ccd_reference", lab, xp),
+                                 lab_value(theta, "short.pressure_exponent", lab, xp),
+                                 lab_value(theta, "short.reservoir_exponent", lab, xp),
+                                 lab_value(theta, "short.thickness_exponent", lab, xp),
+                                 theta["short.capacity_exponent"])
+    m = lab_value(theta, "short.ccd_modulus", lab, xp)
     return (forms.current_stress(b.current[rows][:, None, :], ccd, m),
             forms.current_stress(_col(c["formation_current"], rows), ccd, m))
 
@@ -277,7 +276,7 @@ def hazard_between(theta, b: Batch, rows: np.ndarray, a: np.ndarray, z: np.ndarr
     """H(z) - H(a) of entries ``rows`` for constant cycle counts a < z (formation included).
 
     Each part is a difference of the constants' powers, never of two large hazards."""
-    beta = theta["short.cycle_exponent"]
+    beta = lab_value(theta, "short.cycle_exponent", _col(b.lab, rows), xp)
     cycling, formation = _short_stresses(theta, b, rows, xp)
     n = b.constants["formation_cycles"][rows][:, 0]
     a, z = np.asarray(a, float), np.asarray(z, float)
@@ -319,8 +318,7 @@ def cell_resistance(theta, b: Batch, rows: np.ndarray, after: np.ndarray, xp=np)
     after = np.asarray(after, float)[:, None, None]
     cathode = forms.transmission_line(r_ion, r_el, r_ct, xp=xp)
     formed = forms.transmission_line(r_ion, r_el, r_ct * (1.0 + after * (factor - 1.0)), xp=xp)
-    contact = forms.contact_resistance(pressure, theta["rate.contact_reference"]
-                                       * _lab_scale(theta, "lab.contact", _col(b.lab, rows), xp),
+    contact = forms.contact_resistance(pressure, lab_value(theta, "rate.contact_reference", _col(b.lab, rows), xp),
                                        theta["rate.contact_exponent"])
     return {"R_cell": _col(c["r_separator"], rows) + _col(c["r_interface"], rows) + formed + contact,
             "R_cathode": cathode, "R_formation": formed - cathode, "R_contact": contact}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...priors.risk import LAB_SCALES, PARAMETERS
+from ...priors.risk import LAB_SCALES, LAB_SHIFTS, PARAMETERS, lab_value
 from . import forms
 
 POSTERIOR_FILE = "risk-posterior.nc"
@@ -76,9 +76,10 @@ class RiskModel:
             b"".join(self.draws[k].tobytes() for k in sorted(self.draws))).hexdigest()[:16]
         self.range = {k: (float(v[0]), float(v[1])) for k, v in (observed_range or {}).items()}
         self.lab = lab
-        # The scales a lab's offsets multiply (the paper's own draws where there is no lab).
-        self._scaled = {target: self.draws[target] * np.exp(self.draws[offset]) if offset in self.draws
-                        else self.draws[target] for offset, target in LAB_SCALES.items() if target in self.draws}
+        # The parameters a lab's offsets move, as the lab's cells have them (the paper's own draws
+        # where there is no lab).
+        self._scaled = {target: lab_value(self.draws, target) for target in (*LAB_SCALES.values(), *LAB_SHIFTS.values())
+                        if target in self.draws}
 
     @classmethod
     def from_idata(cls, idata, observed_range: dict | None = None, lab: str = "") -> RiskModel:
@@ -156,9 +157,10 @@ class RiskModel:
     def critical_current(self, pressure, reservoir, thickness, capacity):
         """Characteristic critical current density (mA/cm^2) per draw."""
         d = self.draws
-        return forms.critical_current(pressure, reservoir, thickness, capacity, self._scaled["short.ccd_reference"],
-                                      d["short.pressure_exponent"], d["short.reservoir_exponent"],
-                                      d["short.thickness_exponent"], d["short.capacity_exponent"])
+        lab = self._scaled
+        return forms.critical_current(pressure, reservoir, thickness, capacity, lab["short.ccd_reference"],
+                                      lab["short.pressure_exponent"], lab["short.reservoir_exponent"],
+                                      lab["short.thickness_exponent"], d["short.capacity_exponent"])
 
     def short(self, current, cycles, pressure, reservoir, thickness, capacity, formation_cycles=0.0,
               formation_current=None):
@@ -166,9 +168,9 @@ class RiskModel:
 
         ``cycles`` run at ``current`` after ``formation_cycles`` at ``formation_current``.
         """
-        d = self.draws
+        lab = self._scaled
         ccd = self.critical_current(pressure, reservoir, thickness, capacity)
-        return forms.short_probability(current, cycles, ccd, d["short.ccd_modulus"], d["short.cycle_exponent"],
+        return forms.short_probability(current, cycles, ccd, lab["short.ccd_modulus"], lab["short.cycle_exponent"],
                                        formation_cycles=formation_cycles, formation_current=formation_current)
 
     def resistance_parts(self, r_separator, r_interface, cathode_thickness, porosity, pressure) -> dict:

@@ -126,8 +126,10 @@ def campaign_text(result) -> str:
             how += (f" (PSIS k-hat {gate['k_hat']:.2f}, ESS {gate['ess']:.0f}, resampled to equal weights, "
                     "moved apart by a Liu-West kernel)")
         elif how == "smc" and "steps" in gate:
+            moves = (f"Metropolis moves, acceptance {gate['accept']:.2f}" if gate.get("moves") == "metropolis"
+                     else "Liu-West moves")
             how = (f"sequential Monte Carlo ({gate['steps']} tempering steps, smallest ESS {gate['ess']:.0f} of a "
-                   "step, Liu-West moves)")
+                   f"step, {moves})")
         lines = [result.title, f"recalibrated by {how}: {len(post.get('records', []))} record(s) in the posterior"]
         if gate.get("reason"):
             lines.append(f"why: {gate['reason']} (seed {gate.get('seed')})")
