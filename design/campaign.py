@@ -949,10 +949,14 @@ class Campaign:
         if recalibration == "nuts":
             reason = "NUTS asked for (recalibration='nuts')"
         else:
+            # The moves of both target the posterior itself: the priors, the paper's cells and the
+            # records it holds (all numpy), to the power of the widening where there was one.
+            before = _parse_records([r for r in records if r["key"] in covered])
+            base = posterior_log_density(before, power)
             if recalibration in ("auto", "reweight"):
                 records_.say(progress, f"reweighting the posterior by {int(sum(c.count for c in new_cells))} new "
                                        "cell(s) (PSIS)")
-                draws, gate = reweight(prior_draws, new_cells, rng)
+                draws, gate = reweight(prior_draws, new_cells, rng, base=base)
                 accepted, reason = gate_words(gate)
                 method = "reweighting"
                 if not accepted and recalibration == "reweight":
@@ -962,10 +966,7 @@ class Campaign:
             if recalibration == "smc" or (recalibration == "auto" and not accepted):
                 records_.say(progress, (f"{reason}; " if recalibration == "auto" else "")
                              + "sequential Monte Carlo from the posterior (tempered likelihood, Metropolis moves)")
-                # The moves target the posterior itself: the priors, the paper's cells and the
-                # records it holds (all numpy), to the power of the widening where there was one.
-                before = _parse_records([r for r in records if r["key"] in covered])
-                draws, gate = temper(prior_draws, new_cells, rng, base=posterior_log_density(before, power),
+                draws, gate = temper(prior_draws, new_cells, rng, base=base,
                                      progress=(lambda line: records_.say(True, line)) if progress else None)
                 accepted, reason = temper_words(gate)
                 method = "smc"

@@ -144,7 +144,9 @@ def _distinct(draws: dict[str, np.ndarray]) -> int:
 
 
 def reweight(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.Generator,
-             size: int | None = None, *, shrinkage: float = LIU_WEST_A) -> tuple[dict[str, np.ndarray], dict]:
+             size: int | None = None, *, shrinkage: float = LIU_WEST_A,
+             base: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None, moves: int = MOVES
+             ) -> tuple[dict[str, np.ndarray], dict]:
     """Importance reweighting of posterior ``draws`` by the likelihood of lab ``cells`` (PSIS).
 
     Where the draws have no lab offsets, each draw is repeated :data:`LAB_DRAWS_PER_DRAW` times
@@ -154,27 +156,33 @@ def reweight(draws: dict[str, np.ndarray], cells: ObservedCells, rng: np.random.
     by a Liu-West kernel (Liu & West 2001): each draw becomes ``a x + (1 - a) mean + sqrt(1 - a^2)
     L z`` in unbounded coordinates (log or logit where a parameter is bounded), which keeps the
     resampled mean and covariance; without it, round after round of reweighting would leave a
-    handful of distinct draws.  ``shrinkage`` is ``a`` (1: no kernel).
+    handful of distinct draws.  ``shrinkage`` is ``a`` (1: no kernel).  Given ``base``, the
+    current posterior's log density (:func:`posterior_log_density`), the repeats are moved apart
+    by ``moves`` Metropolis steps on the new posterior instead (exact moves; see :func:`temper`).
 
     Returns the draws and the gate: ``k_hat``, ``ess`` (of the smoothed weights) and ``distinct``
-    (distinct draws the resampling kept, before the kernel).
+    (distinct draws the resampling kept, before the moves).
     """
     from ..inference.statistics import psis_weights
 
     n = len(next(iter(draws.values())))
     size = n if size is None else size
-    base = with_lab_offsets(draws, rng)
-    ll = likelihood_of(cells)(base)
+    population = with_lab_offsets(draws, rng)
+    likelihood = likelihood_of(cells)
+    ll = likelihood(population)
     if not np.isfinite(ll).any():
-        return base, {"k_hat": math.inf, "ess": 0.0, "distinct": 0}
+        return population, {"k_hat": math.inf, "ess": 0.0, "distinct": 0}
     w, k_hat = psis_weights(ll)
     ess = float(1.0 / np.sum(w ** 2))
     pick = rng.choice(w.size, size=size, replace=True, p=w)
-    out = {k: v[pick] for k, v in base.items()}
+    out = {k: v[pick] for k, v in population.items()}
     distinct = _distinct(out)
+    if base is not None:
+        out, _, _, rate = metropolis(out, base, likelihood, 1.0, rng, moves)
+        return out, {"k_hat": float(k_hat), "ess": ess, "distinct": distinct, "moves": "metropolis", "accept": rate}
     if shrinkage < 1.0:
         out = liu_west(out, rng, shrinkage)
-    return out, {"k_hat": float(k_hat), "ess": ess, "distinct": distinct, "kernel": shrinkage}
+    return out, {"k_hat": float(k_hat), "ess": ess, "distinct": distinct, "moves": "liu-west", "kernel": shrinkage}
 
 
 def _next_beta(ll: np.ndarray, beta: float, target: float) -> tuple[float, np.ndarray]:

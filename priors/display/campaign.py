@@ -123,8 +123,10 @@ def campaign_text(result) -> str:
         gate = post.get("gate", {})
         how = post.get("method", "")
         if how == "reweighting" and "k_hat" in gate:
+            moved = (f"moved apart by Metropolis steps on the posterior, acceptance {gate['accept']:.2f}"
+                     if gate.get("moves") == "metropolis" else "moved apart by a Liu-West kernel")
             how += (f" (PSIS k-hat {gate['k_hat']:.2f}, ESS {gate['ess']:.0f}, resampled to equal weights, "
-                    "moved apart by a Liu-West kernel)")
+                    f"{moved})")
         elif how == "smc" and "steps" in gate:
             moves = (f"Metropolis moves, acceptance {gate['accept']:.2f}" if gate.get("moves") == "metropolis"
                      else "Liu-West moves")
