@@ -17,16 +17,23 @@ several people or machines), nothing beside it:
   (a record killed before its recalibration, or two recorded at once) are folded in by the next
   recalibration.
 
-A recalibration reweights the current posterior by the likelihood of the cells it does not
-cover (:func:`nassb.inference.risk.likelihood.log_likelihood`), Pareto-smoothed (PSIS): accepted
-when k-hat < 0.7, the effective sample size >= 400 and the distinct draws >= 400, then resampled
-to equal-weight draws and moved apart by a Liu-West kernel that keeps their mean and covariance
-(so that reweighting after reweighting does not collapse onto a few draws).  Otherwise NUTS
-(:func:`~nassb.inference.risk.calibrate.calibrate_risks`) recalibrates on the paper's cells and
-every record.  The first lab cells bring the lab-level offsets (``lab.strength``, ``lab.ccd``,
-``lab.contact``) that the paper's posterior has no draws of: the reweighting draws them from
-their priors (priors/data/risk.toml), several per paper draw, so that the weights target the
-posterior of the paper and the lab together.
+A recalibration first checks the posterior against the new cells (:mod:`nassb.design.calibration`:
+what it predicted for them before they entered it) and widens it where they surprise it, then
+reweights it by the likelihood of the cells it does not cover
+(:func:`nassb.inference.risk.likelihood.log_likelihood`), Pareto-smoothed (PSIS): accepted when
+k-hat < 0.7, the effective sample size >= 400 and the distinct draws >= 400, then resampled to
+equal-weight draws and moved apart by Metropolis steps on the new posterior, whose density the
+priors, the paper's cells and the records give in numpy (so that reweighting after reweighting
+does not collapse onto a few draws; a Liu-West kernel, which keeps the population's mean and
+covariance, is what :func:`~nassb.design.recalibration.reweight` does without that density).
+Where the reweighting's gate refuses, tempered sequential Monte Carlo with the same moves
+(:func:`~nassb.design.recalibration.temper`); only where that is refused too, NUTS
+(:func:`~nassb.inference.risk.calibrate.calibrate_risks`) on the paper's cells and every record.
+The first lab cells bring the lab-level offsets (``lab.strength``, ``lab.ccd``,
+``lab.contact`` and the lab's own sensitivities of the short circuit, ``lab.ccd_modulus``,
+``lab.pressure_exponent``, ...) that the paper's posterior has no draws of: the reweighting
+draws them from their priors (priors/data/risk.toml), several per paper draw, so that the
+weights target the posterior of the paper and the lab together.
 """
 
 from __future__ import annotations
