@@ -149,10 +149,15 @@ class ExperimentRanking(Result):
         return cls(values, meta, document["decision"]["designs"], document["decision"]["chosen"], document["unit"],
                    document["settings"], document.get("card", ""))
 
-    def __repr__(self) -> str:
-        from ..priors.display.ranking import ranking_text
+    def plot(self, **kwargs):
+        """Each experiment's EVSI with its 95 % Monte Carlo interval, best first."""
+        from ..priors.display.intervals import interval_chart
 
-        return ranking_text(self)
+        if not self.values:
+            raise NotImplementedError("a ranking of no experiments has no figure")
+        rows = list(self.summary().items())
+        return interval_chart({"EVSI": rows}, {"EVSI": self.value_unit}, words=True, title=self.title,
+                              as_figure=True, **kwargs)
 
 
 # -- the decision ----------------------------------------------------------------------------
