@@ -105,18 +105,11 @@ def _sha(text: str) -> str:
 # -- results ----------------------------------------------------------------------------------
 
 class _CampaignResult(Result):
+    """A campaign's result: no draws of its own (they stay in the storage); it is its JSON
+    document, which is what its NetCDF file keeps and loads back from."""
+
     idata = None
     diagnostics = None
-
-    def __repr__(self) -> str:
-        from ..priors.display.campaign import campaign_text
-
-        return campaign_text(self)
-
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        return f"<pre>{escape(repr(self))}</pre>"
 
 
 class ProposalResult(_CampaignResult):
@@ -154,6 +147,23 @@ class ProposalResult(_CampaignResult):
         [um]``, ...), the objective and each predicted quantity's mean and 95 % interval."""
         return campaign_tables.proposals_frame(self.proposals, round_=self.round, kind=self.kind, title=self.title)
 
+    @classmethod
+    def _from_netcdf(cls, document: dict, groups, idata) -> ProposalResult:
+        return cls(document["campaign"], document["round"], document["proposals"], document["posterior"],
+                   document.get("warnings", []))
+
+    def plot(self, **kwargs):
+        """The predicted energies of each proposal: mean and 95 % interval, the first on top."""
+        from ..priors.display.intervals import interval_chart
+
+        names = [n for n in ("E_V_rate", "E_m_rate") if any(n in p["quantities"] for p in self.proposals)]
+        if not names:
+            raise NotImplementedError("a round without proposals has no figure")
+        panels = {n: [(p["name"], p["quantities"][n]) for p in self.proposals if n in p["quantities"]]
+                  for n in names}
+        units = {n: panels[n][0][1]["unit"] for n in names}
+        return interval_chart(panels, units, title=self.title, as_figure=True, **kwargs)
+
 
 class RecordResult(_CampaignResult):
     """What a record added: the cells, the proposals they answer, and the recalibration."""
@@ -190,6 +200,11 @@ class RecordResult(_CampaignResult):
         objective as built, the outcome and each built layer (``separator.thickness [um]``)."""
         return campaign_tables.cells_frame(self.cells, kind=self.kind, title=self.title,
                                            method=self.method)
+
+    @classmethod
+    def _from_netcdf(cls, document: dict, groups, idata) -> RecordResult:
+        return cls(document["campaign"], document["file"], document["cells"], document["posterior"],
+                   document.get("warnings", []))
 
 
 class StatusResult(_CampaignResult):
@@ -233,6 +248,21 @@ class StatusResult(_CampaignResult):
             for a heavy tail, with its median).
         """
         return campaign_tables.status_frame(self.document, table, kind=self.kind, title=self.title)
+
+    @classmethod
+    def _from_netcdf(cls, document: dict, groups, idata) -> StatusResult:
+        document = dict(document)
+        return cls(document, document.pop("warnings", []))
+
+    def plot(self, **kwargs):
+        """Every risk parameter's posterior mean and 95 % interval from the paper's posterior
+        through each recalibration (the figure of the campaign report)."""
+        from ..priors.display.figures import parameter_rounds
+
+        posteriors = self.document.get("posteriors", [])
+        if not posteriors:
+            raise NotImplementedError("a campaign without a posterior has no figure")
+        return parameter_rounds(posteriors, sorted(posteriors[-1]["parameters"]), as_figure=True, **kwargs)
 
 
 # -- draws in the storage ---------------------------------------------------------------------
