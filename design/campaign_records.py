@@ -1,6 +1,7 @@
 """What a campaign's record step needs beside the campaign itself: records stored once (a key the
 storage enforces), the proposal cards an entry may name instead of a base, the recalibration's own
-seed, what it says while it runs and how long NUTS will take.
+seed, what it says while it runs and how long NUTS will take; the raw text of each
+observations-file entry and of the files it names, and the cells parsed back from that text.
 
 A record is stored under ``nassb_record_<SHA-256 of its entry and the files it names>`` in Optuna's
 ``study_user_attributes`` table, whose ``(study_id, key)`` is unique: every record of one file is
@@ -15,10 +16,13 @@ import json
 import math
 import os
 import sys
+import tempfile
+import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..priors import CardError
+from ..priors.lab import ObservedCells, load_observed_cells
 
 RECORD_PREFIX = "nassb_record_"
 
@@ -111,3 +115,72 @@ def say(enabled: bool, line: str) -> None:
     """A progress line on standard error (where a terminal shows it beside a progress bar)."""
     if enabled:
         print(line, file=sys.stderr, flush=True)
+
+
+# -- the raw text of one observations-file entry ------------------------------------------------
+
+def entry_texts(text: str, label: str, raw: dict) -> tuple[str, list[str]]:
+    """The preamble (before the first ``[[cells]]``) and each entry's raw text, from its
+    ``[[cells]]`` header to the next; checked against the parsed file ``raw``."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.strip().split("#")[0].strip() == "[[cells]]"]
+    parsed = raw.get("cells", [])
+    preamble = "".join(lines[:starts[0]]) if starts else text
+    pieces = ["".join(lines[a:b]) for a, b in zip(starts, [*starts[1:], len(lines)])]
+    if len(pieces) != len(parsed) or any(tomllib.loads(p).get("cells", [None])[0] != e for p, e in zip(pieces, parsed)):
+        raise CardError("each [[cells]] entry must be written as a [[cells]] table with its [cells.*] sub-tables "
+                        "(the campaign stores each entry's text as written)", file=label, field="cells")
+    return preamble, pieces
+
+
+def named_files(entry: dict, folder: Path, label: str = "", where: str = "") -> dict[str, str]:
+    """The files an entry names relative to its own (base card, capacities, fit): name -> text.
+
+    The campaign stores them with the record, so only files in the observations file's folder
+    (or below it) can be named: one outside it is refused, naming the field, before anything is
+    stored (a record whose file later moved could not be read again)."""
+    from ..priors.card import _is_builtin
+
+    names = []
+    base = entry.get("base")
+    if isinstance(base, str) and not _is_builtin(base):
+        names.append((base, "base"))
+    outcome = entry.get("outcome", {})
+    if isinstance(outcome, dict):
+        if isinstance(outcome.get("capacities"), str):
+            names.append((outcome["capacities"], "outcome.capacities"))
+        for key in ("resistance", "resistance_before"):
+            value = outcome.get(key)
+            if isinstance(value, dict) and isinstance(value.get("fit"), str):
+                names.append((value["fit"], f"outcome.{key}.fit"))
+    out = {}
+    for name, field in names:
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise CardError(f"{name!r} is outside the observations file's folder; the campaign keeps the files an "
+                            "entry names with its record, so copy it beside the file (or below it)",
+                            file=label or None, field=f"{where}.{field}" if where else field)
+        path = folder / name
+        if path.is_file():
+            out[name] = path.read_text("utf-8")
+    return out
+
+
+def parse_records(records: list[dict]) -> ObservedCells | None:
+    """The recorded cells, parsed again from their stored text (in a scratch folder)."""
+    total = None
+    for rec in records:
+        with tempfile.TemporaryDirectory(prefix="nassb-record-") as folder:
+            root = Path(folder)
+            for name, text in rec.get("files", {}).items():
+                target = root / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, "utf-8")
+            path = root / "record.toml"
+            path.write_text(rec["preamble"] + rec["toml"], "utf-8")
+            answered = rec.get("proposal")
+            cards = ({answered: root / proposal_file(answered)}
+                     if answered and proposal_file(answered) in rec.get("files", {}) else {})
+            cells = load_observed_cells(path, paper=False, proposal_cards=cards)
+            cells = ObservedCells(cells.cells, f"record {rec.get('key', rec['name'])}", rec["sha256"], cells.lab)
+        total = cells if total is None else total + cells
+    return total
