@@ -17,42 +17,31 @@ several people or machines), nothing beside it:
   (a record killed before its recalibration, or two recorded at once) are folded in by the next
   recalibration.
 
-A recalibration reweights the current posterior by the likelihood of the cells it does not
-cover (:func:`nassb.inference.risk.likelihood.log_likelihood`), Pareto-smoothed (PSIS): accepted
-when k-hat < 0.7, the effective sample size >= 400 and the distinct draws >= 400, then resampled
-to equal-weight draws and moved apart by a Liu-West kernel that keeps their mean and covariance
-(so that reweighting after reweighting does not collapse onto a few draws).  Otherwise NUTS
-(:func:`~nassb.inference.risk.calibrate.calibrate_risks`) recalibrates on the paper's cells and
-every record.  The first lab cells bring the lab-level offsets (``lab.strength``, ``lab.ccd``,
-``lab.contact``) that the paper's posterior has no draws of: the reweighting draws them from
-their priors (priors/data/risk.toml), several per paper draw, so that the weights target the
-posterior of the paper and the lab together.
+A recalibration (:mod:`.campaign_recalibrate`) folds the records the current posterior does not
+cover into a new one: PSIS reweighting, sequential Monte Carlo, or NUTS where their gates fail.
+The pieces live beside this module: the storage (:mod:`.campaign_store`), the records
+(:mod:`.campaign_records`), the batch (:mod:`.campaign_propose`), the cards (:mod:`.campaign_cards`),
+the status (:mod:`.campaign_status`) and the results (:mod:`.campaign_results`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..priors import CardError, CellCard, OptionError, load_card
-from ..priors.lab import load_observed_cells
 from ..priors.secrets import mask_url
-from ..priors.tomlfile import read_toml
 from ..priors.vocabulary import term
 from . import campaign_propose as propose_
 from . import campaign_records as records_
 from . import extrapolation
-from .calibration import round_calibration
 from .campaign_cards import proposal_card, write_cards
 from .campaign_recalibrate import recalibrate
 from .campaign_results import RESUMED, ProposalResult, RecordResult, StatusResult
-from .campaign_store import (DEFAULT_STORAGE, FLAG, POSTERIOR_PREFIX, decode_draws, list_campaigns, now,
-                             open_storage, parameter_summary, shipped_risk)
+from .campaign_status import status_document
+from .campaign_store import (DEFAULT_STORAGE, FLAG, POSTERIOR_PREFIX, decode_draws, fixed_sampler, list_campaigns,
+                             now, open_storage, parameter_summary, shipped_risk, storage_guarded)
 from .decision import DEFAULTS, KEYS, Decision
 from .recalibration import MIN_DISTINCT, reweight  # noqa: F401  (what tests and users import from here)
 from .recalibration import liu_west as _liu_west  # noqa: F401
@@ -61,12 +50,10 @@ from .space import DesignSpace
 from .study import (
     QUANTITY_OF,
     SearchSettings,
-    constraints,
     describe,
     describe_design,
     make_scorer,
     objective_value,
-    rate_words,
 )
 
 RECORD_PREFIX = records_.RECORD_PREFIX
@@ -80,43 +67,7 @@ EXPLORE = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 # -- the campaign ---------------------------------------------------------------------------------
-
-def _fixed_sampler(values: dict[str, float]):
-    """An Optuna sampler that returns given values: a proposal is asked with its design."""
-    import optuna
-
-    class Fixed(optuna.samplers.BaseSampler):
-        def infer_relative_search_space(self, study, trial):
-            return {}
-
-        def sample_relative(self, study, trial, search_space):
-            return {}
-
-        def sample_independent(self, study, trial, param_name, param_distribution):
-            return values[param_name]
-
-    return Fixed()
-
-
-def _storage_guarded(method):
-    """A campaign method whose database errors (a locked or full storage, a lost server) are one
-    OptionError naming the storage, as a design search's are (:func:`.study.storage_errors`)."""
-    import functools
-
-    @functools.wraps(method)
-    def guarded(self, *args, **kwargs):
-        from .study import storage_errors
-
-        with storage_errors(self._url):
-            return method(self, *args, **kwargs)
-
-    return guarded
-
 
 class Campaign:
     """A lab campaign in an Optuna storage (see the module docstring).
@@ -313,7 +264,7 @@ class Campaign:
         return out
 
     # -- propose -------------------------------------------------------------------------------
-    @_storage_guarded
+    @storage_guarded
     def propose(self, k: int, out: str | Path | None = None, *, trials: int = SEARCH_TRIALS, seed: int | None = None,
                 diversity: float = DIVERSITY, explore: int = EXPLORE, progress: bool = False) -> ProposalResult:
         """Choose ``k`` distinct feasible cells to build this round, ask one trial for each, and
@@ -403,7 +354,7 @@ class Campaign:
 
         _quiet_optuna()
         study = optuna.load_study(study_name=self.name, storage=self.study._storage,
-                                  sampler=_fixed_sampler(design))
+                                  sampler=fixed_sampler(design))
         float_distribution = optuna.distributions.FloatDistribution
         distributions: dict[str, optuna.distributions.BaseDistribution] = {
             v.name: float_distribution(v.low, v.high, log=v.log and not v.fixed) for v in space}
@@ -417,7 +368,7 @@ class Campaign:
                              energy=QUANTITY_OF[self._settings["objective"]])
 
     # -- record --------------------------------------------------------------------------------
-    @_storage_guarded
+    @storage_guarded
     def record(self, observations: str | Path, *, recalibration: str = "auto", nuts: dict | None = None,
                seed: int | None = None, progress: bool = False) -> RecordResult:
         """Store the cells of an observations file (priors/lab.py), recalibrate, and tell the
@@ -457,41 +408,10 @@ class Campaign:
         if recalibration not in RECALIBRATIONS:
             raise OptionError(f"'{recalibration}' is not a recalibration; must be one of {', '.join(RECALIBRATIONS)}",
                               field="recalibration")
-        path = Path(observations)
         label = str(observations)
-        raw, text = read_toml(path, what="observations file")
-        proposals = {p["name"]: p for p in self._proposals()}
-        with tempfile.TemporaryDirectory(prefix="nassb-proposals-") as scratch:
-            cards = records_.proposal_cards(raw.get("cells", []) if isinstance(raw.get("cells"), list) else [],
-                                            proposals, Path(scratch))
-            cells = load_observed_cells(path, paper=False, proposal_cards=cards)  # every mistake named
-        preamble, pieces = records_.entry_texts(text, label, raw)
-        preamble = "\n".join(line for line in preamble.splitlines() if not line.strip().startswith("#")) + "\n"
-        pending = {r["sha256"] for r in self._pending_records()}
-        existing = {r["sha256"] for r in self._records()}
-        by_file = {p["card_file"]: p for p in proposals.values() if p["card_file"]}
-        rows = []
-        for i, (cell, piece, entry) in enumerate(zip(cells, pieces, raw["cells"])):
-            files = records_.named_files(entry, path.parent, label, f"cells[{i}]")
-            base, named = entry.get("base"), entry.get("proposal")
-            if named is not None and named not in proposals:
-                raise CardError(f"no proposal {named!r} in the campaign; its proposals: "
-                                f"{', '.join(proposals) or 'none yet'}", file=label, field=f"cells[{i}].proposal")
-            if base is None and named is not None:
-                files[records_.proposal_file(named)] = proposals[named]["card_toml"]
-            digest = _sha(piece + json.dumps(files, sort_keys=True))
-            if digest in existing:
-                hint = (f"; it is not yet in the posterior: 'nassb campaign recalibrate {self.name}' folds it in"
-                        if digest in pending else "")
-                raise CardError(f"this cell is recorded already in the campaign{hint}", file=label,
-                                field=f"cells[{i}]")
-            answered = (proposals.get(named) if named is not None else None) or (
-                by_file.get(Path(base).name) if isinstance(base, str) else None) or proposals.get(cell.name)
-            round_ = answered["round"] if answered else max((p["round"] for p in proposals.values()), default=0)
-            rows.append({"preamble": preamble, "toml": piece, "files": files, "sha256": digest, "round": round_,
-                         "proposal": answered["name"] if answered else None, "name": cell.name, "count": cell.count,
-                         "file": label, "where": cell.where, "recorded": now(), "index": i,
-                         "key": records_.record_key(digest)})
+        rows = records_.record_rows(Path(observations), label, {p["name"]: p for p in self._proposals()},
+                                    existing={r["sha256"] for r in self._records()},
+                                    pending={r["sha256"] for r in self._pending_records()}, campaign=self.name)
         records_.parse_records(rows)  # the stored text reads back on its own: checked before anything is stored
         records_.store_records(self.study, rows, label)  # all at once, each key once: the storage refuses a twin
         notes = []
@@ -507,7 +427,7 @@ class Campaign:
                        "proposal": r["proposal"], "record": r["key"], **told.get(r["key"], {})} for r in rows]
         return RecordResult(self.name, label, cells_json, posterior, notes)
 
-    @_storage_guarded
+    @storage_guarded
     def resume(self, *, recalibration: str = "auto", nuts: dict | None = None, seed: int | None = None,
                progress: bool = False) -> RecordResult:
         """Finish what a killed ``record`` left: fold the stored records the posterior does not
@@ -535,43 +455,8 @@ class Campaign:
         return [r for r in self._records() if r["key"] not in covered]
 
     def _tell(self, rows: list[dict]) -> dict[str, dict]:
-        """Tell the proposals the rows answer: the objective of the built cell under the new
-        posterior; the constraint values and the outcome as user attributes."""
-        import optuna
-
-        scorer, settings, ranges = self._scorer()
-        open_ = {p["name"]: p for p in self._proposals() if p["open"]}
-        out = {}
-        for row in rows:
-            cells = records_.parse_records([row])
-            assert cells is not None  # one record, one or more cells
-            cell = next(iter(cells))
-            try:
-                design = scorer.design_of_card(cell.card)
-            except CardError:
-                continue
-            values = scorer.score(design)
-            value = objective_value(values, settings.objective, settings.quantile)
-            violations = constraints(values, settings, ranges)
-            o = cell.outcome
-            outcome = {"cracked": o.cracked, "cycles": o.cycles,
-                       "short_cycle": list(o.short) if o.short else None}
-            out[row["key"]] = {"built": {k: {"value": float(v), "unit": term(k).unit} for k, v in design.items()},
-                               "objective": value, "outcome": outcome}
-            p = open_.get(row["proposal"] or "")
-            if p is None:
-                continue
-            trial_id = self.study._storage.get_trial_id_from_study_id_trial_number(self.study._study_id, p["number"])
-            self.study._storage.set_trial_user_attr(trial_id, "constraints", violations)
-            self.study._storage.set_trial_user_attr(trial_id, "outcome", outcome)
-            self.study._storage.set_trial_user_attr(trial_id, "built", design)
-            try:
-                self.study.tell(p["number"], value if math.isfinite(value) else None,
-                                state=None if math.isfinite(value) else optuna.trial.TrialState.FAIL)
-            except (RuntimeError, ValueError):
-                continue  # told meanwhile by another record of the same proposal
-            del open_[p["name"]]
-        return out
+        """Tell the proposals the rows answer (:func:`~nassb.design.campaign_records.tell`)."""
+        return records_.tell(self, rows)
 
     # -- recalibrate -----------------------------------------------------------------------------
     def recalibrate(self, *, recalibration: str = "auto", nuts: dict | None = None, seed: int | None = None,
@@ -590,55 +475,11 @@ class Campaign:
         return {k: entry[k] for k in keep if k in entry}
 
     # -- status ----------------------------------------------------------------------------------
-    @_storage_guarded
+    @storage_guarded
     def status(self) -> StatusResult:
         """Rounds, proposals and outcomes, the posterior after each recalibration, and the best
         cell (recorded or proposed, feasible, highest objective under the current posterior)."""
-        proposals = self._proposals()
-        records = self._records()
-        rounds = sorted({p["round"] for p in proposals} | {r["round"] for r in records})
-        checks = [p["calibration"] for p in self._posteriors() if p.get("calibration")]
-        table = [{"round": r, "proposed": sum(1 for p in proposals if p["round"] == r),
-                  "recorded": sum(1 for x in records if x["round"] == r),
-                  "open": sum(1 for p in proposals if p["round"] == r and p["open"]),
-                  "calibration": round_calibration([c for c in checks if r in c.get("rounds", [])]) or None}
-                 for r in rounds]
-        scorer, settings, ranges = self._scorer()
-        candidates = [("proposed", p["name"], p["design_values"]) for p in proposals if p["open"]]
-        candidates += [("recorded", b["name"], b["design"]) for b in self._built_designs(scorer)]
-        best = None
-        for source, name, design in candidates:
-            entry = describe_design(scorer, settings, design, ranges=ranges)
-            if entry["feasible"] and (best is None or entry["objective"] > best["objective"]):
-                best = {"name": name, "source": source, **entry}
-        notes = []
-        if candidates and best is None:
-            notes.append("no recorded or proposed cell meets the limits under the current posterior")
-        pending = self._pending_records()
-        waiting = {r["key"] for r in pending}
-        if pending:
-            notes.append(f"{len(pending)} record(s) are not yet in the posterior: "
-                         f"{', '.join(r['name'] for r in pending)} ('nassb campaign recalibrate {self.name}' or the "
-                         "next propose or record folds them in)")
-        shipped = self._posterior_json(None)
-        posteriors = [{"index": 0, "method": "shipped", "records": 0, "rounds": [], "fingerprint":
-                       shipped["fingerprint"], "parameters": shipped["parameters"]}]
-        for i, p in enumerate(self._posteriors()):
-            posteriors.append({"index": i + 1, "method": p["method"], "records": len(p["records"]),
-                               "rounds": p.get("rounds", []), "created": p["created"],
-                               "fingerprint": p["fingerprint"], "parameters": p["parameters"]})
-        document = {"campaign": self.name, "storage": self.storage, "card": self.study.user_attrs["nassb_card"],
-                    "settings": {**self.design_settings(), "description": describe(settings),
-                                 "rate": rate_words(settings)},
-                    "rounds": table, "recorded": len(records),
-                    "cells": int(sum(r.get("count", 1) for r in records)), "best": best,
-                    "proposals": [{k: v for k, v in p.items() if k not in ("number", "card_toml")}
-                                  | {"trial": p["number"]} for p in proposals],
-                    "records": [{k: r.get(k) for k in ("key", "name", "round", "proposal", "file", "where", "count",
-                                                       "recorded")} | {"in_posterior": r["key"] not in waiting}
-                                for r in records],
-                    "pending": [r["name"] for r in pending],
-                    "posteriors": posteriors}
+        document, notes = status_document(self)
         return StatusResult(document, notes)
 
 

@@ -1,9 +1,19 @@
 """A campaign's recalibration: fold the records its current posterior does not cover into a new
 posterior, stored beside the others (:mod:`nassb.design.campaign`, whose docstring tells how).
 
+A recalibration reweights the current posterior by the likelihood of the cells it does not
+cover (:func:`nassb.inference.risk.likelihood.log_likelihood`), Pareto-smoothed (PSIS): accepted
+when k-hat < 0.7, the effective sample size >= 400 and the distinct draws >= 400, then resampled
+to equal-weight draws and moved apart by a Liu-West kernel that keeps their mean and covariance
+(so that reweighting after reweighting does not collapse onto a few draws).  Otherwise NUTS
+(:func:`~nassb.inference.risk.calibrate.calibrate_risks`) recalibrates on the paper's cells and
+every record.  The first lab cells bring the lab-level offsets (``lab.strength``, ``lab.ccd``,
+``lab.contact``) that the paper's posterior has no draws of: the reweighting draws them from
+their priors (priors/data/risk.toml), several per paper draw, so that the weights target the
+posterior of the paper and the lab together.
+
 Before the new cells enter, what the posterior predicted for them is scored
-(:mod:`nassb.design.calibration`) and, where they surprise it, the posterior is widened; then
-PSIS reweighting, sequential Monte Carlo or NUTS, as ``recalibration`` asks and their gates allow.
+(:mod:`nassb.design.calibration`) and, where they surprise it, the posterior is widened first.
 """
 
 from __future__ import annotations

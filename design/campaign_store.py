@@ -85,3 +85,35 @@ def list_campaigns(storage: str = DEFAULT_STORAGE) -> list[str]:
         warnings.simplefilter("ignore")
         summaries = optuna.get_all_study_summaries(storage=open_storage(storage), include_best_trial=False)
     return [s.study_name for s in summaries if s.user_attrs.get(FLAG) == 1]
+
+
+def fixed_sampler(values: dict[str, float]):
+    """An Optuna sampler that returns given values: a proposal is asked with its design."""
+    import optuna
+
+    class Fixed(optuna.samplers.BaseSampler):
+        def infer_relative_search_space(self, study, trial):
+            return {}
+
+        def sample_relative(self, study, trial, search_space):
+            return {}
+
+        def sample_independent(self, study, trial, param_name, param_distribution):
+            return values[param_name]
+
+    return Fixed()
+
+
+def storage_guarded(method):
+    """A campaign method whose database errors (a locked or full storage, a lost server) are one
+    OptionError naming the storage, as a design search's are (:func:`.study.storage_errors`)."""
+    import functools
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        from .study import storage_errors
+
+        with storage_errors(self._url):
+            return method(self, *args, **kwargs)
+
+    return guarded
