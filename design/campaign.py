@@ -18,7 +18,8 @@ several people or machines), nothing beside it:
   recalibration.
 
 A recalibration (:mod:`.campaign_recalibrate`) folds the records the current posterior does not
-cover into a new one: PSIS reweighting, sequential Monte Carlo, or NUTS where their gates fail.
+cover into a new one: PSIS reweighting (resampled, then moved apart by a Liu-West kernel),
+sequential Monte Carlo, or NUTS where their gates fail.
 The pieces live beside this module: the storage (:mod:`.campaign_store`), the records
 (:mod:`.campaign_records`), the batch (:mod:`.campaign_propose`), the cards (:mod:`.campaign_cards`),
 the status (:mod:`.campaign_status`) and the results (:mod:`.campaign_results`).
