@@ -190,7 +190,6 @@ TOO_LONG: dict[str, str] = {
     "design/experiments.py": "not split yet",
     "priors/observations.py": "not split yet",
     "priors/lab.py": "not split yet",
-    "inference/result.py": "not split yet",
     "priors/lab.py:_outcome": "not split yet",
     "design/ranking.py:next_experiment": "not split yet",
     "inference/risk/checks.py:predictive_checks": "not split yet",
