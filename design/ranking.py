@@ -21,15 +21,8 @@ from ..inference.result import Result
 from ..priors import CardError, CellCard, OptionError, load_card
 from . import extrapolation
 from .decision import Decision
-from .experiments import (
-    COST_UNITS,
-    BiaxialStrength,
-    BuildAndCycle,
-    CriticalCurrent,
-    Profilometry,
-    build_experiment,
-    load_experiments,
-)
+from .experiment_files import build_experiment, load_experiments
+from .experiments import COST_UNITS, BiaxialStrength, BuildAndCycle, CriticalCurrent, Profilometry
 from .voi import THIN_ESS, DecisionProblem, ExperimentValue, value_of_information
 
 SEARCH_TRIALS = 60        # trials of the in-memory design search that proposes candidates
@@ -323,7 +316,7 @@ def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Pat
         MPa); replaces the search's, the campaign's and the paper's.
     experiments : path or list, optional
         None: the ten default experiments (:func:`default_experiments`); a user file
-        (:func:`nassb.design.experiments.load_experiments`): the defaults and the file's; a list
+        (:func:`nassb.design.experiment_files.load_experiments`): the defaults and the file's; a list
         of experiment objects (:class:`nassb.design.voi.Experiment`): exactly those.
     outcomes : int
         Simulated outcomes per experiment (the Monte Carlo error of EVSI falls as 1/sqrt).
