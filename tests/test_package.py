@@ -187,8 +187,6 @@ MAX_FUNCTION_LINES = 80
 # split, and nothing new joins it.
 TOO_LONG: dict[str, str] = {
     "inference/bayes.py": "not split yet: the model builders per kind of observation (issue item 4) will split it",
-    "priors/lab.py": "not split yet",
-    "priors/lab.py:_outcome": "not split yet",
     "design/ranking.py:next_experiment": "not split yet",
     "inference/risk/checks.py:predictive_checks": "not split yet",
     "design/run.py:run_design": "not split yet",
