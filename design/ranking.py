@@ -21,15 +21,8 @@ from ..inference.result import Result
 from ..priors import CardError, CellCard, OptionError, load_card
 from . import extrapolation
 from .decision import Decision
-from .experiments import (
-    COST_UNITS,
-    BiaxialStrength,
-    BuildAndCycle,
-    CriticalCurrent,
-    Profilometry,
-    build_experiment,
-    load_experiments,
-)
+from .experiment_files import build_experiment, load_experiments
+from .experiments import COST_UNITS, BiaxialStrength, BuildAndCycle, CriticalCurrent, Profilometry
 from .voi import THIN_ESS, DecisionProblem, ExperimentValue, value_of_information
 
 SEARCH_TRIALS = 60        # trials of the in-memory design search that proposes candidates
@@ -149,10 +142,15 @@ class ExperimentRanking(Result):
         return cls(values, meta, document["decision"]["designs"], document["decision"]["chosen"], document["unit"],
                    document["settings"], document.get("card", ""))
 
-    def __repr__(self) -> str:
-        from ..priors.display.ranking import ranking_text
+    def plot(self, **kwargs):
+        """Each experiment's EVSI with its 95 % Monte Carlo interval, best first."""
+        from ..priors.display.intervals import interval_chart
 
-        return ranking_text(self)
+        if not self.values:
+            raise NotImplementedError("a ranking of no experiments has no figure")
+        rows = list(self.summary().items())
+        return interval_chart({"EVSI": rows}, {"EVSI": self.value_unit}, words=True, title=self.title,
+                              as_figure=True, **kwargs)
 
 
 # -- the decision ----------------------------------------------------------------------------
@@ -318,7 +316,7 @@ def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Pat
         MPa); replaces the search's, the campaign's and the paper's.
     experiments : path or list, optional
         None: the ten default experiments (:func:`default_experiments`); a user file
-        (:func:`nassb.design.experiments.load_experiments`): the defaults and the file's; a list
+        (:func:`nassb.design.experiment_files.load_experiments`): the defaults and the file's; a list
         of experiment objects (:class:`nassb.design.voi.Experiment`): exactly those.
     outcomes : int
         Simulated outcomes per experiment (the Monte Carlo error of EVSI falls as 1/sqrt).
@@ -342,32 +340,8 @@ def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Pat
         EVSI in the objective's unit (Wh/l for E_V), its Monte Carlo error, the cost, EVSI per
         cost, the expected shrinkage of each risk's 95 % interval at today's design, best first.
     """
-    from ..inference.risk.predict import load_risk_model
-
-    if posterior is not None and campaign is not None:
-        raise OptionError("give a posterior or a campaign, not both (a campaign has its own)", field="posterior")
-    for name, value, minimum in (("outcomes", outcomes, 2), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise OptionError(f"must be a whole number >= {minimum}, got {value!r}", field=name)
-    if cost not in COST_UNITS:
-        raise OptionError(f"must be one of {', '.join(COST_UNITS)}, got {cost!r}", field="cost")
-    search_trials = settings.pop("search_trials", SEARCH_TRIALS)
-    if isinstance(search_trials, bool) or not isinstance(search_trials, int) or search_trials < 1:
-        raise OptionError(f"must be a whole number >= 1, got {search_trials!r}", field="search_trials")
-    campaign_designs: list[dict] = []
-    if campaign is not None:
-        risk = campaign.risk_model()
-        card = campaign.card
-        base = {k: v for k, v in dict(campaign.design_settings()).items() if k not in IGNORED_SETTINGS}
-        if decision is not None:  # the caller's decision replaces the campaign's settings
-            base = {}
-        settings = {**base, **settings}
-        offered = list(campaign.candidate_designs() or [])
-        campaign_designs = _checked_candidates(offered, "campaign") if offered else []
-    else:
-        risk = load_risk_model(posterior)
-    for k in IGNORED_SETTINGS:
-        settings.pop(k, None)
+    search_trials = _checked_options(posterior, campaign, outcomes, seed, cost, settings)
+    risk, card, settings, campaign_designs = _source(posterior, campaign, card, decision, settings)
     # A user file is read and checked before any work.
     specs = load_experiments(experiments) if isinstance(experiments, (str, Path)) else []
     if experiments is not None and not isinstance(experiments, (str, Path)) and not list(experiments):
@@ -388,9 +362,56 @@ def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Pat
         designs = campaign_designs + found + _paper_cells(scorer, search_settings, risk)
     scored = _score_candidates(designs, card, scorer, search_settings, risk)
     problem = decision_problem(scored, search_settings)
+    chosen_list = _experiment_list(experiments, specs, scored, problem, search_settings.cycles, cost)
+    values = _evaluate(problem, chosen_list, risk.draws, outcomes, seed, progress)
+    return _ranking(values, chosen_list, scored, problem, search_settings, risk, card,
+                    {"outcomes": outcomes, "seed": seed, "cost": cost})
+
+
+def _source(posterior, campaign, card, decision, settings: dict):
+    """The posterior, the card, the decision settings and the campaign's candidate designs: a
+    campaign's own (``settings`` given override its settings, a ``decision`` replaces them), else
+    the posterior given (default the shipped calibration) and the settings given."""
+    from ..inference.risk.predict import load_risk_model
+
+    campaign_designs: list[dict] = []
+    if campaign is not None:
+        risk = campaign.risk_model()
+        card = campaign.card
+        base = {k: v for k, v in dict(campaign.design_settings()).items() if k not in IGNORED_SETTINGS}
+        if decision is not None:  # the caller's decision replaces the campaign's settings
+            base = {}
+        settings = {**base, **settings}
+        offered = list(campaign.candidate_designs() or [])
+        campaign_designs = _checked_candidates(offered, "campaign") if offered else []
+    else:
+        risk = load_risk_model(posterior)
+    for k in IGNORED_SETTINGS:
+        settings.pop(k, None)
+    return risk, card, settings, campaign_designs
+
+
+def _checked_options(posterior, campaign, outcomes, seed, cost, settings: dict) -> int:
+    """The in-memory search's trials (taken out of ``settings``); an OptionError naming a bad option."""
+    if posterior is not None and campaign is not None:
+        raise OptionError("give a posterior or a campaign, not both (a campaign has its own)", field="posterior")
+    for name, value, minimum in (("outcomes", outcomes, 2), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise OptionError(f"must be a whole number >= {minimum}, got {value!r}", field=name)
+    if cost not in COST_UNITS:
+        raise OptionError(f"must be one of {', '.join(COST_UNITS)}, got {cost!r}", field="cost")
+    search_trials = settings.pop("search_trials", SEARCH_TRIALS)
+    if isinstance(search_trials, bool) or not isinstance(search_trials, int) or search_trials < 1:
+        raise OptionError(f"must be a whole number >= 1, got {search_trials!r}", field="search_trials")
+    return search_trials
+
+
+def _experiment_list(experiments, specs: list, scored: list[dict], problem, cycles: int, cost: str) -> list:
+    """The experiments to rank, costed in ``cost``: the defaults and a user file's, or those given;
+    two of one name are an OptionError."""
     if experiments is None or isinstance(experiments, (str, Path)):
-        chosen_list = default_experiments(scored, problem, search_settings.cycles)
-        chosen_list += [build_experiment(spec, scored, default_cycles=search_settings.cycles) for spec in specs]
+        chosen_list = default_experiments(scored, problem, cycles)
+        chosen_list += [build_experiment(spec, scored, default_cycles=cycles) for spec in specs]
     else:
         chosen_list = list(experiments)
     chosen_list = [e.costed(cost) if hasattr(e, "costed") else e for e in chosen_list]
@@ -398,7 +419,14 @@ def next_experiment(*, posterior=None, campaign=None, card: CellCard | str | Pat
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise OptionError(f"two experiments are named {dup!r}; give one a name of its own", field="experiments")
-    values = _evaluate(problem, chosen_list, risk.draws, outcomes, seed, progress)
+    return chosen_list
+
+
+def _ranking(values: list, chosen_list: list, scored: list[dict], problem, search_settings, risk, card: CellCard,
+             run: dict) -> ExperimentRanking:
+    """The ranking, best EVSI first, with the decision today and the settings it was made under
+    (``run``: the outcomes, the seed and the cost unit)."""
+    outcomes, seed, cost = run["outcomes"], run["seed"], run["cost"]
     order = sorted(range(len(values)), key=lambda i: -values[i].evsi)
     w0 = np.full(risk.size, 1.0 / risk.size)
     today = problem.values(w0)

@@ -207,8 +207,7 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
         Cycle each design at this C-rate (1/h) of its own delivered capacity; default 0.1 (C/10)
         unless ``current`` is given.  Giving both is an error.
     current : float or str, optional
-        A fixed cycling current density for every design instead: mA/cm^2 or a quantity
-        (``"0.5 mA/cm^2"``).
+        A fixed cycling current density for every design instead: mA/cm^2 or ``"0.5 mA/cm^2"``.
     within_data : bool
         Keep the search inside the range of the cells that calibrate the risk models (separator
         thickness, pressure, capacity, reservoir and the cycling current).
@@ -229,9 +228,59 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
         on, none for a Pareto study.  0 leaves every trial to the sampler.
     """
     from ..inference.risk.predict import load_risk_model
-    from .optimum import best_design
 
     chosen = Decision.of(decision, **settings)
+    _check_options(chosen, pareto, sampler, trials, top, refine, prior_widening)
+    _check_storage(storage)
+    card = card if isinstance(card, CellCard) else load_card(card)
+    risk = load_risk_model(posterior)
+    ranges = extrapolation.calibrated_range(risk)
+    search, scorer, space = _search_setup(card, risk, chosen, pareto, ranges)
+    name = study or f"{card.name}-{search.fingerprint()}"
+    origin = str(Path(card.origin).resolve()) if Path(card.origin).is_file() else card.origin
+    optuna_study = _open(storage, name, search, sampler, seed, origin, posterior)
+    _search(optuna_study, storage, scorer, space, search, ranges, trials=trials, refine=refine, pareto=pareto,
+            sampler=sampler, seed=seed, progress=progress)
+    return _result(optuna_study, name, storage, search, scorer, space, risk, top, origin, ranges, prior_widening)
+
+
+def _open(storage: str, name: str, search: SearchSettings, sampler: str, seed: int | None, origin: str, posterior):
+    """The study (made or opened), which keeps the file of the posterior its trials are scored on."""
+    optuna_study = open_study(storage, name, search, sampler, seed, card=origin)
+    if isinstance(posterior, (str, Path)) and "nassb_posterior" not in optuna_study.user_attrs:
+        # The study's trials were scored on these draws: load_design and the report find them again.
+        optuna_study.set_user_attr("nassb_posterior", str(Path(posterior).resolve()))
+    return optuna_study
+
+
+def _search_setup(card: CellCard, risk, chosen: Decision, pareto: str | None, ranges: dict):
+    """The search's settings (with its space), the scorer and the design space of a decision."""
+    search = chosen.search_settings(card.sha256, risk.fingerprint, pareto=pareto)
+    scorer = make_scorer(card, risk, search)
+    space = search_space(card, scorer, search, ranges)
+    return replace(search, space=tuple((v.name, v.low, v.high) for v in space)), scorer, space
+
+
+def _search(optuna_study, storage: str, scorer, space, search: SearchSettings, ranges: dict, *, trials: int,
+            refine: int | None, pareto: str | None, sampler: str, seed: int | None, progress: bool) -> None:
+    """Run ``trials`` trials of the study: in memory, recorded in batches; the worker that leads
+    starts from the decision's optimum and ends with the local refinement (:mod:`.batch`)."""
+    from .optimum import best_design
+
+    objective_of_trial = make_objective(space, scorer, search, ranges)
+    local = refine_budget(refine, trials, pareto)
+    with storage_errors(storage, optuna_study):
+        def first() -> dict | None:  # the worker that leads runs it first, unless the study has it
+            return best_design(scorer, space, search, ranges).design if pareto is None else None
+
+        # In memory, recorded in batches; one worker of several leads (batch.py)
+        batched_search(optuna_study, objective_of_trial, space, trials=trials, local=local, sampler=sampler,
+                       seed=seed, first=first, progress=progress)
+        fail_dead_trials(optuna_study)  # a dead worker's trial of an earlier version, past its grace period
+
+
+def _check_options(chosen: Decision, pareto, sampler, trials, top, refine, prior_widening) -> None:
+    """An OptionError naming the first option of :func:`run_design` that is wrong."""
     if pareto is not None and pareto not in SECOND_OBJECTIVES:
         raise OptionError(f"'{pareto}' is not a second objective; must be one of {', '.join(SECOND_OBJECTIVES)}",
                           field="pareto")
@@ -245,31 +294,6 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
             raise OptionError(f"must be a whole number >= {minimum}, got {value!r}", field=name)
     if not (isinstance(prior_widening, (int, float)) and math.isfinite(prior_widening) and prior_widening > 0):
         raise OptionError(f"must be a number > 0, got {prior_widening!r}", field="prior_widening")
-    _check_storage(storage)
-    card = card if isinstance(card, CellCard) else load_card(card)
-    risk = load_risk_model(posterior)
-    ranges = extrapolation.calibrated_range(risk)
-    search = chosen.search_settings(card.sha256, risk.fingerprint, pareto=pareto)
-    scorer = make_scorer(card, risk, search)
-    space = search_space(card, scorer, search, ranges)
-    search = replace(search, space=tuple((v.name, v.low, v.high) for v in space))
-    name = study or f"{card.name}-{search.fingerprint()}"
-    origin = str(Path(card.origin).resolve()) if Path(card.origin).is_file() else card.origin
-    optuna_study = open_study(storage, name, search, sampler, seed, card=origin)
-    if isinstance(posterior, (str, Path)) and "nassb_posterior" not in optuna_study.user_attrs:
-        # The study's trials were scored on these draws: load_design and the report find them again.
-        optuna_study.set_user_attr("nassb_posterior", str(Path(posterior).resolve()))
-    objective_of_trial = make_objective(space, scorer, search, ranges)
-    local = refine_budget(refine, trials, pareto)
-    with storage_errors(storage, optuna_study):
-        def first() -> dict | None:  # the worker that leads runs it first, unless the study has it
-            return best_design(scorer, space, search, ranges).design if pareto is None else None
-
-        # In memory, recorded in batches; one worker of several leads (batch.py)
-        batched_search(optuna_study, objective_of_trial, space, trials=trials, local=local, sampler=sampler,
-                       seed=seed, first=first, progress=progress)
-        fail_dead_trials(optuna_study)  # a dead worker's trial of an earlier version, past its grace period
-    return _result(optuna_study, name, storage, search, scorer, space, risk, top, origin, ranges, prior_widening)
 
 
 def search_space(card: CellCard, scorer, settings: SearchSettings, ranges: dict):

@@ -48,7 +48,6 @@ field's unit or a relative ``"20 %"``; default the card's uncertainty of the qua
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, overload
 
@@ -57,6 +56,16 @@ import numpy as np
 from . import fields as F
 from .errors import CardError, DataError
 from .quantity import FieldSpec, Measured, parse_quantity, parse_uncertainty
+from .observation_types import (
+    ARRHENIUS_FIELDS,
+    ArrheniusSeries,
+    Capacities,
+    JointMeasurement,
+    Measurement,
+    Observation,
+    Replicates,
+    Spread,
+)
 from .tables import Table, read_table
 
 KINDS = ("replicates", "capacities", "arrhenius", "measurement")
@@ -70,113 +79,8 @@ _KEYS = {
 }
 # Measurable quantities that are not card fields: the separator's area resistance d / sigma(T).
 DERIVED_QUANTITIES = {"separator.resistance": F.AREA_RESISTANCE}
-ARRHENIUS_FIELDS = {"conductivity": "activation_energy", "interface_resistance": "interface_activation_energy"}
 # A resistance not normalised by an area (ohm), for measurements of area resistances.
 RESISTANCE = FieldSpec("ohm", 0.0, math.inf, words="a resistance")
-
-
-@dataclass(frozen=True)
-class Spread:
-    """The scale of the prior of a specimen-to-specimen spread: absolute (in the quantity's unit)
-    or relative to the quantity's value."""
-
-    value: float
-    relative: bool
-
-    def absolute(self, reference: float) -> float:
-        return self.value * abs(reference) if self.relative else self.value
-
-    def fraction(self, reference: float) -> float:
-        return self.value if self.relative else self.value / abs(reference)
-
-
-@dataclass(frozen=True)
-class Replicates:
-    quantity: str
-    values: np.ndarray
-    samples: np.ndarray  # integer specimen index of each reading
-    sample_names: tuple[str, ...]
-    reading_sd: float | None
-    cell_sample: int | None
-    file: str
-    source: str
-    where: str
-    specimen_spread: Spread | None = None
-
-
-@dataclass(frozen=True)
-class Capacities:
-    cycles: np.ndarray
-    charge: np.ndarray
-    discharge: np.ndarray
-    file: str
-    source: str
-    where: str
-
-
-@dataclass(frozen=True)
-class ArrheniusSeries:
-    """A temperature series of a conductivity or an area resistance (Eq. 4 data).
-
-    The same type serves a card's ``arrhenius`` observation (``quantity`` names the material's
-    field) and a CSV fitted alone by ``nassb fit arrhenius`` (no ``quantity``).
-    """
-
-    temperature: np.ndarray  # K
-    values: np.ndarray       # mS/cm (conductivity) or ohm cm^2 (resistance)
-    kind: str                # "conductivity" or "resistance"
-    file: str
-    quantity: str = ""       # "<material>.conductivity" or "<material>.interface_resistance"
-    source: str = ""
-    where: str = ""
-    specimen: str = ""       # the specimen measured (default: one of its own, named by ``where``)
-    cell_sample: bool = False  # whether that specimen is the cell's own
-    specimen_spread: Spread | None = None
-
-    @property
-    def unit(self) -> str:
-        return F.CONDUCTIVITY.unit if self.kind == "conductivity" else F.AREA_RESISTANCE.unit
-
-    @property
-    def energy(self) -> str:
-        """The paired activation energy of the card quantity (``"<material>.activation_energy"``)."""
-        material, _, key = self.quantity.partition(".")
-        return f"{material}.{ARRHENIUS_FIELDS[key]}"
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One measured value of a quantity (``per_area`` False: in ohm, to be normalised by the
-    card's area)."""
-
-    quantity: str
-    value: Measured
-    temperature: float | None
-    where: str
-    source: str
-    specimen: str = ""
-    cell_sample: bool = False
-    specimen_spread: Spread | None = None
-    per_area: bool = True
-
-
-@dataclass(frozen=True)
-class JointMeasurement:
-    """Several quantities of one fit, with their covariance (canonical units, in the order of
-    ``parts``); ``note`` says when the fit gave no covariance and they enter as independent."""
-
-    parts: tuple[Measurement, ...]
-    covariance: np.ndarray
-    where: str
-    source: str
-    note: str = ""
-
-    @property
-    def quantity(self) -> str:
-        return ", ".join(p.quantity for p in self.parts)
-
-
-Observation = Replicates | Capacities | ArrheniusSeries | Measurement | JointMeasurement
 
 
 def field_spec(quantity: str, materials: set[str]) -> FieldSpec:

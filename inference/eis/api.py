@@ -80,6 +80,11 @@ class SpectraListing(Result):
     def to_json(self) -> dict:
         return {"spectra": self.rows}
 
+    @classmethod
+    def _from_netcdf(cls, document: dict, groups, idata) -> SpectraListing:
+        """A listing is its document (no impedance is kept, so it has no figure either)."""
+        return cls(document["spectra"])
+
     def to_dataframe(self):
         """One row per spectrum: file, cycle, ``temperature [K]``, points, ``f_min [Hz]``,
         ``f_max [Hz]`` and the rows skipped (how many)."""

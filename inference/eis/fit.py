@@ -30,7 +30,7 @@ import math
 import time
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -42,11 +42,11 @@ from .circuit import Circuit
 from .coordinates import Layout
 from .expressions import Derived, parse_all_derived
 from .leastsq import fit_least_squares
-from .results import EISFit, SpectrumFit, _derived_units, _parameter_units, joint_note
+from .results import EISFit, SpectrumFit, joint_note
+from .settings import METHODS, TARGET_ACCEPT, EISSettings
+from .units import _derived_units, _parameter_units
 from .spectrum import Spectrum
 
-TARGET_ACCEPT = 0.95  # the curved ridges of arcs near the window edge diverge at 0.9
-METHODS = ("auto", "laplace", "smc", "nuts")
 
 __all__ = [
     "METHODS",
@@ -59,41 +59,6 @@ __all__ = [
     "fit_spectra",
     "fit_spectrum",
 ]
-
-
-@dataclass(frozen=True)
-class EISSettings:
-    """How to fit.
-
-    Attributes
-    ----------
-    sampler : SamplerSettings
-        NUTS settings (target acceptance raised to 0.95 unless set higher); ``chains * draws``
-        is also the number of draws an importance-sampled posterior keeps, and ``progress``
-        shows a bar over the spectra of a batch (and NUTS's own for one spectrum).
-    area : float, optional
-        Electrode area in cm^2: report resistances in ohm cm^2 (and Q, C per cm^2).
-    derive : tuple of str
-        ``NAME=EXPR`` quantities computed on every draw.
-    arrhenius : tuple of str
-        Joint fit: the resistances that follow Eq. 4 across the spectra's temperatures.
-    reference_temperature : float
-        K; where a joint fit reports R_ref (default 30 degC, the paper's).
-    kk : bool
-        Run the lin-KK check before fitting.
-    method : str
-        ``"auto"`` (Laplace + PSIS where its diagnostics accept it, else tempered SMC; never NUTS),
-        ``"laplace"`` (Laplace + PSIS), ``"smc"`` (tempered SMC) or ``"nuts"``, for every
-        spectrum; one whose diagnostics refuse its method fails the gate, and says which.
-    """
-
-    sampler: SamplerSettings = field(default_factory=lambda: SamplerSettings(target_accept=TARGET_ACCEPT))
-    area: float | None = None
-    derive: tuple[str, ...] = ()
-    arrhenius: tuple[str, ...] = ()
-    reference_temperature: float = 303.15
-    kk: bool = True
-    method: str = "auto"
 
 
 def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSettings = EISSettings(), *,

@@ -146,7 +146,7 @@ def campaign_text(result) -> str:
                                          for n, q in result.summary().items()]
         lines += ["", *columns(table)]
     else:
-        doc = result.to_json()
+        doc = result.document
         lines = [result.title, f"{doc['settings']['description']}; card {doc['card']}", ""]
         rounds: list[tuple[str, ...]] = [("round", "proposed", "recorded", "open")]
         rounds += [(str(r["round"]), str(r["proposed"]), str(r["recorded"]), str(r["open"])) for r in doc["rounds"]]

@@ -11,7 +11,12 @@ from .tables import quantity_cells
 
 
 def result_html(result) -> str:
-    """The summary of any result as a small HTML table, with its warnings and diagnostics."""
+    """The summary of any result as a small HTML table, with its warnings and diagnostics; a
+    campaign's result as its terminal text."""
+    from .text import CAMPAIGN_KINDS, result_text
+
+    if result.kind in CAMPAIGN_KINDS:
+        return f"<pre>{escape(result_text(result))}</pre>"
     rows = []
     for name, q in result.summary().items():
         value, span = quantity_cells(name, q)

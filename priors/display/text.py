@@ -6,13 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..vocabulary import typeset, typeset_quantity
+from .campaign import campaign_text
 from .design_text import design_table
 from .drt import drt_table
 from .eis import eis_table, spectra_table
 from .format import with_uncertainty
+from .ranking import ranking_text
 from .tables import columns, note_lines, quantity_cells, summary_rows
 
 _BUDGET_FOR = ("E_V_real", "E_V_theo")
+CAMPAIGN_KINDS = ("campaign-proposal", "campaign-record", "campaign-status")
+"""Results shown as their text in a notebook too (a campaign's rounds read as text, not a table)."""
 _METHOD_WORDS = {
     "gum": "first order (JCGM 100), exact derivatives",
     "mc": "Monte Carlo (JCGM 101)",
@@ -25,13 +29,13 @@ def result_text(result) -> str:
     renderers: dict[str, Callable[..., str]] = {
         "propagation": propagation_table, "arrhenius": arrhenius_table, "risk": risk_table,
         "calibration": calibration_table, "design": design_table, "eis": eis_table, "eis-spectrum": eis_table,
-        "spectra": spectra_table, "drt": drt_table}
+        "spectra": spectra_table, "drt": drt_table, "next-experiment": ranking_text,
+        **dict.fromkeys(CAMPAIGN_KINDS, campaign_text)}
     render = renderers.get(result.kind)
     if render is not None:
         return render(result)
     lines = [result.title, "", *columns(summary_rows(result.summary())), *note_lines(result.summary())]
     return "\n".join(lines + _warning_lines(result))
-
 
 
 def _warning_lines(result) -> list[str]:

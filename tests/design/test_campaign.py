@@ -10,7 +10,8 @@ import textwrap
 import numpy as np
 import optuna
 import pytest
-from nassb.design.campaign import DIVERSITY, Campaign, _parse_records, reweight
+from nassb.design.campaign import DIVERSITY, Campaign, reweight
+from nassb.design.campaign_records import parse_records
 from nassb.design.space import design_space
 from nassb.priors import CardError, OptionError, load_card
 from nassb.priors.lab import load_observed_cells
@@ -172,7 +173,7 @@ def test_a_built_cell_counts_with_its_measured_layers(tmp_path):
         """)
     result = campaign.record(path, recalibration="reweight", seed=5)
     assert result.cells[0]["built"]["separator.thickness"]["value"] == pytest.approx(built)
-    stored = _parse_records(campaign._records())
+    stored = parse_records(campaign._records())
     assert next(iter(stored)).card.separator.get("thickness").value == pytest.approx(built)
     trial = optuna.load_study(study_name="built", storage=storage).get_trials()[0]
     assert trial.user_attrs["built"]["separator.thickness"] == pytest.approx(built)
@@ -354,7 +355,7 @@ def test_a_reweighting_that_fails_its_gate_goes_to_sequential_monte_carlo(tmp_pa
 def test_sequential_monte_carlo_that_fails_goes_to_nuts(tmp_path, monkeypatch):
     """Where tempering too fails its gate, auto hands the cells to NUTS on the paper's cells and
     every record; the result names the method."""
-    from nassb.design import campaign as campaign_module
+    from nassb.design import campaign_recalibrate
     from nassb.inference.diagnostics import Diagnostics
     from nassb.inference.risk import calibrate
     from nassb.inference.risk.predict import RiskModel
@@ -381,7 +382,7 @@ def test_sequential_monte_carlo_that_fails_goes_to_nuts(tmp_path, monkeypatch):
         return draws, {"k_hat": 0.9, "ess": 12.0, "distinct": 5, "steps": 60, "completed": False, "betas": []}
 
     monkeypatch.setattr(calibrate, "calibrate_risks", fake_calibrate)
-    monkeypatch.setattr(campaign_module, "temper", failing_temper)
+    monkeypatch.setattr(campaign_recalibrate, "temper", failing_temper)
     result = campaign.record(path, nuts={"draws": 50}, seed=1)
     assert result.method == "nuts" and "nuts" in repr(result)
     assert "tempering did not reach the full likelihood" in result.posterior["gate"]["reason"]

@@ -12,6 +12,7 @@ import textwrap
 import optuna
 import pytest
 from nassb.design import campaign as campaign_module
+from nassb.design import campaign_cards, campaign_recalibrate, campaign_records
 from nassb.design.campaign import Campaign
 from nassb.priors import CardError, OptionError
 
@@ -98,7 +99,7 @@ def test_a_proposal_named_without_a_base_is_its_card(tmp_path):
     trial = {t.user_attrs["name"]: t for t in campaign.study.get_trials()}["r1-p2"]
     assert trial.state == optuna.trial.TrialState.COMPLETE
     # the stored record reads back on its own, as the proposal's card
-    stored = next(iter(campaign_module._parse_records(campaign._records())))
+    stored = next(iter(campaign_records.parse_records(campaign._records())))
     proposed = trial.user_attrs["design"]["separator.thickness"]
     assert stored.card.separator.get("thickness").value == pytest.approx(proposed, rel=1e-5)
 
@@ -128,6 +129,7 @@ def _heavy_tailed(monkeypatch):
         return out
 
     monkeypatch.setattr(campaign_module, "parameter_summary", summary)
+    monkeypatch.setattr(campaign_recalibrate, "parameter_summary", summary)
 
 
 def test_a_parameter_without_a_mean_records_reports_and_shows_status(nassb, tmp_path, monkeypatch):
@@ -230,7 +232,7 @@ def test_a_card_folder_that_cannot_be_written_commits_nothing(tmp_path, monkeypa
 
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(campaign_module, "_write_text", full)
+    monkeypatch.setattr(campaign_cards, "_write_text", full)
     with pytest.raises(OptionError, match="no space left on") as err:
         campaign.propose(2, out=tmp_path / "cards", trials=TRIALS, seed=1)
     assert err.value.field == "out" and not (tmp_path / "cards").exists()

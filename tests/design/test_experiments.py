@@ -18,9 +18,9 @@ from nassb.design.experiments import (
     BuildAndCycle,
     CriticalCurrent,
     Profilometry,
-    load_experiments,
     parameter,
 )
+from nassb.design.experiment_files import load_experiments
 from nassb.design.ranking import ExperimentRanking, next_experiment
 from nassb.design.voi import effective_sample_size, normalised
 from nassb.inference.risk import forms

@@ -12,7 +12,7 @@ from nassb.inference.eis import read_spectra
 from nassb.inference.eis.circuit import Circuit
 from nassb.inference.eis.coordinates import Layout
 from nassb.inference.eis.leastsq import fit_least_squares
-from nassb.inference.eis.results import _tail_note
+from nassb.inference.eis.units import _tail_note
 from nassb.inference.statistics import heavy_tail
 
 from .test_eis_circuit import FIG5, SYNTHETIC

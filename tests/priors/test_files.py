@@ -139,7 +139,7 @@ def test_a_foreign_old_folder_is_not_restored(tmp_path):
 
 @pytest.mark.parametrize("reader", ["observations", "experiments", "risk priors"])
 def test_every_toml_reader_takes_a_byte_order_mark_and_refuses_a_folder_in_one_line(tmp_path, reader):
-    from nassb.design.experiments import load_experiments
+    from nassb.design.experiment_files import load_experiments
     from nassb.priors.errors import CardError
     from nassb.priors.lab import load_observed_cells
     from nassb.priors.risk import load_risk_priors
@@ -157,7 +157,7 @@ def test_every_toml_reader_takes_a_byte_order_mark_and_refuses_a_folder_in_one_l
 
 
 def test_an_experiments_file_saved_with_a_byte_order_mark_reads(tmp_path):
-    from nassb.design.experiments import load_experiments
+    from nassb.design.experiment_files import load_experiments
 
     path = tmp_path / "mine.toml"
     path.write_bytes('\ufeff[[experiment]]\nkind = "biaxial_strength"\ntapes = 12\n'.encode())

@@ -156,7 +156,7 @@ EXPERIMENTS = ('[[experiment]]\nkind = "critical_current"\ncells = 6\npressure =
 @FUZZ
 @given(content=st.one_of(st.binary(max_size=300), garbled(EXPERIMENTS), junk_values(EXPERIMENTS, "=")))
 def test_junk_experiments_files(tmp_path, content):
-    from nassb.design.experiments import load_experiments
+    from nassb.design.experiment_files import load_experiments
 
     _reader(load_experiments, _write(tmp_path, "experiments.toml", content))
 
