@@ -95,8 +95,8 @@ def built_words(q: dict | None) -> str:
     value, span = quantity_cells("R_cell", q)
     text = f"R_cell {value} {span}"
     if q.get("built95"):
-        low, high = q["built95"]
-        text += f"; a cell built to it: [{low:.3g}, {high:.3g}] {typeset(q['unit'])} (cell-to-cell scatter included)"
+        _, built = quantity_cells("R_cell", {**q, "ci95": q["built95"]}, note=False)
+        text += f"; a cell built to it: {built.rstrip(' *')} {typeset(q['unit'])} (cell-to-cell scatter included)"
     return text
 
 
