@@ -41,10 +41,12 @@ from .campaign_cards import proposal_card, write_cards
 from .campaign_recalibrate import recalibrate
 from .campaign_results import RESUMED, ProposalResult, RecordResult, StatusResult
 from .campaign_status import status_document
-from .campaign_store import (DEFAULT_STORAGE, FLAG, POSTERIOR_PREFIX, decode_draws, fixed_sampler, list_campaigns,
-                             now, open_storage, parameter_summary, shipped_risk, storage_guarded)
+from .campaign_store import (DEFAULT_STORAGE, FLAG, POSTERIOR_PREFIX, decode_draws, encode_draws,  # noqa: F401
+                             fixed_sampler, list_campaigns, now, open_storage, parameter_summary, shipped_risk,
+                             storage_guarded)
 from .decision import DEFAULTS, KEYS, Decision
-from .recalibration import MIN_DISTINCT, reweight  # noqa: F401  (what tests and users import from here)
+from .recalibration import (K_HAT_LIMIT, LAB_DRAWS_PER_DRAW, LIU_WEST_A, MIN_DISTINCT, MIN_ESS,  # noqa: F401
+                            reweight)  # the recalibration's gate and kernel, imported from here as before
 from .recalibration import liu_west as _liu_west  # noqa: F401
 from .score import DesignScorer
 from .space import DesignSpace

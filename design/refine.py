@@ -39,6 +39,38 @@ def best_feasible(study):
     return max(trials, key=lambda t: t.values[0], default=None)
 
 
+def _to_unit(variables: list, d: dict) -> np.ndarray:
+    """A design as a point of the unit cube (log-scaled where the variable's search is)."""
+    return np.array([(math.log(d[v.name] / v.low) / math.log(v.high / v.low)) if v.log
+                     else (d[v.name] - v.low) / (v.high - v.low) for v in variables])
+
+
+def _from_unit(variables: list, u: np.ndarray) -> dict:
+    """The design at a point of the unit cube (clipped into it)."""
+    u = np.clip(u, 0.0, 1.0)
+    return {v.name: float(v.low * (v.high / v.low) ** ui if v.log else v.low + ui * (v.high - v.low))
+            for v, ui in zip(variables, u, strict=True)}
+
+
+def _key_of(u: np.ndarray) -> tuple:
+    return tuple(np.round(np.clip(u, 0.0, 1.0), 12))
+
+
+def _known_points(study, start, to_unit, names: list[str], scale: float) -> dict[tuple, tuple[float, np.ndarray]]:
+    """Every completed trial of the study as a point of the cube with its scaled value and
+    constraints: a point evaluated before is not run again (the start among them)."""
+    import optuna
+
+    seen: dict[tuple, tuple[float, np.ndarray]] = {}
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        if "design" in t.user_attrs and all(n in t.constraints for n in names) and t.values:
+            seen[_key_of(to_unit(t.user_attrs["design"]))] = (
+                -t.values[0] / scale, np.array([t.constraints[n] for n in names]))
+    seen[_key_of(to_unit(start.user_attrs["design"]))] = (
+        -start.values[0] / scale, np.array([start.constraints[n] for n in names]))
+    return seen
+
+
 def refine(study, space: DesignSpace, objective, budget: int, *, callbacks=None) -> int:
     """Run at most ``budget`` trials of a local search from the best feasible trial.
 
@@ -70,35 +102,19 @@ def refine(study, space: DesignSpace, objective, budget: int, *, callbacks=None)
     design = start.user_attrs["design"]
 
     def to_unit(d: dict) -> np.ndarray:
-        return np.array([(math.log(d[v.name] / v.low) / math.log(v.high / v.low)) if v.log
-                         else (d[v.name] - v.low) / (v.high - v.low) for v in variables])
-
-    def from_unit(u: np.ndarray) -> dict:
-        u = np.clip(u, 0.0, 1.0)
-        return {v.name: float(v.low * (v.high / v.low) ** ui if v.log else v.low + ui * (v.high - v.low))
-                for v, ui in zip(variables, u, strict=True)}
+        return _to_unit(variables, d)
 
     scale = max(abs(start.values[0]), 1e-9)
     base = study.sampler
     names = list(start.constraints)
-
-    def key_of(u: np.ndarray) -> tuple:
-        return tuple(np.round(np.clip(u, 0.0, 1.0), 12))
-
     # The start is a trial already: the search knows its value without running it again.
     x0 = to_unit(design)
-    # So is every other trial of the study: a point evaluated before is not run again.
-    seen: dict[tuple, tuple[float, np.ndarray]] = {}
-    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
-        if "design" in t.user_attrs and all(n in t.constraints for n in names) and t.values:
-            seen[key_of(to_unit(t.user_attrs["design"]))] = (
-                -t.values[0] / scale, np.array([t.constraints[n] for n in names]))
-    seen[key_of(x0)] = (-start.values[0] / scale, np.array([start.constraints[n] for n in names]))
+    seen = _known_points(study, start, to_unit, names, scale)
     known, ran = len(seen), 0
 
     def evaluate(u: np.ndarray) -> tuple[float, np.ndarray]:
         nonlocal ran
-        key = key_of(u)
+        key = _key_of(u)
         if key in seen:
             return seen[key]
         if ran >= budget:
@@ -112,7 +128,7 @@ def refine(study, space: DesignSpace, objective, budget: int, *, callbacks=None)
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.sampler = optuna.samplers.PartialFixedSampler(from_unit(np.array(key)), base)
+            study.sampler = optuna.samplers.PartialFixedSampler(_from_unit(variables, np.array(key)), base)
         try:
             study.optimize(run, n_trials=1, callbacks=callbacks)
         finally:

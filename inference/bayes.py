@@ -37,77 +37,49 @@ other measurements
 A resistance measured in ohm is R / A with the card's area A (and its uncertainty); several
 quantities of one fit are one multivariate normal with the fit's covariance.
 
-Prior-data conflict: data many prior standard deviations from the card's prior, or a posterior far
-outside the prior's bulk (more than :data:`CONFLICT_SD` in the normal scale of the prior's
-probability), fail the diagnostics gate with a sentence that names the observation.
+Prior-data conflict (:mod:`.conflicts`): data many prior standard deviations from the card's
+prior, or a posterior far outside the prior's bulk (more than
+:data:`~nassb.inference.conflicts.CONFLICT_SD` in the normal scale of the prior's probability),
+fail the diagnostics gate with a sentence that names the observation.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..priors import CardError, Measured
 from ..priors.observations import (
     ARRHENIUS_FIELDS,
-    DERIVED_QUANTITIES,
     ArrheniusSeries,
     Capacities,
     JointMeasurement,
     Measurement,
     Replicates,
-    Spread,
 )
 from ..priors.vocabulary import term
-from .arrhenius import least_squares, robust_loglike, sign_of
-from .cell import arrhenius_exponent, arrhenius_factor, separator_resistance
+from .arrhenius import robust_loglike, sign_of
+from .cell import arrhenius_factor, separator_resistance
+from .conflicts import data_conflicts, posterior_conflicts
 from .diagnostics import Diagnostics
 from .model import CellModel
 from .result import PropagationResult, add_covariance, summary_dataset
 from .sampling import SamplerSettings, sample
+from .specimens import (
+    _FIXED_SPREAD,
+    SpecimenGroup,
+    _observed_inputs,
+    _weak,
+    group_of,
+    specimen_groups,
+    spread_scale,
+)
 from .statistics import summarise_named
 
 HIERARCHICAL_TARGET_ACCEPT = 0.99
-_WEAK = 0.5  # sd of the weak prior given to an observed fixed value, relative to the value
-_FIXED_SPREAD = 0.1  # scale of a specimen spread's prior where the card's value is fixed, relative
-CONFLICT_SD = 4.0
-"""Data (or a posterior median) further than this many prior standard deviations from the prior
-(a normal prior holds 6e-5 of its mass beyond) are a prior-data conflict: the gate fails."""
 EXTRA_OUTPUTS = {"coulombic_efficiency": term("coulombic_efficiency").unit}
-
-
-def _observed_inputs(model: CellModel) -> dict[str, str]:
-    """Input name -> the observation (``observations[i]``) that informs it."""
-    out: dict[str, str] = {}
-    sep = model.card.separator.material.name
-    for obs in model.card.observations:
-        parts = obs.parts if isinstance(obs, JointMeasurement) else (obs,)
-        for part in parts:
-            if isinstance(part, Measurement) and part.quantity in DERIVED_QUANTITIES:
-                names = [f"{sep}.conductivity"] + (["separator.thickness"] if part.cell_sample else [])
-            elif isinstance(part, (Replicates, Measurement)):
-                names = [part.quantity]
-            elif isinstance(part, Capacities):
-                names = ["cathode.delivered_capacity"]
-            else:
-                names = [part.quantity, part.energy]
-            for name in names:
-                if name not in model.inputs:
-                    field_ = f"{obs.where}.quantity" if not isinstance(obs, Capacities) else obs.where
-                    why = ("add delivered_capacity to [cathode]" if isinstance(obs, Capacities)
-                           else "this card does not use it (derived, or not given)")
-                    raise CardError(f"{name!r} is not an input of this cell: {why}", file=model.card.origin,
-                                    field=field_)
-                out.setdefault(name, obs.where)
-    return out
-
-
-def _weak(prior: Measured) -> Measured:
-    """The weak prior of an observed fixed value: normal, sd half the value."""
-    scale = _WEAK * abs(prior.value) or 1.0
-    return Measured(prior.value, scale, prior.unit, "normal", bounds=prior.bounds, source=prior.source)
 
 
 def _cuts(prior: Measured) -> bool:
@@ -253,73 +225,6 @@ def log_diff_normal_cdf_std(upper, lower):
 
 
 # -- specimens of a material's Arrhenius quantity ----------------------------------------------
-
-@dataclass
-class SpecimenGroup:
-    """The observed specimens of one material quantity (``"nzsp-tape.conductivity"``)."""
-
-    quantity: str
-    labels: list[str] = field(default_factory=list)   # in order of appearance
-    cell: str | None = None                            # the label of the cell's own specimen
-    spread: Spread | None = None                       # observations' Spread, if any gave one
-
-
-def group_of(quantity: str, model: CellModel) -> str | None:
-    """The material quantity whose specimens an observed quantity speaks of (None: the cell's own)."""
-    if quantity in DERIVED_QUANTITIES:
-        return f"{model.card.separator.material.name}.conductivity"
-    return quantity if quantity.partition(".")[2] in ARRHENIUS_FIELDS else None
-
-
-def specimen_groups(model: CellModel) -> dict[str, SpecimenGroup]:
-    """The specimens each observed material quantity has, and which one is the cell's."""
-    groups: dict[str, SpecimenGroup] = {}
-    for obs in model.card.observations:
-        parts = obs.parts if isinstance(obs, JointMeasurement) else (obs,)
-        for part in parts:
-            if not isinstance(part, (ArrheniusSeries, Measurement)):
-                continue
-            key = group_of(part.quantity, model)
-            if key is None:
-                continue  # a layer quantity measured is the cell's own (observations.py checks)
-            group = groups.setdefault(key, SpecimenGroup(key))
-            label = part.specimen or obs.where
-            if label not in group.labels:
-                group.labels.append(label)
-            if part.cell_sample:
-                if group.cell not in (None, label):
-                    raise CardError(f"two specimens are named as the cell's own {key}", file=model.card.origin,
-                                    field=f"{obs.where}.cell_sample")
-                group.cell = label
-            if part.specimen_spread is not None:
-                if group.spread not in (None, part.specimen_spread):
-                    raise CardError(f"a second, different specimen_spread for {key}", file=model.card.origin,
-                                    field=f"{obs.where}.specimen_spread")
-                group.spread = part.specimen_spread
-    replicated = {o.quantity for o in model.card.observations if isinstance(o, Replicates)}
-    for key in groups:
-        if key in replicated:
-            raise CardError(f"{key} has replicates and series or measurements of specimens; give them as one kind",
-                            file=model.card.origin, field="observations")
-    return groups
-
-
-def _relative_sd(prior: Measured) -> float:
-    """The prior's relative standard uncertainty (the log-scale sd of a lognormal)."""
-    if not prior.uncertain:
-        return _FIXED_SPREAD
-    if prior.dist == "lognormal":
-        return prior.lognormal_parameters()[1]
-    mean, sd = prior.moments()
-    return sd / abs(mean) if mean else _FIXED_SPREAD
-
-
-def spread_scale(group: SpecimenGroup, prior: Measured) -> float:
-    """Scale (log units, relative) of the half-normal prior of a group's specimen spread."""
-    if group.spread is not None:
-        return float(group.spread.fraction(prior.moments()[0]))
-    return _relative_sd(prior)
-
 
 def _specimens(group: SpecimenGroup, prior: Measured):
     """PyMC variables of a group: the log value of each specimen by label, and the cell's value."""
@@ -521,177 +426,6 @@ def _capacities(obs: Capacities, delivered) -> None:
     ratio_scatter = pm.HalfNormal(f"{_safe(obs.where)}_efficiency_scatter", sigma=0.05)
     pm.Normal(f"{_safe(obs.where)}_efficiency", mu=efficiency, sigma=ratio_scatter,
               observed=obs.discharge / obs.charge)
-
-
-# -- prior-data conflict ------------------------------------------------------------------------
-
-def _log_moments(prior: Measured) -> tuple[float, float]:
-    """Mean and sd of ln X under a positive quantity's prior (weak where it is fixed)."""
-    prior = prior if prior.uncertain else _weak(prior)
-    if prior.dist == "lognormal":
-        return prior.lognormal_parameters()
-    mean, sd = prior.moments()
-    return math.log(mean), sd / mean
-
-
-def _moments(prior: Measured) -> tuple[float, float]:
-    return (prior if prior.uncertain else _weak(prior)).moments()
-
-
-def _sentence(where: str, what: str, z: float, prior: Measured, label: str) -> str:
-    shown = str(prior if prior.uncertain else _weak(prior))
-    return (f"prior-data conflict: {where} ({what}) lies {z:.3g} prior sd from the prior of {label} ({shown}); "
-            "check the data's units and the card, or widen the prior")
-
-
-def data_conflicts(model: CellModel) -> list[str]:
-    """Observations whose data lie more than :data:`CONFLICT_SD` prior standard deviations from
-    what the card's prior expects of them (before any sampling)."""
-    out: list[str] = []
-    groups = specimen_groups(model)
-    nominal = model.nominal()
-    for obs in model.card.observations:
-        if isinstance(obs, Replicates):
-            prior = model.inputs[obs.quantity]
-            mean, sd = _moments(prior)
-            scale = obs.specimen_spread.absolute(mean) if obs.specimen_spread is not None else sd
-            reading = obs.reading_sd if obs.reading_sd is not None else float(np.std(obs.values))
-            z = abs(float(np.mean(obs.values)) - mean) / math.sqrt(sd ** 2 + scale ** 2 + reading ** 2)
-            if z > CONFLICT_SD:
-                out.append(_sentence(obs.where, f"mean reading {np.mean(obs.values):.4g} {prior.unit}", z, prior,
-                                     obs.quantity))
-        elif isinstance(obs, Capacities):
-            prior = model.inputs["cathode.delivered_capacity"]
-            mean, sd = _moments(prior)
-            level = float(np.mean(obs.discharge))
-            scatter = float(np.std(obs.discharge)) / math.sqrt(obs.discharge.size)
-            z = abs(level - mean) / math.hypot(sd, scatter)
-            if z > CONFLICT_SD:
-                out.append(_sentence(obs.where, f"mean discharge {level:.4g} mAh/cm^2", z, prior,
-                                     "cathode.delivered_capacity"))
-        elif isinstance(obs, ArrheniusSeries):
-            out.extend(_series_conflicts(model, obs, groups[obs.quantity], nominal))
-        else:
-            for part in obs.parts if isinstance(obs, JointMeasurement) else (obs,):
-                out.extend(_measurement_conflicts(model, part, groups, nominal))
-    return out
-
-
-def _series_conflicts(model: CellModel, obs: ArrheniusSeries, group: SpecimenGroup, nominal) -> list[str]:
-    out = []
-    ls = least_squares(obs, nominal[model.reference])
-    prior = model.inputs[obs.quantity]
-    m, s = _log_moments(prior)
-    fitted = ls[obs.kind]
-    if fitted["value"] > 0 and math.isfinite(fitted["value"]):
-        se = fitted.get("se", 0.0) / fitted["value"]
-        z = abs(math.log(fitted["value"]) - m) / math.sqrt(s ** 2 + spread_scale(group, prior) ** 2 + se ** 2)
-        if z > CONFLICT_SD:
-            out.append(_sentence(obs.where, f"least squares {fitted['value']:.4g} {obs.unit} at the reference "
-                                            "temperature", z, prior, obs.quantity))
-    energy_prior = model.inputs[obs.energy]
-    mean, sd = _moments(energy_prior)
-    energy = ls["activation_energy"]
-    if sd > 0:
-        z = abs(energy["value"] - mean) / math.hypot(sd, energy.get("se", 0.0))
-        if z > CONFLICT_SD:
-            out.append(_sentence(obs.where, f"least-squares activation energy {energy['value']:.3g} eV", z,
-                                 energy_prior, obs.energy))
-    return out
-
-
-def _measurement_conflicts(model: CellModel, obs: Measurement, groups, nominal) -> list[str]:
-    """A measurement against its prior expectation, to first order on a log scale for the
-    positive Arrhenius quantities (with the specimen spread), as written otherwise."""
-    key = group_of(obs.quantity, model)
-    area = model.card.cell.get("area")
-    if key is None:
-        prior = model.inputs[obs.quantity]
-        mean, sd = _moments(prior)
-        value, unc = obs.value.value, obs.value.sd
-        if not obs.per_area and area is not None:
-            value, unc = value * area.value, unc * area.value
-        z = abs(value - mean) / math.hypot(sd, unc)
-        return [_sentence(obs.where, f"{value:.4g} {prior.unit}", z, prior, obs.quantity)] if z > CONFLICT_SD else []
-    prior = model.inputs[key]
-    m, s = _log_moments(prior)
-    variance = s ** 2 + spread_scale(groups[key], prior) ** 2
-    expected = m
-    temperature = obs.temperature if obs.temperature is not None else (
-        nominal["cell.temperature"] if obs.quantity == "separator.resistance" else None)
-    material, _, field_ = key.partition(".")
-    if obs.quantity == "separator.resistance":
-        d = model.inputs["separator.thickness"]
-        expected = math.log(0.1 * d.moments()[0]) - m
-        variance += (d.moments()[1] / d.moments()[0]) ** 2
-        field_ = "conductivity"
-        sign = 1.0  # a resistance: R ~ exp(+E_A / k_B T)
-    else:
-        sign = sign_of(field_)
-    if temperature is not None:
-        energy = model.inputs[f"{material}.{ARRHENIUS_FIELDS[field_]}"]
-        e_mean, e_sd = energy.moments()
-        dx = arrhenius_exponent(1.0, temperature, nominal[model.reference])
-        expected += sign * e_mean * dx
-        variance += (e_sd * dx) ** 2
-    value, unc = obs.value.value, obs.value.sd
-    if not obs.per_area and area is not None:
-        variance += (area.sd / area.value) ** 2
-        value = value * area.value
-        unc = unc * area.value
-    if not value > 0:
-        return [f"prior-data conflict: {obs.where} ({obs.quantity} = {value:g}) is not positive"]
-    z = abs(math.log(value) - expected) / math.sqrt(variance + (unc / value) ** 2)
-    if z <= CONFLICT_SD:
-        return []
-    return [_sentence(obs.where, f"{obs.quantity} {value:.4g} {term(obs.quantity).unit}", z, prior,
-                      f"{key} (with its specimen spread)")]
-
-
-def _prior_z(prior: Measured, x: float) -> float:
-    """How far ``x`` lies in ``prior`` (weak where fixed), as a standard normal deviate of its
-    probability: |Phi^-1(F(x))|, inf outside its support."""
-    from scipy import stats
-
-    prior = prior if prior.uncertain else _weak(prior)
-    lo, hi = prior.truncation()
-    if prior.dist == "uniform":
-        lo, hi = max(lo, prior.low), min(hi, prior.high)
-        dist = stats.uniform(prior.low, prior.high - prior.low)
-    elif prior.dist == "lognormal":
-        mu, sigma = prior.lognormal_parameters()
-        dist = stats.lognorm(s=sigma, scale=math.exp(mu))
-    else:
-        dist = stats.norm(prior.value, prior.sd)
-    if not lo <= x <= hi:
-        return math.inf
-    low, high = dist.cdf(lo), dist.cdf(hi)
-    if not high > low:
-        return math.inf
-    p = (dist.cdf(x) - low) / (high - low)
-    p = min(max(p, 1e-300), 1.0 - 1e-16)
-    return abs(float(stats.norm.ppf(p)))
-
-
-def posterior_conflicts(model: CellModel, posterior, groups, replicated) -> list[str]:
-    """Observed inputs (and populations) whose posterior median lies far outside their prior."""
-    observed = _observed_inputs(model)
-    checks = {name: name for name in observed if name not in groups and name not in replicated}
-    checks.update({f"{q}_population": q for q in groups})
-    checks.update({f"{q}_population_mean": q for q in replicated})
-    out = []
-    for variable, input_name in checks.items():
-        if variable not in posterior:
-            continue
-        prior = model.inputs[input_name]
-        median = float(np.median(np.asarray(posterior[variable])))
-        z = _prior_z(prior, median)
-        if z > CONFLICT_SD:
-            shown = prior if prior.uncertain else _weak(prior)
-            out.append(f"prior-data conflict: the posterior of {variable} (median {median:.4g} {prior.unit}) lies "
-                       f"{'outside' if math.isinf(z) else f'{z:.3g} sd into the tail of'} its prior ({shown}); the "
-                       "data and the card disagree: check the data's units and the card, or widen the prior")
-    return out
 
 
 _DEFAULT_SETTINGS = SamplerSettings()

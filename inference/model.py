@@ -83,22 +83,7 @@ class CellModel:
             self._add("anode.charged_thickness", anode.get("charged_thickness"))
         else:
             self._add("anode.reservoir_thickness", anode.get("reservoir_thickness"))
-            spread = anode.get("plating_uncertainty")
-            if spread is not None and spread.value > 0:
-                # A zero-mean relative deviation of the plated layer (it appears in the budget):
-                # the card's uncertainty at its own plated thickness, so a cell that plates
-                # more or less metal (another capacity, no reservoir) scales it.
-                plated = self._nominal_plated_thickness()
-                if not (plated > 0 and math.isfinite(spread.value / plated)):
-                    raise CardError(f"the plating uncertainty ({spread.value:g} um) is relative to the plated "
-                                    f"layer, and this card plates {plated:.3g} um: set plating_uncertainty = "
-                                    "false or give a capacity that plates metal", file=card.origin,
-                                    field="anode.plating_uncertainty")
-                relative = spread.value / plated
-                self.plating = {"relative": relative, "uncertainty": spread.value, "plated": plated}
-                self._add("anode.plating", Measured(0.0, relative, "1", "normal", bounds=PLATING_DEVIATION,
-                                                    source=f"{spread.value:g} µm over the plated {plated:.3g} µm; "
-                                                           f"{spread.source}".rstrip("; ")))
+            self._add_plating(anode.get("plating_uncertainty"))
         self._material("anode", "density")
         if not self.measured_anode or self.has_delivered or convention == "mass-conserving":
             self._material("anode", "specific_capacity")
@@ -124,7 +109,32 @@ class CellModel:
         if self.electrolyte is not None:
             self._add(f"{self.electrolyte.name}.density", self.electrolyte.get("density"))
 
-        material = sep.material
+        self._add_separator_material(sep.material)
+
+        self.outputs = {name: unit for name, (unit, _) in OUTPUTS.items() if self._supports(name)}
+
+    def _add_plating(self, spread: Measured | None) -> None:
+        """The plated layer's relative deviation, an input of its own where the card gives a
+        plating uncertainty."""
+        if spread is not None and spread.value > 0:
+            # A zero-mean relative deviation of the plated layer (it appears in the budget):
+            # the card's uncertainty at its own plated thickness, so a cell that plates
+            # more or less metal (another capacity, no reservoir) scales it.
+            plated = self._nominal_plated_thickness()
+            if not (plated > 0 and math.isfinite(spread.value / plated)):
+                raise CardError(f"the plating uncertainty ({spread.value:g} um) is relative to the plated "
+                                f"layer, and this card plates {plated:.3g} um: set plating_uncertainty = "
+                                "false or give a capacity that plates metal", file=self.card.origin,
+                                field="anode.plating_uncertainty")
+            relative = spread.value / plated
+            self.plating = {"relative": relative, "uncertainty": spread.value, "plated": plated}
+            self._add("anode.plating", Measured(0.0, relative, "1", "normal", bounds=PLATING_DEVIATION,
+                                                source=f"{spread.value:g} µm over the plated {plated:.3g} µm; "
+                                                       f"{spread.source}".rstrip("; ")))
+
+    def _add_separator_material(self, material) -> None:
+        """The separator material's conductivity and interface resistance, with their
+        activation energies and reference temperature, where the card gives them."""
         self.has_conductivity = material.get("conductivity") is not None
         self.has_interface = material.get("interface_resistance") is not None
         # Without a reference temperature the values were measured at the cell temperature:
@@ -139,8 +149,6 @@ class CellModel:
         if self.has_interface:
             self._material("separator", "interface_resistance")
             self._material("separator", "interface_activation_energy", default=0.0)
-
-        self.outputs = {name: unit for name, (unit, _) in OUTPUTS.items() if self._supports(name)}
 
     def _add(self, name: str, prior: Measured | None) -> None:
         if prior is None:  # the card's checks (priors.card) give every input the equations use

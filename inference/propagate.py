@@ -113,6 +113,24 @@ def propagate(card: CellCard | CellModel | str | Path, method: str = "gum", *, d
     for name in refused:
         if given[name] is not None:
             raise OptionError(f"does not apply to method {method!r}", field=name)
+    model = _model(card, convention, current, c_rate, resistance)
+    if method == "gum":
+        from .gum import propagate_gum
+
+        return propagate_gum(model)
+    if method == "mc":
+        return _monte_carlo(model, draws, digits, seed, keep_draws, progress)
+    from .bayes import propagate_bayes
+
+    settings = settings or SamplerSettings()
+    overrides: dict[str, Any] = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
+    if progress:
+        overrides["progress"] = True
+    return propagate_bayes(model, replace(settings, **overrides))
+
+
+def _model(card, convention: str | None, current, c_rate: float | None, resistance) -> CellModel:
+    """The card's model at its operating point; an OptionError where j R reaches the voltage."""
     base = card if isinstance(card, (CellModel, CellCard)) else load_card(card)
     card_of = base.card if isinstance(base, CellModel) else base
     j, r = _operating_point(card_of, current, c_rate, resistance)
@@ -123,34 +141,28 @@ def propagate(card: CellCard | CellModel | str | Path, method: str = "gum", *, d
         if not drop < nominal["cell.voltage"]:
             raise OptionError(f"j R = {j:.3g} mA/cm^2 x {nominal['cell.resistance']:g} ohm*cm^2 = {drop:.3g} V "
                               f"reaches the cell voltage {nominal['cell.voltage']:g} V", field="current")
-    if method == "gum":
-        from .gum import propagate_gum
+    return model
 
-        return propagate_gum(model)
-    if method == "mc":
-        from .montecarlo import propagate_mc
 
-        if draws is not None and draws < MIN_MC_DRAWS:
-            raise OptionError(f"Monte Carlo needs at least {MIN_MC_DRAWS} draws, got {draws}", field="draws")
-        if draws is not None and draws > MAX_MC_DRAWS:
-            raise OptionError(f"at most {MAX_MC_DRAWS:,} draws fit in memory, got {draws:.3g}; without draws "
-                              "the draws stop when the results are stable", field="draws")
-        if digits is not None and digits < 1:
-            raise OptionError(f"must be at least 1, got {digits}", field="digits")
-        callback = _bar("Monte Carlo", "draws") if progress is True else (progress or None)
-        try:
-            return propagate_mc(model, draws=draws, seed=seed, digits=digits or 2, keep_draws=keep_draws,
-                                progress=callback)
-        finally:
-            if callback is not None:
-                callback(None)
-    from .bayes import propagate_bayes
+def _monte_carlo(model: CellModel, draws: int | None, digits: int | None, seed: int | None, keep_draws: bool,
+                 progress) -> PropagationResult:
+    """JCGM 101 Monte Carlo, its draws and digits checked first; a progress bar where asked."""
+    from .montecarlo import propagate_mc
 
-    settings = settings or SamplerSettings()
-    overrides: dict[str, Any] = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
-    if progress:
-        overrides["progress"] = True
-    return propagate_bayes(model, replace(settings, **overrides))
+    if draws is not None and draws < MIN_MC_DRAWS:
+        raise OptionError(f"Monte Carlo needs at least {MIN_MC_DRAWS} draws, got {draws}", field="draws")
+    if draws is not None and draws > MAX_MC_DRAWS:
+        raise OptionError(f"at most {MAX_MC_DRAWS:,} draws fit in memory, got {draws:.3g}; without draws "
+                          "the draws stop when the results are stable", field="draws")
+    if digits is not None and digits < 1:
+        raise OptionError(f"must be at least 1, got {digits}", field="digits")
+    callback = _bar("Monte Carlo", "draws") if progress is True else (progress or None)
+    try:
+        return propagate_mc(model, draws=draws, seed=seed, digits=digits or 2, keep_draws=keep_draws,
+                            progress=callback)
+    finally:
+        if callback is not None:
+            callback(None)
 
 
 def _bar(label: str, unit: str) -> Callable[[int | None], None]:

@@ -414,6 +414,24 @@ def _build(value, sd, unit: str, spec: FieldSpec, extra: dict, *, sd_unit: str |
         if converted is not None and not math.isfinite(converted):
             raise CardError(f"{name} overflows in {spec.unit or 'the field unit'}: it is not a finite number "
                             f"once converted from {unit!r}")
+    dist, c_value, c_sd, c_low, c_high = _distribution(dist, value, sd, low, high, (c_value, c_sd, c_low, c_high),
+                                                       spec)
+
+    if not spec.admits(c_value):
+        raise CardError(f"must {spec.describe_bounds()}, got {value:g}{' ' + unit if unit else ''}")
+    for name, bound in (("low", c_low), ("high", c_high)):
+        if math.isfinite(bound) and dist in BOUNDED and not spec.admits(bound):
+            raise CardError(f"{name} must {spec.describe_bounds()}, got {bound:g} {spec.unit}".rstrip())
+
+    return Measured(value=c_value, sd=c_sd or 0.0, unit=spec.unit, dist=dist, low=c_low, high=c_high, bounds=spec,
+                    source=extra.get("source", ""))
+
+
+def _distribution(dist: str | None, value, sd, low, high, converted: tuple, spec: FieldSpec):
+    """The distribution of a quantity and its value, sd, low and high in the canonical unit
+    (``converted``), as its kind sets them (a uniform's mean and sd, a loguniform's); a CardError
+    for what the kind cannot be given with."""
+    c_value, c_sd, c_low, c_high = converted
     if dist is None:
         dist = "normal" if c_sd else "fixed"
     if dist == "uniform":
@@ -448,23 +466,7 @@ def _build(value, sd, unit: str, spec: FieldSpec, extra: dict, *, sd_unit: str |
         unit_ = f" {spec.unit}" if spec.unit else ""
         raise CardError(f"the value {c_value:g}{unit_} lies outside its own truncation [{c_low:g}, {c_high:g}]{unit_}: "
                         "a truncated normal is drawn within low and high only, so its value must lie there too")
-
-    if not spec.admits(c_value):
-        raise CardError(f"must {spec.describe_bounds()}, got {value:g}{' ' + unit if unit else ''}")
-    for name, bound in (("low", c_low), ("high", c_high)):
-        if math.isfinite(bound) and dist in BOUNDED and not spec.admits(bound):
-            raise CardError(f"{name} must {spec.describe_bounds()}, got {bound:g} {spec.unit}".rstrip())
-
-    return Measured(
-        value=c_value,
-        sd=c_sd or 0.0,
-        unit=spec.unit,
-        dist=dist,
-        low=c_low,
-        high=c_high,
-        bounds=spec,
-        source=extra.get("source", ""),
-    )
+    return dist, c_value, c_sd, c_low, c_high
 
 
 def parse_uncertainty(raw, spec: FieldSpec) -> float:

@@ -14,6 +14,19 @@ def default_folder(label: str) -> str:
     return "report-" + (re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "nassb")
 
 
+def _check_sources(card, study, arrhenius, campaign, posterior) -> None:
+    """An OptionError unless exactly one thing is reported, and a posterior only where it scores risks."""
+    given = [name for name, value in (("card", card), ("study", study), ("arrhenius", arrhenius),
+                                      ("campaign", campaign)) if value]
+    if len(given) != 1:
+        raise OptionError("give exactly one of a card, a study, a campaign or an Arrhenius series", field="report")
+    if arrhenius and posterior is not None:
+        raise OptionError("an Arrhenius fit has no risks to score on a posterior", field="posterior")
+    if campaign and posterior is not None:
+        raise OptionError("a campaign has its own posterior; give the campaign or a posterior, not both",
+                          field="posterior")
+
+
 def write_report(card: CellCard | str | Path | None = None, *, study: str | None = None,
                  storage: str | None = None, arrhenius: str | Path | None = None,
                  at: str = "25 degC", out: str | Path | None = None, seed: int = 0,
@@ -63,17 +76,9 @@ def write_report(card: CellCard | str | Path | None = None, *, study: str | None
     """
     from .report import write_report as write_folder
 
-    given = [name for name, value in (("card", card), ("study", study), ("arrhenius", arrhenius),
-                                      ("campaign", campaign)) if value]
-    if len(given) != 1:
-        raise OptionError("give exactly one of a card, a study, a campaign or an Arrhenius series", field="report")
-    if arrhenius and posterior is not None:
-        raise OptionError("an Arrhenius fit has no risks to score on a posterior", field="posterior")
+    _check_sources(card, study, arrhenius, campaign, posterior)
     if storage is None:
         storage = "sqlite:///nassb-campaign.db" if campaign else "sqlite:///nassb-design.db"
-    if campaign and posterior is not None:
-        raise OptionError("a campaign has its own posterior; give the campaign or a posterior, not both",
-                          field="posterior")
     if campaign:
         from .campaign_report import campaign_report
 

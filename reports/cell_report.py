@@ -55,21 +55,7 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
                  + (" bayes: posterior given the card's observations (NUTS)." if "bayes" in results else "")),
     })
 
-    conventions = mc.conventions
-    if conventions:
-        plating = conventions.get("plating", {}).get("text", "")
-        report.sections.append({"title": "Conventions", "kind": "text",
-                                "text": conventions["text"] + (f"; {plating}" if plating else "")
-                                + ". These are the paper's choices, kept so that Table 1 is reproduced; "
-                                  "`nassb propagate --convention mass-conserving` and `--current` give the "
-                                  "alternatives."})
-    correlation = mc.correlation()
-    names = [str(n) for n in correlation["row"].values]
-    report.sections.append({
-        "title": "How the outputs move together (JCGM 102)", "kind": "rows",
-        "header": ["", *names],
-        "rows": [[a, *(f"{float(correlation.sel(row=a, column=b)):.2f}" for b in names)] for a in names],
-        "text": "Correlation coefficients of the Monte Carlo draws; the covariance matrix is in summary.json."})
+    _conventions_and_correlation(report, mc)
 
     target = "E_V_real" if "E_V_real" in model.outputs else "E_V_theo"
     budget = [e for e in gum.budget(target) if e["share"] > 0]
@@ -99,17 +85,7 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
         "text": ". ".join(first_order_sentence(n, c, gum[n]["unit"]) for n, c in checks.items()) + ".",
     })
 
-    if "R_separator" in model.outputs or "R_interface" in model.outputs:
-        temperature_c = np.linspace(-20.0, 60.0, 81)
-        bands = {name: mc.band(name, temperature=temperature_c + 273.15)
-                 for name in ("R_separator", "R_interface") if name in model.outputs}
-        report.figures["resistances"] = figures.resistance_bands(temperature_c, bands,
-                                                                 model.nominal()["cell.temperature"] - 273.15)
-        report.sections.append({"title": "Separator and interface against temperature", "kind": "figure",
-                                "figure": "resistances",
-                                "text": "Median and 95 % band over the card's uncertainties (Eq. 4); the dashed "
-                                        "line is the cell temperature."})
-
+    _resistance_section(report, model, mc)
     report.sections.append(_risk_section(card, seed, posterior))
     bayes = results.get("bayes")
     if bayes is not None and bayes.diagnostics is not None:
@@ -126,6 +102,39 @@ def cell_report(card, *, seed: int = 0, command: list[str] | None = None, bayes_
     if "bayes" in results:
         report.datasets["posterior.nc"] = results["bayes"].idata
     return report
+
+
+def _conventions_and_correlation(report: Report, mc) -> None:
+    """The conventions the numbers rest on, and how the outputs move together (JCGM 102)."""
+    conventions = mc.conventions
+    if conventions:
+        plating = conventions.get("plating", {}).get("text", "")
+        report.sections.append({"title": "Conventions", "kind": "text",
+                                "text": conventions["text"] + (f"; {plating}" if plating else "")
+                                + ". These are the paper's choices, kept so that Table 1 is reproduced; "
+                                  "`nassb propagate --convention mass-conserving` and `--current` give the "
+                                  "alternatives."})
+    correlation = mc.correlation()
+    names = [str(n) for n in correlation["row"].values]
+    report.sections.append({
+        "title": "How the outputs move together (JCGM 102)", "kind": "rows",
+        "header": ["", *names],
+        "rows": [[a, *(f"{float(correlation.sel(row=a, column=b)):.2f}" for b in names)] for a in names],
+        "text": "Correlation coefficients of the Monte Carlo draws; the covariance matrix is in summary.json."})
+
+
+def _resistance_section(report: Report, model, mc) -> None:
+    """The separator and interface resistances against temperature, where the card gives them."""
+    if "R_separator" in model.outputs or "R_interface" in model.outputs:
+        temperature_c = np.linspace(-20.0, 60.0, 81)
+        bands = {name: mc.band(name, temperature=temperature_c + 273.15)
+                 for name in ("R_separator", "R_interface") if name in model.outputs}
+        report.figures["resistances"] = figures.resistance_bands(temperature_c, bands,
+                                                                 model.nominal()["cell.temperature"] - 273.15)
+        report.sections.append({"title": "Separator and interface against temperature", "kind": "figure",
+                                "figure": "resistances",
+                                "text": "Median and 95 % band over the card's uncertainties (Eq. 4); the dashed "
+                                        "line is the cell temperature."})
 
 
 def _risk_section(card, seed: int, posterior=None) -> dict:

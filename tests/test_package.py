@@ -185,18 +185,7 @@ MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 # What is still over the limits, each with why; a module or function leaves this list when it is
 # split, and nothing new joins it.
-TOO_LONG: dict[str, str] = {
-    "inference/bayes.py": "not split yet: the model builders per kind of observation (issue item 4) will split it",
-    "inference/risk/checks.py:predictive_checks": "not split yet",
-    "inference/eis/kk.py:lin_kk": "not split yet",
-    "inference/eis/api.py:fit_eis": "not split yet",
-    "reports/cell_report.py:cell_report": "not split yet",
-    "inference/propagate.py:propagate": "not split yet",
-    "design/refine.py:refine": "not split yet",
-    "priors/quantity.py:_build": "not split yet",
-    "inference/model.py:CellModel.__init__": "not split yet",
-    "reports/api.py:write_report": "not split yet",
-}
+TOO_LONG: dict[str, str] = {}
 
 
 def _functions(body: list, prefix: str = ""):
@@ -208,8 +197,10 @@ def _functions(body: list, prefix: str = ""):
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 yield name, (node.end_lineno or node.lineno) - first + 1
             yield from _functions(node.body, f"{name}.")
-        elif isinstance(node, (ast.If, ast.Try, ast.With)):
-            yield from _functions(node.body, prefix)
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):  # definitions under a condition or a guard
+            inner = [*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", []),
+                     *(n for h in getattr(node, "handlers", []) for n in h.body)]
+            yield from _functions(inner, prefix)
 
 
 def _sizes() -> dict[str, int]:
@@ -233,3 +224,6 @@ def test_modules_and_functions_stay_small():
     split = [name for name in TOO_LONG
              if sizes.get(name, 0) <= (MAX_FUNCTION_LINES if ":" in name else MAX_MODULE_LINES)]
     assert not split, f"within the limits now: take them off TOO_LONG: {split}"
+    # the measure sees a long method under a condition, its decorator and docstring included
+    source = "if True:\n    class C:\n        @staticmethod\n        def f():\n" + '            """Doc."""\n' * 90
+    assert dict(_functions(ast.parse(source).body)) == {"C.f": 92}

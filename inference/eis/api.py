@@ -186,6 +186,41 @@ def _arcs_seen(spectrum: Spectrum, arcs: int) -> None:
              f"circuit's {arcs} arc(s); their parameters will rest on their priors", file=spectrum.name)
 
 
+def _checked_options(arrhenius, fmin, fmax) -> tuple[str, ...]:
+    """The resistances that follow Eq. 4 (a list, or names separated by commas); an OptionError
+    for a bad option."""
+    if isinstance(arrhenius, str):
+        named = tuple(n.strip() for n in arrhenius.split(",") if n.strip())
+        if not named:
+            raise OptionError("name the resistances that follow Eq. 4, e.g. 'R_A,R_B'", field="arrhenius")
+    else:
+        named = tuple(arrhenius)
+    for name, value in (("fmin", fmin), ("fmax", fmax)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise OptionError(f"must be a frequency > 0 Hz, got {value!r}", field=name)
+    return named
+
+
+def _chosen_spectra(files_or_spectra, parsed: Circuit, unreadable: dict[str, str] | None, *, cycles, labels,
+                    fmin, fmax, kelvin) -> list[Spectrum]:
+    """The spectra to fit: read (the unreadable ones kept in ``unreadable`` where given), selected,
+    windowed to [fmin, fmax], and at ``kelvin`` where a file gives no temperature."""
+    read = load_spectra(files_or_spectra, unreadable)
+    if not read and unreadable:
+        path, message = next(iter(unreadable.items()))
+        raise DataError(message.removeprefix(f"{path}: "), file=path)
+    if cycles is not None or labels is not None:
+        read = select_spectra(read, cycles=cycles, labels=labels)
+    chosen = []
+    for spectrum in read:
+        spectrum = _bounded(_window(spectrum, fmin, fmax), len(parsed.parameters))
+        _arcs_seen(spectrum, len(parsed.arcs))
+        if spectrum.temperature is None and kelvin is not None:
+            spectrum = replace(spectrum, temperature=kelvin)
+        chosen.append(spectrum)
+    return chosen
+
+
 def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=None,
             arrhenius: Iterable[str] | str = (), reference_temperature="30 degC", temperature=None,
             fmin: float | None = None, fmax: float | None = None, kk: bool = True, cycles=None, spectra=None,
@@ -241,48 +276,23 @@ def fit_eis(files_or_spectra, circuit: str, *, derive: Iterable[str] = (), area=
     Returns
     -------
     EISFit
-        One :class:`~nassb.inference.eis.results.SpectrumFit` per spectrum (``fit.fits``,
+        One :class:`~nassb.inference.eis.spectrum_fit.SpectrumFit` per spectrum (``fit.fits``,
         ``fit.spectrum(name)``), each with its own posterior, diagnostics and warnings; the
         spectra of a batch are fitted one by one, each as it would be alone.
     """
-    if isinstance(arrhenius, str):
-        named = tuple(n.strip() for n in arrhenius.split(",") if n.strip())
-        if not named:
-            raise OptionError("name the resistances that follow Eq. 4, e.g. 'R_A,R_B'", field="arrhenius")
-    else:
-        named = tuple(arrhenius)
-    for name, value in (("fmin", fmin), ("fmax", fmax)):
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise OptionError(f"must be a frequency > 0 Hz, got {value!r}", field=name)
+    named = _checked_options(arrhenius, fmin, fmax)
     kelvin = temperature_of(temperature, "temperature") if temperature is not None else None
     parsed = Circuit(circuit) if isinstance(circuit, str) else circuit
     unreadable: dict[str, str] | None = {} if keep_going else None
-    read = load_spectra(files_or_spectra, unreadable)
-    if not read and unreadable:
-        path, message = next(iter(unreadable.items()))
-        raise DataError(message.removeprefix(f"{path}: "), file=path)
-    if cycles is not None or spectra is not None:
-        read = select_spectra(read, cycles=cycles, labels=spectra)
-    chosen = []
-    for spectrum in read:
-        spectrum = _bounded(_window(spectrum, fmin, fmax), len(parsed.parameters))
-        _arcs_seen(spectrum, len(parsed.arcs))
-        if spectrum.temperature is None and kelvin is not None:
-            spectrum = replace(spectrum, temperature=kelvin)
-        chosen.append(spectrum)
+    chosen = _chosen_spectra(files_or_spectra, parsed, unreadable, cycles=cycles, labels=spectra, fmin=fmin,
+                             fmax=fmax, kelvin=kelvin)
     sampler = settings or SamplerSettings(target_accept=TARGET_ACCEPT)
     overrides: dict[str, Any] = {k: v for k, v in (("draws", draws), ("seed", seed)) if v is not None}
     if progress:
         overrides["progress"] = True
-    fit_settings = EISSettings(
-        sampler=replace(sampler, **overrides),
-        area=area_of(area) if area is not None else None,
-        derive=tuple(derive),
-        arrhenius=named,
-        reference_temperature=temperature_of(reference_temperature, "reference_temperature"),
-        kk=kk,
-        method=method,
-    )
+    fit_settings = EISSettings(sampler=replace(sampler, **overrides), area=area_of(area) if area is not None else None,
+                               derive=tuple(derive), arrhenius=named, kk=kk, method=method,
+                               reference_temperature=temperature_of(reference_temperature, "reference_temperature"))
     result = fit_spectra(chosen, circuit, fit_settings, jobs=jobs, executor=executor, keep_going=keep_going)
     result.failed = {**(unreadable or {}), **result.failed}
     return result

@@ -157,6 +157,23 @@ def lin_kk(spectrum: Spectrum, *, c: float = 0.85, max_m: int | None = None, cap
     or R2 above); no lin-KK threshold catches it without failing good noisy spectra.  Measure
     twice, or compare spectra before and after, to see such drift.
     """
+    frequency, z, modulus, max_m = _checked(spectrum, c, max_m)
+    omega = 2.0 * np.pi * frequency
+    weight = 1.0 / modulus
+    target = np.concatenate([z.real * weight, z.imag * weight])
+    log_tau = np.log(1.0 / omega.max()), np.log(1.0 / omega.min())
+    fits = [_fit(omega, weight, target, _taus(m, *log_tau), capacitance) for m in range(1, max_m + 1)]
+    s = np.array([fit.s for fit in fits])
+    mu = np.array([fit.mu for fit in fits])
+    accepted = np.flatnonzero((mu < c) & (s <= max(UNDERFIT_FACTOR * s.min(), _EXACT)))
+    chosen = fits[int(accepted[0]) if accepted.size else int(np.argmin(s))]
+
+    return _judged(chosen, frequency, z, modulus)
+
+
+def _checked(spectrum: Spectrum, c: float, max_m: int | None):
+    """The spectrum's frequencies (Hz), impedances and their moduli, and the most RC elements to
+    try; a DataError or OptionError for what lin-KK cannot test."""
     frequency = np.asarray(spectrum.frequency, dtype=float).reshape(-1)
     z = np.asarray(spectrum.z, dtype=complex).reshape(-1)
     n = frequency.size
@@ -173,17 +190,11 @@ def lin_kk(spectrum: Spectrum, *, c: float = 0.85, max_m: int | None = None, cap
     max_m = min(50, n) if max_m is None else int(max_m)
     if max_m < 1:
         raise OptionError(f"max_m must be at least 1, got {max_m}")
+    return frequency, z, modulus, max_m
 
-    omega = 2.0 * np.pi * frequency
-    weight = 1.0 / modulus
-    target = np.concatenate([z.real * weight, z.imag * weight])
-    log_tau = np.log(1.0 / omega.max()), np.log(1.0 / omega.min())
-    fits = [_fit(omega, weight, target, _taus(m, *log_tau), capacitance) for m in range(1, max_m + 1)]
-    s = np.array([fit.s for fit in fits])
-    mu = np.array([fit.mu for fit in fits])
-    accepted = np.flatnonzero((mu < c) & (s <= max(UNDERFIT_FACTOR * s.min(), _EXACT)))
-    chosen = fits[int(accepted[0]) if accepted.size else int(np.argmin(s))]
 
+def _judged(chosen, frequency: np.ndarray, z: np.ndarray, modulus: np.ndarray) -> KKResult:
+    """The residuals of the chosen fit, relative to ``|Z|``, and whether they pass the thresholds."""
     z_fit = chosen.z_fit
     residual_real = (z.real - z_fit.real) / modulus
     residual_imag = (z.imag - z_fit.imag) / modulus

@@ -49,13 +49,22 @@ def predictive_checks(draws: dict[str, np.ndarray], b: Batch, chunk: int = 500) 
     Each: ``{"cell", "outcome", "where", "probability"}``; a group check adds ``"group": True``,
     ``"cells"`` (how many) and ``"expected"`` (the predicted number still alive, for shorts).
     """
-    from scipy.special import ndtr
-    from scipy.stats import binom
-
     n = next(iter(draws.values())).size
     groups: dict[tuple, list[int]] = {}
     for e in list(b.cracked_rows) + list(b.held_rows):
         groups.setdefault(_fracture_group(b, int(e)), []).append(int(e))
+    short_groups = _short_groups(b)
+    sums = _predictive_sums(draws, b, groups, short_groups, chunk)
+    return [_check(kind, i, [v / n for v in values], b, groups, short_groups) for (kind, i), values in sums.items()]
+
+
+def _predictive_sums(draws: dict[str, np.ndarray], b: Batch, groups: dict, short_groups: dict,
+                     chunk: int) -> dict[tuple, list[float]]:
+    """Per check (kind, index), the sums over the draws of the probabilities it is made of."""
+    from scipy.special import ndtr
+    from scipy.stats import binom
+
+    n = next(iter(draws.values())).size
     sums: dict[tuple, list[float]] = {}
 
     def add(key, *values):
@@ -63,7 +72,6 @@ def predictive_checks(draws: dict[str, np.ndarray], b: Batch, chunk: int = 500) 
         for i, v in enumerate(values):
             sums[key][i] += float(np.sum(v))
 
-    short_groups = _short_groups(b)
     for start in range(0, n, chunk):
         theta = {k: np.asarray(v, float).ravel()[start:start + chunk][:, None, None, None] for k, v in draws.items()}
         for key, members in groups.items():
@@ -96,45 +104,44 @@ def predictive_checks(draws: dict[str, np.ndarray], b: Batch, chunk: int = 500) 
             value = inventory_term(obs, flat, np, cdf=True)
             add(("inventory", i), np.broadcast_to(value, flat["inventory.loss"].shape))
 
-    out = []
-    for (kind, i), values in sums.items():
-        mean = [v / n for v in values]
-        if kind == "fracture":
-            members = groups[i]
-            total = int(sum(b.count[e] for e in members))
-            k = int(sum(b.count[e] for e in members if e in b.cracked_rows))
-            names = ", ".join(b.names[e] for e in members)
-            out.append({"cell": names, "outcome": f"{k} of {total} cracked", "where": ", ".join(
-                f"{b.where[e]}.outcome" for e in members), "probability": min(mean)})
-        elif kind == "survival":
-            e = int(b.survival_rows[i])
-            out.append({"cell": b.names[e], "outcome": f"survived {b.survived[i]:.0f} cycles", "where":
-                        f"{b.where[e]}.outcome.cycles", "probability": mean[0]})
-        elif kind == "event":
-            e = int(b.event_rows[i])
-            first, last = b.event_after[i] + 1, b.event_by[i]
-            words = f"shorted in cycle {last:.0f}" if first == last else f"shorted in cycles {first:.0f}-{last:.0f}"
-            out.append({"cell": b.names[e], "outcome": words, "where": f"{b.where[e]}.outcome.short_cycle",
-                        "probability": min(mean)})
-        elif kind == "short group":
-            rows, by, total = short_groups[i]
-            names = ", ".join(b.names[e] + (f" (x{b.count[e]:.0f})" if b.count[e] > 1 else "") for e in rows)
-            out.append({"cell": names, "outcome": f"all {total} shorted by cycle {by:.0f}",
-                        "where": ", ".join(f"{b.where[e]}.outcome.short_cycle" for e in rows),
-                        "probability": mean[0], "group": True, "cells": total, "expected": mean[1]})
-        elif kind == "resistance":
-            obs = b.resistances[i]
-            stage = "after" if obs["after"] else "before"
-            measure = "|Z| at 0.1 Hz" if obs["modulus"] else "R_cell"
-            out.append({"cell": b.names[obs["entry"]], "where": obs["where"],
-                        "probability": min(mean[0], 1.0 - mean[0]),
-                        "outcome": f"{measure} {stage} formation {math.exp(obs['log_value']):.4g} ohm cm2"})
-        else:
-            obs = b.inventory[i]
-            p = mean[0] if obs["kind"] == "efficiency" else min(mean[0], 1.0 - mean[0])
-            out.append({"cell": b.names[obs["entry"]], "outcome": obs["kind"].replace("_", " "), "where": obs["where"],
-                        "probability": p})
-    return out
+    return sums
+
+
+def _check(kind: str, i, mean: list[float], b: Batch, groups: dict, short_groups: dict) -> dict:
+    """One predictive check from the mean probabilities ``mean`` it is made of."""
+    if kind == "fracture":
+        members = groups[i]
+        total = int(sum(b.count[e] for e in members))
+        k = int(sum(b.count[e] for e in members if e in b.cracked_rows))
+        names = ", ".join(b.names[e] for e in members)
+        return {"cell": names, "outcome": f"{k} of {total} cracked",
+                "where": ", ".join(f"{b.where[e]}.outcome" for e in members), "probability": min(mean)}
+    if kind == "survival":
+        e = int(b.survival_rows[i])
+        return {"cell": b.names[e], "outcome": f"survived {b.survived[i]:.0f} cycles",
+                "where": f"{b.where[e]}.outcome.cycles", "probability": mean[0]}
+    if kind == "event":
+        e = int(b.event_rows[i])
+        first, last = b.event_after[i] + 1, b.event_by[i]
+        words = f"shorted in cycle {last:.0f}" if first == last else f"shorted in cycles {first:.0f}-{last:.0f}"
+        return {"cell": b.names[e], "outcome": words, "where": f"{b.where[e]}.outcome.short_cycle",
+                "probability": min(mean)}
+    if kind == "short group":
+        rows, by, total = short_groups[i]
+        names = ", ".join(b.names[e] + (f" (x{b.count[e]:.0f})" if b.count[e] > 1 else "") for e in rows)
+        return {"cell": names, "outcome": f"all {total} shorted by cycle {by:.0f}",
+                "where": ", ".join(f"{b.where[e]}.outcome.short_cycle" for e in rows),
+                "probability": mean[0], "group": True, "cells": total, "expected": mean[1]}
+    if kind == "resistance":
+        obs = b.resistances[i]
+        stage = "after" if obs["after"] else "before"
+        measure = "|Z| at 0.1 Hz" if obs["modulus"] else "R_cell"
+        return {"cell": b.names[obs["entry"]], "where": obs["where"], "probability": min(mean[0], 1.0 - mean[0]),
+                "outcome": f"{measure} {stage} formation {math.exp(obs['log_value']):.4g} ohm cm2"}
+    obs = b.inventory[i]
+    p = mean[0] if obs["kind"] == "efficiency" else min(mean[0], 1.0 - mean[0])
+    return {"cell": b.names[obs["entry"]], "outcome": obs["kind"].replace("_", " "), "where": obs["where"],
+            "probability": p}
 
 
 def entry_log_likelihood(draws: dict, b: Batch) -> np.ndarray:

@@ -33,7 +33,9 @@ def interval_chart(panels: dict[str, list[tuple[str, dict]]], units: dict[str, s
     plt = _pyplot()
     names = list(panels)
     rows = max((len(v) for v in panels.values()), default=1)
-    fig, axes = plt.subplots(1, len(names), figsize=(4.4 * len(names) + 1.2, 0.42 * rows + 1.5), squeeze=False)
+    label = max((len(name) for entries in panels.values() for name, _ in entries), default=8)
+    width = 4.4 * len(names) + 0.08 * label  # room for the row labels (experiments are named in words)
+    fig, axes = plt.subplots(1, len(names), figsize=(width, 0.42 * rows + 1.5), squeeze=False)
     for ax, name in zip(axes.ravel(), names):
         entries = panels[name]
         centres = np.array([_centre(q) for _, q in entries], dtype=float)
