@@ -102,6 +102,27 @@ def test_a_start_puts_the_series_resistance_inside_the_fastest_arc_above_the_win
     assert fit.rms < 1e-8 and fit.values["R0"] == pytest.approx(0.01, rel=1e-4)
 
 
+def test_the_starts_vary_a_series_cpe_and_the_inductance_and_an_overflow_is_a_large_residual():
+    """yadg's vsp_peis_with with L0-R0-p(R1,CPE1)-CPE2 (real data, not committed): steps into an
+    overflow lost 8 of 11 starts and a capacitive top of the sweep started L0 30 times too small;
+    least squares stopped at 5.8 % rms on cycle 22 and 0.428 % on cycle 1 where impedance.py
+    reaches 0.303 % and 0.425 % (now 0.424 % and 0.425 %).  The starts now give a series CPE
+    n = 0.85 and 0.5 by turns and L0 its Z''/omega estimate and 30 times it, and a residual
+    that overflows is a large number, not a NaN that makes scipy give up on the start."""
+    from nassb.inference.eis.coordinates import Scales
+    from nassb.inference.eis.leastsq import OVERFLOW, _finite, _starts
+
+    layout = Layout.of(Circuit("L0-R0-p(R1,CPE1)-CPE2"))
+    f = np.logspace(5, -1, 61)
+    scales = Scales.of(Spectrum(f, 10.0 - 1j * (1.0 + 1.0 / f), "t", "t"))
+    starts = [layout.unpack(theta) for theta in _starts(layout, scales, math.log(1e-7))]
+    assert {round(float(n["CPE2_n"]), 3) for _, _, n, _ in starts} == {0.85, 0.5}
+    assert {round(float(n["CPE1_n"]), 3) for _, _, n, _ in starts} == {0.85}
+    assert {round(math.exp(float(logs["L0"])), 12) for logs, _, _, _ in starts} == {1e-7, 3e-6}
+    finite = _finite(lambda x: np.array([1.0, np.inf, np.nan, -np.inf]) * x, OVERFLOW)
+    assert list(finite(2.0)) == [2.0, OVERFLOW, OVERFLOW, OVERFLOW]
+
+
 @pytest.mark.parametrize("slow_first", [False, True])
 def test_labels_follow_time_constants_not_starts(slow_first):
     """The left arc is the fast one, whatever values generated the data under which label: data
