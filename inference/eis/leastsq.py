@@ -27,6 +27,7 @@ from .coordinates import LOG_SD, Layout, Scales
 from .spectrum import Spectrum
 
 N_RANGE = (0.05, 0.9995)  # least squares keeps n inside; the posterior may go further
+INDUCTANCE_FLOOR = 1e-4   # omega_max L at least this share of the series resistance in least squares
 GAP_FLOOR = -12.0          # ln of the smallest gap between two arcs' ln tau
 MAX_EVALUATIONS = 300      # per start: an arc the data cannot place crawls on for thousands
 RACE_EVALUATIONS = 20      # every start runs this many evaluations first ...
@@ -107,7 +108,7 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
     size = len(layout.coordinates)
     eye = np.eye(size)
 
-    lower, upper = _bounds(layout)
+    lower, upper = _bounds(layout, scales)
 
     def solve(theta0, evaluations):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -145,6 +146,9 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
             best = further
     logs, log_tau, exponents, _ = layout.unpack(best.x)
     values = {k: float(v) for k, v in layout.values(logs, log_tau, exponents).items()}
+    for i, name in enumerate(layout.logs):  # an inductance at its floor: none the data can see
+        if np.isfinite(lower[i]) and best.x[i] <= lower[i] + 1e-6:
+            values[name] = 0.0
     dof = max(target.size - size, 1)
     variance = max(2.0 * best.cost / dof, 1e-10)
 
@@ -217,10 +221,15 @@ def covariance_factor(covariance: np.ndarray) -> np.ndarray:
     return np.diag(np.sqrt(np.clip(np.diag(covariance), 1e-12, None)))
 
 
-def _bounds(layout: Layout):
+def _bounds(layout: Layout, scales: Scales | None = None):
+    """Bounds of theta for least squares: n within N_RANGE, gaps above GAP_FLOOR, and an
+    inductance not below the one whose impedance at the highest frequency is INDUCTANCE_FLOOR of
+    the spectrum's series resistance (below it L is invisible and its logarithm runs off)."""
     logit = np.log(np.array(N_RANGE)) - np.log1p(-np.array(N_RANGE))
     k = len(layout.arcs)
-    lower = np.r_[np.full(len(layout.logs), -np.inf), [-np.inf] * min(k, 1), np.full(max(k - 1, 0), GAP_FLOOR),
+    floor = -np.inf if scales is None else math.log(INDUCTANCE_FLOOR * scales.high / scales.omega_max)
+    logs = np.array([floor if layout.circuit.parameter(n).kind == "L" else -np.inf for n in layout.logs])
+    lower = np.r_[logs, [-np.inf] * min(k, 1), np.full(max(k - 1, 0), GAP_FLOOR),
                   np.full(len(layout.exponents), logit[0])]
     upper = np.r_[np.full(len(layout.logs) + k, np.inf), np.full(len(layout.exponents), logit[1])]
     return lower, upper

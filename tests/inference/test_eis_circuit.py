@@ -123,6 +123,21 @@ def test_the_starts_vary_a_series_cpe_and_the_inductance_and_an_overflow_is_a_la
     assert list(finite(2.0)) == [2.0, OVERFLOW, OVERFLOW, OVERFLOW]
 
 
+def test_an_inductance_the_data_cannot_see_stops_at_its_floor_and_reads_0():
+    """Least squares keeps ln L above the inductance whose impedance at the highest frequency is
+    1e-4 of the series resistance: below it L is invisible and ln L ran off to -1e33 on yadg's
+    vsp_peis_with (L0-R0-p(R1,CPE1)-CPE2, cycle 22: 0.424 % rms, impedance.py 0.303 %, now
+    0.303 %).  On the paper's spectrum, which has no inductance, L0 stops there and reads 0, and
+    the fit is the one without L0."""
+    spectrum = read_spectra(SYNTHETIC / "na-nzsp-na-30C.csv")[0]
+    with_l = fit_least_squares(spectrum, Layout.of(Circuit("L0-" + FIG5)))
+    without = fit_least_squares(spectrum, Layout.of(Circuit(FIG5)))
+    assert with_l.values["L0"] == 0.0 and math.isfinite(with_l.theta[0])
+    assert with_l.rms == pytest.approx(without.rms, rel=1e-3)
+    for name in ("R_A", "R_B", "R_C"):
+        assert with_l.values[name] == pytest.approx(without.values[name], rel=1e-2)
+
+
 @pytest.mark.parametrize("slow_first", [False, True])
 def test_labels_follow_time_constants_not_starts(slow_first):
     """The left arc is the fast one, whatever values generated the data under which label: data
