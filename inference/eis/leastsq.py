@@ -103,6 +103,8 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
 
     scales = scales or Scales.of(spectrum)
     problem = Residuals(spectrum, layout)
+    # the starts' fits only: the posterior-mode refinement below keeps the raw functions (a
+    # plateau of filled values must not become a place it can wander on)
     residuals, jacobian = _finite(problem.residuals, OVERFLOW), _finite(problem.jacobian, 0.0)
     target = problem.target
     size = len(layout.coordinates)
@@ -160,10 +162,10 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
     sigma = np.sqrt(variance)
 
     def penalised(theta):
-        return np.r_[residuals(theta) / sigma, (theta[rows] - centre[rows]) / spread[rows]]
+        return np.r_[problem.residuals(theta) / sigma, (theta[rows] - centre[rows]) / spread[rows]]
 
     def penalised_jacobian(theta):
-        return np.r_[jacobian(theta) / sigma, eye[rows] / spread[rows][:, None]]
+        return np.r_[problem.jacobian(theta) / sigma, eye[rows] / spread[rows][:, None]]
 
     mode = best.x
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -175,7 +177,7 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
                 mode = refined.x
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             pass
-    return LeastSquares(values, mode, _whitening(jacobian(mode), variance, layout),
+    return LeastSquares(values, mode, _whitening(problem.jacobian(mode), variance, layout),
                         float(np.sqrt(np.mean(best.fun ** 2))), len(starts))
 
 
