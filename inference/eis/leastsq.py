@@ -6,7 +6,12 @@ by complex step, all coordinates in one pass.  The fit moves in the same unconst
 coordinates as NUTS (nassb.inference.eis.coordinates), so its arcs are ordered by time constant
 whatever start found them.  The starts spread the arcs over the measured window in several
 patterns; each start runs a few evaluations, the most promising go on to convergence, and
-the best fit wins.
+the best fit wins.  Beside them, one start with the series resistance carried by the fastest
+arc just above the window runs to convergence on its own.  A series CPE starts at n = 0.85 and
+0.5 by turns, an inductance at the high-frequency end's Z''/omega and 30 times it, and ln L is
+kept above the inductance no measured frequency could see (it then reads 0).  A residual that
+overflows on a step counts as a large number, so that the step is refused rather than the
+start lost.
 
 Beyond the point estimate a lab would get, the fit returns its curvature: the Gauss-Newton
 covariance of the coordinates, regularised by the prior, whose Cholesky factor whitens the
