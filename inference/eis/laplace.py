@@ -335,8 +335,8 @@ def _update(mixture: list, last: _Round) -> list:
     for r in responsibility:
         w = last.weights * r
         share = float(w.sum())
-        if share < 0.02 or 1.0 / max(np.sum((w / share) ** 2), 1e-300) < 2 * last.x.shape[1]:
-            continue  # a component that explains almost nothing, or too few draws to estimate it
+        if not (math.isfinite(share) and share >= 0.02) or 1.0 / np.sum((w / share) ** 2) < 2 * last.x.shape[1]:
+            continue  # a component that explains almost nothing (or NaN weights), or too few draws to estimate it
         mean = w @ last.x / share
         centred = last.x - mean
         covariance = centred.T @ (centred * w[:, None]) / share

@@ -19,7 +19,7 @@ from nassb.inference.eis.smc import rank_rhat, smc_sample
 from nassb.inference.sampling import SamplerSettings
 from nassb.priors.display.eis import least_squares_text
 
-from .test_eis_circuit import FIG5, SYNTHETIC
+from .test_eis_circuit import FIG5, FIG7, SYNTHETIC, truth_of
 from .test_eis_fit import _fig5_truth, synthetic
 
 QUICK = EISSettings(sampler=SamplerSettings(draws=500, chains=2, seed=7))
@@ -172,22 +172,30 @@ def test_the_display_layer_reads_the_bounds_and_frequencies_as_the_fit_does():
 
 @pytest.mark.slow
 def test_the_smc_fallback_covers_the_truth_at_its_stated_rate():
-    """SYNTHETIC: eight noisy spectra of the paper's Fig. 5 circuit, the truth drawn around the
-    paper's values, each fitted by tempered SMC: of the 56 95 % intervals at least 88 % hold the
-    truth, and SMC's own diagnostics accept at least six of the eight (bench/bench_eis_sbc.py
-    runs both circuits with more spectra)."""
-    rng = np.random.default_rng(11)
-    base = _fig5_truth()
+    """SYNTHETIC: noisy spectra of the paper's two circuits, the truth drawn around the paper's
+    values (Fig. 5's 30 degC cell, eight spectra; Fig. 7's cell 2, five, 1 MHz to 0.1 Hz), each
+    fitted by tempered SMC: of their 116 95 % intervals 90-99 % hold the truth, at least 85 % of
+    each circuit's, and SMC's own diagnostics accept at least three in four spectra of each
+    (2026-12-07: every spectrum accepted, 110 of 116 = 94.8 %: 56 of 56 and 54 of 60; 18-37 s on two
+    shared cores).  bench/bench_eis_sbc.py runs both circuits with more spectra."""
     settings = EISSettings(sampler=SamplerSettings(draws=1000, chains=2, seed=3), method="smc")
-    hits, accepted = [], 0
-    for i in range(8):
-        truth = {k: (min(0.99, v + rng.normal(0, 0.02)) if k.endswith("_n") else v * np.exp(rng.normal(0, 0.2)))
-                 for k, v in base.items()}
-        fit = fit_spectra([synthetic(FIG5, truth, f"coverage-{i}", 300 + i)], FIG5, settings).fits[0]
-        assert fit.method.startswith("SMC"), fit.method
-        if not fit.ok:  # refused by its own diagnostics: no interval to count
-            continue
-        accepted += 1
-        summary = fit.summary()
-        hits.extend(summary[k]["ci95"][0] <= v <= summary[k]["ci95"][1] for k, v in truth.items())
-    assert accepted >= 6 and 0.88 <= np.mean(hits) <= 1.0, (accepted, np.mean(hits))
+    cases = [(FIG5, _fig5_truth(), 8, 1.0), (FIG7, truth_of(read_spectra(SYNTHETIC / "cell-2-after-formation.csv")[0]),
+                                               5, 0.1)]
+    every = []
+    for c, (circuit, base, count, f_min) in enumerate(cases):
+        rng = np.random.default_rng(11 + c)
+        hits, accepted = [], 0
+        for i in range(count):
+            truth = {k: (min(0.99, v + rng.normal(0, 0.02)) if k.endswith("_n") else v * np.exp(rng.normal(0, 0.2)))
+                     for k, v in base.items()}
+            spectrum = synthetic(circuit, truth, f"coverage-{c}-{i}", 300 + 20 * c + i, f_min=f_min)
+            fit = fit_spectra([spectrum], circuit, settings).fits[0]
+            assert fit.method.startswith("SMC"), fit.method
+            if not fit.ok:  # refused by its own diagnostics: no interval to count
+                continue
+            accepted += 1
+            summary = fit.summary()
+            hits.extend(summary[k]["ci95"][0] <= v <= summary[k]["ci95"][1] for k, v in truth.items())
+        assert accepted >= 0.75 * count and np.mean(hits) >= 0.85, (circuit, accepted, np.mean(hits))
+        every.extend(hits)
+    assert 0.90 <= np.mean(every) <= 0.99, (len(every), np.mean(every))
