@@ -84,7 +84,7 @@ def test_the_user_guide_by_task_and_the_gallery_are_built(site):
     assert "Lowack" in _text(site / "guide" / "cards.html")
     assert "Materials Technology" in _text(site / "guide" / "cards.html")
     # how the campaign recalibrates is on its module's page
-    assert "Liu-West" in _text(site / "api" / "generated" / "nassb.design.campaign.html")
+    assert "Metropolis" in _text(site / "api" / "generated" / "nassb.design.campaign.html")
     # the README's propagate example is included, not copied
     assert "uncertainty budget of E_V_real" in _text(site / "guide" / "error-bars.html")
     assert 'thickness = "120 ± 5 um"' in _plain(site / "guide" / "cards.html")
