@@ -113,7 +113,6 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
     residuals, jacobian = _finite(problem.residuals, OVERFLOW), _finite(problem.jacobian, 0.0)
     target = problem.target
     size = len(layout.coordinates)
-    eye = np.eye(size)
 
     lower, upper = _bounds(layout, scales)
 
@@ -159,12 +158,21 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
     dof = max(target.size - size, 1)
     variance = max(2.0 * best.cost / dof, 1e-10)
 
-    # The sampler's centre is the posterior mode, the fit with the prior's pull added: where the
-    # data do not determine a direction (an arc above the window sends R0 to 0), the mode sits
-    # where the prior puts it, not at the far end of a ridge.
+    mode = _posterior_mode(problem, layout, scales, best.x, variance, (lower, upper))
+    return LeastSquares(values, mode, _whitening(problem.jacobian(mode), variance, layout),
+                        float(np.sqrt(np.mean(best.fun ** 2))), len(starts))
+
+
+def _posterior_mode(problem, layout: Layout, scales: Scales, start: np.ndarray, variance: float, bounds):
+    """The sampler's centre: the posterior mode, the fit with the prior's pull added.  Where the
+    data do not determine a direction (an arc above the window sends R0 to 0), the mode sits
+    where the prior puts it, not at the far end of a ridge; ``start`` where the refinement fails."""
+    from scipy.optimize import least_squares
+
     centre, spread = _prior_rows(layout, scales)
     rows = np.flatnonzero(np.isfinite(centre))
     sigma = np.sqrt(variance)
+    eye = np.eye(len(layout.coordinates))
 
     def penalised(theta):
         return np.r_[problem.residuals(theta) / sigma, (theta[rows] - centre[rows]) / spread[rows]]
@@ -172,18 +180,16 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
     def penalised_jacobian(theta):
         return np.r_[problem.jacobian(theta) / sigma, eye[rows] / spread[rows][:, None]]
 
-    mode = best.x
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
-            refined = least_squares(penalised, best.x, jac=penalised_jacobian, bounds=(lower, upper), method="trf",
+            refined = least_squares(penalised, start, jac=penalised_jacobian, bounds=bounds, method="trf",
                                     x_scale="jac", max_nfev=MAX_EVALUATIONS)
             if np.all(np.isfinite(refined.x)):
-                mode = refined.x
+                return refined.x
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             pass
-    return LeastSquares(values, mode, _whitening(problem.jacobian(mode), variance, layout),
-                        float(np.sqrt(np.mean(best.fun ** 2))), len(starts))
+    return start
 
 
 def _finite(function, fill: float):
