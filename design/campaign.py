@@ -42,7 +42,7 @@ from .campaign_recalibrate import recalibrate
 from .campaign_results import RESUMED, ProposalResult, RecordResult, StatusResult
 from .campaign_status import status_document
 from .campaign_store import (DEFAULT_STORAGE, FLAG, POSTERIOR_PREFIX, decode_draws, encode_draws,  # noqa: F401
-                             fixed_sampler, list_campaigns, now, open_storage, parameter_summary, shipped_risk,
+                             ask_fixed, list_campaigns, now, open_storage, parameter_summary, shipped_risk,
                              storage_guarded)
 from .decision import DEFAULTS, KEYS, Decision
 from .recalibration import (K_HAT_LIMIT, LAB_DRAWS_PER_DRAW, LIU_WEST_A, MIN_DISTINCT, MIN_ESS,  # noqa: F401
@@ -332,7 +332,7 @@ class Campaign:
         """Ask the proposal's trial (RUNNING, committed at once) and name it; its JSON entry."""
         file = f"{name}.toml"
         trial = self._ask(design, space)
-        self.study._storage.set_trial_user_attr(trial._trial_id, "design", design)
+        trial.set_user_attr("design", design)
         attrs: list[tuple[str, Any]] = [
             ("round", round_), ("quantities", entry["quantities"]), ("card_toml", text), ("card_file", file),
             ("objective", entry["objective"]), ("posterior", posterior["key"] if posterior else "shipped"),
@@ -351,17 +351,7 @@ class Campaign:
 
     def _ask(self, design: dict, space: DesignSpace):
         """A RUNNING trial with the design's values, committed at once."""
-        import optuna
-
-        from .study import _quiet_optuna
-
-        _quiet_optuna()
-        study = optuna.load_study(study_name=self.name, storage=self.study._storage,
-                                  sampler=fixed_sampler(design))
-        float_distribution = optuna.distributions.FloatDistribution
-        distributions: dict[str, optuna.distributions.BaseDistribution] = {
-            v.name: float_distribution(v.low, v.high, log=v.log and not v.fixed) for v in space}
-        return study.ask(distributions)
+        return ask_fixed(self.study, design, space)
 
     def card_text(self, name: str, design: dict, scorer: DesignScorer, entry: dict | None = None) -> str:
         """The card file of a proposal: the campaign's card as ``base`` and the layers to build

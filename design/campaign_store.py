@@ -87,21 +87,26 @@ def list_campaigns(storage: str = DEFAULT_STORAGE) -> list[str]:
     return [s.study_name for s in summaries if s.user_attrs.get(FLAG) == 1]
 
 
-def fixed_sampler(values: dict[str, float]):
-    """An Optuna sampler that returns given values: a proposal is asked with its design."""
+def ask_fixed(study, design: dict, space):
+    """A RUNNING trial of ``study`` with ``design``'s values, committed at once: asked through
+    Optuna's own sampler of given values, the study's own sampler back after."""
+    import warnings
+
     import optuna
 
-    class Fixed(optuna.samplers.BaseSampler):
-        def infer_relative_search_space(self, study, trial):
-            return {}
+    from .study import _quiet_optuna
 
-        def sample_relative(self, study, trial, search_space):
-            return {}
-
-        def sample_independent(self, study, trial, param_name, param_distribution):
-            return values[param_name]
-
-    return Fixed()
+    _quiet_optuna()
+    distributions: dict[str, optuna.distributions.BaseDistribution] = {
+        v.name: optuna.distributions.FloatDistribution(v.low, v.high, log=v.log and not v.fixed) for v in space}
+    sampler = study.sampler
+    with warnings.catch_warnings():  # PartialFixedSampler is marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.sampler = optuna.samplers.PartialFixedSampler(design, optuna.samplers.RandomSampler())
+        try:
+            return study.ask(distributions)
+        finally:
+            study.sampler = sampler
 
 
 def storage_guarded(method):
