@@ -51,7 +51,7 @@ COST_UNITS = ("days", "cells")
 def parameter(draws: dict[str, np.ndarray], name: str) -> np.ndarray:
     """A risk parameter's draws as the lab's cells have it (moved by the lab's offset where the
     draws carry one: :func:`nassb.priors.risk.lab_value`)."""
-    return np.asarray(lab_value({k: np.asarray(v, dtype=float) for k, v in draws.items()}, name), dtype=float)
+    return np.asarray(lab_value(draws, name), dtype=float)
 
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
