@@ -13,7 +13,7 @@ the median best at least 10 % above the random median, and R_cell coverage of at
 Run from the repository root:
 
     .venv/bin/python bench/bench_campaign_truth.py [--labs 3] [--trials 60] [--recalibration reweight]
-        [--limit-confidence 0.9] [--optimum]
+        [--limit-confidence 0.9] [--hold every|combined|file] [--optimum]
 """
 
 from __future__ import annotations
@@ -53,9 +53,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200, help="random campaigns per lab")
     parser.add_argument("--recalibration", default="auto", choices=("auto", "smc", "reweight", "nuts"))
     parser.add_argument("--limit-confidence", type=float, default=None)
+    parser.add_argument("--hold", default=None, choices=("every", "combined", "file"),
+                        help="how the limits are held across the readings (default: the decision's)")
     parser.add_argument("--optimum", action="store_true", help="also each lab's true optimum (Sobol + polish)")
     args = parser.parse_args()
     options = {} if args.limit_confidence is None else {"limit_confidence": args.limit_confidence}
+    if args.hold is not None:
+        options["hold"] = args.hold
     tracks = []
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="nassb-truth-") as folder:
@@ -73,7 +77,7 @@ def main() -> None:
     rows = summarise(tracks)
     print()
     print(f"{args.labs} labs, {args.rounds} rounds of {args.batch} cells, {args.trials} trials, "
-          f"recalibration {args.recalibration}{', limit confidence ' + str(args.limit_confidence) if options else ''}; "
+          f"recalibration {args.recalibration}, {options or 'default decision'}; "
           f"{time.perf_counter() - start:.0f} s in all")
     print(table(rows))
     last = rows[-1]

@@ -29,16 +29,22 @@ def checked_options(k, out, trials, diversity, explore) -> Path | None:
 
 
 def search(space, scorer, settings, ranges: dict, trials: int, seed: int | None, progress: bool) -> list[dict]:
-    """The feasible designs of an in-memory search (``trials`` Optuna trials, TPE, with the
-    design's local refinement), best first."""
+    """The feasible designs of an in-memory search, best first: the decision's deterministic
+    optimum (:func:`nassb.design.optimum.best_design`, the first design of ``nassb design`` and
+    ``nassb next-experiment`` too), then the other feasible designs of ``trials`` Optuna trials
+    (TPE, started from the optimum, with the design's local refinement) by their objective."""
     import optuna
 
+    from .optimum import best_design
     from .refine import refine as refine_best
     from .run import refine_budget
     from .study import _quiet_optuna
 
     _quiet_optuna()
     study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", seed, False))
+    optimum = best_design(scorer, space, settings, ranges)
+    if optimum.design is not None:
+        study.enqueue_trial(optimum.design)
     objective = make_objective(space, scorer, settings, ranges)
     local = refine_budget(None, trials, None)
     study.optimize(objective, n_trials=trials - local, show_progress_bar=progress)
@@ -49,12 +55,10 @@ def search(space, scorer, settings, ranges: dict, trials: int, seed: int | None,
     feasible = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE
                 and t.user_attrs.get("feasible")]
     feasible.sort(key=lambda t: -(t.value if t.value is not None else -math.inf))
-    # The search's best distinct designs.  Not the decision's deterministic optimum
-    # (nassb.design.optimum), which nassb design and next-experiment name first: it sits exactly
-    # on the limits of a posterior that is still overconfident, and in the simulated campaigns
-    # (tests/design/test_campaign_simulated.py) a chance-constrained campaign that built it
-    # first broke the true limits in 25 % of its last batch against 4 % without it.
-    return [t.user_attrs["design"] for t in feasible]
+    found = [t.user_attrs["design"] for t in feasible]
+    if optimum.design is None:
+        return found
+    return [optimum.design, *[d for d in found if d != optimum.design]]
 
 
 def batch(scorer, settings, space, candidates: list[dict], building: list[dict], k: int, diversity: float,

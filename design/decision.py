@@ -20,7 +20,7 @@ from typing import Any
 
 from ..priors import OptionError
 
-from .defaults import DEFAULT_C_RATE, DEFAULTS, OBJECTIVES, rate_name
+from .defaults import DEFAULT_C_RATE, DEFAULTS, HOLDS, OBJECTIVES, rate_name
 
 KEYS = tuple(DEFAULTS)
 
@@ -29,21 +29,27 @@ KEYS = tuple(DEFAULTS)
 class Limits:
     """The constraints a design must meet: on the posterior means, or, with ``confidence`` C, with
     posterior probability C (a chance constraint: the C quantile of each upper-limited quantity's
-    draws below its limit, the 1 - C quantile of the retention above its own)."""
+    draws below its limit, the 1 - C quantile of the retention above its own).
+
+    ``hold`` says under which readings of the paper (priors/data/risk-readings.toml) they are
+    held: ``every`` reading the draws can represent (the worst of them, per limit; the default),
+    the ``combined`` readings (their Bayesian model average), or the observations ``file``'s reading
+    alone (:func:`nassb.design.study.constraints`)."""
 
     max_fracture: float = DEFAULTS["max_fracture"]
     max_short: float = DEFAULTS["max_short"]
     max_drop: float = DEFAULTS["max_drop"]            # V at the target current
     min_retention: float = DEFAULTS["min_retention"]  # after the target cycles
     confidence: float | None = None
+    hold: str = DEFAULTS["hold"]
 
     UPPER = ("P_fracture", "P_short", "ohmic_drop")   # limited from above; the retention from below
 
     @classmethod
     def make(cls, max_fracture: float, max_short: float, max_drop: float, min_retention: float,
-             confidence: float | None = None) -> Limits:
+             confidence: float | None = None, hold: str = DEFAULTS["hold"]) -> Limits:
         """Checked limits: probabilities and the retention in [0, 1], the drop >= 0 (V), the
-        confidence in [0.5, 1)."""
+        confidence in [0.5, 1), ``hold`` one of :data:`~nassb.design.defaults.HOLDS`."""
         for name, value, lo, hi in (("max_fracture", max_fracture, 0.0, 1.0), ("max_short", max_short, 0.0, 1.0),
                                     ("min_retention", min_retention, 0.0, 1.0),
                                     ("max_drop", max_drop, 0.0, math.inf)):
@@ -53,8 +59,11 @@ class Limits:
                                        or not 0.5 <= confidence < 1.0):
             raise OptionError(f"must lie in [0.5, 1) (a posterior probability), got {confidence!r}",
                               field="limit_confidence")
+        if hold not in HOLDS:
+            raise OptionError(f"'{hold}' is not a way to hold the limits; must be one of {', '.join(HOLDS)}",
+                              field="hold")
         return cls(float(max_fracture), float(max_short), float(max_drop), float(min_retention),
-                   None if confidence is None else float(confidence))
+                   None if confidence is None else float(confidence), hold)
 
     def judged(self, values: dict) -> dict[str, float]:
         """What the limits are judged on, per quantity: its mean, or with a ``confidence`` the
@@ -71,8 +80,15 @@ class Limits:
 
     def words(self) -> str:
         """How the limits are judged, in words."""
-        return ("posterior means" if self.confidence is None
-                else f"held with posterior probability {self.confidence:g} (a chance constraint)")
+        judged = ("posterior means" if self.confidence is None
+                  else f"held with posterior probability {self.confidence:g} (a chance constraint)")
+        return f"{judged}, {self.hold_words()}"
+
+    def hold_words(self) -> str:
+        """Under which readings of the paper the limits are held, in words."""
+        return {"every": "under every reading of the paper the draws represent",
+                "combined": "on the readings of the paper combined (model average)",
+                "file": "under the observations file's reading alone"}[self.hold]
 
     def violations(self, means: dict[str, float]) -> dict[str, float]:
         """Constraint values in Optuna's convention (<= 0 is feasible), relative to each limit so
@@ -193,7 +209,7 @@ class Decision:
             raise OptionError(f"'{s['objective']}' is not an objective; must be one of {', '.join(OBJECTIVES)}",
                               field="objective")
         limits = Limits.make(s["max_fracture"], s["max_short"], s["max_drop"], s["min_retention"],
-                             s["limit_confidence"])
+                             s["limit_confidence"], s["hold"])
         operating = OperatingPoint.make(c_rate=s["c_rate"], current=s["current"], cycles=s["cycles"])
         return cls(s["objective"], _quantile(s["quantile"]), limits, operating, bool(s["within_data"]))
 
@@ -231,7 +247,7 @@ class Decision:
         lim, op = self.limits, self.operating
         return {"objective": self.objective, "quantile": self.quantile, "max_fracture": lim.max_fracture,
                 "max_short": lim.max_short, "max_drop": lim.max_drop, "min_retention": lim.min_retention,
-                "limit_confidence": lim.confidence, "cycles": op.cycles,
+                "limit_confidence": lim.confidence, "hold": lim.hold, "cycles": op.cycles,
                 "c_rate": op.c_rate, "current": op.current, "within_data": self.within_data}
 
     @property
@@ -244,4 +260,10 @@ class Decision:
         data = ", within the calibrated range" if self.within_data else ""
         chance = ("" if self.limits.confidence is None
                   else f", limits held with probability {self.limits.confidence:g}")
-        return f"{target} {self.objective}, {self.operating.words()}{data}{chance}"
+        return f"{target} {self.objective}, {self.operating.words()}{data}{chance}{hold_suffix(self.limits)}"
+
+
+def hold_suffix(limits: Limits) -> str:
+    """What a decision's one-line description says of how its limits are held across the readings."""
+    return {"every": ", limits held under every reading", "combined": ", limits held on the readings combined",
+            "file": ", limits held under the file's reading alone"}[limits.hold]

@@ -10,6 +10,10 @@ from typing import Any
 
 DEFAULT_C_RATE = 0.1
 OBJECTIVES = ("E_V", "E_m")
+# How the limits are held across the readings of the paper (priors/data/risk-readings.toml):
+# under every reading the draws can represent, on the readings' model average, or under the
+# observations file's reading alone (the shipped calibration as it is: the behaviour before readings).
+HOLDS = ("every", "combined", "file")
 # The keyword settings of a decision and their defaults (run_design, Campaign.start, next_experiment).
 DEFAULTS: dict[str, Any] = {
     "objective": "E_V",          # E_V (Wh/l) or E_m (Wh/kg) at the cycling current
@@ -19,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "max_drop": 0.1,             # ohmic drop at the cycling current, V
     "min_retention": 0.8,        # capacity retention after the cycles
     "limit_confidence": None,    # None: limits on the posterior means; C: held with probability C
+    "hold": "every",             # the limits held under every reading of the paper (HOLDS)
     "cycles": 100,
     "c_rate": None,              # None: C/10 unless a current is given
     "current": None,             # mA/cm^2 or a quantity string

@@ -6,9 +6,9 @@ need not be left to a stochastic sampler whose answer changes with its seed and 
 constrained local search (scipy's COBYQA, derivative-free, the limits as nonlinear constraints)
 from the best few distinct points, and returns the best feasible design it evaluated.  The same
 card, risk draws and decision give the same design, whichever command asks: ``nassb design``
-seeds its study with it and ``nassb next-experiment`` names it ``search-1``.  (``nassb campaign
-propose`` does not put it first yet: design/campaign.py says why.)  bench/bench_design.py measures its regret
-against differential evolution.
+seeds its study with it, ``nassb next-experiment`` names it ``search-1`` and ``nassb campaign
+propose`` builds it first.  bench/bench_design.py measures its regret against differential
+evolution.
 """
 
 from __future__ import annotations

@@ -13,28 +13,54 @@ from __future__ import annotations
 import numpy as np
 
 SHOWN = ("P_fracture", "P_short", "ohmic_drop", "retention")
+KEEP = 4
+"""Posteriors whose readings a process keeps (a campaign's rounds, the shipped one beside them)."""
 MARGIN = 0.2
 """A reading binds a design when, under it, a limit is nearer than this (relative to the limit)
 than under the file's reading, or broken: the margin of :meth:`~nassb.design.decision.Limits.active`."""
 _CACHE: dict[str, list[dict]] = {}
+_COMBINED: dict[str, np.ndarray] = {}
 
 
 def readings_of(risk) -> list[dict]:
     """The readings of ``risk``'s draws, each with ``index`` (its resampled draw indices); cached
-    by the draws' fingerprint."""
-    from ..inference.risk.readings import reading_weights, resample
+    by the draws' fingerprint (the last :data:`KEEP` posteriors)."""
+    from ..inference.risk.readings import combined_weights, reading_weights, resample
 
     key = risk.fingerprint
     if key not in _CACHE:
         rng = np.random.default_rng(0)
+        readings = reading_weights(risk.draws)
+        combined = resample(combined_weights(readings), rng)
         out = []
-        for r in reading_weights(risk.draws):
+        for r in readings:
             weights = r.pop("weights")
             r["index"] = resample(weights, rng) if weights.sum() > 0 else None
             out.append(r)
-        _CACHE.clear()  # one posterior at a time: a campaign's next one replaces it
-        _CACHE[key] = out
+        while len(_CACHE) >= KEEP:
+            oldest = next(iter(_CACHE))
+            _CACHE.pop(oldest)
+            _COMBINED.pop(oldest, None)
+        _CACHE[key], _COMBINED[key] = out, combined
     return _CACHE[key]
+
+
+def held_indices(fingerprint: str, hold: str) -> list[np.ndarray | None]:
+    """The draw indices a design's limits are held under (None: every draw as it is): the file's
+    reading and each reliable reading (``every``), the readings' model average (``combined``),
+    or the file's reading alone (``file``).
+
+    The readings of the posterior with this fingerprint must have been computed in this process
+    (:func:`readings_of`, which :func:`nassb.design.study.make_scorer` calls): a ValueError if not.
+    """
+    if hold == "file":
+        return [None]
+    if fingerprint not in _CACHE:
+        raise ValueError(f"no readings computed for the risk posterior {fingerprint or '(none named)'}: call "
+                         "nassb.design.readings.readings_of(risk) first, or hold the limits under the file's reading")
+    if hold == "combined":
+        return [_COMBINED[fingerprint]]
+    return [None] + [r["index"] for r in _CACHE[fingerprint][1:] if r["reliable"] and r["index"] is not None]
 
 
 def design_readings(values: dict[str, np.ndarray], settings, readings: list[dict]) -> tuple[dict, str | None]:

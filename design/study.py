@@ -24,7 +24,7 @@ from ..priors import OptionError
 from ..priors.secrets import mask_url
 from ..priors.vocabulary import term
 from . import extrapolation
-from .decision import DEFAULT_C_RATE, Limits, rate_name
+from .decision import DEFAULT_C_RATE, Limits, hold_suffix, rate_name
 from .score import DesignScorer, built_interval, summarise
 from .space import DesignSpace
 from .workers import WORKER_ATTR, fail_dead_trials, this_worker
@@ -59,6 +59,8 @@ class SearchSettings:
         raw = asdict(self)
         if raw["limits"].get("confidence") is None:  # limits on means: the fingerprint of before chance limits
             raw["limits"].pop("confidence", None)
+        if raw["limits"].get("hold") == "file":  # under the file's reading: the fingerprint of before readings
+            raw["limits"].pop("hold")
         text = json.dumps(raw, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -284,7 +286,12 @@ def _check_settings(study, name: str, fingerprint: str, wait_s: float = 60.0) ->
 
 
 def make_scorer(card, risk, settings: SearchSettings) -> DesignScorer:
-    """The scorer of a study's settings for ``card``."""
+    """The scorer of a study's settings for ``card``; the readings of ``risk`` computed (once per
+    posterior) when the limits are held under them."""
+    if settings.limits.hold != "file":
+        from .readings import readings_of
+
+        readings_of(risk)
     return DesignScorer(card, risk, cycles=settings.cycles, c_rate=settings.c_rate, current=settings.current)
 
 
@@ -316,7 +323,8 @@ def settings_from_dict(raw: dict) -> SearchSettings:
     raw = dict(raw)
     if "c_rate" not in raw:  # a study made before designs were cycled at their own rate
         raw["c_rate"] = None
-    raw["limits"] = Limits(**raw["limits"])
+    # A study made before the readings held its limits under the observations file's reading.
+    raw["limits"] = Limits(**{"hold": "file", **raw["limits"]})
     raw["space"] = tuple(tuple(v) for v in raw["space"])
     return SearchSettings(**raw)
 
@@ -355,7 +363,8 @@ def describe(settings: SearchSettings) -> str:
     data = ", within the calibrated range" if settings.within_data else ""
     chance = ("" if settings.limits.confidence is None
               else f", limits held with probability {settings.limits.confidence:g}")
-    return f"{target} {settings.objective}{pareto}, {rate_words(settings)}, {settings.cycles} cycles{data}{chance}"
+    return (f"{target} {settings.objective}{pareto}, {rate_words(settings)}, {settings.cycles} cycles{data}{chance}"
+            f"{hold_suffix(settings.limits)}")
 
 
 def objective_value(values: dict[str, np.ndarray], name: str, quantile: float | None) -> float:
@@ -367,8 +376,19 @@ def objective_value(values: dict[str, np.ndarray], name: str, quantile: float | 
 def constraints(values: dict[str, np.ndarray], settings: SearchSettings,
                 ranges: dict | None = None) -> dict[str, float]:
     """The constraint values of a scored design (<= 0 feasible): the limits, and for a search
-    within the data the cycling current's distance outside the calibrated currents."""
-    out = settings.limits.violations(settings.limits.judged(values))
+    within the data the cycling current's distance outside the calibrated currents.
+
+    The limits are held as ``settings.limits.hold`` says: under every reading of the paper the
+    draws represent (each limit's worst value over the readings), on the readings combined, or
+    under the observations file's reading alone (:func:`nassb.design.readings.held_indices`)."""
+    from .readings import held_indices
+
+    limits = settings.limits
+    out: dict[str, float] = {}
+    for index in held_indices(settings.risk, limits.hold):
+        under = values if index is None else {k: np.asarray(v)[index] for k, v in values.items()}
+        for key, value in limits.violations(limits.judged(under)).items():
+            out[key] = max(out.get(key, -np.inf), value)
     if settings.within_data and ranges:
         out["current_range"] = extrapolation.current_excess(float(np.mean(values["current"])), ranges)
     return out

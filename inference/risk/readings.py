@@ -54,6 +54,30 @@ def reading_weights(draws: dict[str, np.ndarray], readings=None) -> list[dict]:
     return out
 
 
+def combined_weights(readings: list[dict]) -> np.ndarray:
+    """The readings combined, as weights on the draws: per question, a Bayesian model average of
+    the file's reading and the question's reliable readings (equal prior weight on each, so weights
+    proportional to their Bayes factors ``evidence``); then an equal-weight mixture over the
+    questions.  A direction question is left out: the posterior already averages its directions.
+    Unreliable readings (k-hat > 0.7 or few effective draws) are left out, as they are when held.
+    ``readings`` are :func:`reading_weights`'s, the file's first."""
+    file = readings[0]
+    questions: dict[str, list[dict]] = {}
+    for r in readings[1:]:
+        if r["kind"] != "direction" and r["reliable"]:
+            questions.setdefault(r["question"], []).append(r)
+    if not questions:
+        return file["weights"].copy()
+    total = np.zeros_like(file["weights"])
+    for alternatives in questions.values():
+        members = [file, *alternatives]
+        evidence = np.array([m["evidence"] for m in members], float)
+        prior = evidence / evidence.sum()
+        for p, m in zip(prior, members, strict=True):
+            total += p * m["weights"] / len(questions)
+    return total / total.sum()
+
+
 def _log_ratio(draws: dict[str, np.ndarray], reading) -> np.ndarray:
     from ...priors.readings import reading_cells
     from ...priors.risk import load_nuisances

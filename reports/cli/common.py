@@ -99,7 +99,7 @@ def decision_options(parser: argparse.ArgumentParser) -> None:
     """The options that define a design decision (nassb design, campaign start, next-experiment):
     the objective, its quantile, the limits and how they are held, the cycling.  Their defaults
     are the decision's own (:data:`nassb.design.decision.DEFAULTS`)."""
-    from ...design.defaults import DEFAULT_C_RATE, DEFAULTS as D, rate_name
+    from ...design.defaults import DEFAULT_C_RATE, DEFAULTS as D, HOLDS, rate_name
 
     parser.add_argument("--objective", choices=("E_V", "E_m"), default=D["objective"],
                         help="the energy density to maximise, at the cycling current (U - jR; "
@@ -118,6 +118,10 @@ def decision_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit-confidence", type=number, metavar="C", default=D["limit_confidence"],
                         help="hold the limits with posterior probability C in [0.5, 1) instead of on the means "
                              "(a chance constraint; e.g. 0.9)")
+    parser.add_argument("--hold", choices=HOLDS, default=D["hold"],
+                        help="hold the limits under every reading of the paper the draws can represent (every), "
+                             "on the readings' model average (combined), or under the observations file's "
+                             f"reading alone (file; default {D['hold']})")
     parser.add_argument("--cycles", type=whole(1), default=D["cycles"], metavar="N",
                         help=f"target cycles (default {D['cycles']})")
     parser.add_argument("--c-rate", type=number, metavar="R", default=D["c_rate"],

@@ -23,7 +23,8 @@ def test_the_defaults_are_the_decision_a_plain_make_gives():
     d = Decision.make()
     assert d.settings() == {**DEFAULTS, "c_rate": 0.1}  # no current: C/10
     assert d == Decision()
-    assert d.words() == "q0.05 E_V, C/10 of each design's own capacity, 100 cycles"
+    assert d.words() == "q0.05 E_V, C/10 of each design's own capacity, 100 cycles, limits held under every reading"
+    assert d.limits.hold == "every"
 
 
 def test_the_command_line_shows_the_decision_defaults():
@@ -43,6 +44,7 @@ def test_the_command_line_shows_the_decision_defaults():
     ({"c_rate": -1.0}, "c_rate"),
     ({"current": "0.3 ± 0.1 mA/cm^2"}, "current"),
     ({"trials": 20}, "trials"),
+    ({"hold": "some"}, "hold"),
 ])
 def test_a_bad_setting_names_itself(settings, field):
     with pytest.raises(OptionError) as err:
@@ -108,8 +110,8 @@ def test_the_optimum_is_deterministic_feasible_and_beats_every_sobol_point(probl
 
 
 def test_an_impossible_decision_has_no_optimum(problem):
-    scorer, space, _, ranges = problem
-    strict = Decision.make(max_fracture=0.0, max_short=0.0).search_settings("sha")
+    scorer, space, settings_, ranges = problem
+    strict = Decision.make(max_fracture=0.0, max_short=0.0).search_settings("sha", settings_.risk)
     found = best_design(scorer, space, strict, ranges, points=16, starts=1, budget=10)
     assert not found.feasible and math.isnan(found.value)
 
@@ -126,9 +128,9 @@ def _close(a: dict, b: dict, space) -> bool:
     return True
 
 
-def test_design_and_next_experiment_name_the_same_first_cell(nassb, tmp_path, monkeypatch, problem):
-    """paper-cell-1, default settings: nassb design and nassb next-experiment name one first design.
-    (campaign propose keeps its search's batch: see design/campaign.py for why.)"""
+def test_design_campaign_and_next_experiment_name_the_same_first_cell(nassb, tmp_path, monkeypatch, problem):
+    """paper-cell-1, default settings: nassb design, nassb campaign propose and nassb
+    next-experiment name one first design (each variable within 2 % of its range)."""
     monkeypatch.setattr(ranking, "SEARCH_TRIALS", 6)
     space = problem[1]
     design = nassb("design", "--storage", f"sqlite:///{tmp_path / 'd.db'}", "--trials", "8", "--seed", "3", "--json")
@@ -140,3 +142,63 @@ def test_design_and_next_experiment_name_the_same_first_cell(nassb, tmp_path, mo
     designs = experiment.json()["decision"]["designs"]
     assert designs[0]["name"] == "search-1"
     assert _close(first_design, designs[0]["design"], space), (first_design, designs[0]["design"])
+
+    storage = f"sqlite:///{tmp_path / 'c.db'}"
+    assert nassb("campaign", "start", "same", "--storage", storage).code == 0
+    proposed = nassb("campaign", "propose", "same", "--storage", storage, "--batch", "2", "--trials", "12",
+                     "--seed", "5", "--out", str(tmp_path / "cards"), "--json")
+    assert proposed.code == 0, proposed.err
+    first_campaign = {k: v["value"] for k, v in proposed.json()["proposals"][0]["design"].items()
+                      if k in first_design}
+    assert _close(first_design, first_campaign, space), (first_design, first_campaign)
+
+
+def _worst_of(values: dict, settings_, index_sets) -> dict:
+    limits = settings_.limits
+    out: dict = {}
+    for index in index_sets:
+        under = values if index is None else {k: np.asarray(v)[index] for k, v in values.items()}
+        for key, value in limits.violations(limits.judged(under)).items():
+            out[key] = max(out.get(key, -math.inf), value)
+    return out
+
+
+def test_limits_held_under_every_reading_are_the_worst_reading_and_never_looser(problem):
+    """Held under every reading, each limit's constraint is its worst over the file's reading and
+    the reliable readings: never looser than under the file's reading alone; and the optimum under
+    them is a safer cell (thicker tape, under the file's reading further from its limits)."""
+    from dataclasses import replace
+
+    from nassb.design.readings import held_indices
+
+    scorer, space, every, ranges = problem
+    file = replace(every, limits=replace(every.limits, hold="file"))
+    combined = replace(every, limits=replace(every.limits, hold="combined"))
+    sets = held_indices(every.risk, "every")
+    assert sets[0] is None and len(sets) >= 6  # the file's reading, then the reliable ones
+    for design in ({"cathode.theoretical_capacity": 1.4, "cathode.porosity": 0.2, "separator.thickness": 68.0,
+                    "anode.reservoir_thickness": 34.0, "cell.pressure": 0.04},
+                   scorer.design_of_card(load_card("paper-cell-1"))):
+        values = scorer.score(design)
+        held, alone = constraints(values, every, ranges), constraints(values, file, ranges)
+        assert held == pytest.approx(_worst_of(values, every, sets))
+        assert all(held[k] >= alone[k] - 1e-12 for k in alone)
+        assert set(constraints(values, combined, ranges)) == set(alone)
+    safe, bold = best_design(scorer, space, every, ranges), best_design(scorer, space, file, ranges)
+    assert safe.feasible and bold.feasible and safe.value < bold.value
+    assert safe.design["separator.thickness"] > bold.design["separator.thickness"]
+    alone = constraints(scorer.score(safe.design), file, ranges)
+    assert max(alone.values()) < -0.1  # under the file's reading alone it keeps a margin
+
+
+def test_a_study_made_before_readings_keeps_its_settings_and_fingerprint():
+    """A study stored before the limits were held under the readings held them under the file's
+    reading: it loads so, with the fingerprint it was made with."""
+    from nassb.design.study import SearchSettings, settings_from_dict, settings_to_dict
+
+    file = Decision.make(hold="file").search_settings("sha", "fp")
+    stored = settings_to_dict(file)
+    del stored["limits"]["hold"]
+    assert settings_from_dict(stored) == file
+    legacy = SearchSettings("sha", risk="fp", limits=Limits.make(0.1, 0.2, 0.1, 0.8, None, "file"))
+    assert legacy.fingerprint() == file.fingerprint() != Decision().search_settings("sha", "fp").fingerprint()

@@ -7,12 +7,14 @@ import pytest
 
 from nassb.design import DesignScorer, design_space
 from nassb.design import extrapolation
+from nassb.design.decision import Limits
 from nassb.design.run import run_design
 from nassb.design.study import SearchSettings, describe_design
 from nassb.inference.risk import RiskModel
 from nassb.priors import OptionError, load_card
 
 PAPER = load_card("paper-cell-1")
+FILE = Limits(hold="file")  # the flags do not depend on the readings: the limits under the file's reading
 # A range as RiskModel.observed_range() gives it (a stand-in calibration, not the paper's).
 RANGE = {"separator.thickness": (50.0, 110.0), "cell.pressure": (0.005, 1.0),
          "cathode.theoretical_capacity": (1.1, 2.6), "anode.reservoir_thickness": (20.0, 40.0),
@@ -61,7 +63,7 @@ def test_extrapolated_flags_name_exactly_the_variables_outside(ranged, changes, 
     design = {"cathode.theoretical_capacity": 2.0, "cathode.porosity": 0.5, "separator.thickness": 80.0,
               "anode.reservoir_thickness": 30.0, "cell.pressure": 0.5, **changes}
     scorer = DesignScorer(PAPER, ranged, cycles=100)
-    described = describe_design(scorer, SearchSettings(PAPER.sha256), design, ranges=RANGE)
+    described = describe_design(scorer, SearchSettings(PAPER.sha256, limits=FILE), design, ranges=RANGE)
     assert described["extrapolated"] == expected
     assert 0.1 < described["current"]["mean"] < 1.0
 
@@ -70,7 +72,7 @@ def test_a_current_outside_the_calibrated_currents_is_flagged(ranged):
     design = {"cathode.theoretical_capacity": 2.0, "cathode.porosity": 0.5, "separator.thickness": 80.0,
               "anode.reservoir_thickness": 30.0, "cell.pressure": 0.5}
     scorer = DesignScorer(PAPER, ranged, cycles=100, current=1.5)
-    assert describe_design(scorer, SearchSettings(PAPER.sha256, current=1.5, c_rate=None), design,
+    assert describe_design(scorer, SearchSettings(PAPER.sha256, current=1.5, c_rate=None, limits=FILE), design,
                            ranges=RANGE)["extrapolated"] == ["current"]
 
 
