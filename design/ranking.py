@@ -30,8 +30,6 @@ SEARCH_TOP = 4            # distinct designs it contributes
 PAPER_CELLS = ("paper-cell-1", "paper-cell-2")
 THIN_SHARE = 0.1          # more than this share of thin outcomes (voi.THIN_ESS) is flagged
 ZERO_SE = 2.0             # an EVSI within this many standard errors of zero cannot tell from zero
-RISK_LIMITS = {"P_fracture": ("max", "max_fracture"), "P_short": ("max", "max_short"),
-               "ohmic_drop": ("max", "max_drop"), "retention": ("min", "min_retention")}
 # Settings of run_design that do not change the decision (storage, reporting, the search's extent).
 IGNORED_SETTINGS = ("storage", "study", "top", "progress", "prior_widening", "posterior", "seed", "pareto",
                     "refine", "trials")
@@ -260,9 +258,11 @@ def decision_problem(scored: list[dict], settings) -> DecisionProblem:
     from .study import QUANTITY_OF
 
     quantity = QUANTITY_OF[settings.objective]
-    limits = {risk: (kind, float(getattr(settings.limits, field))) for risk, (kind, field) in RISK_LIMITS.items()}
+    from ..inference.risk.registry import limited
+
+    limits = {r.name: ("max" if r.limit.upper else "min", settings.limits.bound(r)) for r in limited()}
     return DecisionProblem([d["name"] for d in scored], np.vstack([d["values"][quantity] for d in scored]),
-                           {risk: np.vstack([d["values"][risk] for d in scored]) for risk in RISK_LIMITS},
+                           {risk: np.vstack([d["values"][risk] for d in scored]) for risk in limits},
                            limits, quantile=settings.quantile, confidence=settings.limits.confidence)
 
 
@@ -441,7 +441,7 @@ def _ranking(values: list, chosen_list: list, scored: list[dict], problem, searc
         "objective": search_settings.objective, "quantity": QUANTITY_OF[search_settings.objective],
         "quantile": search_settings.quantile, "cycles": search_settings.cycles, "c_rate": search_settings.c_rate,
         "current": search_settings.current, "within_data": search_settings.within_data,
-        "limits": {f: float(getattr(search_settings.limits, f)) for _, f in RISK_LIMITS.values()},
+        "limits": search_settings.limits.settings(),
         "limit_confidence": search_settings.limits.confidence, "limits_judged_on": search_settings.limits.words(),
         "outcomes": outcomes, "seed": seed, "draws": int(risk.size), "cost_unit": cost,
         "risk_fingerprint": risk.fingerprint}
