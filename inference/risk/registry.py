@@ -9,11 +9,13 @@ and the limit a design must meet (:class:`Limit`).  The scoring (:meth:`RiskMode
 (:class:`nassb.design.decision.Limits`), the experiment ranking, the leave-one-out, the
 readings and the sensitivity all iterate :data:`RISKS`.
 
-A new risk model is one :func:`register` call (here, or in a module of its own) with its
-parameters' schema, plus its priors in priors/data/risk.toml and its tests; its likelihood
-terms and predictive check go into likelihood.py and checks.py where it is to be calibrated.
-The four built-in risks keep their parameter schema in :data:`nassb.priors.risk.PARAMETERS`
-(priors cannot import inference) and their calibration in likelihood.py and checks.py.
+A new risk model is one more :class:`Risk` in :data:`BUILT_IN` (its form, outputs, limit and
+its parameters' schema; :func:`register` declares one while nassb runs, as the tests do), its
+priors in priors/data/risk.toml, a recalibrated posterior (``nassb risk-calibrate``) and its
+tests; where cells observe it, its likelihood terms and predictive check join likelihood.py and
+checks.py.  The four built-in risks keep their parameter schema in
+:data:`nassb.priors.risk.PARAMETERS` (read by priors code that cannot import this package) and
+their calibration in likelihood.py and checks.py.
 """
 
 from __future__ import annotations
@@ -147,12 +149,12 @@ RISKS: dict[str, Risk] = {r.name: r for r in BUILT_IN}
 
 
 def register(risk: Risk) -> Risk:
-    """Declare a risk beside the built-in ones (its outputs follow theirs); returns it.
+    """Declare a risk beside the built-in ones (its outputs follow theirs) while nassb runs (a
+    test, a notebook); returns it.
 
     Its parameters join the priors' schema and its terms the vocabulary.  A name, an output or
     a limit setting already declared is a ValueError."""
     from ...priors import risk as priors
-    from ...priors import vocabulary
 
     taken = {o for r in RISKS.values() for o in r.outputs}
     settings = {r.limit.setting for r in RISKS.values() if r.limit}
@@ -160,14 +162,22 @@ def register(risk: Risk) -> Risk:
         raise ValueError(f"risk {risk.name!r}: its name must be one of its outputs, none declared already")
     if risk.limit is not None and risk.limit.setting in settings:
         raise ValueError(f"risk {risk.name!r}: the limit {risk.limit.setting!r} is declared already")
+    if risk.parameters and risk.model in priors.PARAMETERS:
+        raise ValueError(f"risk {risk.name!r}: the parameter group {risk.model!r} exists already")
+    _declare(risk)
+    RISKS[risk.name] = risk
+    return risk
+
+
+def _declare(risk: Risk) -> None:
+    """A risk's parameters into the priors' schema, its terms into the vocabulary."""
+    from ...priors import risk as priors
+    from ...priors import vocabulary
+
     if risk.parameters:
-        if risk.model in priors.PARAMETERS:
-            raise ValueError(f"risk {risk.name!r}: the parameter group {risk.model!r} exists already")
         priors.PARAMETERS[risk.model] = dict(risk.parameters)
     for t in risk.terms:
         vocabulary.TERMS[t.name] = t
-    RISKS[risk.name] = risk
-    return risk
 
 
 def unregister(name: str) -> None:
@@ -221,3 +231,7 @@ def unit(output: str) -> str:
     from ...priors.vocabulary import term
 
     return term(output).unit
+
+
+for _risk in BUILT_IN:   # a risk declared in BUILT_IN with its parameters and terms (none of the four)
+    _declare(_risk)
