@@ -14,8 +14,6 @@ from ...priors.risk import LAB_SCALES, LAB_SHIFTS, PARAMETERS, lab_value
 from . import forms, registry
 
 POSTERIOR_FILE = "risk-posterior.nc"
-RANGE_KEYS = ("separator.thickness", "cell.pressure", "cathode.theoretical_capacity", "anode.reservoir_thickness",
-              "current")
 
 
 class RiskScore:

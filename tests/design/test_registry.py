@@ -20,6 +20,7 @@ from nassb.design.run import run_design
 from nassb.design.variables import DesignVariable
 from nassb.inference.risk import RiskModel, registry
 from nassb.inference.risk.registry import Limit, Risk
+from nassb.inference.risk.scoring import parse_current, score_card
 from nassb.priors import fields as F, load_card, risk as risk_priors
 from nassb.priors.quantity import FieldSpec
 from nassb.priors.tomlfile import read_toml
@@ -106,6 +107,12 @@ def test_an_invented_risk_and_variable_are_scored_and_limited(invented):
     assert "P_delamination" in limits.active(limits.judged(high))
     assert not limits.feasible(high).mean() > 0.5
     assert term("P_delamination").kind == "probability"
+    # A card's own risks (nassb risk) carry it too, with the parameter that drives it.
+    card = score_card(PAPER, current=parse_current("0.2 mA/cm^2"), cycles=100, risk=invented, conditions="fixed")
+    summary = card.summary()["P_delamination"]
+    assert summary["unit"] == "1" and 0 < summary["mean"] < 0.1
+    assert card.most_informative["P_delamination"]["parameter"] == THRESHOLD
+    assert card.most_informative["P_delamination"]["experiment"] == "press cathodes until they delaminate"
 
 
 def test_a_search_varies_the_invented_variable_and_keeps_the_invented_limit(invented, tmp_path):
