@@ -43,7 +43,11 @@ class _Upper:
 class Limits:
     """The constraints a design must meet: on the posterior means, or, with ``confidence`` C, with
     posterior probability C (a chance constraint: the C quantile of each upper-limited quantity's
-    draws below its limit, the 1 - C quantile of the retention above its own)."""
+    draws below its limit, the 1 - C quantile of the retention above its own).
+
+    The limited quantities are the declared risks' (:mod:`nassb.inference.risk.registry`); the
+    four built-in ones are these fields, a risk declared beside them is limited at its declared
+    default (:meth:`bound`)."""
 
     max_fracture: float = DEFAULTS["max_fracture"]
     max_short: float = DEFAULTS["max_short"]

@@ -44,8 +44,6 @@ class Limit:
         for the command line's help, which must not import this package; a test holds them equal).
     low, high : float
         The values a limit may take.
-    label : str
-        The short word a table of active constraints shows (``"drop"``).
     """
 
     setting: str
@@ -53,7 +51,6 @@ class Limit:
     default: float
     low: float = 0.0
     high: float = 1.0
-    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,17 +144,17 @@ def _inventory(model, a: dict) -> dict:
 
 BUILT_IN: tuple[Risk, ...] = (
     Risk("P_fracture", "fracture", ("P_fracture",), _fracture,
-         Limit("max_fracture", True, 0.1, label="fracture"),
+         Limit("max_fracture", True, 0.1),
          likelihood=likelihood.fracture_terms, check="cracked or held, cells built alike pooled"),
-    Risk("P_short", "short", ("P_short",), _short, Limit("max_short", True, 0.2, label="short"),
+    Risk("P_short", "short", ("P_short",), _short, Limit("max_short", True, 0.2),
          depends=("short", "rate"), likelihood=likelihood.short_terms,
          check="survived or shorted, per cell and per group cycled alike"),
     Risk("ohmic_drop", "rate", ("R_cell", "R_separator", "R_interface", "R_cathode", "R_contact", "R_formation",
                                 "ohmic_drop"), _rate,
-         Limit("max_drop", True, 0.1, high=float("inf"), label="drop"),
+         Limit("max_drop", True, 0.1, high=float("inf")),
          drivers={"R_separator": None, "R_interface": None}, reported=("R_cell", "ohmic_drop"),
          likelihood=likelihood.resistance_terms, check="each measured resistance against its predictive CDF"),
-    Risk("retention", "inventory", ("retention",), _inventory, Limit("min_retention", False, 0.8, label="retention"),
+    Risk("retention", "inventory", ("retention",), _inventory, Limit("min_retention", False, 0.8),
          depends=("inventory", "rate"), potential=likelihood.inventory_potential,
          check="each first-cycle loss, efficiency and fade against its predictive CDF"),
 )

@@ -38,7 +38,7 @@ def _delamination(model, inputs: dict) -> dict:
 
 
 DELAMINATION = Risk("P_delamination", "delamination", ("P_delamination",), _delamination,
-                    Limit("max_delamination", True, 0.05, label="delamination"),
+                    Limit("max_delamination", True, 0.05),
                     parameters={"threshold": FieldSpec("MPa", 0.0, math.inf, low_open=True, words="a pressure")},
                     terms=(Term("P_delamination", "1", "probability that the cathode delaminates",
                                 kind="probability"),))
