@@ -43,7 +43,7 @@ def proposal_card(name: str, design: dict, scorer: DesignScorer, entry: dict | N
     sections: dict[str, list[str]] = {"cell": [f"name = {json.dumps(name)}"], "anode": [], "separator": [],
                                       "cathode": [f"thickness = \"{layers['cathode.thickness']:.6g} um\""]}
     for variable in VARIABLES.values():  # the cathode's capacity and porosity below
-        if variable.write is not None or not variable.built_in:
+        if variable.write is not None or not variable.by_scorer:
             sections.setdefault(variable.section, []).append(variable.line(design[variable.name]))
     capacity, porosity = design["cathode.theoretical_capacity"], design["cathode.porosity"]
     cathode = sections["cathode"]

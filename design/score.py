@@ -170,7 +170,7 @@ class DesignScorer:
             x["cathode.theoretical_capacity"] = held
         if model.has_delivered:
             x["cathode.delivered_capacity"] = delivered
-        for variable in variables.added():  # the variables declared beside the built-in five
+        for variable in variables.generic():  # the declared variables beyond the five above
             variable.set(x, d[variable.name])
         y = model.evaluate(x)
         state = "real" if model.has_delivered else "theo"

@@ -6,10 +6,11 @@ design space (:func:`nassb.design.space.design_space`), the search, the scorer
 (:class:`nassb.design.score.DesignScorer`), a card scored as a design, the experiment ranking's
 candidates and a campaign's proposal cards all iterate :data:`VARIABLES`.
 
-A new design variable is one :func:`register` call (here, or in a module of its own) and its
-tests.  By default its value replaces the card input of its name in every draw and is written
-into the proposal card as ``key = "value unit"`` under its section; ``apply`` and ``write`` say
-otherwise.  The five built-in variables are applied by :meth:`DesignScorer.score
+A new design variable is one more :class:`DesignVariable` in :data:`BUILT_IN` (:func:`register`
+declares one while nassb runs, as the tests do) and its tests.  By default its value replaces
+the card input of its name in every draw and is written into the proposal card as
+``key = "value unit"`` under its section; ``apply`` and ``write`` say otherwise.  The five of the
+seed paper's cells are applied by :meth:`DesignScorer.score
 <nassb.design.score.DesignScorer.score>` itself (the cathode's capacity and porosity set its
 thickness and loading together; the separator keeps the card's manufacturing tolerance), and the
 cathode's two are written by the proposal card's cathode section (the loading, porosity and
@@ -51,8 +52,9 @@ class DesignVariable:
     write : callable or None
         ``write(value) -> line``: its line in the proposal card's section; None: ``key = "value
         unit"``.
-    built_in : bool
-        Applied and (for the cathode's) written by the scorer and the card writer themselves.
+    by_scorer : bool
+        Applied by the scorer's own code and (the cathode's) written by the card writer's (the
+        five of the seed paper's cells); a new variable leaves it False.
     """
 
     name: str
@@ -63,7 +65,7 @@ class DesignVariable:
     of_card: Callable[..., float] | None = None
     apply: Callable[[dict, float], None] | None = None
     write: Callable[[float], str] | None = None
-    built_in: bool = False
+    by_scorer: bool = False
 
     @property
     def section(self) -> str:
@@ -101,14 +103,14 @@ class DesignVariable:
 
 BUILT_IN: tuple[DesignVariable, ...] = (
     DesignVariable("cathode.theoretical_capacity", F.AREAL_CAPACITY, "0.5 mAh/cm^2", "5 mAh/cm^2",
-                   of_card=lambda card, nominal, y: y["C_theo"], built_in=True),
+                   of_card=lambda card, nominal, y: y["C_theo"], by_scorer=True),
     DesignVariable("cathode.porosity", F.FRACTION, "0.2", "0.7",
-                   of_card=lambda card, nominal, y: y["porosity"], built_in=True),
-    DesignVariable("separator.thickness", F.THICKNESS, "20 um", "200 um", True, built_in=True,
+                   of_card=lambda card, nominal, y: y["porosity"], by_scorer=True),
+    DesignVariable("separator.thickness", F.THICKNESS, "20 um", "200 um", True, by_scorer=True,
                    write=lambda v: f"thickness = \"{v:.6g} um\""),
-    DesignVariable("anode.reservoir_thickness", F.THICKNESS_OR_ZERO, "0 um", "60 um", built_in=True,
+    DesignVariable("anode.reservoir_thickness", F.THICKNESS_OR_ZERO, "0 um", "60 um", by_scorer=True,
                    write=lambda v: f"reservoir_thickness = \"{v:.6g} um\""),
-    DesignVariable("cell.pressure", _PRESSURE, "0.005 MPa", "5 MPa", True, built_in=True,
+    DesignVariable("cell.pressure", _PRESSURE, "0.005 MPa", "5 MPa", True, by_scorer=True,
                    of_card=lambda card, nominal, y: card.cell["pressure"].value,
                    write=lambda v: f"pressure = \"{v:.6g} MPa\""),
 )
@@ -127,7 +129,7 @@ def register(variable: DesignVariable) -> DesignVariable:
 
 def unregister(name: str) -> None:
     """Remove a registered design variable (a built-in one stays)."""
-    if name not in VARIABLES or VARIABLES[name].built_in:
+    if name not in VARIABLES or name in {v.name for v in BUILT_IN}:
         raise ValueError(f"{name!r} is not a registered design variable")
     del VARIABLES[name]
 
@@ -137,6 +139,6 @@ def names() -> tuple[str, ...]:
     return tuple(VARIABLES)
 
 
-def added() -> list[DesignVariable]:
-    """The variables declared beside the built-in ones (the scorer applies these generically)."""
-    return [v for v in VARIABLES.values() if not v.built_in]
+def generic() -> list[DesignVariable]:
+    """The variables the scorer applies by their declaration (all but the five of its own code)."""
+    return [v for v in VARIABLES.values() if not v.by_scorer]
