@@ -26,9 +26,7 @@ from .study import QUANTITY_OF
 def worth(values: dict[str, np.ndarray], settings) -> np.ndarray:
     """v_d of a scored design: the objective's quantity per draw where every limit holds under the
     draw, else 0."""
-    limits = settings.limits
-    feasible = ((values["P_fracture"] <= limits.max_fracture) & (values["P_short"] <= limits.max_short)
-                & (values["ohmic_drop"] <= limits.max_drop) & (values["retention"] >= limits.min_retention))
+    feasible = settings.limits.feasible(values)
     energy = np.asarray(values[QUANTITY_OF[settings.objective]], float)
     return np.where(feasible & np.isfinite(energy), np.maximum(energy, 0.0), 0.0)
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..priors import OptionError
 from .score import DesignScorer
+from .variables import VARIABLES
 
 
 def proposal_card(name: str, design: dict, scorer: DesignScorer, entry: dict | None = None, *, campaign: str,
@@ -38,24 +39,28 @@ def proposal_card(name: str, design: dict, scorer: DesignScorer, entry: dict | N
                      f"P_fracture {q['P_fracture']['mean']:.3f}, P_short {q['P_short']['mean']:.3f}, "
                      f"ohmic drop {q['ohmic_drop']['mean']:.3f} V, retention {q['retention']['mean']:.3f}.")
     lines += ["# Record what was built and what happened in an observations file whose [[cells]] entry",
-              f"# names this file as base = \"{name}.toml\" (measured layers override it).", "",
-              f"base = {json.dumps(base)}", "", "[cell]", f"name = {json.dumps(name)}",
-              f"pressure = \"{design['cell.pressure']:.6g} MPa\"", "", "[anode]",
-              f"reservoir_thickness = \"{design['anode.reservoir_thickness']:.6g} um\"", "", "[separator]",
-              f"thickness = \"{design['separator.thickness']:.6g} um\"", "", "[cathode]",
-              f"thickness = \"{layers['cathode.thickness']:.6g} um\""]
+              f"# names this file as base = \"{name}.toml\" (measured layers override it)."]
+    sections: dict[str, list[str]] = {"cell": [f"name = {json.dumps(name)}"], "anode": [], "separator": [],
+                                      "cathode": [f"thickness = \"{layers['cathode.thickness']:.6g} um\""]}
+    for variable in VARIABLES.values():  # the cathode's capacity and porosity below
+        if variable.write is not None or not variable.by_scorer:
+            sections.setdefault(variable.section, []).append(variable.line(design[variable.name]))
     capacity, porosity = design["cathode.theoretical_capacity"], design["cathode.porosity"]
+    cathode = sections["cathode"]
     if model.derived_porosity or model.derived_capacity:
         loading = eq.loading_for_porosity(porosity, scorer.solid_density, layers["cathode.thickness"])
-        lines.append(f"loading = \"{float(loading):.6g} mg/cm^2\"")
+        cathode.append(f"loading = \"{float(loading):.6g} mg/cm^2\"")
     if not model.derived_porosity:
-        lines.append(f"porosity = \"{porosity:.6g}\"")
+        cathode.append(f"porosity = \"{porosity:.6g}\"")
     if not model.derived_capacity:
-        lines.append(f"theoretical_capacity = \"{capacity:.6g} mAh/cm^2\"")
+        cathode.append(f"theoretical_capacity = \"{capacity:.6g} mAh/cm^2\"")
     if model.has_delivered:
         delivered = capacity * float(np.mean(scorer.utilisation))
-        lines.append(f"delivered_capacity = \"{delivered:.6g} mAh/cm^2\"  # expected at the card's "
-                     "utilisation; give the measured one")
+        cathode.append(f"delivered_capacity = \"{delivered:.6g} mAh/cm^2\"  # expected at the card's "
+                       "utilisation; give the measured one")
+    lines += ["", f"base = {json.dumps(base)}"]
+    for section, entries in sections.items():
+        lines += ["", f"[{section}]", *entries]
     return "\n".join(lines) + "\n"
 
 

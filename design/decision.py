@@ -25,6 +25,20 @@ from .defaults import DEFAULT_C_RATE, DEFAULTS, HOLDS, OBJECTIVES, rate_name
 KEYS = tuple(DEFAULTS)
 
 
+def _limited():
+    """The declared risks that carry a limit (:mod:`nassb.inference.risk.registry`)."""
+    from ..inference.risk.registry import limited
+
+    return limited()
+
+
+class _Upper:
+    """``Limits.UPPER``: the names of the declared risks limited from above, read when asked."""
+
+    def __get__(self, obj, owner=None) -> tuple[str, ...]:
+        return tuple(r.name for r in _limited() if r.limit.upper)
+
+
 @dataclass(frozen=True)
 class Limits:
     """The constraints a design must meet: on the posterior means, or, with ``confidence`` C, with
@@ -34,7 +48,11 @@ class Limits:
     ``hold`` says under which readings of the paper (priors/data/risk-readings.toml) they are
     held: ``every`` reading the draws can represent (the worst of them, per limit; the default),
     the ``combined`` readings (their Bayesian model average), or the observations ``file``'s reading
-    alone (:func:`nassb.design.study.constraints`)."""
+    alone (:func:`nassb.design.study.constraints`).
+
+    The limited quantities are the declared risks' (:mod:`nassb.inference.risk.registry`); the
+    four built-in ones are these fields, a risk declared beside them is limited at its declared
+    default (:meth:`bound`)."""
 
     max_fracture: float = DEFAULTS["max_fracture"]
     max_short: float = DEFAULTS["max_short"]
@@ -43,16 +61,19 @@ class Limits:
     confidence: float | None = None
     hold: str = DEFAULTS["hold"]
 
-    UPPER = ("P_fracture", "P_short", "ohmic_drop")   # limited from above; the retention from below
+    UPPER = _Upper()   # the quantities limited from above; the retention from below
 
     @classmethod
     def make(cls, max_fracture: float, max_short: float, max_drop: float, min_retention: float,
              confidence: float | None = None, hold: str = DEFAULTS["hold"]) -> Limits:
-        """Checked limits: probabilities and the retention in [0, 1], the drop >= 0 (V), the
-        confidence in [0.5, 1), ``hold`` one of :data:`~nassb.design.defaults.HOLDS`."""
-        for name, value, lo, hi in (("max_fracture", max_fracture, 0.0, 1.0), ("max_short", max_short, 0.0, 1.0),
-                                    ("min_retention", min_retention, 0.0, 1.0),
-                                    ("max_drop", max_drop, 0.0, math.inf)):
+        """Checked limits: each within its declared range (probabilities and the retention in
+        [0, 1], the drop >= 0 V), the confidence in [0.5, 1), ``hold`` one of
+        :data:`~nassb.design.defaults.HOLDS`."""
+        given = {"max_fracture": max_fracture, "max_short": max_short, "max_drop": max_drop,
+                 "min_retention": min_retention}
+        for risk in sorted(_limited(), key=lambda r: r.limit.high == math.inf):  # the bounded ones first
+            name, lo, hi = risk.limit.setting, risk.limit.low, risk.limit.high
+            value = given.get(name, risk.limit.default)
             if isinstance(value, bool) or not (isinstance(value, (int, float)) and lo <= value <= hi):
                 raise OptionError(f"must lie in [{lo:g}, {hi:g}], got {value!r}", field=name)
         if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, (int, float))
@@ -65,6 +86,15 @@ class Limits:
         return cls(float(max_fracture), float(max_short), float(max_drop), float(min_retention),
                    None if confidence is None else float(confidence), hold)
 
+    def bound(self, risk) -> float:
+        """The limit on a declared risk (:class:`~nassb.inference.risk.registry.Risk`): this
+        object's field of its setting, else the default of its declaration."""
+        return float(getattr(self, risk.limit.setting, risk.limit.default))
+
+    def settings(self) -> dict[str, float]:
+        """Each limit by its setting (``max_fracture``), in the order the risks are declared."""
+        return {r.limit.setting: self.bound(r) for r in _limited()}
+
     def judged(self, values: dict) -> dict[str, float]:
         """What the limits are judged on, per quantity: its mean, or with a ``confidence`` the
         quantile of its draws that must stay within the limit."""
@@ -72,10 +102,23 @@ class Limits:
 
         if self.confidence is None:
             return {k: float(np.mean(v)) for k, v in values.items()}
+        upper = {r.name: r.limit.upper for r in _limited()}
         out = {}
         for k, v in values.items():
-            q = self.confidence if k in self.UPPER else 1.0 - self.confidence
-            out[k] = float(np.quantile(v, q)) if k in self.UPPER or k == "retention" else float(np.mean(v))
+            if k not in upper:
+                out[k] = float(np.mean(v))
+                continue
+            out[k] = float(np.quantile(v, self.confidence if upper[k] else 1.0 - self.confidence))
+        return out
+
+    def feasible(self, values: dict) -> Any:
+        """Per draw: every limit holds under it."""
+        import numpy as np
+
+        out = np.asarray(True)
+        for risk in _limited():
+            v, limit = values[risk.name], self.bound(risk)
+            out = out & ((v <= limit) if risk.limit.upper else (v >= limit))
         return out
 
     def words(self) -> str:
@@ -96,12 +139,12 @@ class Limits:
         def rel(excess: float, scale: float) -> float:
             return excess / max(scale, 1e-9)
 
-        return {
-            "P_fracture": rel(means["P_fracture"] - self.max_fracture, self.max_fracture),
-            "P_short": rel(means["P_short"] - self.max_short, self.max_short),
-            "ohmic_drop": rel(means["ohmic_drop"] - self.max_drop, self.max_drop),
-            "retention": rel(self.min_retention - means["retention"], 1.0 - self.min_retention),
-        }
+        out = {}
+        for risk in _limited():
+            limit = self.bound(risk)
+            out[risk.name] = (rel(means[risk.name] - limit, limit) if risk.limit.upper
+                              else rel(limit - means[risk.name], 1.0 - limit))
+        return out
 
     def active(self, means: dict[str, float], margin: float = 0.2) -> list[str]:
         """Constraints within ``margin`` (relative) of their limit: what limits the design."""

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..inference.risk.registry import limited_names
 from ..inference.statistics import psis_weights
 from .sensitivity import RELIABLE_K, statistic
 
-# The risks whose shift is reported beside the objective (those the limits judge).
-RISKS = ("P_fracture", "P_short", "ohmic_drop", "retention")
+# The risks whose shift is reported beside the objective are those the limits judge
+# (inference/risk/registry.py).
 # A design rests on a group when leaving it out takes a risk beyond its limit by more than this
 # share of the limit: a design on its limits moves across them with any shift, which says nothing.
 MARGIN = 0.1
@@ -92,13 +93,14 @@ def shifts(values: dict[str, np.ndarray], lo: LeaveOut, objective: str, quantile
     """
     out = {}
     base_objective = statistic(values[objective], None, quantile)
+    risks = limited_names()
     judged_quantile = {name: None if limits.confidence is None
                        else (limits.confidence if name in limits.UPPER else 1.0 - limits.confidence)
-                       for name in RISKS}
-    base = {name: statistic(values[name], None, judged_quantile[name]) for name in RISKS if name in values}
+                       for name in risks}
+    base = {name: statistic(values[name], None, judged_quantile[name]) for name in risks if name in values}
     for group, (w, k) in lo.groups.items():
         moved = {name: statistic(values[name], w, judged_quantile[name]) for name in base}
-        breaks = ([n for n, v in limits.violations(moved).items() if v > MARGIN] if len(moved) == len(RISKS)
+        breaks = ([n for n, v in limits.violations(moved).items() if v > MARGIN] if len(moved) == len(risks)
                   else [])
         out[group] = {"objective": statistic(values[objective], w, quantile) - base_objective,
                       "risks": {name: moved[name] - base[name] for name in moved},

@@ -23,6 +23,7 @@ from . import extrapolation
 from .decision import Decision
 from .experiment_files import build_experiment, load_experiments
 from .experiments import COST_UNITS, BiaxialStrength, BuildAndCycle, CriticalCurrent, Profilometry
+from .variables import VARIABLES
 from .voi import THIN_ESS, DecisionProblem, ExperimentValue, value_of_information
 
 SEARCH_TRIALS = 60        # trials of the in-memory design search that proposes candidates
@@ -30,13 +31,9 @@ SEARCH_TOP = 4            # distinct designs it contributes
 PAPER_CELLS = ("paper-cell-1", "paper-cell-2")
 THIN_SHARE = 0.1          # more than this share of thin outcomes (voi.THIN_ESS) is flagged
 ZERO_SE = 2.0             # an EVSI within this many standard errors of zero cannot tell from zero
-RISK_LIMITS = {"P_fracture": ("max", "max_fracture"), "P_short": ("max", "max_short"),
-               "ohmic_drop": ("max", "max_drop"), "retention": ("min", "min_retention")}
 # Settings of run_design that do not change the decision (storage, reporting, the search's extent).
 IGNORED_SETTINGS = ("storage", "study", "top", "progress", "prior_widening", "posterior", "seed", "pareto",
                     "refine", "trials")
-DESIGN_KEYS = ("cathode.theoretical_capacity", "cathode.porosity", "separator.thickness",
-               "anode.reservoir_thickness", "cell.pressure")
 UNIT_OF = {"E_V": "Wh/l", "E_m": "Wh/kg"}
 
 
@@ -206,18 +203,19 @@ def _checked_candidates(candidates, where: str = "candidates") -> list[dict]:
             raise OptionError(f"entry {i + 1}: expected {{'name', 'design': {{card path: value}}}}", field=where)
         # the cathode thickness follows from the capacity and the porosity (the scorer's layers)
         design = {k: v for k, v in c["design"].items() if k != "cathode.thickness"}
-        missing = [k for k in DESIGN_KEYS if k not in design]
-        extra = sorted(set(design) - set(DESIGN_KEYS))
+        missing = [k for k in VARIABLES if k not in design]
+        extra = sorted(set(design) - set(VARIABLES))
         if missing or extra:
             problem = f"lacks {missing[0]}" if missing else f"has an unknown variable {extra[0]!r}"
-            raise OptionError(f"design {c['name']!r} {problem} (variables: {', '.join(DESIGN_KEYS)})", field=where)
+            raise OptionError(f"design {c['name']!r} {problem} (variables: {', '.join(VARIABLES)})", field=where)
         values = {}
-        for k in DESIGN_KEYS:
+        for k, declared in VARIABLES.items():
             v = design[k]
             v = v["value"] if isinstance(v, dict) and "value" in v else v
-            low_ok = (v >= 0) if k == "anode.reservoir_thickness" else (v > 0)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not low_ok:
-                sign = "non-negative" if "reservoir" in k else "positive"
+            zero = declared.zero_allowed
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                    or not ((v >= 0) if zero else (v > 0)):
+                sign = "non-negative" if zero else "positive"
                 raise OptionError(f"design {c['name']!r}: {k} must be a {sign} number, got {v!r}", field=where)
             values[k] = float(v)
         if c["name"] in seen:
@@ -260,9 +258,11 @@ def decision_problem(scored: list[dict], settings) -> DecisionProblem:
     from .study import QUANTITY_OF
 
     quantity = QUANTITY_OF[settings.objective]
-    limits = {risk: (kind, float(getattr(settings.limits, field))) for risk, (kind, field) in RISK_LIMITS.items()}
+    from ..inference.risk.registry import limited
+
+    limits = {r.name: ("max" if r.limit.upper else "min", settings.limits.bound(r)) for r in limited() if r.limit}
     return DecisionProblem([d["name"] for d in scored], np.vstack([d["values"][quantity] for d in scored]),
-                           {risk: np.vstack([d["values"][risk] for d in scored]) for risk in RISK_LIMITS},
+                           {risk: np.vstack([d["values"][risk] for d in scored]) for risk in limits},
                            limits, quantile=settings.quantile, confidence=settings.limits.confidence)
 
 
@@ -441,7 +441,7 @@ def _ranking(values: list, chosen_list: list, scored: list[dict], problem, searc
         "objective": search_settings.objective, "quantity": QUANTITY_OF[search_settings.objective],
         "quantile": search_settings.quantile, "cycles": search_settings.cycles, "c_rate": search_settings.c_rate,
         "current": search_settings.current, "within_data": search_settings.within_data,
-        "limits": {f: float(getattr(search_settings.limits, f)) for _, f in RISK_LIMITS.values()},
+        "limits": search_settings.limits.settings(),
         "limit_confidence": search_settings.limits.confidence, "limits_judged_on": search_settings.limits.words(),
         "outcomes": outcomes, "seed": seed, "draws": int(risk.size), "cost_unit": cost,
         "risk_fingerprint": risk.fingerprint}

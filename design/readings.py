@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-SHOWN = ("P_fracture", "P_short", "ohmic_drop", "retention")
 KEEP = 4
 """Posteriors whose readings a process keeps (a campaign's rounds, the shipped one beside them)."""
 MARGIN = 0.2
@@ -68,6 +67,8 @@ def design_readings(values: dict[str, np.ndarray], settings, readings: list[dict
     reliable reading under which its worst limit is nearest or furthest beyond, where that is
     within :data:`MARGIN` of the limit or beyond it, and nearer than under the file's reading;
     else None."""
+    from ..inference.risk.registry import limited_names
+
     table: dict[str, dict] = {}
     worst: dict[str, float] = {}
     for r in readings:
@@ -79,7 +80,7 @@ def design_readings(values: dict[str, np.ndarray], settings, readings: list[dict
         violations = settings.limits.violations(settings.limits.judged(under))
         row["risks"] = {k: {"mean": float(np.mean(under[k])),
                             "ci95": [float(np.quantile(under[k], 0.025)), float(np.quantile(under[k], 0.975))]}
-                        for k in SHOWN}
+                        for k in limited_names()}
         row["feasible"] = bool(all(v <= 0 for v in violations.values()))
         row["limit"] = max(violations, key=lambda name: violations[name])
         table[r["name"]] = row

@@ -24,7 +24,7 @@ from ..inference.montecarlo import draw_inputs
 from ..inference.risk import RiskModel
 from ..inference.statistics import summarise_named
 from ..priors import CardError, CellCard, OptionError
-from . import transport
+from . import transport, variables
 from .decision import DEFAULT_C_RATE, rate_name
 
 class DesignScorer:
@@ -170,6 +170,8 @@ class DesignScorer:
             x["cathode.theoretical_capacity"] = held
         if model.has_delivered:
             x["cathode.delivered_capacity"] = delivered
+        for variable in variables.generic():  # the declared variables beyond the five above
+            variable.set(x, d[variable.name])
         y = model.evaluate(x)
         state = "real" if model.has_delivered else "theo"
         risk = self.risk.score(
@@ -195,10 +197,7 @@ class DesignScorer:
         y = model.evaluate(nominal)
         if card.cell.get("pressure") is None:
             raise CardError("missing, needed to score the card as a design", file=card.origin, field="cell.pressure")
-        return {"cathode.theoretical_capacity": float(y["C_theo"]), "cathode.porosity": float(y["porosity"]),
-                "separator.thickness": nominal["separator.thickness"],
-                "anode.reservoir_thickness": nominal["anode.reservoir_thickness"],
-                "cell.pressure": card.cell["pressure"].value}
+        return {name: v.card_value(card, nominal, y) for name, v in variables.VARIABLES.items()}
 
 
 # Quantities of a design that the vocabulary does not list (they are conditions, not outputs).

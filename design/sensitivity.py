@@ -28,14 +28,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..inference.risk.registry import RISKS, limited_names
+
 SD_RATIO = 0.8
 MEAN_SHIFT = 0.5
 WIDENING = 2.0
 RELIABLE_K = 0.7
 RULE = (f"posterior sd >= {SD_RATIO:g} x prior sd and posterior mean within {MEAN_SHIFT:g} prior sd of the prior "
         "mean (on ln theta for a lognormal prior)")
-# What the sensitivity reports for each design: the risks (means) beside the objective.
-RISKS = ("P_fracture", "P_short", "R_cell", "ohmic_drop", "retention")
+
+
+def reported() -> tuple[str, ...]:
+    """What the sensitivity reports for each design beside the objective: each declared risk's
+    quantities (means; inference/risk/registry.py)."""
+    return tuple(o for r in RISKS.values() for o in r.shown)
 
 
 def _scale(prior) -> tuple[bool, float, float]:
@@ -109,7 +115,7 @@ class Reweighting:
 
     The likelihood of each risk model involves its own parameters only and the priors are
     independent, so the posterior factorises by model and a quantity moves only with the
-    parameters of the models it depends on (:data:`DEPENDS`).  Each model's uninformed
+    parameters of the models it depends on (:func:`depends`).  Each model's uninformed
     parameters are therefore reweighted together, apart from the other models': the weights of
     a quantity are those of its models, with less noise than one weight over every parameter.
     Where the draws hold a parameter of no known model (one shared by several observations
@@ -154,7 +160,7 @@ class Reweighting:
         """The widened models a quantity depends on; a model nassb does not know moves every quantity."""
         if JOINT in self.model_weights:
             return (JOINT,)
-        known = DEPENDS.get(quantity)
+        known = depends(quantity)
         return tuple(m for m in self.model_weights if known is None or m in known)
 
     def weights(self, quantity: str) -> tuple[np.ndarray | None, float]:
@@ -172,13 +178,24 @@ class Reweighting:
                 "draws": self.size, "by_model": self.by_model, "per_parameter": self.per_parameter}
 
 
-# The risk models each design quantity depends on (the forms of inference/risk and the rate
-# model's pore liquid in the utilisation).
-KNOWN_MODELS = ("fracture", "short", "rate", "inventory")
+def known_models() -> tuple[str, ...]:
+    """The parameter groups of the declared risks (inference/risk/registry.py)."""
+    return tuple(dict.fromkeys(r.model for r in RISKS.values()))
+
+
 JOINT = "joint"  # the group of every widened parameter, where the posterior does not factorise by model
-DEPENDS = {"P_fracture": ("fracture",), "P_short": ("short", "rate"), "R_cell": ("rate",), "ohmic_drop": ("rate",),
-           "retention": ("inventory", "rate"), "E_V_rate": ("rate",), "E_m_rate": ("rate",),
-           "E_V_real": ("rate",), "E_m_real": ("rate",)}
+# The risk models each energy depends on (the rate model's pore liquid in the utilisation); a
+# risk's are declared with it.
+ENERGY_DEPENDS = {"E_V_rate": ("rate",), "E_m_rate": ("rate",), "E_V_real": ("rate",), "E_m_real": ("rate",)}
+
+
+def depends(quantity: str) -> tuple[str, ...] | None:
+    """The risk models ``quantity`` depends on: an energy's here, a risk's as declared
+    (inference/risk/registry.py); None for a quantity nassb does not know."""
+    for risk in RISKS.values():
+        if quantity in risk.shown:
+            return risk.widened
+    return ENERGY_DEPENDS.get(quantity)
 
 
 def reweighting(risk, priors: dict | None = None, widening: float = WIDENING) -> Reweighting:
@@ -218,7 +235,7 @@ def reweighting(risk, priors: dict | None = None, widening: float = WIDENING) ->
         per[name]["k_hat"] = round(k, 3)
     # Draws of a parameter outside the four models (one shared by several observations, say)
     # may couple them: then every widened parameter is reweighted together.
-    factorised = all(model_of(name) in KNOWN_MODELS for name in risk.draws)
+    factorised = all(model_of(name) in known_models() for name in risk.draws)
     group = model_of if factorised else (lambda _name: JOINT)
     by_model, model_weights = {}, {}
     for model in dict.fromkeys(group(c) for c in chosen):
@@ -283,7 +300,7 @@ def shifts(values: dict[str, np.ndarray], rw: Reweighting, objective: str, quant
 
     quantities: dict[str, dict] = {}
     judged: dict[str, float] = {}   # under the widened priors, as the limits judge: means or quantiles
-    for name in RISKS:
+    for name in reported():
         if name in values:
             entry = moved(values[name], name, None)
             quantities[name] = {"mean": entry.pop("value"), **entry}
@@ -292,7 +309,7 @@ def shifts(values: dict[str, np.ndarray], rw: Reweighting, objective: str, quant
             else:
                 q = limits.confidence if name in limits.UPPER else 1.0 - limits.confidence
                 judged[name] = statistic(values[name], rw.weights(name)[0], q)
-    needed = ("P_fracture", "P_short", "ohmic_drop", "retention")
+    needed = limited_names()
     feasible = (all(v <= 0 for v in limits.violations(judged).values()) if all(n in judged for n in needed)
                 else None)
     out: dict = {"objective": moved(values[objective], objective, quantile), "quantities": quantities,

@@ -10,7 +10,8 @@ from the seed paper and its roadmap):
     anode.reservoir_thickness = { low = "0 um", high = "60 um" }
     cell.pressure = { low = "0.005 MPa", high = "5 MPa" }
 
-Each variable is named by the card field it sets (the vocabulary's one name).  A variable with
+Each variable is named by the card field it sets (the vocabulary's one name) and declared once
+in :mod:`nassb.design.variables` (unit, default range, scale).  A variable with
 ``low == high`` is fixed.  Everything else (materials, their uncertainties,
 utilisation) comes from the card and the calibrated risk posteriors.
 """
@@ -20,8 +21,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..priors import CardError, CellCard, fields as F, parse_quantity
-from ..priors.quantity import FieldSpec
+from ..priors import CardError, CellCard, parse_quantity
+from .variables import VARIABLES
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,6 @@ class Variable:
         return self.low == self.high
 
 
-# name -> (field spec for its bounds, default low, default high, log scale)
-DEFAULTS: dict[str, tuple[FieldSpec, str, str, bool]] = {
-    "cathode.theoretical_capacity": (F.AREAL_CAPACITY, "0.5 mAh/cm^2", "5 mAh/cm^2", False),
-    "cathode.porosity": (F.FRACTION, "0.2", "0.7", False),
-    "separator.thickness": (F.THICKNESS, "20 um", "200 um", True),
-    "anode.reservoir_thickness": (F.THICKNESS_OR_ZERO, "0 um", "60 um", False),
-    "cell.pressure": (FieldSpec("MPa", 0.0, math.inf, low_open=True, words="a pressure"), "0.005 MPa", "5 MPa", True),
-}
 # The short names of earlier versions, refused with the new name.
 _RENAMED = {"capacity": "cathode.theoretical_capacity", "porosity": "cathode.porosity",
             "separator_thickness": "separator.thickness", "reservoir_thickness": "anode.reservoir_thickness",
@@ -96,12 +89,13 @@ def _flatten(raw: dict, origin: str) -> dict[str, object]:
 def design_space(card: CellCard, raw: dict | None = None) -> DesignSpace:
     """The design space of a card: its ``[design]`` table over the defaults."""
     tables = _flatten(dict(raw if raw is not None else card.design), card.origin)
-    unknown = [k for k in tables if k not in DEFAULTS]
+    unknown = [k for k in tables if k not in VARIABLES]
     if unknown:
-        raise CardError(f"unknown design variable; expected one of {', '.join(DEFAULTS)}",
+        raise CardError(f"unknown design variable; expected one of {', '.join(VARIABLES)}",
                         file=card.origin, field=f"design.{unknown[0]}")
     out = []
-    for name, (spec, low, high, log) in DEFAULTS.items():
+    for name, declared in VARIABLES.items():
+        spec, low, high, log = declared.spec, declared.low, declared.high, declared.log
         table = tables.get(name, {})
         where = f"design.{name}"
         if not isinstance(table, dict) or set(table) - {"low", "high"}:

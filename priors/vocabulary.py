@@ -112,9 +112,8 @@ RISKS: dict[str, Term] = {t.name: t for t in (
        "fraction"),
 )}
 
-# Design variables are card fields: the search varies exactly what a card would say.
-DESIGN_VARIABLES = ("cathode.theoretical_capacity", "cathode.porosity", "separator.thickness",
-                    "anode.reservoir_thickness", "cell.pressure")
+# Design variables are card fields (the search varies exactly what a card would say), declared
+# in nassb.design.variables.
 
 _FIELD_LABELS = {
     "cell.voltage": "cell voltage",

@@ -353,7 +353,9 @@ def resistance_terms(theta, b: Batch, xp=np) -> list:
 def node_loglike(theta, b: Batch, xp=np):
     """Each entry's log-likelihood on its pressure nodes (E x Kp; draws leading in numpy), every
     outcome that depends on the pressure summed."""
-    pieces = [p for fn in (fracture_terms, short_terms, resistance_terms) for p in fn(theta, b, xp)]
+    from .registry import RISKS
+
+    pieces = [p for r in RISKS.values() if r.likelihood is not None for p in r.likelihood(theta, b, xp)]
     if xp is np:
         shape = np.shape(theta["fracture.strength"])[:-3] + b.pressure.shape
         total = np.zeros(shape)
@@ -372,6 +374,24 @@ def inventory_loglike(theta, b: Batch, xp=np):
     for obs in b.inventory:
         total = total + obs["count"] * inventory_term(obs, theta, xp)
     return total
+
+
+def inventory_potential(theta, b: Batch, xp=np):
+    """:func:`inventory_loglike` where the cells observe the sodium inventory, else None."""
+    return inventory_loglike(theta, b, xp) if b.inventory else None
+
+
+def potentials(theta, b: Batch, xp=np) -> dict:
+    """Each declared risk's log-likelihood apart from the pressure nodes (where observed), by
+    its parameter group."""
+    from .registry import RISKS
+
+    out = {}
+    for risk in RISKS.values():
+        value = None if risk.potential is None else risk.potential(theta, b, xp)
+        if value is not None:
+            out[risk.model] = value
+    return out
 
 
 def inventory_term(obs: dict, theta, xp=np, cdf: bool = False):
@@ -426,8 +446,8 @@ def build_model(batch: Batch, priors: dict, lab_priors: dict | None = None):
             theta[name] = prior_variable(name, rp.prior)
         per_cell = logsumexp_last(node_loglike(theta, batch, pt) + batch.pressure_weight, pt)
         pm.Potential("cells", pt.sum(per_cell * batch.count))
-        if batch.inventory:
-            pm.Potential("inventory", inventory_loglike(theta, batch, pt))
+        for name, value in potentials(theta, batch, pt).items():
+            pm.Potential(name, value)
     return model
 
 
@@ -438,5 +458,7 @@ def log_likelihood(draws: dict, b: Batch) -> np.ndarray:
 
     theta = {k: np.asarray(v, float).reshape(-1, 1, 1, 1) for k, v in draws.items()}
     per_cell = logsumexp(node_loglike(theta, b, np) + b.pressure_weight, axis=-1)
-    inventory = np.asarray(inventory_loglike({k: v.ravel() for k, v in theta.items()}, b, np))
-    return (per_cell * b.count).sum(axis=-1) + inventory
+    total = (per_cell * b.count).sum(axis=-1)
+    for value in potentials({k: v.ravel() for k, v in theta.items()}, b, np).values():
+        total = total + np.asarray(value)
+    return total

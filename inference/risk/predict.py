@@ -5,47 +5,42 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import ClassVar
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from ...priors.risk import LAB_SCALES, LAB_SHIFTS, PARAMETERS, lab_value
-from . import forms
+from . import forms, registry
 
 POSTERIOR_FILE = "risk-posterior.nc"
-RANGE_KEYS = ("separator.thickness", "cell.pressure", "cathode.theoretical_capacity", "anode.reservoir_thickness",
-              "current")
 
 
-@dataclass
 class RiskScore:
-    """Per-draw risk quantities of one design (arrays of equal length, or broadcastable).
+    """Per-draw risk quantities of one design (arrays of equal length, or broadcastable), by
+    name as attributes (``score.R_cell``) and :meth:`as_dict`: every output of every declared
+    risk (:mod:`~nassb.inference.risk.registry`) in its order.
 
     ``R_cell`` = ``R_separator`` + ``R_interface`` + ``R_cathode`` + ``R_contact`` +
     ``R_formation`` (ohm cm^2, after formation); ``retention`` counts the first-cycle loss.
     """
 
-    P_fracture: np.ndarray
-    P_short: np.ndarray
-    R_cell: np.ndarray
-    R_separator: np.ndarray
-    R_interface: np.ndarray
-    R_cathode: np.ndarray
-    R_contact: np.ndarray
-    R_formation: np.ndarray
-    ohmic_drop: np.ndarray
-    retention: np.ndarray
+    def __init__(self, values: dict[str, np.ndarray]):
+        self._values = dict(values)
 
-    UNITS: ClassVar[dict[str, str]] = {
-        "P_fracture": "1", "P_short": "1", "R_cell": "ohm*cm^2", "R_separator": "ohm*cm^2",
-        "R_interface": "ohm*cm^2", "R_cathode": "ohm*cm^2", "R_contact": "ohm*cm^2",
-        "R_formation": "ohm*cm^2", "ohmic_drop": "V", "retention": "1"}
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["_values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def units(self) -> dict[str, str]:
+        """Each quantity's canonical unit (from the vocabulary)."""
+        return {name: registry.unit(name) for name in self._values}
 
     def as_dict(self) -> dict[str, np.ndarray]:
-        return {name: getattr(self, name) for name in self.UNITS}
+        return dict(self._values)
 
 
 class RiskModel:
@@ -204,7 +199,8 @@ class RiskModel:
     def score(self, *, pressure, separator_thickness, area, current, cycles, reservoir_thickness,
               swelling, capacity, cathode_thickness, porosity, r_separator, r_interface,
               selected_shard=False, formation_cycles=0.0, formation_current=None) -> RiskScore:
-        """Every risk of one design, per draw (arguments may be per-draw arrays or scalars).
+        """Every risk of one design, per draw (arguments may be per-draw arrays or scalars): each
+        declared risk's outputs (:data:`~nassb.inference.risk.registry.RISKS`) in order.
 
         Parameters
         ----------
@@ -226,15 +222,12 @@ class RiskModel:
         RiskScore
             ``ohmic_drop`` is ``current`` times ``R_cell`` (V).
         """
-        parts = self.resistance_parts(r_separator, r_interface, cathode_thickness, porosity, pressure)
-        return RiskScore(
-            P_fracture=self.fracture(pressure, separator_thickness, area, selected_shard),
-            P_short=self.short(current, cycles, pressure, reservoir_thickness, separator_thickness, capacity,
-                               formation_cycles, formation_current),
-            ohmic_drop=current * parts["R_cell"] * 1e-3,
-            retention=self.retention(cycles, capacity, reservoir_thickness / swelling),
-            **parts,
-        )
+        inputs = {"pressure": pressure, "separator_thickness": separator_thickness, "area": area, "current": current,
+                  "cycles": cycles, "reservoir_thickness": reservoir_thickness, "swelling": swelling,
+                  "capacity": capacity, "cathode_thickness": cathode_thickness, "porosity": porosity,
+                  "r_separator": r_separator, "r_interface": r_interface, "selected_shard": selected_shard,
+                  "formation_cycles": formation_cycles, "formation_current": formation_current}
+        return RiskScore(registry.evaluate(self, inputs))
 
     def most_informative(self, values: np.ndarray, model: str) -> tuple[str, float]:
         """The parameter of ``model`` whose uncertainty drives ``values`` most.

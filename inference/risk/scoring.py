@@ -12,14 +12,10 @@ from ..montecarlo import draw_inputs
 from ..result import Result
 from ..statistics import summarise_named
 from ...priors.vocabulary import term
+from . import registry
 from .predict import RiskModel, RiskScore
 
 CALIBRATED_SEPARATOR = "nzsp-tape"  # what the observations in priors/data/risk-observations.toml used
-MODEL_OF = {"P_fracture": "fracture", "P_short": "short", "R_cell": "rate", "R_separator": None,
-            "R_interface": None, "R_cathode": "rate", "R_contact": "rate", "R_formation": "rate",
-            "ohmic_drop": "rate", "retention": "inventory"}
-"""The risk model whose parameters drive a quantity; None: the card's own inputs alone (the
-separator's and the interface's resistances come from the card's Arrhenius fits)."""
 DRIVES = 0.05
 """Below this squared rank correlation no single risk parameter is named as the driver."""
 CONDITIONS = ("drawn", "fixed")
@@ -239,7 +235,7 @@ class RiskResult(Result):
         return int(next(iter(self.values.values())).size)
 
     def summary(self) -> dict[str, dict]:
-        return {name: summarise_named(name, v, RiskScore.UNITS[name]) for name, v in self.values.items()}
+        return {name: summarise_named(name, v, registry.unit(name)) for name, v in self.values.items()}
 
     def to_json(self) -> dict:
         out = {"cell": self.card_name, "card": self.card_origin, "method": "risk", "quantities": self.summary(),
@@ -276,7 +272,7 @@ def _result(card, score: RiskScore, risk: RiskModel, conditions: dict, seed: int
     priors = load_risk_priors()
     informative = {}
     for name, v in values.items():
-        model = MODEL_OF[name]
+        model = registry.driver(name)  # None: the card's own inputs alone (R_separator, R_interface)
         if model is None:
             informative[name] = {"parameter": "", "rank_r2": 0.0, "experiment": CARD_INPUTS}
             continue
