@@ -350,12 +350,17 @@ def resistance_terms(theta, b: Batch, xp=np) -> list:
     return out
 
 
+def _term(term):
+    """A declared risk's likelihood term: its function, or the name of one of this module's."""
+    return term if callable(term) else globals()[term]
+
+
 def node_loglike(theta, b: Batch, xp=np):
     """Each entry's log-likelihood on its pressure nodes (E x Kp; draws leading in numpy), every
     outcome that depends on the pressure summed."""
     from .registry import RISKS
 
-    pieces = [p for r in RISKS.values() if r.likelihood is not None for p in r.likelihood(theta, b, xp)]
+    pieces = [p for r in RISKS.values() if r.likelihood is not None for p in _term(r.likelihood)(theta, b, xp)]
     if xp is np:
         shape = np.shape(theta["fracture.strength"])[:-3] + b.pressure.shape
         total = np.zeros(shape)
@@ -388,7 +393,7 @@ def potentials(theta, b: Batch, xp=np) -> dict:
 
     out = {}
     for risk in RISKS.values():
-        value = None if risk.potential is None else risk.potential(theta, b, xp)
+        value = None if risk.potential is None else _term(risk.potential)(theta, b, xp)
         if value is not None:
             out[risk.model] = value
     return out

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import likelihood
 
 
 @dataclass(frozen=True)
@@ -76,12 +75,14 @@ class Risk:
         The parameter groups a prior sensitivity of ``name`` widens (default ``(model,)``).
     reported : tuple of str
         The outputs a design's prior sensitivity reports (default ``(name,)``).
-    likelihood : callable or None
+    likelihood : callable, str or None
         ``likelihood(theta, batch, xp) -> [(rows, log-likelihood on the pressure nodes)]``: the
-        observed cells' terms that depend on their stack pressure (likelihood.py).
-    potential : callable or None
+        observed cells' terms that depend on their stack pressure; a built-in risk names its
+        function in likelihood.py (which reads this registry, so the registry does not import it).
+    potential : callable, str or None
         ``potential(theta, batch, xp) -> log-likelihood or None``: its observations apart from the
-        pressure nodes (the sodium inventory's); None where the cells observe none.
+        pressure nodes (the sodium inventory's); None where the cells observe none.  Named as
+        ``likelihood`` is.
     check : str
         The predictive check of its observations (checks.py), in words.
     parameters : mapping
@@ -101,8 +102,8 @@ class Risk:
     drivers: Mapping[str, str | None] = field(default_factory=dict)
     depends: tuple[str, ...] = ()
     reported: tuple[str, ...] = ()
-    likelihood: Callable | None = None
-    potential: Callable | None = None
+    likelihood: Callable | str | None = None
+    potential: Callable | str | None = None
     check: str = ""
     parameters: Mapping = field(default_factory=dict)
     terms: tuple = ()
@@ -145,17 +146,17 @@ def _inventory(model, a: dict) -> dict:
 BUILT_IN: tuple[Risk, ...] = (
     Risk("P_fracture", "fracture", ("P_fracture",), _fracture,
          Limit("max_fracture", True, 0.1),
-         likelihood=likelihood.fracture_terms, check="cracked or held, cells built alike pooled"),
+         likelihood="fracture_terms", check="cracked or held, cells built alike pooled"),
     Risk("P_short", "short", ("P_short",), _short, Limit("max_short", True, 0.2),
-         depends=("short", "rate"), likelihood=likelihood.short_terms,
+         depends=("short", "rate"), likelihood="short_terms",
          check="survived or shorted, per cell and per group cycled alike"),
     Risk("ohmic_drop", "rate", ("R_cell", "R_separator", "R_interface", "R_cathode", "R_contact", "R_formation",
                                 "ohmic_drop"), _rate,
          Limit("max_drop", True, 0.1, high=float("inf")),
          drivers={"R_separator": None, "R_interface": None}, reported=("R_cell", "ohmic_drop"),
-         likelihood=likelihood.resistance_terms, check="each measured resistance against its predictive CDF"),
+         likelihood="resistance_terms", check="each measured resistance against its predictive CDF"),
     Risk("retention", "inventory", ("retention",), _inventory, Limit("min_retention", False, 0.8),
-         depends=("inventory", "rate"), potential=likelihood.inventory_potential,
+         depends=("inventory", "rate"), potential="inventory_potential",
          check="each first-cycle loss, efficiency and fade against its predictive CDF"),
 )
 RISKS: dict[str, Risk] = {r.name: r for r in BUILT_IN}
