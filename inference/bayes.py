@@ -37,6 +37,9 @@ other measurements
 A resistance measured in ohm is R / A with the card's area A (and its uncertainty); several
 quantities of one fit are one multivariate normal with the fit's covariance.
 
+Each kind of observation enters through its term (:mod:`.observation_terms`); the PyMC variables
+of the priors and the specimens are made in :mod:`.pymc_variables`.
+
 Prior-data conflict (:mod:`.conflicts`): data many prior standard deviations from the card's
 prior, or a posterior far outside the prior's bulk (more than
 :data:`~nassb.inference.conflicts.CONFLICT_SD` in the normal scale of the prior's probability),
