@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from ..priors import CardError, CellCard, OptionError, load_card
 from ..priors.secrets import mask_url
 from ..priors.vocabulary import term
 from . import campaign_propose as propose_
 from . import campaign_records as records_
+from . import campaign_store as store
 from . import extrapolation
 from .campaign_cards import proposal_card, write_cards
 from .campaign_recalibrate import recalibrate
@@ -86,8 +86,11 @@ class Campaign:
         The card whose materials and uncertainties every proposal shares.
     """
 
-    def __init__(self, name: str, storage: str, study, card: CellCard, settings: dict):
+    def __init__(self, name: str, storage: str, study, card: CellCard, settings: dict, *, optuna_storage=None):
         self.name, self._url, self.study, self.card = name, storage, study, card
+        # the RDBStorage the study was opened with: Optuna's public storage API, for the trials
+        # this process did not ask and the records' one transaction (:mod:`.campaign_store`)
+        self.optuna_storage = optuna_storage if optuna_storage is not None else open_storage(storage)
         self._settings = settings
         self.storage = mask_url(storage)
         self._risk_cache: tuple[str, object] | None = None
@@ -143,12 +146,8 @@ class Campaign:
         except optuna.exceptions.DuplicatedStudyError:
             raise OptionError(f"a campaign or study {name!r} exists in {mask_url(storage)}; open it or choose "
                               "another name", field="name") from None
-        study.set_user_attr("nassb_card", origin)
-        study.set_user_attr("nassb_card_sha256", card.sha256)
-        study.set_user_attr("nassb_campaign_settings", stored)
-        study.set_user_attr("nassb_created", now())
-        study.set_user_attr(FLAG, 1)  # last: a campaign is complete once flagged
-        return cls(name, storage, study, card, stored)
+        store.mark_campaign(study, origin, card.sha256, stored)
+        return cls(name, storage, study, card, stored, optuna_storage=storage_)
 
     @classmethod
     def open(cls, name: str, storage: str = DEFAULT_STORAGE) -> Campaign:
@@ -162,14 +161,14 @@ class Campaign:
             study = optuna.load_study(study_name=name, storage=storage_)
         except KeyError:
             raise OptionError(f"no campaign {name!r} in {mask_url(storage)}", field="name") from None
-        attrs = study.user_attrs
-        if attrs.get(FLAG) != 1:
+        attrs = store.campaign_of(study)
+        if attrs is None:
             raise OptionError(f"{name!r} in {mask_url(storage)} is not a campaign (nassb campaign start makes one)",
                               field="name")
-        card = load_card(attrs["nassb_card"])
-        if card.sha256 != attrs["nassb_card_sha256"]:
-            raise OptionError(f"the card {attrs['nassb_card']} changed since the campaign started", field="name")
-        return cls(name, storage, study, card, dict(attrs["nassb_campaign_settings"]))
+        card = load_card(attrs["card"])
+        if card.sha256 != attrs["card_sha256"]:
+            raise OptionError(f"the card {attrs['card']} changed since the campaign started", field="name")
+        return cls(name, storage, study, card, attrs["settings"], optuna_storage=storage_)
 
     # -- what the value-of-information engine reads ----------------------------------------------
     def design_settings(self) -> dict:
@@ -193,7 +192,7 @@ class Campaign:
         if self._risk_cache is None or self._risk_cache[0] != entry["key"]:
             from ..inference.risk.predict import RiskModel
 
-            draws = decode_draws(self.study.user_attrs[entry["key"]]["draws"])
+            draws = store.posterior_draws(self.study, entry["key"])
             ranges = {k: tuple(v) for k, v in entry.get("observed_range", {}).items()}
             self._risk_cache = (entry["key"], RiskModel(draws, fingerprint=entry["fingerprint"],
                                                         observed_range=ranges, lab=entry.get("lab", "")))
@@ -210,15 +209,10 @@ class Campaign:
 
     # -- reading the storage -------------------------------------------------------------------
     def _records(self) -> list[dict]:
-        attrs = self.study.user_attrs
-        recs = [{**v, "key": k} for k, v in attrs.items() if k.startswith(RECORD_PREFIX)]
-        return sorted(recs, key=lambda r: (r.get("recorded", ""), r["key"]))
+        return store.stored_records(self.study)
 
     def _posteriors(self) -> list[dict]:
-        attrs = self.study.user_attrs
-        out = [{k: v for k, v in value.items() if k != "draws"} | {"key": key}
-               for key, value in attrs.items() if key.startswith(POSTERIOR_PREFIX)]
-        return sorted(out, key=lambda p: (len(p["records"]), p["created"], p["key"]))
+        return store.stored_posteriors(self.study)
 
     def _current_posterior(self) -> dict | None:
         posts = self._posteriors()
@@ -229,16 +223,14 @@ class Campaign:
 
         out = []
         for t in self.study.get_trials(deepcopy=False):
-            a = t.user_attrs
-            if "name" not in a:
+            a = store.proposal_of(t)
+            if a is None:
                 continue  # asked, but killed before it was named: nothing was written for it
-            out.append({"number": t.number, "name": a["name"], "round": a["round"], "design_values": a["design"],
-                        "card_toml": a.get("card_toml", ""),
-                        "quantities": a.get("quantities", {}), "card_file": a.get("card_file", ""),
+            out.append({"number": t.number, "name": a["name"], "round": a["round"], "design_values": a["design_values"],
+                        "card_toml": a["card_toml"], "quantities": a["quantities"], "card_file": a["card_file"],
                         "open": t.state == optuna.trial.TrialState.RUNNING,
                         "value": t.value if t.state == optuna.trial.TrialState.COMPLETE else None,
-                        "outcome": a.get("outcome"), "exploration": bool(a.get("exploration", False)),
-                        "expected_gain": a.get("expected_gain")})
+                        "outcome": a["outcome"], "exploration": a["exploration"], "expected_gain": a["expected_gain"]})
         return out
 
     def _scorer(self, risk=None):
@@ -332,14 +324,10 @@ class Campaign:
         """Ask the proposal's trial (RUNNING, committed at once) and name it; its JSON entry."""
         file = f"{name}.toml"
         trial = self._ask(design, space)
-        trial.set_user_attr("design", design)
-        attrs: list[tuple[str, Any]] = [
-            ("round", round_), ("quantities", entry["quantities"]), ("card_toml", text), ("card_file", file),
-            ("objective", entry["objective"]), ("posterior", posterior["key"] if posterior else "shipped"),
-            ("exploration", entry["exploration"]), ("expected_gain", entry["expected_gain"]),
-            ("proposed", now()), ("name", name)]  # the name last: a proposal is complete once named
-        for key, value in attrs:
-            trial.set_user_attr(key, value)
+        store.name_proposal(trial, design, round_=round_, quantities=entry["quantities"], card_toml=text,
+                            card_file=file, objective=entry["objective"],
+                            posterior=posterior["key"] if posterior else "shipped", exploration=entry["exploration"],
+                            expected_gain=entry["expected_gain"], name=name)
         return {"name": name, "card": str(folder / file) if folder is not None else file,
                 "trial": trial.number, "design": entry["design"], "quantities": entry["quantities"],
                 "objective": entry["objective"], "current": entry["current"],
@@ -357,7 +345,7 @@ class Campaign:
         """The card file of a proposal: the campaign's card as ``base`` and the layers to build
         (cathode thickness, porosity or loading, capacity, separator, reservoir, pressure)."""
         return proposal_card(name, design, scorer, entry, campaign=self.name,
-                             base=self.study.user_attrs["nassb_card"], settings=describe(self.search_settings()),
+                             base=store.card_of(self.study), settings=describe(self.search_settings()),
                              energy=QUANTITY_OF[self._settings["objective"]])
 
     # -- record --------------------------------------------------------------------------------
@@ -406,7 +394,8 @@ class Campaign:
                                     existing={r["sha256"] for r in self._records()},
                                     pending={r["sha256"] for r in self._pending_records()}, campaign=self.name)
         records_.parse_records(rows)  # the stored text reads back on its own: checked before anything is stored
-        records_.store_records(self.study, rows, label)  # all at once, each key once: the storage refuses a twin
+        # all at once, each key once: the storage refuses a twin
+        store.store_records(self.optuna_storage, self.study, rows, label)
         notes = []
         for row in rows:
             if row["proposal"] is None:

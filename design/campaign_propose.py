@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 from ..priors import OptionError
+from . import study_store
 from .acquisition import expected_gains
 from .acquisition import explore as explore_batch
 from .study import make_objective, make_sampler
@@ -53,9 +54,9 @@ def search(space, scorer, settings, ranges: dict, trials: int, seed: int | None,
         if ran < local:
             study.optimize(objective, n_trials=local - ran)
     feasible = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE
-                and t.user_attrs.get("feasible")]
+                and study_store.feasible_of(t)]
     feasible.sort(key=lambda t: -(t.value if t.value is not None else -math.inf))
-    found = [t.user_attrs["design"] for t in feasible]
+    found = [study_store.design_of(t) for t in feasible]
     if optimum.design is None:
         return found
     return [optimum.design, *[d for d in found if d != optimum.design]]

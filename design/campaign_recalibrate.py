@@ -22,7 +22,6 @@ Before the new cells enter, what the posterior predicted for them is scored
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,7 +29,7 @@ import numpy as np
 from ..priors.display.campaign import calibration_words
 from . import campaign_records as records_
 from .calibration import WIDEN, calibration
-from .campaign_store import POSTERIOR_PREFIX, decode_draws, encode_draws, now, parameter_summary, shipped_risk
+from .campaign_store import now, parameter_summary, posterior_draws, shipped_risk, store_posterior
 from .recalibration import gate_words, posterior_log_density, reweight, temper, temper_words, widen
 
 if TYPE_CHECKING:
@@ -57,8 +56,7 @@ def recalibrate(campaign: Campaign, *, recalibration: str = "auto", nuts: dict |
     rng = np.random.default_rng(seed)
     # The draws of the posterior that `covered` describes, not whatever is current by now (a
     # posterior stored meanwhile by another process may cover some of `new` already).
-    prior_draws = (decode_draws(campaign.study.user_attrs[current["key"]]["draws"]) if current
-                   else shipped_risk().draws)
+    prior_draws = posterior_draws(campaign.study, current["key"]) if current else shipped_risk().draws
     all_cells = records_.parse_records(records)
     new_cells = records_.parse_records(new)
     assert all_cells is not None and new_cells is not None  # there are new records
@@ -77,9 +75,8 @@ def recalibrate(campaign: Campaign, *, recalibration: str = "auto", nuts: dict |
              "fingerprint": model.fingerprint, "observed_range": observed_range(cells), "lab": campaign.name,
              "parameters": parameter_summary(draws), "created": now(),
              "cells": int(sum(c.count for c in all_cells)),
-             "rounds": sorted({r["round"] for r in records}), "draws": encode_draws(draws)}
-    key = f"{POSTERIOR_PREFIX}{uuid.uuid4().hex}"
-    campaign.study.set_user_attr(key, entry)
+             "rounds": sorted({r["round"] for r in records})}
+    key = store_posterior(campaign.study, entry, draws)
     campaign._risk_cache = None
     return {**campaign._posterior_json({**entry, "key": key}), "notes": notes}
 

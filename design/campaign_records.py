@@ -3,10 +3,11 @@ storage enforces), the proposal cards an entry may name instead of a base, the r
 seed, what it says while it runs and how long NUTS will take; the raw text of each
 observations-file entry and of the files it names, and the cells parsed back from that text.
 
-A record is stored under ``nassb_record_<SHA-256 of its entry and the files it names>`` in Optuna's
-``study_user_attributes`` table, whose ``(study_id, key)`` is unique: every record of one file is
-inserted in one transaction, so the same cells recorded by two processes at the same moment are
-stored once and the second is refused by the database itself, not by a read-then-write check.
+A record is stored (:func:`.campaign_store.store_records`) under the SHA-256 of its entry and the
+files it names in Optuna's ``study_user_attributes`` table, whose ``(study_id, key)`` is unique:
+every record of one file is inserted in one transaction, so the same cells recorded by two
+processes at the same moment are stored once and the second is refused by the database itself,
+not by a read-then-write check.
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ from ..priors.vocabulary import term
 if TYPE_CHECKING:
     from .campaign import Campaign
 from ..priors.lab import ObservedCells, load_observed_cells
-
-RECORD_PREFIX = "nassb_record_"
+from .campaign_store import RECORD_PREFIX, record_key, tell_attrs  # noqa: F401 - RECORD_PREFIX as before
 
 # NUTS wall time of the risk calibration on the 2-core benchmark machine (bench/README.md,
 # 2026-12-02): 282 s for the paper's 19 cells and 348 s with 20 more, 4 chains x 2000 steps,
@@ -39,36 +39,6 @@ _COMPILE_S = 30.0
 _STEP_S = 0.047
 _STEP_PER_CELL_S = 0.00085
 PAPER_CELLS = 19
-
-
-def record_key(digest: str) -> str:
-    """The storage key of the record whose entry and files hash to ``digest``."""
-    return f"{RECORD_PREFIX}{digest}"
-
-
-def store_records(study, rows: list[dict], label: str) -> None:
-    """Insert every row as a study user attribute in one transaction, under :func:`record_key`.
-
-    A key the storage holds already (the same cells recorded meanwhile by another process) is
-    refused by the table's unique ``(study_id, key)``: nothing of this file is stored and the
-    CardError names the entry.
-    """
-    import sqlalchemy.exc
-    from optuna.storages._rdb import models
-    from sqlalchemy.orm import Session
-
-    storage = study._storage
-    engine = getattr(storage, "_backend", storage).engine
-    try:
-        with Session(engine) as session, session.begin():
-            for row in rows:
-                session.add(models.StudyUserAttributeModel(study_id=study._study_id, key=row["key"],
-                                                           value_json=json.dumps(row)))
-    except sqlalchemy.exc.IntegrityError:
-        held = set(study.user_attrs)
-        where = next((i for i, row in enumerate(rows) if row["key"] in held), 0)
-        raise CardError("this cell was recorded in the campaign by another command at the same moment",
-                        file=label, field=f"cells[{rows[where].get('index', where)}]") from None
 
 
 def proposal_cards(entries: Iterable, proposals: dict[str, dict], folder: Path) -> dict[str, Path]:
@@ -263,10 +233,8 @@ def tell(campaign: Campaign, rows: list[dict]) -> dict[str, dict]:
         p = open_.get(row["proposal"] or "")
         if p is None:
             continue
-        trial_id = study._storage.get_trial_id_from_study_id_trial_number(study._study_id, p["number"])
-        study._storage.set_trial_user_attr(trial_id, "constraints", violations)
-        study._storage.set_trial_user_attr(trial_id, "outcome", outcome)
-        study._storage.set_trial_user_attr(trial_id, "built", design)
+        tell_attrs(campaign.optuna_storage, study, p["number"], constraints=violations, outcome=outcome,
+                   built=design)
         try:
             study.tell(p["number"], value if math.isfinite(value) else None,
                        state=None if math.isfinite(value) else optuna.trial.TrialState.FAIL)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .calibration import round_calibration
+from .campaign_store import card_of
 from .study import describe, describe_design, rate_words
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def status_document(campaign: Campaign) -> tuple[dict, list[str]]:
         posteriors.append({"index": i + 1, "method": p["method"], "records": len(p["records"]),
                            "rounds": p.get("rounds", []), "created": p["created"],
                            "fingerprint": p["fingerprint"], "parameters": p["parameters"]})
-    document = {"campaign": campaign.name, "storage": campaign.storage, "card": campaign.study.user_attrs["nassb_card"],
+    document = {"campaign": campaign.name, "storage": campaign.storage, "card": card_of(campaign.study),
                 "settings": {**campaign.design_settings(), "description": describe(settings),
                              "rate": rate_words(settings)},
                 "rounds": table, "recorded": len(records),

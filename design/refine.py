@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from .space import DesignSpace
+from .study_store import design_of, feasible_of, has_design
 
 METHOD = "COBYQA"
 RADIUS = 0.05          # initial trust region, as a fraction of each variable's (log) range
@@ -35,7 +36,7 @@ def best_feasible(study):
     import optuna
 
     trials = [t for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-              if t.user_attrs.get("feasible")]
+              if feasible_of(t)]
     return max(trials, key=lambda t: t.values[0], default=None)
 
 
@@ -63,10 +64,10 @@ def _known_points(study, start, to_unit, names: list[str], scale: float) -> dict
 
     seen: dict[tuple, tuple[float, np.ndarray]] = {}
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
-        if "design" in t.user_attrs and all(n in t.constraints for n in names) and t.values:
-            seen[_key_of(to_unit(t.user_attrs["design"]))] = (
+        if has_design(t) and all(n in t.constraints for n in names) and t.values:
+            seen[_key_of(to_unit(design_of(t)))] = (
                 -t.values[0] / scale, np.array([t.constraints[n] for n in names]))
-    seen[_key_of(to_unit(start.user_attrs["design"]))] = (
+    seen[_key_of(to_unit(design_of(start)))] = (
         -start.values[0] / scale, np.array([start.constraints[n] for n in names]))
     return seen
 
@@ -77,7 +78,8 @@ def refine(study, space: DesignSpace, objective, budget: int, *, callbacks=None)
     Parameters
     ----------
     study : optuna.Study
-        A single-objective study whose trials set ``user_attrs["feasible"]`` and constraints.
+        A single-objective study whose trials record their design and feasibility (:mod:`.study_store`)
+        and constraints.
     space : DesignSpace
     objective : callable
         The study's objective (:func:`nassb.design.study.make_objective`).
@@ -99,7 +101,7 @@ def refine(study, space: DesignSpace, objective, budget: int, *, callbacks=None)
     variables = [v for v in space if not v.fixed]
     if start is None or budget < 1 or not variables or len(study.directions) != 1:
         return 0
-    design = start.user_attrs["design"]
+    design = design_of(start)
 
     def to_unit(d: dict) -> np.ndarray:
         return _to_unit(variables, d)

@@ -13,6 +13,9 @@ from . import extrapolation
 from .batch import search as batched_search
 from .decision import Decision
 from .space import design_space
+from .study_store import card_of as study_card
+from .study_store import (description_of, design_of, feasible_of, means_of, posterior_file_of, search_of,
+                          set_posterior_file)
 from .workers import fail_dead_trials
 from .study import (QUANTITY_OF, SAMPLERS, SECOND_OBJECTIVES, SearchSettings, baselines, describe, finished,
                     load_existing, make_objective, make_scorer, open_study, proposals, rate_words, settings_of,
@@ -246,9 +249,9 @@ def run_design(card: CellCard | str | Path = "paper-cell-1", *, trials: int = 20
 def _open(storage: str, name: str, search: SearchSettings, sampler: str, seed: int | None, origin: str, posterior):
     """The study (made or opened), which keeps the file of the posterior its trials are scored on."""
     optuna_study = open_study(storage, name, search, sampler, seed, card=origin)
-    if isinstance(posterior, (str, Path)) and "nassb_posterior" not in optuna_study.user_attrs:
+    if isinstance(posterior, (str, Path)) and posterior_file_of(optuna_study) is None:
         # The study's trials were scored on these draws: load_design and the report find them again.
-        optuna_study.set_user_attr("nassb_posterior", str(Path(posterior).resolve()))
+        set_posterior_file(optuna_study, str(Path(posterior).resolve()))
     return optuna_study
 
 
@@ -351,11 +354,11 @@ def load_design(study: str, storage: str = DEFAULT_STORAGE, *, top: int = 5,
 
     optuna_study = load_existing(storage, study)
     settings = settings_of(optuna_study)
-    card = load_card(optuna_study.user_attrs["nassb_card"])
+    card = load_card(study_card(optuna_study))
     if card.sha256 != settings.card_sha256:
         raise OptionError(f"the card {card.origin} changed since the study was made; its trials were scored "
                           "with the old one", field="study")
-    recorded = optuna_study.user_attrs.get("nassb_posterior")
+    recorded = posterior_file_of(optuna_study)
     if posterior is None and recorded:
         if not Path(recorded).is_file():
             raise OptionError(f"the study was scored on the risk posterior {recorded}, which is gone; give it "
@@ -387,7 +390,7 @@ def _result(optuna_study, name, storage, settings, scorer, space, risk, top, car
         scored = baselines(settings, risk, ranges=ranges, reweighting=weights, leave=leave)
     except CardError:  # a baseline card that cannot be scored with this card's materials
         scored = {}
-    return DesignResult(name, storage, settings, len(done), sum(1 for t in done if t.user_attrs.get("feasible")),
+    return DesignResult(name, storage, settings, len(done), sum(1 for t in done if feasible_of(t)),
                         chosen, scored, card, calibrated_range=ranges, prior_sensitivity=weights.to_json(),
                         utilisation=scorer.utilisation_note, leave_out=leave.to_json())
 
@@ -424,13 +427,13 @@ def list_designs(storage: str = DEFAULT_STORAGE) -> list[dict]:
     out = []
     with reading_errors(storage):
         for s in opened.get_all_studies():
-            if "nassb_search" not in s.user_attrs:
+            if search_of(s) is None:
                 continue
             trials = opened.get_all_trials(opened.get_study_id_from_name(s.study_name), deepcopy=False)
             count = {state: sum(1 for t in trials if t.state == state) for state in states}
             started = min((t.datetime_start for t in trials if t.datetime_start), default=None)
-            out.append({"study": s.study_name, "card": s.user_attrs.get("nassb_card", ""),
-                        "description": s.user_attrs.get("nassb_description", ""), "trials": count[states.COMPLETE],
+            out.append({"study": s.study_name, "card": study_card(s, ""),
+                        "description": description_of(s), "trials": count[states.COMPLETE],
                         "running": count[states.RUNNING], "failed": count[states.FAIL],
                         "created": started.isoformat(timespec="seconds") if started else None})
     return out
@@ -460,11 +463,11 @@ def design_trials(study: str, storage: str = DEFAULT_STORAGE):
     for t in optuna_study.get_trials(deepcopy=False):
         row: dict = {"number": t.number, "state": t.state.name,
                      objective: t.values[0] if t.state == optuna.trial.TrialState.COMPLETE and t.values else None,
-                     "feasible": t.user_attrs.get("feasible")}
-        for name, value in t.user_attrs.get("design", {}).items():
+                     "feasible": feasible_of(t)}
+        for name, value in design_of(t, {}).items():
             label = unit_label(name, term(name).unit)
             row[label], units[label] = value, term(name).unit
-        for name, value in t.user_attrs.get("means", {}).items():
+        for name, value in means_of(t, {}).items():
             label = unit_label(f"{name} mean", term(name).unit)
             row[label], units[label] = value, term(name).unit
         rows.append(row)

@@ -23,11 +23,11 @@ import numpy as np
 from ..priors import OptionError
 from ..priors.secrets import mask_url
 from ..priors.vocabulary import term
-from . import extrapolation
+from . import extrapolation, study_store
 from .decision import DEFAULT_C_RATE, Limits, hold_suffix, rate_name
 from .score import DesignScorer, built_interval, summarise
 from .space import DesignSpace
-from .workers import WORKER_ATTR, fail_dead_trials, this_worker
+from .workers import fail_dead_trials, this_worker
 
 SAMPLERS = ("tpe", "random", "gp")
 BASELINES = ("paper-cell-1", "paper-cell-2", "paper-roadmap-1-activation", "paper-roadmap-2-porosity",
@@ -122,10 +122,8 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
         fail_dead_trials(study)  # a killed worker's trial: failed, not RUNNING for good
         return study
     # Created here: record what it searches (a worker that loads it meanwhile waits for this).
-    study.set_user_attr("nassb_description", describe(settings))
-    study.set_user_attr("nassb_card", card)
-    study.set_user_attr("nassb_search", settings_to_dict(settings))
-    study.set_user_attr("nassb_settings", fingerprint)
+    study_store.mark_study(study, description=describe(settings), card=card, search=settings_to_dict(settings),
+                           fingerprint=fingerprint)
     return study
 
 
@@ -276,11 +274,11 @@ def _check_settings(study, name: str, fingerprint: str, wait_s: float = 60.0) ->
     import time
 
     deadline = time.monotonic() + wait_s
-    while "nassb_settings" not in study.user_attrs and time.monotonic() < deadline:
+    while study_store.fingerprint_of(study) is None and time.monotonic() < deadline:
         time.sleep(0.2)
-    theirs = study.user_attrs.get("nassb_settings")
+    theirs = study_store.fingerprint_of(study)
     if theirs != fingerprint:
-        described = study.user_attrs.get("nassb_description", "?")
+        described = study_store.description_of(study, "?")
         raise OptionError(f"study {name!r} exists with other settings ({described}); "
                           "choose another --study or the same settings", field="--study")
 
@@ -311,7 +309,10 @@ def baselines(settings: SearchSettings, risk, *, ranges: dict | None = None, rew
 
 def settings_of(study) -> SearchSettings:
     """The settings a study was created with (for reports and further workers)."""
-    return settings_from_dict(study.user_attrs["nassb_search"])
+    search = study_store.search_of(study)
+    if search is None:
+        raise KeyError("the study holds no design settings (it was not made by nassb design)")
+    return settings_from_dict(search)
 
 
 def settings_to_dict(settings: SearchSettings) -> dict:
@@ -345,7 +346,7 @@ def load_existing(url: str, name: str):
             study = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
         raise OptionError(f"no study {name!r} in {mask_url(url)}", field="--study") from None
-    if "nassb_search" not in study.user_attrs:
+    if study_store.search_of(study) is None:
         raise OptionError(f"study {name!r} was not made by nassb design", field="--study")
     return study
 
@@ -400,7 +401,7 @@ def make_objective(space: DesignSpace, scorer: DesignScorer, settings: SearchSet
     worker = this_worker()
 
     def objective(trial):
-        trial.set_user_attr(WORKER_ATTR, worker)  # so a resumed study can fail it if this process dies
+        study_store.set_worker(trial, worker)  # so a resumed study can fail it if this process dies
         design = {v.name: (v.low if v.fixed else trial.suggest_float(v.name, v.low, v.high, log=v.log))
                   for v in space}
         values = scorer.score(design)
@@ -408,9 +409,9 @@ def make_objective(space: DesignSpace, scorer: DesignScorer, settings: SearchSet
         violations = constraints(values, settings, ranges)
         for key, value in violations.items():
             trial.set_constraint(key, value)
-        trial.set_user_attr("design", design)
-        trial.set_user_attr("means", means)
-        trial.set_user_attr("feasible", all(v <= 0 for v in violations.values()))
+        study_store.set_design(trial, design)
+        study_store.set_means(trial, means)
+        study_store.set_feasible(trial, all(v <= 0 for v in violations.values()))
         first = objective_value(values, settings.objective, settings.quantile)
         if settings.pareto:
             second = objective_value(values, settings.pareto,
@@ -432,19 +433,19 @@ def proposals(study, space: DesignSpace, scorer: DesignScorer, settings: SearchS
               leave=None, readings=None) -> list[dict]:
     """The best feasible designs that differ from each other by at least ``min_distance`` (of a
     variable's range); for a Pareto study, the feasible front."""
-    trials = [t for t in finished(study) if t.user_attrs.get("feasible")]
+    trials = [t for t in finished(study) if study_store.feasible_of(t)]
     if settings.pareto:
         front = {t.number for t in study.best_trials}
         trials = [t for t in trials if t.number in front]
     trials.sort(key=lambda t: -t.values[0])
     chosen: list = []
     for t in trials:
-        design = t.user_attrs["design"]
-        if all(space.distance(design, c.user_attrs["design"]) >= min_distance for c in chosen):
+        design = study_store.design_of(t)
+        if all(space.distance(design, study_store.design_of(c)) >= min_distance for c in chosen):
             chosen.append(t)
         if len(chosen) >= top and not settings.pareto:
             break
-    return [describe_design(scorer, settings, t.user_attrs["design"], rank=i + 1, trial=t.number, ranges=ranges,
+    return [describe_design(scorer, settings, study_store.design_of(t), rank=i + 1, trial=t.number, ranges=ranges,
                             reweighting=reweighting, leave=leave, readings=readings)
             for i, t in enumerate(chosen)]
 

@@ -24,8 +24,7 @@ import warnings
 from pathlib import Path
 
 from ..priors.files import pid_alive
-
-WORKER_ATTR = "nassb_worker"
+from .study_store import LEAD_ATTR, WORKER_ATTR, lead_claim, set_lead_claim, worker_of  # noqa: F401 - the keys as before
 
 
 def _process_start(pid: int) -> str | None:
@@ -88,7 +87,7 @@ def fail_dead_trials(study) -> list[int]:
     running = optuna.trial.TrialState.RUNNING
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(running,)):
-        worker = trial.user_attrs.get(WORKER_ATTR)
+        worker = worker_of(trial)
         if isinstance(worker, dict) and _gone(worker):
             study.tell(trial.number, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
             failed.append(trial.number)
@@ -100,7 +99,6 @@ def fail_dead_trials(study) -> list[int]:
 
 # -- one worker leads: the deterministic optimum and the local refinement ------------------------
 
-LEAD_ATTR = "nassb_lead"
 LEASE_S = 120.0   # another machine's lead that has not written for this long is taken as gone
 SETTLE_S = 0.25   # a claim is confirmed this long after it was made
 
@@ -124,10 +122,10 @@ def claim_lead(study, me: dict) -> float | None:
     the claim, or None.  A claim holds once :func:`confirm_lead` still finds it."""
     import time
 
-    if _lead_held_by_other(study.user_attrs.get(LEAD_ATTR), me):
+    if _lead_held_by_other(lead_claim(study), me):
         return None
     now = time.time()
-    study.set_user_attr(LEAD_ATTR, {"worker": me, "at": now, "done": False})
+    set_lead_claim(study, {"worker": me, "at": now, "done": False})
     return now
 
 
@@ -143,7 +141,7 @@ def confirm_lead(study, me: dict, claimed: float | None) -> bool:
     if claimed is None:
         return False
     time.sleep(max(0.0, claimed + SETTLE_S - time.time()))
-    claim = study.user_attrs.get(LEAD_ATTR)
+    claim = lead_claim(study)
     return isinstance(claim, dict) and claim.get("worker") == me and not claim.get("done")
 
 
@@ -151,9 +149,9 @@ def keep_lead(study, me: dict, *, done: bool = False) -> None:
     """Renew this worker's lead (each batch), or give it up (``done``) at the end of its run."""
     import time
 
-    claim = study.user_attrs.get(LEAD_ATTR)
+    claim = lead_claim(study)
     if isinstance(claim, dict) and claim.get("worker") == me:  # not taken over meanwhile
-        study.set_user_attr(LEAD_ATTR, {"worker": me, "at": time.time(), "done": done})
+        set_lead_claim(study, {"worker": me, "at": time.time(), "done": done})
 
 
 def worker_seed(seed: int | None, me: dict) -> int | None:

@@ -37,6 +37,9 @@ other measurements
 A resistance measured in ohm is R / A with the card's area A (and its uncertainty); several
 quantities of one fit are one multivariate normal with the fit's covariance.
 
+Each kind of observation enters through its term (:mod:`.observation_terms`); the PyMC variables
+of the priors and the specimens are made in :mod:`.pymc_variables`.
+
 Prior-data conflict (:mod:`.conflicts`): data many prior standard deviations from the card's
 prior, or a posterior far outside the prior's bulk (more than
 :data:`~nassb.inference.conflicts.CONFLICT_SD` in the normal scale of the prior's probability),
@@ -45,253 +48,54 @@ fail the diagnostics gate with a sentence that names the observation.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
-from ..priors import CardError, Measured
-from ..priors.observations import (
-    ARRHENIUS_FIELDS,
-    ArrheniusSeries,
-    Capacities,
-    JointMeasurement,
-    Measurement,
-    Replicates,
-)
+from ..priors import CardError
 from ..priors.vocabulary import term
-from .arrhenius import robust_loglike, sign_of
-from .cell import arrhenius_factor, separator_resistance
-from .conflicts import data_conflicts, posterior_conflicts
+from .conflicts import posterior_conflicts
 from .diagnostics import Diagnostics
 from .model import CellModel
+from .observation_terms import Context, built_inputs, data_conflicts, observed_inputs, specimen_groups, term_of
+from .pymc_variables import prior_variable, specimen_variables
 from .result import PropagationResult, add_covariance, summary_dataset
 from .sampling import SamplerSettings, sample
-from .specimens import (
-    _FIXED_SPREAD,
-    SpecimenGroup,
-    _observed_inputs,
-    _weak,
-    group_of,
-    specimen_groups,
-    spread_scale,
-)
+from .specimens import group_of
 from .statistics import summarise_named
 
 HIERARCHICAL_TARGET_ACCEPT = 0.99
 EXTRA_OUTPUTS = {"coulombic_efficiency": term("coulombic_efficiency").unit}
 
 
-def _cuts(prior: Measured) -> bool:
-    """Whether the physical bounds cut the distribution's support at all."""
-    lo, hi = prior.truncation()
-    if prior.dist == "lognormal":
-        return lo > 0 or bool(np.isfinite(hi))
-    return bool(np.isfinite(lo) or np.isfinite(hi))
-
-
-def _within(prior: Measured):
-    """The transform that keeps a variable inside the field's bounds (None: nothing to keep)."""
-    from pymc.distributions import transforms
-
-    lo, hi = prior.truncation()
-    if prior.dist == "lognormal" and not np.isfinite(hi) and lo <= 0:
-        return None
-    if not (np.isfinite(lo) or np.isfinite(hi)):
-        return None
-    return transforms.Interval(lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
-
-
-def prior_variable(name: str, prior: Measured, observed: bool = False):
-    """A PyMC variable for one input (or a float for a fixed, unobserved one).
-
-    The field's physical bounds hold in every draw: where they cut off a negligible mass the
-    variable is sampled through a transform onto them (the normal's density differs from the
-    truncated one by a constant only), otherwise it is a truncated distribution.
-    """
-    import pymc as pm
-
-    if not prior.uncertain:
-        if not observed:
-            return float(prior.value)
-        prior = _weak(prior)
-    if prior.dist == "uniform":
-        return pm.Uniform(name, lower=prior.low, upper=prior.high)
-    if prior.dist == "loguniform":
-        # Uniform in the logarithm: NUTS moves in ln x, the quantity is its exponential.
-        import pytensor.tensor as pt
-
-        log_x = pm.Uniform(f"{name}_log", lower=np.log(prior.low), upper=np.log(prior.high))
-        return pm.Deterministic(name, pt.exp(log_x))
-    lo, hi = prior.truncation()
-    bounds = {"lower": lo if np.isfinite(lo) else None, "upper": hi if np.isfinite(hi) else None}
-    if prior.dist == "lognormal":
-        mu, sigma = prior.lognormal_parameters()
-        if not _cuts(prior):
-            return pm.LogNormal(name, mu=mu, sigma=sigma)  # positive as it is
-        if not prior.truncated:
-            return pm.LogNormal(name, mu=mu, sigma=sigma, default_transform=_within(prior))
-        return pm.Truncated(name, pm.LogNormal.dist(mu=mu, sigma=sigma), **bounds)
-    if not prior.truncated:
-        within = _within(prior)
-        if within is None:
-            return pm.Normal(name, mu=prior.value, sigma=prior.sd)
-        return pm.Normal(name, mu=prior.value, sigma=prior.sd, default_transform=within)
-    return pm.TruncatedNormal(name, mu=prior.value, sigma=prior.sd, **bounds)
-
-
-
-def _prior_logp(prior: Measured, value):
-    """Log density of ``prior`` (as :func:`prior_variable` builds it, observed) at ``value``."""
-    import pymc as pm
-
-    prior = prior if prior.uncertain else _weak(prior)
-    if prior.dist == "uniform":
-        dist = pm.Uniform.dist(lower=prior.low, upper=prior.high)
-    else:
-        lo, hi = prior.truncation()
-        bounds = {"lower": lo if np.isfinite(lo) else None, "upper": hi if np.isfinite(hi) else None}
-        if prior.dist == "lognormal":
-            mu, sigma = prior.lognormal_parameters()
-            dist = pm.LogNormal.dist(mu=mu, sigma=sigma)
-            if _cuts(prior):
-                dist = pm.Truncated.dist(dist, **bounds)
-        elif _cuts(prior):
-            dist = pm.TruncatedNormal.dist(mu=prior.value, sigma=prior.sd, **bounds)
-        else:
-            dist = pm.Normal.dist(mu=prior.value, sigma=prior.sd)
-    return pm.logp(dist, value)
-
-
-def _bounded_normal(name: str, centre, spread, prior: Measured, shape=None):
-    """Specimen values N(centre, spread) truncated at the field's physical bounds (centred).
-
-    Sampled through a transform onto the bounds, with the truncated normal's normaliser added
-    (it depends on the population): the same density as PyMC's TruncatedNormal at a fraction of
-    its gradient's cost.
-    """
-    import pymc as pm
-
-    within = _within(prior)
-    if within is None:
-        return pm.Normal(name, mu=centre, sigma=spread, shape=shape)
-    theta = pm.Normal(name, mu=centre, sigma=spread, shape=shape, default_transform=within)
-    pm.Potential(f"{name}_bounds", -(shape or 1) * _log_mass(centre, spread, prior))
-    return theta
-
-
-def _log_mass(centre, spread, prior: Measured):
-    """log P(lo <= X <= hi) for X ~ N(centre, spread) and the field's bounds."""
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    lo, hi = prior.truncation()
-    if np.isfinite(lo) and np.isfinite(hi):
-        return log_diff_normal_cdf_std((hi - centre) / spread, (lo - centre) / spread)
-    if np.isfinite(lo):
-        return pm.logcdf(pm.Normal.dist(0.0, 1.0), (centre - lo) / spread)
-    if np.isfinite(hi):
-        return pm.logcdf(pm.Normal.dist(0.0, 1.0), (hi - centre) / spread)
-    return pt.as_tensor_variable(0.0)
-
-
-def _new_specimen(name: str, centre, spread, prior: Measured):
-    """A new specimen of a population N(centre, spread), truncated at the field's bounds.
-
-    Written centre + spread z with z a standard normal (no funnel); the truncation is a wall at
-    the bounds and the normaliser of the cut normal, so the new specimen's density integrates to
-    one whatever the population and does not pull on it.
-    """
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    z = pm.Normal(f"{name}_cell_z", 0.0, 1.0)
-    value = pm.Deterministic(name, centre + spread * z)
-    lo, hi = prior.truncation()
-    inside = pt.as_tensor_variable(np.array(True))
-    if np.isfinite(lo):
-        inside = pt.and_(inside, pt.ge(value, lo))
-    if np.isfinite(hi):
-        inside = pt.and_(inside, pt.le(value, hi))
-    pm.Potential(f"{name}_cell_bounds", pt.switch(inside, -_log_mass(centre, spread, prior), -np.inf))
-    return value
-
-
-def log_diff_normal_cdf_std(upper, lower):
-    """log(Phi(upper) - Phi(lower)) for a standard normal, stable in the tails."""
-    from pymc.distributions.dist_math import log_diff_normal_cdf
-
-    return log_diff_normal_cdf(0.0, 1.0, upper, lower)
-
-
-# -- specimens of a material's Arrhenius quantity ----------------------------------------------
-
-def _specimens(group: SpecimenGroup, prior: Measured):
-    """PyMC variables of a group: the log value of each specimen by label, and the cell's value."""
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    name = group.quantity
-    spread = pm.HalfNormal(f"{name}_specimen_spread", sigma=spread_scale(group, prior))
-    mean = prior.moments()[0]
-    anchor = pm.Flat(f"{name}_specimen_log", initval=math.log(mean))
-    offset = pm.Normal(f"{name}_population_z", 0.0, 1.0)
-    log_population = anchor - spread * offset
-    population = pm.Deterministic(f"{name}_population", pt.exp(log_population))
-    # ln X_pop has the card's prior: its density in ln X_pop (the Jacobian of exp included).
-    pm.Potential(f"{name}_population_prior", _prior_logp(prior, population) + log_population)
-    logs = {group.labels[0]: anchor}
-    for k, label in enumerate(group.labels[1:], start=1):
-        logs[label] = pm.Normal(f"{name}_specimen_log_{k}", mu=log_population, sigma=spread)
-    if group.cell is not None:
-        cell = pm.Deterministic(name, pt.exp(logs[group.cell]))
-    else:
-        z = pm.Normal(f"{name}_cell_z", 0.0, 1.0)
-        cell = pm.Deterministic(name, pt.exp(log_population + spread * z))
-    return logs, cell
-
-
 def build(model: CellModel):
     """The PyMC model of a card: priors, observations, and every output as a deterministic.
 
-    Returns the model, the names of the quantities to report (outputs first, then the
-    observed inputs, the populations and extras such as the Coulombic efficiency), and whether
-    the model has latent specimens (a hierarchy that needs smaller steps).
+    Each observation enters through the term of its kind (:mod:`.observation_terms`).  Returns
+    the model, the names of the quantities to report (outputs first, then the observed inputs,
+    the populations and extras such as the Coulombic efficiency), and whether the model has
+    latent specimens (a hierarchy that needs smaller steps).
     """
     import pymc as pm
     import pytensor.tensor as pt
 
-    observed = _observed_inputs(model)
+    observed = observed_inputs(model)
     groups = specimen_groups(model)
-    replicated = {o.quantity: o for o in model.card.observations if isinstance(o, Replicates)}
+    built = built_inputs(model)
     report = list(model.outputs)
     with pm.Model() as pmodel:
         x: dict = {}
         logs: dict[str, dict] = {}
         for name, prior in model.inputs.items():
-            if name in replicated:
-                x[name] = _replicates(name, prior, replicated[name])
+            if name in built:
+                x[name] = term_of(built[name]).variable(built[name], name, prior)
             elif name in groups:
-                logs[name], x[name] = _specimens(groups[name], prior)
+                logs[name], x[name] = specimen_variables(groups[name], prior)
             else:
                 x[name] = prior_variable(name, prior, name in observed)
-        context = _Context(model, x, logs, groups, _area(model))
+        context = Context(model, x, logs, groups, _area(model))
         for obs in model.card.observations:
-            if isinstance(obs, Capacities):
-                _capacities(obs, x["cathode.delivered_capacity"])
-                report.append("coulombic_efficiency")
-            elif isinstance(obs, ArrheniusSeries):
-                log_value = logs[obs.quantity][obs.specimen or obs.where]
-                robust_loglike(_safe(obs.where), log_value, x[obs.energy], obs.temperature,
-                               x[model.reference], obs.values, sign_of(obs.quantity.partition(".")[2]))
-            elif isinstance(obs, JointMeasurement):
-                mu = pt.stack([pt.as_tensor_variable(context.value(part, obs.where)) for part in obs.parts])
-                pm.MvNormal(f"{_safe(obs.where)}_observed", mu=mu, cov=obs.covariance,
-                            observed=np.array([p.value.value for p in obs.parts]))
-            elif isinstance(obs, Measurement):
-                # The measured value and its uncertainty as written, not the moments of a truncated prior.
-                pm.Normal(f"{_safe(obs.where)}_observed", mu=context.value(obs, obs.where), sigma=obs.value.sd,
-                          observed=obs.value.value)
+            report.extend(term_of(obs).likelihood(obs, context))
         outputs = model.evaluate(x, xp=pt)
         if model.derived_porosity:
             p = outputs["porosity"]
@@ -299,7 +103,7 @@ def build(model: CellModel):
         for name, expr in outputs.items():
             pm.Deterministic(name, pt.as_tensor_variable(expr))
         extra = [*observed, *(f"{q}_population" for q in groups), *(f"{q}_specimen_spread" for q in groups),
-                 *(f"{q}_population_mean" for q in replicated), *(f"{q}_specimen_spread" for q in replicated)]
+                 *(f"{q}_population_mean" for q in built), *(f"{q}_specimen_spread" for q in built)]
         if not isinstance(context.area, (float, int, type(None))):
             extra.append("cell.area")  # an uncertain area: its posterior is worth reading
         for name in extra:
@@ -313,16 +117,10 @@ def build(model: CellModel):
     return pmodel, report, hierarchical
 
 
-def _safe(where: str) -> str:
-    return where.replace("[", "_").replace("]", "")
-
-
 def _area(model: CellModel):
     """The card's electrode area (cm^2) where a resistance in ohm needs it: a variable when it
     is uncertain, a float when fixed, None when nothing needs it."""
-    needs = [part for obs in model.card.observations
-             for part in (obs.parts if isinstance(obs, JointMeasurement) else (obs,))
-             if isinstance(part, Measurement) and not part.per_area]
+    needs = [part for obs in model.card.observations for part in term_of(obs).in_ohm(obs)]
     if not needs:
         return None
     area = model.card.cell.get("area")
@@ -330,102 +128,6 @@ def _area(model: CellModel):
         raise CardError("a resistance in ohm needs [cell] area (cm^2) to become an area resistance",
                         file=model.card.origin, field=f"{needs[0].where}.value")
     return prior_variable("cell.area", area)
-
-
-@dataclass
-class _Context:
-    """What a measurement's modelled value needs: the inputs, the specimens, the area."""
-
-    model: CellModel
-    x: dict
-    logs: dict
-    groups: dict
-    area: object
-
-    def value(self, obs: Measurement, where: str):
-        """The modelled value of one measured quantity (ohm cm^2 or its field's unit; ohm where
-        the measurement is per electrode, not per area)."""
-        import pytensor.tensor as pt
-
-        model, x = self.model, self.x
-        key = group_of(obs.quantity, model)
-        label = obs.specimen or where
-        if obs.quantity == "separator.resistance":
-            material = model.card.separator.material.name
-            temperature = obs.temperature if obs.temperature is not None else x["cell.temperature"]
-            own = self.groups[key].cell == label
-            thickness = x["separator.thickness"] if own else self._thickness(label)
-            value = separator_resistance(thickness, pt.exp(self.logs[key][label]), x[f"{material}.activation_energy"],
-                                         temperature, x[model.reference], xp=pt)
-        else:
-            value = pt.exp(self.logs[key][label]) if key is not None else x[obs.quantity]
-            if obs.temperature is not None:  # observations.py allows it for Arrhenius fields only
-                material, _, field_ = obs.quantity.partition(".")
-                energy = x[f"{material}.{ARRHENIUS_FIELDS[field_]}"]
-                value = value * arrhenius_factor(sign_of(field_) * energy, obs.temperature, x[model.reference], xp=pt)
-        if not obs.per_area:
-            value = value / self.area
-        return value
-
-    def _thickness(self, label: str):
-        """Another specimen's separator thickness: a draw from the card's prior (one per specimen)."""
-        import pymc as pm
-
-        name = f"separator.thickness_of_{_safe(label)}"
-        model = pm.modelcontext(None)
-        if name in model.named_vars:
-            return model.named_vars[name]
-        prior = self.model.inputs["separator.thickness"]
-        return prior_variable(name, prior) if prior.uncertain else prior.value
-
-
-def _replicates(name: str, prior: Measured, obs: Replicates):
-    """The cell's value of a replicated quantity, with the readings' likelihood added.
-
-    Specimens read more than once get their own (centred) latent value: their readings pin it
-    down.  Specimens read once are marginalised, y ~ N(mu, sqrt(tau^2 + reading_sd^2)) (exact
-    where the bounds cut off nothing), which avoids the funnel of one latent value per reading.
-    The population mean, the latent specimens and the cell's new specimen respect the field's
-    physical bounds.
-    """
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    centre = prior_variable(f"{name}_population_mean", prior, observed=True)
-    scale = obs.specimen_spread.absolute(prior.value) if obs.specimen_spread is not None else (
-        prior.sd if prior.uncertain else _FIXED_SPREAD * abs(prior.value))
-    spread = pm.HalfNormal(f"{name}_specimen_spread", sigma=scale)
-    reading_sd = obs.reading_sd if obs.reading_sd is not None else pm.HalfNormal(
-        f"{name}_reading_sd", sigma=scale)
-    counts = np.bincount(obs.samples, minlength=len(obs.sample_names))
-    cell_sample = obs.cell_sample if obs.cell_sample is not None else -1
-    latent = np.flatnonzero((counts > 1) | (np.arange(counts.size) == cell_sample))
-    single = np.isin(obs.samples, latent, invert=True)
-    tag = _safe(obs.where)
-    if single.any():
-        pm.Normal(f"{tag}_single_readings", mu=centre, sigma=pt.sqrt(spread ** 2 + reading_sd ** 2),
-                  observed=obs.values[single])
-    if latent.size:
-        theta = _bounded_normal(f"{name}_specimen", centre, spread, prior, shape=latent.size)
-        position = {int(j): k for k, j in enumerate(latent)}
-        repeated = ~single
-        index = np.array([position[int(j)] for j in obs.samples[repeated]], dtype=int)
-        pm.Normal(f"{tag}_repeated_readings", mu=theta[index], sigma=reading_sd, observed=obs.values[repeated])
-        if obs.cell_sample is not None:
-            return pm.Deterministic(name, theta[position[obs.cell_sample]])
-    return _new_specimen(name, centre, spread, prior)
-
-
-def _capacities(obs: Capacities, delivered) -> None:
-    import pymc as pm
-
-    level = float(np.mean(obs.discharge))
-    scatter = pm.HalfNormal(f"{_safe(obs.where)}_discharge_scatter", sigma=0.1 * level)
-    pm.Normal(f"{_safe(obs.where)}_discharge", mu=delivered, sigma=scatter, observed=obs.discharge)
-    efficiency = pm.Uniform("coulombic_efficiency", lower=0.5, upper=1.05)
-    ratio_scatter = pm.HalfNormal(f"{_safe(obs.where)}_efficiency_scatter", sigma=0.05)
-    pm.Normal(f"{_safe(obs.where)}_efficiency", mu=efficiency, sigma=ratio_scatter,
-              observed=obs.discharge / obs.charge)
 
 
 _DEFAULT_SETTINGS = SamplerSettings()
@@ -463,10 +165,9 @@ def propagate_bayes(model: CellModel, settings: SamplerSettings = _DEFAULT_SETTI
     ds = add_covariance(ds, *joint_covariance(draws, heavy))
     free = [v.name for v in pmodel.free_RVs]
     diag = Diagnostics.from_idata(idata, free + report)
-    groups = specimen_groups(model)
-    replicated = {o.quantity for o in model.card.observations if isinstance(o, Replicates)}
-    diag = diag.with_problems(*conflicts, *posterior_conflicts(model, idata.posterior, groups, replicated))
-    notes = [o.note for o in model.card.observations if isinstance(o, JointMeasurement) and o.note]
+    groups, replicated, observed = specimen_groups(model), set(built_inputs(model)), observed_inputs(model)
+    diag = diag.with_problems(*conflicts, *posterior_conflicts(model, idata.posterior, groups, replicated, observed))
+    notes = [note for obs in model.card.observations for note in term_of(obs).notes(obs)]
     if not model.card.observations:
         notes.append("the card has no observations: this posterior is its prior, sampled by NUTS "
                      "(method 'mc' gives the same faster)")

@@ -10,19 +10,12 @@ import math
 import numpy as np
 
 from ..priors import Measured
-from ..priors.observations import (
-    ARRHENIUS_FIELDS,
-    ArrheniusSeries,
-    Capacities,
-    JointMeasurement,
-    Measurement,
-    Replicates,
-)
+from ..priors.observations import ARRHENIUS_FIELDS, ArrheniusSeries, Capacities, Measurement, Replicates
 from ..priors.vocabulary import term
 from .arrhenius import least_squares, sign_of
 from .cell import arrhenius_exponent
 from .model import CellModel
-from .specimens import SpecimenGroup, _observed_inputs, _weak, group_of, spread_scale, specimen_groups
+from .specimens import SpecimenGroup, _weak, group_of, spread_scale
 
 CONFLICT_SD = 4.0
 """Data (or a posterior median) further than this many prior standard deviations from the prior
@@ -48,40 +41,31 @@ def _sentence(where: str, what: str, z: float, prior: Measured, label: str) -> s
             "check the data's units and the card, or widen the prior")
 
 
-def data_conflicts(model: CellModel) -> list[str]:
-    """Observations whose data lie more than :data:`CONFLICT_SD` prior standard deviations from
-    what the card's prior expects of them (before any sampling)."""
-    out: list[str] = []
-    groups = specimen_groups(model)
-    nominal = model.nominal()
-    for obs in model.card.observations:
-        if isinstance(obs, Replicates):
-            prior = model.inputs[obs.quantity]
-            mean, sd = _moments(prior)
-            scale = obs.specimen_spread.absolute(mean) if obs.specimen_spread is not None else sd
-            reading = obs.reading_sd if obs.reading_sd is not None else float(np.std(obs.values))
-            z = abs(float(np.mean(obs.values)) - mean) / math.sqrt(sd ** 2 + scale ** 2 + reading ** 2)
-            if z > CONFLICT_SD:
-                out.append(_sentence(obs.where, f"mean reading {np.mean(obs.values):.4g} {prior.unit}", z, prior,
-                                     obs.quantity))
-        elif isinstance(obs, Capacities):
-            prior = model.inputs["cathode.delivered_capacity"]
-            mean, sd = _moments(prior)
-            level = float(np.mean(obs.discharge))
-            scatter = float(np.std(obs.discharge)) / math.sqrt(obs.discharge.size)
-            z = abs(level - mean) / math.hypot(sd, scatter)
-            if z > CONFLICT_SD:
-                out.append(_sentence(obs.where, f"mean discharge {level:.4g} mAh/cm^2", z, prior,
-                                     "cathode.delivered_capacity"))
-        elif isinstance(obs, ArrheniusSeries):
-            out.extend(_series_conflicts(model, obs, groups[obs.quantity], nominal))
-        else:
-            for part in obs.parts if isinstance(obs, JointMeasurement) else (obs,):
-                out.extend(_measurement_conflicts(model, part, groups, nominal))
-    return out
+def replicate_conflicts(model: CellModel, obs: Replicates) -> list[str]:
+    """The mean reading against the prior, with the specimen spread and the reading scatter."""
+    prior = model.inputs[obs.quantity]
+    mean, sd = _moments(prior)
+    scale = obs.specimen_spread.absolute(mean) if obs.specimen_spread is not None else sd
+    reading = obs.reading_sd if obs.reading_sd is not None else float(np.std(obs.values))
+    z = abs(float(np.mean(obs.values)) - mean) / math.sqrt(sd ** 2 + scale ** 2 + reading ** 2)
+    if z > CONFLICT_SD:
+        return [_sentence(obs.where, f"mean reading {np.mean(obs.values):.4g} {prior.unit}", z, prior, obs.quantity)]
+    return []
 
 
-def _series_conflicts(model: CellModel, obs: ArrheniusSeries, group: SpecimenGroup, nominal) -> list[str]:
+def capacity_conflicts(model: CellModel, obs: Capacities) -> list[str]:
+    """The mean discharge capacity against the prior of the delivered capacity."""
+    prior = model.inputs["cathode.delivered_capacity"]
+    mean, sd = _moments(prior)
+    level = float(np.mean(obs.discharge))
+    scatter = float(np.std(obs.discharge)) / math.sqrt(obs.discharge.size)
+    z = abs(level - mean) / math.hypot(sd, scatter)
+    if z > CONFLICT_SD:
+        return [_sentence(obs.where, f"mean discharge {level:.4g} mAh/cm^2", z, prior, "cathode.delivered_capacity")]
+    return []
+
+
+def series_conflicts(model: CellModel, obs: ArrheniusSeries, group: SpecimenGroup, nominal) -> list[str]:
     out = []
     ls = least_squares(obs, nominal[model.reference])
     prior = model.inputs[obs.quantity]
@@ -104,7 +88,7 @@ def _series_conflicts(model: CellModel, obs: ArrheniusSeries, group: SpecimenGro
     return out
 
 
-def _measurement_conflicts(model: CellModel, obs: Measurement, groups, nominal) -> list[str]:
+def measurement_conflicts(model: CellModel, obs: Measurement, groups, nominal) -> list[str]:
     """A measurement against its prior expectation, to first order on a log scale for the
     positive Arrhenius quantities (with the specimen spread), as written otherwise."""
     key = group_of(obs.quantity, model)
@@ -177,9 +161,9 @@ def _prior_z(prior: Measured, x: float) -> float:
     return abs(float(stats.norm.ppf(p)))
 
 
-def posterior_conflicts(model: CellModel, posterior, groups, replicated) -> list[str]:
-    """Observed inputs (and populations) whose posterior median lies far outside their prior."""
-    observed = _observed_inputs(model)
+def posterior_conflicts(model: CellModel, posterior, groups, replicated, observed) -> list[str]:
+    """Observed inputs (``observed``, and populations) whose posterior median lies far outside
+    their prior."""
     checks = {name: name for name in observed if name not in groups and name not in replicated}
     checks.update({f"{q}_population": q for q in groups})
     checks.update({f"{q}_population_mean": q for q in replicated})

@@ -1,53 +1,19 @@
-"""What a card's observations say of its inputs, for the Bayesian model (:mod:`.bayes`) and its
-prior-data checks (:mod:`.conflicts`): which input each observation informs, the weak prior an
-observed fixed value gets, and the specimens of a material's Arrhenius quantity (the cell's own
-among them, and the scale of their spread)."""
+"""The specimens of a material's Arrhenius quantity, for the Bayesian model (:mod:`.bayes`) and
+its prior-data checks (:mod:`.conflicts`): the group of specimens an observed quantity speaks of
+(the cell's own among them, and the scale of their spread) and the weak prior an observed fixed
+value gets.  Which observations inform which input and specimen is each kind's term's to say
+(:mod:`.observation_terms`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..priors import CardError, Measured
-from ..priors.observations import (
-    ARRHENIUS_FIELDS,
-    DERIVED_QUANTITIES,
-    ArrheniusSeries,
-    Capacities,
-    JointMeasurement,
-    Measurement,
-    Replicates,
-    Spread,
-)
+from ..priors import Measured
+from ..priors.observations import ARRHENIUS_FIELDS, DERIVED_QUANTITIES, Spread
 from .model import CellModel
 
 _WEAK = 0.5  # sd of the weak prior given to an observed fixed value, relative to the value
 _FIXED_SPREAD = 0.1  # scale of a specimen spread's prior where the card's value is fixed, relative
-
-
-def _observed_inputs(model: CellModel) -> dict[str, str]:
-    """Input name -> the observation (``observations[i]``) that informs it."""
-    out: dict[str, str] = {}
-    sep = model.card.separator.material.name
-    for obs in model.card.observations:
-        parts = obs.parts if isinstance(obs, JointMeasurement) else (obs,)
-        for part in parts:
-            if isinstance(part, Measurement) and part.quantity in DERIVED_QUANTITIES:
-                names = [f"{sep}.conductivity"] + (["separator.thickness"] if part.cell_sample else [])
-            elif isinstance(part, (Replicates, Measurement)):
-                names = [part.quantity]
-            elif isinstance(part, Capacities):
-                names = ["cathode.delivered_capacity"]
-            else:
-                names = [part.quantity, part.energy]
-            for name in names:
-                if name not in model.inputs:
-                    field_ = f"{obs.where}.quantity" if not isinstance(obs, Capacities) else obs.where
-                    why = ("add delivered_capacity to [cathode]" if isinstance(obs, Capacities)
-                           else "this card does not use it (derived, or not given)")
-                    raise CardError(f"{name!r} is not an input of this cell: {why}", file=model.card.origin,
-                                    field=field_)
-                out.setdefault(name, obs.where)
-    return out
 
 
 def _weak(prior: Measured) -> Measured:
@@ -71,39 +37,6 @@ def group_of(quantity: str, model: CellModel) -> str | None:
     if quantity in DERIVED_QUANTITIES:
         return f"{model.card.separator.material.name}.conductivity"
     return quantity if quantity.partition(".")[2] in ARRHENIUS_FIELDS else None
-
-
-def specimen_groups(model: CellModel) -> dict[str, SpecimenGroup]:
-    """The specimens each observed material quantity has, and which one is the cell's."""
-    groups: dict[str, SpecimenGroup] = {}
-    for obs in model.card.observations:
-        parts = obs.parts if isinstance(obs, JointMeasurement) else (obs,)
-        for part in parts:
-            if not isinstance(part, (ArrheniusSeries, Measurement)):
-                continue
-            key = group_of(part.quantity, model)
-            if key is None:
-                continue  # a layer quantity measured is the cell's own (observations.py checks)
-            group = groups.setdefault(key, SpecimenGroup(key))
-            label = part.specimen or obs.where
-            if label not in group.labels:
-                group.labels.append(label)
-            if part.cell_sample:
-                if group.cell not in (None, label):
-                    raise CardError(f"two specimens are named as the cell's own {key}", file=model.card.origin,
-                                    field=f"{obs.where}.cell_sample")
-                group.cell = label
-            if part.specimen_spread is not None:
-                if group.spread not in (None, part.specimen_spread):
-                    raise CardError(f"a second, different specimen_spread for {key}", file=model.card.origin,
-                                    field=f"{obs.where}.specimen_spread")
-                group.spread = part.specimen_spread
-    replicated = {o.quantity for o in model.card.observations if isinstance(o, Replicates)}
-    for key in groups:
-        if key in replicated:
-            raise CardError(f"{key} has replicates and series or measurements of specimens; give them as one kind",
-                            file=model.card.origin, field="observations")
-    return groups
 
 
 def _relative_sd(prior: Measured) -> float:

@@ -20,12 +20,13 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
                  posterior=None) -> Report:
     from ..design.run import load_design
     from ..design.study import QUANTITY_OF, finished, load_existing
+    from ..design.study_store import feasible_of, means_of
 
     result = load_design(name, storage, top=top, posterior=posterior)
     settings = result.settings
     trials = finished(load_existing(storage, name))
     report = Report(title=f"Design study: {name}", kind="study")
-    feasible = [bool(t.user_attrs.get("feasible")) for t in trials]
+    feasible = [bool(feasible_of(t)) for t in trials]
     doc = result.to_json()
     report.sections.append({"title": "Search", "kind": "text",
                             "text": f"{len(trials)} finished trials, {sum(feasible)} feasible; {doc['description']}; "
@@ -64,8 +65,7 @@ def study_report(storage: str, name: str, *, command: list[str] | None = None, t
         report.sections.append(sensitivity)
     second = settings.pareto or "P_short"
     energy, other = QUANTITY_OF[settings.objective], QUANTITY_OF.get(second, second)
-    points = [(t.user_attrs["means"][other], t.user_attrs["means"][energy], bool(t.user_attrs.get("feasible")))
-              for t in trials]
+    points = [(means_of(t)[other], means_of(t)[energy], bool(feasible_of(t))) for t in trials]
     marks = {k: (v["quantities"][other]["mean"], v["quantities"][energy]["mean"]) for k, v in result.baselines.items()}
     report.figures["map"] = figures.design_map(points, marks, other, energy, term(other).unit, term(energy).unit)
     report.sections.append({"title": ("Pareto front" if settings.pareto else "Trials") + " and the paper's cells",

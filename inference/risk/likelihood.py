@@ -443,7 +443,7 @@ def build_model(batch: Batch, priors: dict, lab_priors: dict | None = None):
     import pymc as pm
     import pytensor.tensor as pt
 
-    from ..bayes import prior_variable
+    from ..pymc_variables import prior_variable
 
     with pm.Model() as model:
         theta = {name: prior_variable(name, rp.prior) for name, rp in priors.items()}

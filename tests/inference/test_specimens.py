@@ -12,8 +12,8 @@ import pytest
 
 from nassb.inference import CellModel
 from nassb.inference.bayes import build
-from nassb.inference.conflicts import CONFLICT_SD, _prior_z, data_conflicts
-from nassb.inference.specimens import specimen_groups
+from nassb.inference.conflicts import CONFLICT_SD, _prior_z
+from nassb.inference.observation_terms import data_conflicts, specimen_groups
 from nassb.priors import CardError, DataError, load_card
 from nassb.priors.observations import JointMeasurement
 
