@@ -14,8 +14,10 @@ build its options and their help without importing the rest).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..priors import OptionError
@@ -271,9 +273,7 @@ class Decision:
 
     def search_settings(self, card_sha256: str, risk_fingerprint: str = "", *, pareto: str | None = None,
                         space: tuple = ()):
-        """The :class:`~nassb.design.study.SearchSettings` a study of this decision stores."""
-        from .study import SearchSettings
-
+        """The :class:`SearchSettings` a study of this decision stores."""
         op = self.operating
         return SearchSettings(card_sha256, objective=self.objective, quantile=self.quantile, pareto=pareto,
                               current=op.current, cycles=op.cycles, limits=self.limits, space=space,
@@ -281,7 +281,7 @@ class Decision:
 
     @classmethod
     def of_search(cls, settings) -> Decision:
-        """The decision a study's :class:`~nassb.design.study.SearchSettings` hold."""
+        """The decision a study's :class:`SearchSettings` hold."""
         op = OperatingPoint(settings.c_rate, settings.current, settings.cycles)
         return cls(settings.objective, settings.quantile, settings.limits, op, settings.within_data)
 
@@ -310,3 +310,30 @@ def hold_suffix(limits: Limits) -> str:
     """What a decision's one-line description says of how its limits are held across the readings."""
     return {"every": ", limits held under every reading", "combined": ", limits held on the readings combined",
             "file": ", limits held under the file's reading alone"}[limits.hold]
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """What a study optimises (a decision, the card and risk draws it is made for, the space
+    searched); stored with the study so every worker agrees (:mod:`nassb.design.study`)."""
+
+    card_sha256: str
+    objective: str = "E_V"
+    quantile: float | None = 0.05     # None: the mean
+    pareto: str | None = None         # a second objective: P_short or E_m
+    current: float | None = None      # mA/cm^2, a fixed cycling current; None: the C-rate
+    cycles: int = 100
+    limits: Limits = field(default_factory=Limits)
+    space: tuple = ()
+    risk: str = ""                    # fingerprint of the calibrated risk draws
+    c_rate: float | None = DEFAULT_C_RATE  # 1/h of each design's own delivered capacity
+    within_data: bool = False         # the search kept inside the calibrated range
+
+    def fingerprint(self) -> str:
+        raw = asdict(self)
+        if raw["limits"].get("confidence") is None:  # limits on means: the fingerprint of before chance limits
+            raw["limits"].pop("confidence", None)
+        if raw["limits"].get("hold") == "file":  # under the file's reading: the fingerprint of before readings
+            raw["limits"].pop("hold")
+        text = json.dumps(raw, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]

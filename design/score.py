@@ -25,7 +25,7 @@ from ..inference.risk import RiskModel
 from ..inference.statistics import summarise_named
 from ..priors import CardError, CellCard, OptionError
 from . import transport, variables
-from .decision import DEFAULT_C_RATE, rate_name
+from .defaults import DEFAULT_C_RATE, rate_name
 
 class DesignScorer:
     """Evaluates designs (dicts of design variables, canonical units) for one card.

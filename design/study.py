@@ -11,11 +11,10 @@ settings it was created with and refuses a worker with others.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ from ..priors import OptionError
 from ..priors.secrets import mask_url
 from ..priors.vocabulary import term
 from . import extrapolation, study_store
-from .decision import DEFAULT_C_RATE, Limits, hold_suffix, rate_name
+from .decision import Limits, SearchSettings, hold_suffix, rate_name
 from .score import DesignScorer, built_interval, summarise
 from .space import DesignSpace
 from .workers import fail_dead_trials, this_worker
@@ -37,32 +36,6 @@ SECOND_OBJECTIVES = {"P_short": "minimize", "E_m": "maximize", "E_V": "maximize"
 QUANTITY_OF = {"E_V": "E_V_rate", "E_m": "E_m_rate", "P_short": "P_short"}
 HEARTBEAT_S = 10
 GRACE_S = 30
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """What a study optimises; stored with the study so every worker agrees."""
-
-    card_sha256: str
-    objective: str = "E_V"
-    quantile: float | None = 0.05     # None: the mean
-    pareto: str | None = None         # a second objective: P_short or E_m
-    current: float | None = None      # mA/cm^2, a fixed cycling current; None: the C-rate
-    cycles: int = 100
-    limits: Limits = field(default_factory=Limits)
-    space: tuple = ()
-    risk: str = ""                    # fingerprint of the calibrated risk draws
-    c_rate: float | None = DEFAULT_C_RATE  # 1/h of each design's own delivered capacity
-    within_data: bool = False         # the search kept inside the calibrated range
-
-    def fingerprint(self) -> str:
-        raw = asdict(self)
-        if raw["limits"].get("confidence") is None:  # limits on means: the fingerprint of before chance limits
-            raw["limits"].pop("confidence", None)
-        if raw["limits"].get("hold") == "file":  # under the file's reading: the fingerprint of before readings
-            raw["limits"].pop("hold")
-        text = json.dumps(raw, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _quiet_optuna() -> None:

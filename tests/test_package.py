@@ -58,9 +58,6 @@ KNOWN_CYCLES = [
     # fit.py imports the batch runner; batch.py takes fit_spectrum and the progress bar back from
     # fit.py (the result types and EISSettings are out of the cycle, in modules of their own)
     {"nassb.inference.eis.batch", "nassb.inference.eis.fit"},
-    # study.py stores a decision and scores with score.py; Decision.search_settings builds the
-    # study's SearchSettings, and score.py reads the C-rate from decision.py
-    {"nassb.design.decision", "nassb.design.score", "nassb.design.study"},
 ]
 
 
