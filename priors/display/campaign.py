@@ -4,7 +4,7 @@ a proposal, a record and a status; a design and a risk parameter on one line."""
 from __future__ import annotations
 
 from ..vocabulary import typeset
-from .design_text import binding_words
+from .design_text import binding_words, unrepresented_words
 from .tables import columns, quantity_cells
 
 _SHORT = {"cathode.theoretical_capacity": "C", "cathode.porosity": "P", "separator.thickness": "sep",
@@ -118,6 +118,9 @@ def campaign_text(result) -> str:
             binding = binding_words(p)
             if binding:
                 lines.append(f"  {binding}")
+        unrepresented = unrepresented_words(result.proposals)
+        if unrepresented:
+            lines.extend(["", unrepresented])
     elif result.kind == "campaign-record":
         post = result.posterior
         gate = post.get("gate", {})

@@ -111,6 +111,23 @@ def binding_words(entry: dict) -> str | None:
             f"the design {state} under it")
 
 
+def unrepresented_words(entries: list[dict]) -> str | None:
+    """The readings the posterior's draws cannot represent (k-hat > 0.7 or too few effective
+    draws), in words: shown in the JSON, neither held nor able to bind, so the proposals rest on
+    the other readings of their questions; None where every reading is represented."""
+    rows: dict = next((e["readings"] for e in entries if e.get("readings")), {})
+    def why(row: dict) -> str:
+        if row.get("kind") == "direction":
+            return f"{row['ess']:.0f} of the draws go that way"
+        return f"k-hat {row['k_hat']:.2f}, {row['ess']:.0f} effective draws"
+
+    names = [f"{name} ({row['question']}; {why(row)})" for name, row in rows.items() if not row.get("reliable", True)]
+    if not names:
+        return None
+    return ("not represented by the draws, so neither held nor binding (the proposals rest on the other readings "
+            "of these questions; a calibration under one is the honest check): " + "; ".join(names))
+
+
 def resting_line(label: str, entry: dict) -> str:
     """``#1  cell-1? (P_short +0.24), cell-2? (P_short +0.30)``: the observation groups a design
     rests on and the risk that moves most without each; empty where it rests on none."""
@@ -177,9 +194,12 @@ def design_table(result) -> str:
             lines.extend(["extrapolated beyond it (the risks rest on the models' forms alone there; x: the value "
                           "over the nearer end of the range):", *beyond])
     binding = [f"  {label}  {words}" for label, e in entries if (words := binding_words(e))]
-    if binding:
+    unrepresented = unrepresented_words([e for _, e in entries])
+    if binding or unrepresented:
         lines.extend(["", "readings of the paper that bind (priors/data/risk-readings.toml; each risk under each "
                           "reading in the JSON's readings):", *binding])
+        if unrepresented:
+            lines.append(f"  {unrepresented}")
     rests = [line for line in (resting_line(label, e) for label, e in entries) if line]
     if rests:
         lines.extend(["", "what each design rests on (leave one observation group out, PSIS; ? marks k-hat > 0.7, "

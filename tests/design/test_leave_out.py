@@ -96,3 +96,5 @@ def test_design_json_carries_leave_out_per_proposal(nassb, tmp_path):
     assert alone["readings"]["cell-1-at-0.05MPa"]["risks"]["P_short"]["mean"] > 0.28
     text = nassb("design", "--storage", f"sqlite:///{tmp_path / 'l.db'}", "--trials", "6", "--seed", "2")
     assert f"binding reading: {first['binding_reading']}" in text.out
+    # a reading the draws cannot represent is said in words, not held: the proposals rest on the other direction
+    assert "not represented by the draws" in text.out and "cathode-resistance-grows-with-thickness" in text.out
