@@ -32,17 +32,22 @@ BATCH_SECONDS = 2.0
 SCHEMA = "v3.2.0.a"  # Optuna's RDB schema (optuna 3.2 to 5.x) that write_trials writes directly
 
 
-def write_trials(study, trials: Sequence) -> None:
+def write_trials(study, trials: Sequence, storage=None) -> None:
     """Copy finished trials (FrozenTrial, e.g. from an in-memory study) into ``study``'s storage.
 
-    On a database storage of Optuna's schema :data:`SCHEMA` the whole batch is one transaction
-    of bulk inserts, numbered as Optuna numbers trials (the study's row locked while they are
-    made); elsewhere each trial is added with ``study.add_trials``, one transaction each (about
-    ten times slower: bench/README.md).  Both store the same trials (tests/design/test_batch.py).
+    ``storage`` is the storage object the study was opened with (default: the one
+    :func:`nassb.design.study.open_study` kept for it, :func:`~.study_store.storage_of`).  On a
+    database storage of Optuna's schema :data:`SCHEMA` the whole batch is one transaction of bulk
+    inserts, numbered as Optuna numbers trials (the study's row locked while they are made);
+    elsewhere, or with no storage object known, each trial is added with ``study.add_trials``, one
+    transaction each (about ten times slower: bench/README.md).  Both store the same trials
+    (tests/design/test_batch.py).
     """
+    from .study_store import storage_of
+
     if not trials:
         return
-    backend = _rdb_backend(study)
+    backend = _rdb_backend(storage if storage is not None else storage_of(study))
     if backend is None:
         study.add_trials(list(trials))
         return
@@ -52,20 +57,18 @@ def write_trials(study, trials: Sequence) -> None:
 _CHECKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # storage -> its schema is SCHEMA
 
 
-def _rdb_backend(study):
-    """The study's RDBStorage where its schema is the one :func:`_insert` writes, else None."""
+def _rdb_backend(storage):
+    """``storage`` where it is an RDBStorage of the schema :func:`_insert` writes, else None."""
     import optuna
 
-    storage = getattr(study, "_storage", None)
-    backend = getattr(storage, "_backend", storage)
-    if not isinstance(backend, optuna.storages.RDBStorage):
+    if not isinstance(storage, optuna.storages.RDBStorage):
         return None
-    if backend not in _CHECKED:
+    if storage not in _CHECKED:
         try:
-            _CHECKED[backend] = backend.get_current_version() == SCHEMA
+            _CHECKED[storage] = storage.get_current_version() == SCHEMA
         except Exception:  # noqa: BLE001 - an unknown storage layout: the slow, public path
-            _CHECKED[backend] = False
-    return backend if _CHECKED[backend] else None
+            _CHECKED[storage] = False
+    return storage if _CHECKED[storage] else None
 
 
 def _insert(backend, study_id: int, trials: list) -> None:

@@ -91,9 +91,11 @@ def open_study(url: str, name: str, settings: SearchSettings, sampler: str, seed
         study = optuna.create_study(study_name=name, storage=storage, directions=directions, sampler=sampler_)
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler_)
+        study_store.remember_storage(study, storage)
         _check_settings(study, name, fingerprint)
         fail_dead_trials(study)  # a killed worker's trial: failed, not RUNNING for good
         return study
+    study_store.remember_storage(study, storage)
     # Created here: record what it searches (a worker that loads it meanwhile waits for this).
     study_store.mark_study(study, description=describe(settings), card=card, search=settings_to_dict(settings),
                            fingerprint=fingerprint)

@@ -15,6 +15,7 @@ reader takes anything that carries ``user_attrs``: a study, a study summary, a t
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 WORKER_ATTR = "nassb_worker"
@@ -22,6 +23,20 @@ LEAD_ATTR = "nassb_lead"
 _DESCRIPTION, _CARD, _SEARCH, _FINGERPRINT, _POSTERIOR = (
     "nassb_description", "nassb_card", "nassb_search", "nassb_settings", "nassb_posterior")
 _DESIGN, _MEANS, _FEASIBLE = "design", "means", "feasible"
+
+
+_STORAGES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # study -> the storage it was opened with
+
+
+def remember_storage(study, storage) -> None:
+    """Keep the storage object a study was opened with (Optuna offers no public way back from a
+    study to its storage), for the batched trial writes of :mod:`.batch`."""
+    _STORAGES[study] = storage
+
+
+def storage_of(study):
+    """The storage object :func:`remember_storage` kept for ``study``, or None."""
+    return _STORAGES.get(study)
 
 
 # -- the study's attributes ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from nassb.design.batch import write_trials
+from nassb.design.batch import _rdb_backend, write_trials
 from nassb.design.workers import LEAD_ATTR, claim_lead, confirm_lead, keep_lead, this_worker, worker_seed
 
 LIMITS = {"P_fracture", "P_short", "ohmic_drop", "retention"}
@@ -61,12 +61,14 @@ def test_a_batch_is_stored_as_optuna_stores_each_trial(tmp_path, directions):
 
     trials = _synthetic_trials(directions)
     for i, url in enumerate(_storages(tmp_path, f"b{directions}")):
-        ours = optuna.create_study(study_name=f"ours-{directions}-{os.getpid()}-{i}", storage=url,
+        storage = optuna.storages.RDBStorage(url)
+        ours = optuna.create_study(study_name=f"ours-{directions}-{os.getpid()}-{i}", storage=storage,
                                    directions=["maximize"] * directions)
         theirs = optuna.create_study(study_name=f"theirs-{directions}-{os.getpid()}-{i}", storage=url,
                                      directions=["maximize"] * directions)
         ours.add_trials(trials[:2])              # trials already there: the batch numbers on from them
-        write_trials(ours, trials[2:])
+        assert _rdb_backend(storage) is storage  # the bulk insert, not Optuna's trial-by-trial path
+        write_trials(ours, trials[2:], storage)
         theirs.add_trials(trials)
         assert [_fields(t) for t in ours.get_trials()] == [_fields(t) for t in theirs.get_trials()]
         assert ours.get_trials()[2].values[0] == math.inf
