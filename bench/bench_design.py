@@ -165,7 +165,7 @@ def main() -> None:
 
     card = load_card(CARD)
     space, risk = design_space(card), RiskModel.load()
-    settings = SearchSettings(card.sha256, cycles=CYCLES)
+    settings = SearchSettings(card.sha256, cycles=CYCLES, risk=risk.fingerprint)
     scorer = make_scorer(card, risk, settings)
     objective = make_objective(space, scorer, settings)
     print(f"{CARD}, {scorer.rate_text}, {CYCLES} cycles, {risk.size} draws, objective q0.05 E_V_rate (Wh/l); "
