@@ -29,17 +29,18 @@ from __future__ import annotations
 import math
 import time
 import zlib
-from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
-from ...priors import DataError, OptionError
+from ...priors import DataError, NassbError, OptionError
 from ..diagnostics import Diagnostics
 from ..sampling import SamplerSettings, sample
 from .checks import inductive, misfit, relative_residuals
 from .circuit import Circuit
 from .coordinates import Layout
+from .batch import run_batch
 from .expressions import Derived, parse_all_derived
 from .leastsq import fit_least_squares
 from .results import EISFit, SpectrumFit, joint_note
@@ -102,15 +103,23 @@ def fit_spectra(spectra: list[Spectrum], circuit: Circuit | str, settings: EISSe
     seed = sampler.resolved_seed()
     if settings.arrhenius:
         return _fit_joint(list(spectra), circuit, layout, derived, settings, seed)
-    from .batch import run_batch
-
-    outcomes = run_batch(list(spectra), circuit.text, settings, seed, jobs=jobs, executor=executor)
+    task = partial(fit_task, circuit=circuit.text, settings=settings, seed=seed)
+    outcomes = run_batch(list(spectra), task, jobs=jobs, executor=executor, progress=settings.sampler.progress)
     failed = {s.name: out for s, out in zip(spectra, outcomes) if isinstance(out, str)}
     fits = [out for out in outcomes if not isinstance(out, str)]
     if failed and (not keep_going or not fits):
         name, message = next(iter(failed.items()))
         raise DataError(message, file=next(s.source for s in spectra if s.name == name))
     return EISFit(fits, circuit, settings, derived, seed, failed=failed)
+
+
+def fit_task(spectrum: Spectrum, circuit: str, settings: EISSettings, seed: int, progress: bool = False):
+    """One spectrum's fit, or the message of the error that stopped it: the task of a batch
+    (:mod:`.batch`; a module-level function, so that worker processes and Dask can run it)."""
+    try:
+        return fit_spectrum(spectrum, circuit, settings, seed=seed, progress=progress)
+    except NassbError as err:
+        return f"{spectrum.name}: {err.message}" if not err.message.startswith(spectrum.name) else err.message
 
 
 def fit_spectrum(spectrum: Spectrum, circuit: Circuit | str, settings: EISSettings = EISSettings(), *,
@@ -261,27 +270,6 @@ def _fit_joint(spectra: list[Spectrum], circuit: Circuit, layout: Layout, derive
 
 def _parse(circuit: Circuit, derive) -> list[Derived]:
     return parse_all_derived(derive, circuit.names)
-
-
-@contextmanager
-def _bar(total: int, show: bool):
-    """A progress bar over the spectra of a batch (tqdm), or nothing."""
-    if not show:
-        yield lambda fit: None
-        return
-    from ..progress import progress_bar
-
-    bar = progress_bar(total=total, desc="spectra", unit=" spectrum", leave=False, mininterval=0)
-
-    def advance(fit: SpectrumFit | str) -> None:
-        what = fit[:60] if isinstance(fit, str) else f"{fit.name}: {fit.method.split(' (')[0]}"
-        bar.set_postfix_str(what, refresh=False)
-        bar.update(1)
-
-    try:
-        yield advance
-    finally:
-        bar.close()
 
 
 def _check(spectra: list[Spectrum], circuit: Circuit, settings: EISSettings) -> None:
