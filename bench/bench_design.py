@@ -50,7 +50,7 @@ from scipy.optimize import differential_evolution
 from nassb.design import design_space
 from nassb.design.optimum import best_design
 from nassb.design.refine import refine
-from nassb.design.study import SearchSettings, make_objective, make_scorer, objective_value, open_study
+from nassb.design.study import SearchSettings, constraints, make_objective, make_scorer, objective_value, open_study
 from nassb.inference.risk import RiskModel
 from nassb.priors import load_card
 
@@ -62,11 +62,10 @@ STRATEGIES = ("random", "tpe", "tpe-s30", "tpe+refine50", "tpe+refine100")  # gp
 
 def penalised(space, scorer, settings):
     """The function DE minimises: -q0.05(E_V_rate) if feasible, else PENALTY + the sum of the
-    violations (each relative to its limit); and the map from DE's coordinates to a design."""
+    violations (each relative to its limit, held as the settings hold them: under every reading by
+    default, nassb.design.study.constraints); and the map from DE's coordinates to a design."""
     variables = [v for v in space if not v.fixed]
     bounds = [(math.log(v.low), math.log(v.high)) if v.log else (v.low, v.high) for v in variables]
-    lim = settings.limits
-
     def design_of(x):
         d = {v.name: v.low for v in space if v.fixed}
         d.update({v.name: (math.exp(xi) if v.log else xi) for v, xi in zip(variables, x, strict=True)})
@@ -74,7 +73,7 @@ def penalised(space, scorer, settings):
 
     def f(x):
         values = scorer.score(design_of(x))
-        viol = lim.violations({k: float(v.mean()) for k, v in values.items()})
+        viol = constraints(values, settings)
         excess = sum(max(val, 0.0) for val in viol.values())
         if excess > 0:
             return PENALTY + excess
@@ -192,9 +191,8 @@ def main() -> None:
     spread = (max(r["value"] for r in runs) - min(r["value"] for r in runs)) / opt
     if best["design"] is not None:
         print(f"optimum {opt:.3f} Wh/l; the DE seeds differ by {100 * spread:.3f} %")
-        means = {k: float(v.mean()) for k, v in scorer.score(best["design"]).items()}
         print("  violations at the optimum (<= 0 feasible):",
-              ", ".join(f"{k} {v:+.4g}" for k, v in settings.limits.violations(means).items()))
+              ", ".join(f"{k} {v:+.4g}" for k, v in constraints(scorer.score(best["design"]), settings).items()))
         on_bounds = [v.name for v in space if not v.fixed and min(abs(best["design"][v.name] - v.low),
                                                                   abs(best["design"][v.name] - v.high))
                      <= 1e-3 * (v.high - v.low)]
