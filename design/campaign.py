@@ -174,7 +174,9 @@ class Campaign:
     def design_settings(self) -> dict:
         """The :func:`~nassb.design.run.run_design` keyword settings the campaign was started with
         (``current`` in mA/cm^2, or None)."""
-        return {k: self._settings.get(k, DEFAULTS[k]) for k in KEYS}
+        # A campaign started before the readings held its limits under the observations file's reading.
+        stored = {"hold": "file", **self._settings}
+        return {k: stored.get(k, DEFAULTS[k]) for k in KEYS}
 
     @property
     def decision(self) -> Decision:

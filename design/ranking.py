@@ -254,16 +254,21 @@ def _paper_cells(scorer, settings, risk) -> list[dict]:
 
 
 def decision_problem(scored: list[dict], settings) -> DecisionProblem:
-    """The candidates' objective and risks per draw, with the limits of ``settings``."""
+    """The candidates' objective and risks per draw, with the limits of ``settings``, held under
+    the readings the decision holds them under."""
     from .study import QUANTITY_OF
 
     quantity = QUANTITY_OF[settings.objective]
     from ..inference.risk.registry import limited
 
+    from .readings import held_indices
+
     limits = {r.name: ("max" if r.limit.upper else "min", settings.limits.bound(r)) for r in limited() if r.limit}
+    # the limits held as the decision holds them: under every reading by default, as nassb design's
+    held = tuple(held_indices(settings.risk, settings.limits.hold))
     return DecisionProblem([d["name"] for d in scored], np.vstack([d["values"][quantity] for d in scored]),
                            {risk: np.vstack([d["values"][risk] for d in scored]) for risk in limits},
-                           limits, quantile=settings.quantile, confidence=settings.limits.confidence)
+                           limits, quantile=settings.quantile, confidence=settings.limits.confidence, held=held)
 
 
 def default_experiments(scored: list[dict], problem: DecisionProblem, cycles: int) -> list:

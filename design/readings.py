@@ -10,15 +10,25 @@ reading.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
-KEEP = 4
-"""Posteriors whose readings a process keeps (a campaign's rounds, the shipped one beside them)."""
+KEEP = 8
+"""Posteriors whose readings a process keeps; one evicted is computed again from its draws while
+a scorer of them lives (:func:`know`)."""
 MARGIN = 0.2
 """A reading binds a design when, under it, a limit is nearer than this (relative to the limit)
 than under the file's reading, or broken: the margin of :meth:`~nassb.design.decision.Limits.active`."""
 _CACHE: dict[str, list[dict]] = {}
 _COMBINED: dict[str, np.ndarray] = {}
+_KNOWN: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # fingerprint -> a risk model in use
+
+
+def know(risk) -> None:
+    """Remember ``risk`` (while something holds it) so that its readings can be computed when a
+    design scored with it is judged (:class:`~nassb.design.score.DesignScorer` calls this)."""
+    _KNOWN[risk.fingerprint] = risk
 
 
 def readings_of(risk) -> list[dict]:
@@ -30,7 +40,7 @@ def readings_of(risk) -> list[dict]:
     if key not in _CACHE:
         rng = np.random.default_rng(0)
         readings = reading_weights(risk.draws)
-        combined = resample(combined_weights(readings), rng)
+        combined = resample(combined_weights(readings), np.random.default_rng(1))
         out = []
         for r in readings:
             weights = r.pop("weights")
@@ -49,14 +59,20 @@ def held_indices(fingerprint: str, hold: str) -> list[np.ndarray | None]:
     reading and each reliable reading (``every``), the readings' model average (``combined``),
     or the file's reading alone (``file``).
 
-    The readings of the posterior with this fingerprint must have been computed in this process
-    (:func:`readings_of`, which :func:`nassb.design.study.make_scorer` calls): a ValueError if not.
+    The posterior with this fingerprint must be one a :class:`~nassb.design.score.DesignScorer`
+    of this process scores with (or whose readings :func:`readings_of` computed): an OptionError
+    naming ``risk`` if not (e.g. ``SearchSettings`` made without ``risk=risk.fingerprint``).
     """
+    from ..priors import OptionError
+
     if hold == "file":
         return [None]
     if fingerprint not in _CACHE:
-        raise ValueError(f"no readings computed for the risk posterior {fingerprint or '(none named)'}: call "
-                         "nassb.design.readings.readings_of(risk) first, or hold the limits under the file's reading")
+        if fingerprint not in _KNOWN:
+            raise OptionError(f"no risk posterior {fingerprint or '(none named)'} is known to hold the limits under "
+                              "its readings: give the settings risk=risk.fingerprint of the draws the designs are "
+                              "scored with, or hold the limits under the file's reading (hold='file')", field="risk")
+        readings_of(_KNOWN[fingerprint])
     if hold == "combined":
         return [_COMBINED[fingerprint]]
     return [None] + [r["index"] for r in _CACHE[fingerprint][1:] if r["reliable"] and r["index"] is not None]

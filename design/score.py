@@ -24,7 +24,7 @@ from ..inference.montecarlo import draw_inputs
 from ..inference.risk import RiskModel
 from ..inference.statistics import summarise_named
 from ..priors import CardError, CellCard, OptionError
-from . import transport, variables
+from . import readings, transport, variables
 from .defaults import DEFAULT_C_RATE, rate_name
 
 class DesignScorer:
@@ -58,6 +58,7 @@ class DesignScorer:
         elif not (np.isfinite(current) and current > 0):
             raise OptionError(f"must be > 0, got {current!r}", field="current")
         self.card, self.risk, self.cycles = card, risk, int(cycles)
+        readings.know(risk)  # its readings computed when a design's limits are held under them
         # A card built on a selected shard (paper-cell-2) is scored as built, its designs too.
         self.selected_shard = card.separator.flag("selected_shard")
         self.c_rate: float | None = None if c_rate is None or current is not None else float(c_rate)

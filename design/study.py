@@ -34,6 +34,7 @@ BASELINES = ("paper-cell-1", "paper-cell-2", "paper-roadmap-1-activation", "pape
 SECOND_OBJECTIVES = {"P_short": "minimize", "E_m": "maximize", "E_V": "maximize"}
 # An objective option and the design quantity it maximises: the energy at the cycling current.
 QUANTITY_OF = {"E_V": "E_V_rate", "E_m": "E_m_rate", "P_short": "P_short"}
+ACTIVE_MARGIN = 0.2  # a limit within this (relative) of binding limits the design (Limits.active's margin)
 HEARTBEAT_S = 10
 GRACE_S = 30
 
@@ -357,12 +358,14 @@ def constraints(values: dict[str, np.ndarray], settings: SearchSettings,
     The limits are held as ``settings.limits.hold`` says: under every reading of the paper the
     draws represent (each limit's worst value over the readings), on the readings combined, or
     under the observations file's reading alone (:func:`nassb.design.readings.held_indices`)."""
+    from ..inference.risk.registry import limited_names
     from .readings import held_indices
 
     limits = settings.limits
+    judged = {k: np.asarray(values[k]) for k in limited_names()}  # only what the limits read
     out: dict[str, float] = {}
     for index in held_indices(settings.risk, limits.hold):
-        under = values if index is None else {k: np.asarray(v)[index] for k, v in values.items()}
+        under = judged if index is None else {k: v[index] for k, v in judged.items()}
         for key, value in limits.violations(limits.judged(under)).items():
             out[key] = max(out.get(key, -np.inf), value)
     if settings.within_data and ranges:
@@ -431,7 +434,10 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
     leave the calibrated range (``extrapolated``) and, given a reweighting, its prior sensitivity."""
     from .sensitivity import shifts
 
+    from ..inference.risk.registry import limited_names
+
     values = scorer.score(design)
+    held = constraints(values, settings, ranges)
     summary = summarise(values)
     current = summary.pop("current")
     if "R_cell" in summary:  # what a built cell's resistance should fall in, beside the design's posterior
@@ -443,8 +449,9 @@ def describe_design(scorer: DesignScorer, settings: SearchSettings, design: dict
         "current": current,
         "objective": objective_value(values, settings.objective, settings.quantile),
         "quantities": summary,
-        "feasible": all(v <= 0 for v in constraints(values, settings, ranges).values()),
-        "active_constraints": settings.limits.active(settings.limits.judged(values)),
+        "feasible": all(v <= 0 for v in held.values()),
+        # what limits it, under the readings its limits are held under (the worst of them)
+        "active_constraints": [k for k in limited_names() if held[k] > -ACTIVE_MARGIN],
     }
     if ranges is not None:
         at = {**shown, "current": current["mean"]}

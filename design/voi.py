@@ -71,6 +71,11 @@ class DecisionProblem:
     confidence : float or None
         Judge the limits with this weighted posterior probability instead of on the weighted
         mean (the chance constraint of ``Limits.confidence``).
+    held : tuple
+        The draws the limits are held under, each a limit judged at its worst over them: None for
+        the draws as they are, or an array of draw indices (a reading's resampled draws,
+        :func:`nassb.design.readings.held_indices`); under weights ``w`` a set's draws weigh
+        ``w[index]``.  Default: the draws as they are.
     """
 
     names: list[str]
@@ -79,14 +84,19 @@ class DecisionProblem:
     limits: dict[str, tuple[str, float]]
     quantile: float | None = 0.05
     confidence: float | None = None
+    held: tuple = (None,)
     _order: np.ndarray = field(init=False, repr=False)  # each design's draws in increasing order
-    _risk_order: dict = field(init=False, repr=False)
+    _held: list = field(init=False, repr=False)  # per held set: (index, risks on its draws, their order)
 
     def __post_init__(self):
         self.objective = np.asarray(self.objective, dtype=float)
         self._order = np.argsort(self.objective, axis=1)
-        self._risk_order = ({name: np.argsort(r, axis=1) for name, r in self.risks.items()}
-                            if self.confidence is not None else {})
+        self._held = []
+        for index in self.held:
+            risks = self.risks if index is None else {name: r[:, index] for name, r in self.risks.items()}
+            order = ({name: np.argsort(r, axis=1) for name, r in risks.items()} if self.confidence is not None
+                     else {})
+            self._held.append((index, risks, order))
 
     @staticmethod
     def _weighted_quantile(x: np.ndarray, order: np.ndarray, w: np.ndarray, q: float) -> np.ndarray:
@@ -102,13 +112,19 @@ class DecisionProblem:
         else:
             value = self._weighted_quantile(self.objective, self._order, w, self.quantile)
         feasible = np.ones(len(self.names), dtype=bool)
-        for name, (kind, limit) in self.limits.items():
-            if self.confidence is None:
-                judged = self.risks[name] @ w
-            else:
-                q = self.confidence if kind == "max" else 1.0 - self.confidence
-                judged = self._weighted_quantile(self.risks[name], self._risk_order[name], w, q)
-            feasible &= (judged <= limit) if kind == "max" else (judged >= limit)
+        for index, risks, order in self._held:
+            weights = w if index is None else w[index]
+            total = weights.sum()
+            if total <= 0:  # the outcome leaves this reading no weight: nothing to hold under it
+                continue
+            weights = weights / total
+            for name, (kind, limit) in self.limits.items():
+                if self.confidence is None:
+                    judged = risks[name] @ weights
+                else:
+                    q = self.confidence if kind == "max" else 1.0 - self.confidence
+                    judged = self._weighted_quantile(risks[name], order[name], weights, q)
+                feasible &= (judged <= limit) if kind == "max" else (judged >= limit)
         return np.where(feasible, value, -np.inf)
 
     def choose(self, w: np.ndarray) -> tuple[int, float]:

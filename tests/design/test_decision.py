@@ -191,6 +191,36 @@ def test_limits_held_under_every_reading_are_the_worst_reading_and_never_looser(
     assert max(alone.values()) < -0.1  # under the file's reading alone it keeps a margin
 
 
+def test_settings_that_name_no_risk_draws_cannot_hold_limits_under_readings(problem):
+    """Held under the readings, the limits need the draws the designs are scored with: settings
+    that name none are refused in one line naming ``risk``; under the file's reading they need none."""
+    from dataclasses import replace
+
+    from nassb.design.study import SearchSettings
+
+    scorer = problem[0]
+    values = scorer.score(scorer.design_of_card(load_card("paper-cell-1")))
+    with pytest.raises(OptionError) as err:
+        constraints(values, SearchSettings("sha"))
+    assert err.value.field == "risk"
+    file = SearchSettings("sha", limits=replace(Limits(), hold="file"))
+    assert set(constraints(values, file)) == {"P_fracture", "P_short", "ohmic_drop", "retention"}
+
+
+def test_a_campaign_started_before_readings_keeps_its_limits_under_the_file_reading(tmp_path):
+    """A campaign stored before the readings held its limits under the file's reading: it opens so."""
+    from nassb.design import campaign_store
+    from nassb.design.campaign import Campaign
+
+    storage = f"sqlite:///{tmp_path / 'old.db'}"
+    started = Campaign.start("old", storage=storage)
+    assert started.decision.limits.hold == "every"
+    settings = dict(started._settings)
+    settings.pop("hold")
+    campaign_store.mark_campaign(started.study, "paper-cell-1", started.card.sha256, settings)  # as stored before
+    assert Campaign.open("old", storage).decision.limits.hold == "file"
+
+
 def test_a_study_made_before_readings_keeps_its_settings_and_fingerprint():
     """A study stored before the limits were held under the readings held them under the file's
     reading: it loads so, with the fingerprint it was made with."""

@@ -87,3 +87,22 @@ def test_a_chance_constraint_judges_the_weighted_quantile_not_the_mean():
     assert chance.choose(w)[0] == 1
     low = np.where(risk < 0.1, 1.0, 0.0)
     assert chance.choose(low / low.sum())[0] == 0
+
+
+def test_limits_held_under_a_reading_judge_its_draws_too():
+    # Design "bold" has a risk of 0.05 on half the draws and 0.25 on the others: its mean 0.15
+    # meets a 0.16 limit.  Held also under a reading whose draws are the risky half, it breaks the
+    # limit there and the safe design is chosen; an outcome that leaves that reading no weight
+    # (all weight on the low draws) has nothing to hold under it, and the bold one comes back.
+    risk = np.r_[np.full(2000, 0.05), np.full(2000, 0.25)]
+    args = (["bold", "safe"], np.vstack([np.full(4000, 10.0), np.full(4000, 5.0)]),
+            {"P": np.vstack([risk, np.zeros(4000)])}, {"P": ("max", 0.16)})
+    w = np.full(4000, 1 / 4000)
+    reading = np.arange(2000, 4000)
+    assert DecisionProblem(*args, quantile=None).choose(w)[0] == 0
+    held = DecisionProblem(*args, quantile=None, held=(None, reading))
+    assert held.choose(w)[0] == 1
+    low = np.where(risk < 0.1, 1.0, 0.0)
+    assert held.choose(low / low.sum())[0] == 0
+    # a chance constraint held under the reading judges the quantile of the reading's draws
+    assert DecisionProblem(*args, quantile=None, confidence=0.6, held=(None, reading)).choose(w)[0] == 1
