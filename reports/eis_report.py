@@ -65,7 +65,7 @@ def eis_report(fit, command: list[str] | None = None) -> Report:
             "title": Path(one.name).name, "kind": "rows",
             "header": ["parameter", "posterior", "95 % interval", "least squares"],
             "rows": spectrum_rows({**spec_doc["parameters"], **spec_doc["derived"]}, spec_doc["least_squares"]),
-            "text": _kk_text(spec_doc) + f" Posterior: {one.method}."})
+            "text": _kk_text(spec_doc) + f" Posterior: {one.method}. {spec_doc['assumption'].capitalize()}."})
         grid = one.frequency_grid()
         key = f"bode-{s}"
         report.figures[key] = figures.bode(one.spectrum.frequency, one.spectrum.z * one.z_factor, grid,

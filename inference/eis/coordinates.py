@@ -11,9 +11,17 @@ Every coordinate is unconstrained: one vector ``theta`` per spectrum, in the ord
 ``Layout.coordinates``.  Priors are stated on the natural quantities (ln R, ln tau, n) and
 carried to theta with the log-Jacobian that :meth:`Layout.unpack` returns.
 
-An arc's ln tau has a flat prior over the measured window (1/omega_max .. 1/omega_min) with
-normal tails of one decade's sd beyond it: no pull towards the middle, and an arc the data
-cannot place stays within a decade or two of the window instead of wandering off.
+An arc's ln tau has a flat prior over the measured window (1/omega_max .. 1/omega_min) widened
+by :data:`TAU_MARGIN_DECADES` decades each side, with steep normal walls beyond it (sd
+:data:`TAU_WALL_DECADES` of a decade): no pull towards the middle, and a stated assumption of
+every fit (:func:`window_assumption`, in its text and JSON) that an arc relaxes within two
+decades of the frequencies measured.  Least squares may put an arc the data do not place at tau
+= 1e-17 or 1e21 s (yadg's vsp_peis_with); the posterior keeps it within the assumed range, so
+that what trades off against it is a bounded ridge rather than an improper one.  An arc the
+data put beyond the window is reported as not resolved (nassb.inference.eis.identifiability):
+its time constant, and what trades off against it, then rest on the assumption, not the data.
+(Before, the flat part ended at the window with tails of one decade's sd: the samplers'
+diagnostics passed on 16 of vsp_peis_with's 32 spectra, against 22 with this one, bench/README.md.)
 
 Scales: each log quantity gets a weakly informative normal prior centred on a magnitude the
 spectrum itself gives (its resistance span, its frequency window) with a wide spread, so the
@@ -32,7 +40,9 @@ from .circuit import Circuit
 from .spectrum import Spectrum
 
 LOG_SD = 3.0       # prior sd of ln R, ln Q, ln C, ln L, ln W, ln Z0, ln tau around the spectrum's own scale
-LOG_TAU_SD = math.log(10.0)  # prior: flat over the measured window, a decade's sd beyond it
+LOG_TAU_SD = math.log(10.0)  # ln tau's spread in the regularisation of the least-squares curvature
+TAU_MARGIN_DECADES = 2.0     # prior: ln tau flat over the measured window and this many decades each side ...
+TAU_WALL_DECADES = 0.1       # ... with normal walls of this sd (decades) beyond
 
 
 @dataclass(frozen=True)
@@ -116,14 +126,16 @@ class Layout:
     def log_prior(self, theta, centres, window, xp=np, skip: tuple[str, ...] = ()):
         """ln p(theta) up to a constant, per spectrum (``theta[s]`` with row s of
         :meth:`prior_constants`): normal ln R... around each spectrum's own scales, ln tau flat
-        over the window with normal tails, uniform n, ordered arcs."""
+        over the window and two decades each side with steep walls beyond, uniform n, ordered
+        arcs."""
         logs, log_tau, _exponents, out = self.unpack(theta, xp)
         for i, name in enumerate(self.logs):
             if name not in skip:  # a joint fit's shared resistance has its prior on R_ref instead
                 out = out - 0.5 * ((logs[name] - centres[:, i]) / LOG_SD) ** 2
+        margin, wall = TAU_MARGIN_DECADES * math.log(10.0), TAU_WALL_DECADES * math.log(10.0)
         for lt in log_tau:
-            beyond = xp.maximum(xp.abs(lt - window[:, 0]) - window[:, 1], 0.0)
-            out = out - 0.5 * (beyond / LOG_TAU_SD) ** 2
+            beyond = xp.maximum(xp.abs(lt - window[:, 0]) - window[:, 1] - margin, 0.0)
+            out = out - 0.5 * (beyond / wall) ** 2
         return out
 
     def prior_precision(self) -> np.ndarray:
@@ -142,6 +154,38 @@ class Layout:
             else:
                 out[f"{capacitor}_Q"] = xp.exp(exponents[exponent] * lt - logs[resistor])
         return out
+
+
+def tau_window(spectrum: Spectrum) -> tuple[float, float]:
+    """s: the measured window's time constants, 1/(2 pi f_max) and 1/(2 pi f_min)."""
+    return (1.0 / (2.0 * math.pi * float(spectrum.frequency.max())),
+            1.0 / (2.0 * math.pi * float(spectrum.frequency.min())))
+
+
+def tau_bounds(spectrum: Spectrum) -> tuple[float, float]:
+    """s: the time constants an arc is assumed to lie between, the window widened by
+    :data:`TAU_MARGIN_DECADES` decades each side."""
+    lo, hi = tau_window(spectrum)
+    widen = 10.0 ** TAU_MARGIN_DECADES
+    return lo / widen, hi * widen
+
+
+def window_assumption(spectrum: Spectrum | None = None) -> str:
+    """The stated prior on the arcs, in words: with the spectrum's own bounds, or in general."""
+    where = ""
+    if spectrum is not None:
+        lo, hi = tau_bounds(spectrum)
+        where = f" (tau {_seconds(lo)} to {_seconds(hi)})"
+    return (f"assumed: every arc's time constant lies within {TAU_MARGIN_DECADES:g} decades of the measured "
+            f"window{where}, flat there, and CPE exponents 0 < n < 1; an arc beyond the window is reported as not "
+            "resolved")
+
+
+def _seconds(tau: float) -> str:
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if tau >= scale:
+            return f"{tau / scale:.3g} {unit}"
+    return f"{tau / 1e-9:.3g} ns"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,11 @@ An arc whose peak lies outside the measured window cannot be told apart from a s
 (above the highest frequency) or from what follows it (below the lowest): NUTS then explores a
 ridge on which the parts are wide and their sum is tight.  Labs that fit by least squares get
 one arbitrary point on that ridge and a covariance-diagonal error that hides the trade-off; here
-the warning names the parameters and gives the sum that the data do determine.
+the warning names the parameters and gives the sum that the data do determine.  Such an arc is
+named "outside the measured window: not resolved", and where its time constant lies more than a
+decade beyond the window in a quarter of the draws or more (towards the assumed bound two
+decades beyond it, nassb.inference.eis.coordinates) the warning says that the fit's assumption
+sets it, not the data.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ import math
 
 import numpy as np
 
+from .coordinates import TAU_MARGIN_DECADES
+
 OUTSIDE = 0.10        # warn when this posterior share of an arc's peak lies outside the window
 TRADE_OFF_CORR = -0.6  # and two resistances whose sum is much tighter than either part
 TIGHTER = 0.5
 WIDE_PART = 0.10      # ... and when each part is uncertain by more than this (relative sd)
 WIDE = 0.5            # relative sd above which a parameter is called poorly determined
 WIDE_N = 0.15         # sd of a CPE exponent above which it is called poorly determined
+PINNED_DECADES = 1.0  # an arc's tau more than this many decades beyond the window's edge ...
+PINNED_SHARE = 0.25   # ... in this share of the draws rests on the fit's assumption
 
 
 def identifiability_warnings(circuit, spectrum, draws: dict, units: dict) -> list[str]:
@@ -31,19 +39,24 @@ def identifiability_warnings(circuit, spectrum, draws: dict, units: dict) -> lis
     out: list[str] = []
     named: set[tuple[str, ...]] = set()
     for k, arc in enumerate(circuit.arcs):
-        peak = 1.0 / (2.0 * math.pi * circuit.time_constant(arc, draws))
+        tau = circuit.time_constant(arc, draws)
+        peak = 1.0 / (2.0 * math.pi * tau)
         above, below = float(np.mean(peak > f_max)), float(np.mean(peak < f_min))
         if above > OUTSIDE:
             partners = series or [a.resistor for a in circuit.arcs[k + 1:k + 2]]
             group = [*partners, arc.resistor]
-            out.append(f"{spectrum.name}: arc {arc.label()} peaks above the highest measured frequency "
-                       f"({_hz(f_max)}) in {above:.0%} of draws, so the data do not separate "
+            out.append(f"{spectrum.name}: arc {arc.label()} outside the measured window: not resolved; it peaks "
+                       f"above the highest measured frequency ({_hz(f_max)}) in {above:.0%} of draws"
+                       f"{_pinned(tau, f_max, -1)}, "
+                       "so the data do not separate "
                        f"{' and '.join(group)}: {_sum_text(group, draws, units)}, or fit the arc as one "
                        "resistor (as the paper's R_A), which also samples far better")
             named.update(itertools.combinations(sorted(group), 2))
         elif below > OUTSIDE:
-            out.append(f"{spectrum.name}: arc {arc.label()} peaks below the lowest measured frequency "
-                       f"({_hz(f_min)}) in {below:.0%} of draws: {arc.resistor} is an extrapolation, "
+            out.append(f"{spectrum.name}: arc {arc.label()} outside the measured window: not resolved; it peaks "
+                       f"below the lowest measured frequency ({_hz(f_min)}) in {below:.0%} of draws"
+                       f"{_pinned(tau, f_min, 1)}: "
+                       f"{arc.resistor} is an extrapolation, "
                        "not a measurement; extend the spectrum to lower frequencies")
             named.add((arc.resistor, arc.resistor))
     resistors = [p.name for p in circuit.parameters if p.kind == "R"]
@@ -63,6 +76,19 @@ def identifiability_warnings(circuit, spectrum, draws: dict, units: dict) -> lis
         out.append(f"{spectrum.name}: poorly determined by the data: {', '.join(wide)} "
                    "(posterior much wider than the fit suggests); quote them with their intervals")
     return out
+
+
+def _pinned(tau: np.ndarray, edge: float, side: int) -> str:
+    """Where an arc's time constant lies more than :data:`PINNED_DECADES` beyond the window's edge
+    at ``edge`` Hz (``side`` -1 above the highest frequency, +1 below the lowest), towards the
+    assumed bound, in :data:`PINNED_SHARE` of the draws or more, the words that say the
+    assumption sets it; else nothing."""
+    window = 1.0 / (2.0 * math.pi * edge)
+    beyond = float(np.mean(side * np.log10(tau / window) > PINNED_DECADES))
+    if beyond < PINNED_SHARE:
+        return ""
+    return (f" (its time constant lies over {PINNED_DECADES:g} decade beyond the window in {beyond:.0%} of them, "
+            f"towards the fit's assumed bound of {TAU_MARGIN_DECADES:g} decades: the assumption sets it, not the data)")
 
 
 def _relative_sd(values: np.ndarray) -> float:

@@ -5,8 +5,9 @@ batch of any lengths is one model, one compilation and one NUTS run.  Per spectr
 are (nassb.inference.eis.coordinates):
 
 * ln R, ln C, ln L, ln W and a CPE's ln Q outside an arc ~ N(the spectrum's own scale, 3);
-* arcs: ln tau flat over the measured window with a decade's normal tails beyond, ordered left
-  to right; Q = tau^n / R;
+* arcs: ln tau flat over the measured window and two decades each side, with steep normal walls
+  beyond (the stated assumption of nassb.inference.eis.coordinates), ordered left to right;
+  Q = tau^n / R;
 * n ~ U(0, 1);
 * noise proportional to |Z|: Z'/|Z| ~ N(Z'_model/|Z|, eps_s), the same for Z'', with
   eps_s ~ HalfNormal(0.05) learned.

@@ -27,6 +27,7 @@ from ...priors import OptionError
 from ..diagnostics import Diagnostics
 from ..result import Result
 from .circuit import Circuit
+from .coordinates import window_assumption
 from .leastsq import LeastSquares
 from .fit_files import fits_from_netcdf, spectra_dataset, stacked_idata
 from .spectrum import Spectrum
@@ -177,6 +178,11 @@ class EISFit(Result):
         if self.joint_diagnostics is not None:
             out.extend(self.joint_diagnostics.warnings())
         return list(dict.fromkeys(out))
+
+    @property
+    def assumption(self) -> str:
+        """The arcs' stated prior in words (each spectrum's JSON gives its own bounds)."""
+        return window_assumption()
 
     @property
     def methods(self) -> dict[str, int]:

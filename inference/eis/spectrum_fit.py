@@ -20,6 +20,7 @@ from ..diagnostics import Diagnostics
 from ..result import Result
 from .checks import Inductive, Misfit, relative_residuals
 from .circuit import Circuit
+from .coordinates import tau_bounds, window_assumption
 from .identifiability import identifiability_warnings
 from .leastsq import LeastSquares
 from .fit_files import fits_from_netcdf, spectra_dataset, stacked_idata
@@ -263,6 +264,8 @@ class SpectrumFit(Result):
             "checks": {"misfit": self.misfit.to_json() if self.misfit else None,
                        "inductive": self.inductive.to_json() if self.inductive else None},
             "diagnostics": self.diagnostics.to_json(),
+            "assumption": window_assumption(spectrum),
+            "tau_bounds": list(tau_bounds(spectrum)),
             "warnings": self.warnings,
         }
         if self.kk is not None:

@@ -109,7 +109,7 @@ def eis_table(fit) -> str:
     lines = [f"{fit.circuit.text}: Bayesian equivalent-circuit fit, {len(spectra)} spectr"
              f"{'um' if len(spectra) == 1 else 'a'}"
              + (f", area {fit.settings.area:g} cm²" if fit.settings.area else ""),
-             method_line(fit)]
+             method_line(fit), spectra[0]["assumption"] if len(spectra) == 1 else fit.assumption]
     if isinstance(doc, dict) and doc.get("joint"):
         lines.append(f"values at {doc['reference_temperature'] - 273.15:g} °C")
         lines.extend(_eis_rows(dict(doc["parameters"]), None))

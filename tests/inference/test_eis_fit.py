@@ -269,3 +269,25 @@ def test_a_circuit_of_arcs_on_a_spectrum_without_an_arc_is_warned_before_fitting
         warnings.simplefilter("error")
         _arcs_seen(arc, 1)
         _arcs_seen(flat, 0)  # a circuit without arcs expects none
+
+
+def test_an_arc_beyond_the_window_is_named_not_resolved_and_its_fit_passes():
+    """SYNTHETIC: Fig. 5's shape with its second arc at tau = 10 s, 1.8 decades below the 1 Hz end
+    of the sweep (1 MHz to 1 Hz: tau 0.16 us to 0.16 s).  The fit states its assumption on the
+    arcs' time constants (text and JSON), names the arc as outside the measured window and not
+    resolved, its time constant set by that assumption, and its draws pass the gate."""
+    circuit = "R0-p(R1,CPE1)-p(R2,CPE2)"
+    truth = {"R0": 10.0, "R1": 50.0, "CPE1_Q": 1e-4 ** 0.85 / 50.0, "CPE1_n": 0.85,
+             "R2": 200.0, "CPE2_Q": 10.0 ** 0.8 / 200.0, "CPE2_n": 0.8}
+    fit = fit_spectrum(synthetic(circuit, truth, "slow-arc", 3), circuit,
+                       EISSettings(sampler=SamplerSettings(seed=1)))
+    assert fit.ok, fit.diagnostics.problems
+    warning = next(w for w in fit.warnings if "p(R2,CPE2)" in w)
+    assert "outside the measured window: not resolved" in warning
+    assert "the fit's assumed bound of 2 decades: the assumption sets it, not the data" in warning
+    assert not any("p(R1,CPE1)" in w for w in fit.warnings)  # the arc inside the window is not named
+    doc = fit.to_json()
+    assert doc["assumption"].startswith("assumed: every arc's time constant lies within 2 decades of the measured "
+                                        "window (tau 1.59 ns to 15.9 s)")
+    assert doc["tau_bounds"] == pytest.approx([1e-2 / (2 * np.pi * 1e6), 1e2 / (2 * np.pi)])
+    assert doc["assumption"] in repr(fit)
