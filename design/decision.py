@@ -25,6 +25,10 @@ from ..priors import OptionError
 from .defaults import DEFAULT_C_RATE, DEFAULTS, HOLDS, OBJECTIVES, rate_name
 
 KEYS = tuple(DEFAULTS)
+# Each way of holding the limits across the readings, in words: in full, and in a decision's line.
+HOLD_WORDS = {"every": ("under every reading of the paper the draws represent", "under every reading"),
+              "combined": ("on the readings of the paper combined (model average)", "on the readings combined"),
+              "file": ("under the observations file's reading alone", "under the file's reading alone")}
 
 
 def _limited():
@@ -131,9 +135,7 @@ class Limits:
 
     def hold_words(self) -> str:
         """Under which readings of the paper the limits are held, in words."""
-        return {"every": "under every reading of the paper the draws represent",
-                "combined": "on the readings of the paper combined (model average)",
-                "file": "under the observations file's reading alone"}[self.hold]
+        return HOLD_WORDS[self.hold][0]
 
     def violations(self, means: dict[str, float]) -> dict[str, float]:
         """Constraint values in Optuna's convention (<= 0 is feasible), relative to each limit so
@@ -308,8 +310,7 @@ class Decision:
 
 def hold_suffix(limits: Limits) -> str:
     """What a decision's one-line description says of how its limits are held across the readings."""
-    return {"every": ", limits held under every reading", "combined": ", limits held on the readings combined",
-            "file": ", limits held under the file's reading alone"}[limits.hold]
+    return f", limits held {HOLD_WORDS[limits.hold][1]}"
 
 
 @dataclass(frozen=True)

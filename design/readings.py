@@ -20,8 +20,7 @@ a scorer of them lives (:func:`know`)."""
 MARGIN = 0.2
 """A reading binds a design when, under it, a limit is nearer than this (relative to the limit)
 than under the file's reading, or broken: the margin of :meth:`~nassb.design.decision.Limits.active`."""
-_CACHE: dict[str, list[dict]] = {}
-_COMBINED: dict[str, np.ndarray] = {}
+_CACHE: dict[str, tuple[list[dict], np.ndarray]] = {}  # fingerprint -> (its readings, the combined indices)
 _KNOWN: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # fingerprint -> a risk model in use
 
 
@@ -47,11 +46,9 @@ def readings_of(risk) -> list[dict]:
             r["index"] = resample(weights, rng) if weights.sum() > 0 else None
             out.append(r)
         while len(_CACHE) >= KEEP:
-            oldest = next(iter(_CACHE))
-            _CACHE.pop(oldest)
-            _COMBINED.pop(oldest, None)
-        _CACHE[key], _COMBINED[key] = out, combined
-    return _CACHE[key]
+            _CACHE.pop(next(iter(_CACHE)))  # the oldest
+        _CACHE[key] = (out, combined)
+    return _CACHE[key][0]
 
 
 def held_indices(fingerprint: str, hold: str) -> list[np.ndarray | None]:
@@ -74,8 +71,8 @@ def held_indices(fingerprint: str, hold: str) -> list[np.ndarray | None]:
                               "scored with, or hold the limits under the file's reading (hold='file')", field="risk")
         readings_of(_KNOWN[fingerprint])
     if hold == "combined":
-        return [_COMBINED[fingerprint]]
-    return [None] + [r["index"] for r in _CACHE[fingerprint][1:] if r["reliable"] and r["index"] is not None]
+        return [_CACHE[fingerprint][1]]
+    return [None] + [r["index"] for r in _CACHE[fingerprint][0][1:] if r["reliable"] and r["index"] is not None]
 
 
 def design_readings(values: dict[str, np.ndarray], settings, readings: list[dict]) -> tuple[dict, str | None]:

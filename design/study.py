@@ -260,12 +260,8 @@ def _check_settings(study, name: str, fingerprint: str, wait_s: float = 60.0) ->
 
 
 def make_scorer(card, risk, settings: SearchSettings) -> DesignScorer:
-    """The scorer of a study's settings for ``card``; the readings of ``risk`` computed (once per
-    posterior) when the limits are held under them."""
-    if settings.limits.hold != "file":
-        from .readings import readings_of
-
-        readings_of(risk)
+    """The scorer of a study's settings for ``card`` (the readings of its draws are computed when
+    a design's limits are first held under them, :func:`nassb.design.readings.held_indices`)."""
     return DesignScorer(card, risk, cycles=settings.cycles, c_rate=settings.c_rate, current=settings.current)
 
 
