@@ -10,9 +10,9 @@ the best fit wins.  Beside them, one start with the series resistance carried by
 arc just above the window runs to convergence on its own.  A series CPE starts by turns at
 n = 0.85 (Q at the prior's centre) and where the low-frequency end puts it (n from the slope of
 ln|Z''| there, Q from its Z''); an inductance at the high-frequency end's Z''/omega and 30 times
-it, and ln L is kept above the inductance no measured frequency could see (it then reads 0).  A residual that
-overflows on a step counts as a large number, so that the step is refused rather than the
-start lost.
+it, and ln L is kept above the inductance no measured frequency could see (it then reads 0).  A
+residual that overflows on a step counts as a large number, so that the step is refused rather
+than the start lost.
 
 Beyond the point estimate a lab would get, the fit returns its curvature: the Gauss-Newton
 covariance of the coordinates, regularised by the prior, whose Cholesky factor whitens the
@@ -266,7 +266,7 @@ def _tail(spectrum: Spectrum) -> tuple[float, float] | None:
     order = np.argsort(spectrum.omega)
     omega, z = spectrum.omega[order], spectrum.z[order]
     low = max(int(np.searchsorted(omega, omega[0] * TAIL_SPAN, side="right")), 2)
-    if low > len(omega) or np.any(z.imag[:low] >= 0):
+    if low > len(omega) or omega[low - 1] <= omega[0] or np.any(z.imag[:low] >= 0):
         return None
     slope = np.polyfit(np.log(omega[:low]), np.log(-z.imag[:low]), 1)[0]
     n = float(np.clip(-slope, *TAIL_N))
