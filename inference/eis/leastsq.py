@@ -7,11 +7,12 @@ coordinates as NUTS (nassb.inference.eis.coordinates), so its arcs are ordered b
 whatever start found them.  The starts spread the arcs over the measured window in several
 patterns; each start runs a few evaluations, the most promising go on to convergence, and
 the best fit wins.  Beside them, one start with the series resistance carried by the fastest
-arc just above the window runs to convergence on its own.  A series CPE starts at n = 0.85 and
-0.5 by turns, an inductance at the high-frequency end's Z''/omega and 30 times it, and ln L is
-kept above the inductance no measured frequency could see (it then reads 0).  A residual that
-overflows on a step counts as a large number, so that the step is refused rather than the
-start lost.
+arc just above the window runs to convergence on its own.  A series CPE starts by turns at
+n = 0.85 (Q at the prior's centre) and where the low-frequency end puts it (n from the slope of
+ln|Z''| there, Q from its Z''); an inductance at the high-frequency end's Z''/omega and 30 times
+it, and ln L is kept above the inductance no measured frequency could see (it then reads 0).  A
+residual that overflows on a step counts as a large number, so that the step is refused rather
+than the start lost.
 
 Beyond the point estimate a lab would get, the fit returns its curvature: the Gauss-Newton
 covariance of the coordinates, regularised by the prior, whose Cholesky factor whitens the
@@ -38,6 +39,8 @@ MAX_EVALUATIONS = 300      # per start: an arc the data cannot place crawls on f
 RACE_EVALUATIONS = 20      # every start runs this many evaluations first ...
 CONTINUED = 3              # ... and the best this many go on to convergence, a second or third only
 CONTINUE_MARGIN = 0.001    # when its cost is already within 0.1 % of the best
+TAIL_SPAN = 10 ** 0.5       # a series CPE's start: the slope of the lowest half decade ...
+TAIL_N = (0.2, 0.95)        # ... as its n, kept inside this range
 _STEP = 1e-20
 OVERFLOW = 1e10            # a residual that overflowed (a step far out on a ridge) counts as this, not as NaN
 
@@ -129,7 +132,7 @@ def fit_least_squares(spectrum: Spectrum, layout: Layout, scales: Scales | None 
     # Every start runs a few steps; only the most promising that have not converged go on.  A
     # start in the right basin converges in 10-20 evaluations, one in a wrong basin crawls for
     # hundreds.
-    starts = list(_starts(layout, scales, _inductance(spectrum)))
+    starts = list(_starts(layout, scales, _inductance(spectrum), _tail(spectrum)))
     fits = [fit for fit in (solve(np.clip(theta0, lower + 1e-9, upper - 1e-9), RACE_EVALUATIONS)
                             for theta0 in starts) if fit is not None]
     fits.sort(key=lambda fit: fit.cost)
@@ -256,6 +259,20 @@ def _inductance(spectrum: Spectrum) -> float:
     return float(np.log(max(abs(spectrum.z[top].imag) / spectrum.omega[top], 1e-300)))
 
 
+def _tail(spectrum: Spectrum) -> tuple[float, float] | None:
+    """(n, ln Q) of a series CPE that alone makes the low-frequency end's Z'': n from the slope of
+    ln|Z''| against ln omega over the lowest half decade, Q from |Z''| at the lowest frequency;
+    None where that end is not capacitive."""
+    order = np.argsort(spectrum.omega)
+    omega, z = spectrum.omega[order], spectrum.z[order]
+    low = max(int(np.searchsorted(omega, omega[0] * TAIL_SPAN, side="right")), 2)
+    if low > len(omega) or omega[low - 1] <= omega[0] or np.any(z.imag[:low] >= 0):
+        return None
+    slope = np.polyfit(np.log(omega[:low]), np.log(-z.imag[:low]), 1)[0]
+    n = float(np.clip(-slope, *TAIL_N))
+    return n, math.log(math.sin(n * math.pi / 2)) - math.log(-z.imag[0]) - n * math.log(omega[0])
+
+
 def _series_inside(layout: Layout, scales: Scales, theta: np.ndarray) -> np.ndarray | None:
     """A start with the series resistance carried by the fastest arc, placed just above the
     window, and the series resistors near 0 (``theta`` a start whose other coordinates are kept),
@@ -277,7 +294,8 @@ def _series_inside(layout: Layout, scales: Scales, theta: np.ndarray) -> np.ndar
     return layout.pack(logs, log_tau, {n: float(v) for n, v in exponents.items()})
 
 
-def _starts(layout: Layout, scales: Scales, log_inductance: float | None = None):
+def _starts(layout: Layout, scales: Scales, log_inductance: float | None = None,
+            tail: tuple[float, float] | None = None):
     """Starting points: arcs' ln tau spread over the window in several patterns, resistances
     splitting the spectrum's real span, an inductance from the high-frequency end; the time
     constant of a finite Warburg or Gerischer element at the middle of the window, near its
@@ -287,6 +305,7 @@ def _starts(layout: Layout, scales: Scales, log_inductance: float | None = None)
     arc_resistors = [a[0] for a in layout.arcs]
     series = [n for n in layout.logs if layout.circuit.parameter(n).kind == "R" and n not in arc_resistors]
     elements = [n for n in layout.logs if layout.circuit.parameter(n).kind == "tau"]
+    series_cpes = [n for n in layout.logs if layout.circuit.parameter(n).kind == "Q"]
     patterns = [np.arange(1, k + 1) / (k + 1), (np.arange(k) + 0.5) / max(k, 1),
                 np.arange(1, k + 1) / (k + 1) * 0.6, 0.4 + np.arange(1, k + 1) / (k + 1) * 0.6]
     if k:
@@ -314,7 +333,12 @@ def _starts(layout: Layout, scales: Scales, log_inductance: float | None = None)
             else:
                 logs[name] = scales.log_centre(kind)
         log_tau = np.sort(lo + fractions * (hi - lo)) + np.arange(k) * 1e-3
-        # a CPE in series (a blocking or diffusion tail) starts at n = 0.85 or 0.5 by turns (tails
-        # of n near 0.3 are common), the arcs' CPEs at 0.85
-        tail = 0.85 if (index // 2) % 2 == 0 else 0.5
-        yield layout.pack(logs, list(log_tau), {n: 0.85 if n in in_arc else tail for n in layout.exponents})
+        # a CPE in series (a blocking or diffusion tail) starts by turns at n = 0.85 and where the
+        # low-frequency end puts it (n from its slope, Q from its Z''; n = 0.5 where that end is not
+        # capacitive), the arcs' CPEs at 0.85
+        n_tail = 0.85
+        if (index // 2) % 2 == 1:
+            n_tail = 0.5 if tail is None else tail[0]
+            if tail is not None:
+                logs.update((name, tail[1]) for name in series_cpes)
+        yield layout.pack(logs, list(log_tau), {n: 0.85 if n in in_arc else n_tail for n in layout.exponents})
