@@ -43,6 +43,7 @@ LOG_SD = 3.0       # prior sd of ln R, ln Q, ln C, ln L, ln W, ln Z0, ln tau aro
 LOG_TAU_SD = math.log(10.0)  # ln tau's spread in the regularisation of the least-squares curvature
 TAU_MARGIN_DECADES = 2.0     # prior: ln tau flat over the measured window and this many decades each side ...
 TAU_WALL_DECADES = 0.1       # ... with normal walls of this sd (decades) beyond
+_MIN_GAP = 0.1               # ln tau between two arcs brought within that range, at least
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,29 @@ class Layout:
             beyond = xp.maximum(xp.abs(lt - window[:, 0]) - window[:, 1] - margin, 0.0)
             out = out - 0.5 * (beyond / wall) ** 2
         return out
+
+    def tau_indices(self) -> np.ndarray:
+        """Indices in theta of the arcs' time-constant coordinates (ln tau_1, then the gaps)."""
+        return np.arange(len(self.logs), len(self.logs) + len(self.arcs))
+
+    def within_bounds(self, theta: np.ndarray, window: np.ndarray,
+                      margin: float = TAU_MARGIN_DECADES) -> np.ndarray | None:
+        """``theta`` (one spectrum's, with ``window`` its row of :meth:`prior_constants`) with every
+        arc's ln tau brought within the window widened by ``margin`` decades (by default the
+        assumed range), the arcs kept in order; None where all lie within it.
+
+        Least squares does not see that range and may leave an arc decades beyond it (tau 1e21 s),
+        where the prior's walls are so steep that Newton steps from there stall far from the
+        posterior's mode (yadg's vsp_peis_with, nassb.inference.eis.laplace.find_mode)."""
+        logs, log_tau, exponents, _ = self.unpack(np.asarray(theta, dtype=float))
+        widen = margin * math.log(10.0)
+        lo, hi = window[0] - window[1] - widen, window[0] + window[1] + widen
+        inside = [min(max(float(lt), lo), hi) for lt in log_tau]
+        for k in range(1, len(inside)):
+            inside[k] = max(inside[k], inside[k - 1] + _MIN_GAP)
+        if np.allclose(inside, [float(lt) for lt in log_tau]):
+            return None
+        return self.pack(logs, inside, exponents)
 
     def prior_precision(self) -> np.ndarray:
         """A diagonal precision of theta's prior, to regularise the least-squares curvature."""

@@ -145,3 +145,21 @@ def test_a_well_determined_spectrum_is_accepted_and_an_unresolved_arc_refused():
     mode = L.find_mode(post, fit_least_squares(unresolved, layout).theta)
     ridge = L.importance_sample(post, mode, 4000, np.random.default_rng(0))
     assert not ridge.accepted and "not accepted" in ridge.verdict
+
+
+def test_the_mode_is_found_from_a_start_that_puts_an_arc_far_beyond_the_assumed_range():
+    """SYNTHETIC (Fig. 5's file): least squares may leave an arc decades beyond the range of time
+    constants the fit assumes (tau 1e21 s on yadg's vsp_peis_with), where the prior's walls stall
+    Newton steps far below the posterior's mode.  From such a start the mode search brings the arc
+    within the range first and reaches the mode it reaches from the least-squares point."""
+    spectrum, layout, start = _fig5()
+    post = L.LogPosterior(spectrum, layout)
+    good = L.find_mode(post, start.theta)
+    far = start.theta.copy()
+    slow = layout.coordinates.index(f"log_gap[{layout.arcs[1][0]}]")
+    far[slow] = math.log(math.exp(far[slow]) + 30.0)  # the slow arc 13 decades slower
+    assert layout.within_bounds(far, post.window[0]) is not None
+    assert layout.within_bounds(start.theta, post.window[0]) is None
+    found = L.find_mode(post, far)
+    assert found.log_density == pytest.approx(good.log_density, abs=0.05)
+    np.testing.assert_allclose(found.x, good.x, atol=0.02)
