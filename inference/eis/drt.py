@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..threads import one_blas_thread
 from ...priors import DataError
 from .spectrum import Spectrum
 
@@ -168,18 +169,8 @@ def solve(spectrum: Spectrum, *, draws: int = DRAWS, seed: int = 0,
     The matrices are small (a hundred columns): BLAS runs them on one thread, which is faster
     than several on a busy machine.
     """
-    with _one_thread():
+    with one_blas_thread():
         return _solve(spectrum, draws, seed, points_per_decade)
-
-
-def _one_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - pymc brings it
-        from contextlib import nullcontext
-
-        return nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 def _solve(spectrum: Spectrum, draws: int, seed: int, points_per_decade: int) -> Posterior:

@@ -1,0 +1,20 @@
+"""BLAS on one thread, where the matrices are small.
+
+The fast impedance fits (Laplace, SMC, the DRT) multiply matrices of some ten columns by
+thousands of rows.  OpenBLAS runs those on every core; on a machine whose cores are busy (a batch
+fitting spectra in parallel, other jobs) its threads wait on one another: a vsp_peis_with fit
+took 47-78 s of wall time that way against 9 s on one thread (bench/README.md).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+
+
+def one_blas_thread() -> AbstractContextManager:
+    """A context in which BLAS runs on one thread (threadpoolctl, which PyMC brings)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - pymc brings it
+        return nullcontext()
+    return threadpool_limits(1, user_api="blas")
