@@ -37,6 +37,7 @@ import numpy as np
 from ...priors import DataError, NassbError, OptionError
 from ..diagnostics import Diagnostics
 from ..sampling import SamplerSettings, sample
+from ..threads import one_blas_thread
 from .checks import inductive, misfit, relative_residuals
 from .circuit import Circuit
 from .coordinates import Layout
@@ -161,21 +162,14 @@ def _without_nuts(spectrum: Spectrum, layout: Layout, start, settings: EISSettin
     it only when asked (``method="nuts"``).  ``laplace`` and ``smc`` stop at their own method,
     failing the gate where its diagnostics refuse it.
     """
-    from .laplace import LogPosterior, find_mode, importance_sample
-    from .smc import SMCDraws, smc_sample
+    from .smc import SMCDraws
 
     if settings.method == "nuts":
         return None
     sampler = settings.sampler
     count = sampler.chains * sampler.draws
-    density = LogPosterior(spectrum, layout)
-    mode = find_mode(density, start.theta)
-    rng = np.random.default_rng(seed)
-    draws = None if settings.method == "smc" else importance_sample(density, mode, count, rng)
-    earlier: tuple[str, ...] = ()
-    if draws is None or (not draws.accepted and settings.method == "auto"):
-        earlier = (draws.verdict,) if draws is not None else ()
-        draws = smc_sample(density, mode, count, rng)
+    with one_blas_thread():
+        draws, earlier = _fast_draws(spectrum, layout, start, settings.method, count, seed)
     posterior = _posterior(layout, draws.theta, draws.noise, (sampler.chains, sampler.draws))
     rhat, ess = getattr(draws, "rhat", None), draws.ess
     if isinstance(draws, SMCDraws) and not draws.checked:
@@ -192,6 +186,24 @@ def _without_nuts(spectrum: Spectrum, layout: Layout, start, settings: EISSettin
             advice = "sample it with --method nuts"
         diagnostics = diagnostics.with_problems(f"{spectrum.name}: {draws.verdict}; {advice}")
     return posterior, diagnostics
+
+
+def _fast_draws(spectrum: Spectrum, layout: Layout, start, method: str, count: int, seed: int):
+    """(draws, the verdicts of the stages before them): Laplace + PSIS, then SMC started at the
+    mode and along the ridges of the arcs' time constants (nassb.inference.eis.ridge) where
+    ``auto`` has it refused, or SMC alone for ``method="smc"``."""
+    from .laplace import LogPosterior, find_mode, importance_sample
+    from .ridge import ridge_components
+    from .smc import smc_sample
+
+    density = LogPosterior(spectrum, layout)
+    mode = find_mode(density, start.theta)
+    rng = np.random.default_rng(seed)
+    draws = None if method == "smc" else importance_sample(density, mode, count, rng)
+    if draws is not None and (draws.accepted or method != "auto"):
+        return draws, ()
+    earlier = (draws.verdict,) if draws is not None else ()
+    return smc_sample(density, mode, count, rng, ridge=ridge_components(density, mode)), earlier
 
 
 def _nuts(spectrum: Spectrum, layout: Layout, start, sampler: SamplerSettings, seed: int,

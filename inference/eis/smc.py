@@ -20,6 +20,15 @@ own covariance, their size adapted to an acceptance rate near 0.3; as many as gi
 particles in ten :data:`ACCEPTED_MOVES` accepted moves.  All populations are evaluated in one
 vectorised pass of the density (milliseconds).
 
+**Where a ridge runs.**  An arc beyond the window, or one whose CPE exponent lies near 0, leaves
+its time constant barely determined, and the posterior runs along a long curved ridge in ln tau.
+Particles started from the Laplace t at the mode spread along it only by random walk: on yadg's
+vsp_peis_with the populations agreed (R-hat 1.003-1.008) on the ridge's middle while six times
+the particles and moves found it 70 % longer, and the check refused them.  There
+:data:`RIDGE_SHARE` of the starting distribution comes from t's along each arc's ridge
+(nassb.inference.eis.ridge), the tempering's q is that mixture, and it is the defensive part of
+the moves' and the check's proposals.
+
 **Acceptance.**  :data:`POPULATIONS` populations are tempered independently.  Their draws are
 accepted only when both hold: the populations agree (the rank-normalised R-hat across them, as
 chains, below 1.01 on every coordinate and its tails, as PyMC's SMC reports it, and at least 400
@@ -37,9 +46,11 @@ component, becomes an importance-sampling proposal for the posterior itself, ada
 :data:`CHECK_ROUNDS` rounds of population Monte Carlo (each round's Pareto-smoothed weights
 re-estimate the components, so the proposal moves from the particles towards the posterior),
 and a final round of proposals from it is Pareto smoothed; it must give k-hat below 0.7 and an
-ESS of at least 400.  (Unlike the Laplace stage, no minimum share of the proposals is asked: the
-proposal is widened on purpose, and a wide proposal wastes draws without biasing the
-estimate; k-hat is what says whether its tails cover the posterior's.)  The reported draws are
+ESS of at least 400 (where k-hat passes and the ESS falls short, up to :data:`MORE_PROPOSALS`
+times the proposals are drawn from the same mixture).  (Unlike the Laplace stage, no minimum
+share of the proposals is asked: the proposal is widened on purpose, and a wide proposal wastes
+draws without biasing the estimate; k-hat is what says whether its tails cover the
+posterior's.)  The reported draws are
 that round's, resampled ("SMC + PSIS").  On that ridge the check refuses the particles (k-hat
 0.77-0.91), though not every time: at one seed of five it accepted them with R0 in [3.6, 6.8]
 ohm where NUTS gives [0.0, 8.9] (bench/README.md).  Like every importance-sampling check it
@@ -55,7 +66,7 @@ import numpy as np
 
 from ..diagnostics import ESS_LIMIT, RHAT_LIMIT
 from .laplace import (K_HAT_LIMIT, ImportanceDraws, Mode, _mixture_draws, _mixture_log_density,
-                      _positive_definite, _Round, _systematic, _t_draws, _t_log_density, _update, psis)
+                      _positive_definite, _Round, _systematic, _t_draws, _update, psis)
 
 POPULATIONS = 4         # independent populations, compared by R-hat
 PARTICLES = 500        # particles per population
@@ -68,11 +79,13 @@ MOVE_WIDENING = 1.2     # their scales widened
 DEFENSIVE = 0.2         # share of the Laplace t (widened) in the checking proposal: tails the particles miss
 PROPOSAL_FACTOR = 2     # proposals of the check per draw kept
 MIN_PROPOSALS = 8000    # proposals of the check at least, whatever the draws asked for: fewer miss thin ridges
+MORE_PROPOSALS = 4      # where its k-hat passes and its ESS falls short, up to this many times the proposals
 TARGET_ACCEPT = 0.3     # random-walk Metropolis acceptance rate aimed at
 ACCEPTED_MOVES = 4      # accepted moves per particle (its tenth quantile) aimed at after each tempering step
 MAX_MOVES = 80          # Metropolis steps per tempering step at most
 MAX_STAGES = 60         # tempering steps at most
 LAPLACE_WIDENING = 1.5  # the starting population is the Laplace t with its scale widened by this
+RIDGE_SHARE = 0.5       # ... and where an arc's time constant makes a ridge, this share from along it
 
 
 @dataclass(frozen=True)
@@ -118,7 +131,8 @@ class SMCDraws(ImportanceDraws):
         return f"{what} ({', '.join(reasons) or 'not finished'}): not accepted"
 
 
-def smc_sample(post, mode: Mode, draws: int, rng: np.random.Generator, effort: int = 1) -> SMCDraws:
+def smc_sample(post, mode: Mode, draws: int, rng: np.random.Generator, effort: int = 1,
+               ridge: list | None = None) -> SMCDraws:
     """``draws`` equally weighted draws of ``post`` (a callable ln p of points (..., d)) by
     tempered SMC from the Laplace t at ``mode`` (module docstring).
 
@@ -131,14 +145,17 @@ def smc_sample(post, mode: Mode, draws: int, rng: np.random.Generator, effort: i
     and the accepted moves aimed at.
     """
     factor = np.linalg.cholesky(np.linalg.inv(mode.precision)) * LAPLACE_WIDENING
-    state = _temper(post, mode, factor, rng, effort)
-    outcome = _judge(post, mode, state, draws, rng, 1)
+    start = [(1.0, mode.x, factor)]
+    if ridge:
+        start = [(1.0 - RIDGE_SHARE, mode.x, factor)] + [(RIDGE_SHARE * a, m, f) for a, m, f in ridge]
+    state = _temper(post, start, rng, effort)
+    outcome = _judge(post, mode, start, state, draws, rng, 1)
     if not outcome[-1] and state.finished:  # once more: further moves at beta = 1, a longer check
         beta = np.ones(state.x.shape[0])
-        made, _ = _move(post, state.x, state.log_p, state.log_q, beta, mode, factor, state.scale, rng,
+        made, _ = _move(post, state.x, state.log_p, state.log_q, beta, start, state.scale, rng,
                         2 * ACCEPTED_MOVES * effort)
         state = replace(state, moves=state.moves + made, extended=True)
-        outcome = _judge(post, mode, state, draws, rng, 2)
+        outcome = _judge(post, mode, start, state, draws, rng, 2)
     rhat, distinct, check, accepted = outcome
     if accepted:
         chosen = check.x[_systematic(check.weights, draws, rng)]
@@ -165,22 +182,24 @@ class _State:
     extended: bool = False
 
 
-def _judge(post, mode: Mode, state: _State, draws: int, rng, effort: int):
+def _judge(post, mode: Mode, start: list, state: _State, draws: int, rng, effort: int):
     """(R-hat, distinct particles, the importance-sampling check, accepted) of the populations;
     ``effort`` multiplies the check's proposals and adaptation rounds."""
     rhat = rank_rhat(state.x)
     distinct = int(sum(len(np.unique(population, axis=0)) for population in state.x))
-    check = _check(post, mode, state.x.reshape(-1, state.x.shape[-1]), effort * draws, rng, effort * CHECK_ROUNDS)
+    check = _check(post, mode, start, state.x.reshape(-1, state.x.shape[-1]), effort * draws, rng,
+                   effort * CHECK_ROUNDS)
     good = state.finished and rhat < RHAT_LIMIT and distinct >= ESS_LIMIT
     return rhat, distinct, check, bool(good and check.k_hat < K_HAT_LIMIT and check.ess >= ESS_LIMIT)
 
 
-def _temper(post, mode: Mode, factor: np.ndarray, rng: np.random.Generator, effort: int = 1) -> _State:
-    """The populations from the Laplace t to the posterior, side by side (one density pass for
-    all of them)."""
-    m, n, d = POPULATIONS, PARTICLES * effort, mode.x.size
-    x = _t_draws(mode.x, factor, m * n, rng)
-    log_q = _t_log_density(x, mode.x, factor).reshape(m, n)
+def _temper(post, start: list, rng: np.random.Generator, effort: int = 1) -> _State:
+    """The populations from the starting distribution ``start`` (a t mixture: the Laplace t, with
+    the ridge's where there is one) to the posterior, side by side (one density pass for all of
+    them)."""
+    m, n, d = POPULATIONS, PARTICLES * effort, start[0][1].size
+    x = _start_draws(start, m * n, rng)
+    log_q = _mixture_log_density(x, start).reshape(m, n)
     log_p = np.asarray(post(x), dtype=float).reshape(m, n)
     x = x.reshape(m, n, d)
     beta = np.zeros(m)
@@ -197,7 +216,7 @@ def _temper(post, mode: Mode, factor: np.ndarray, rng: np.random.Generator, effo
             keep = _systematic(weights, n, rng)
             x[j], log_p[j], log_q[j] = x[j][keep], log_p[j][keep], log_q[j][keep]
         stages += 1
-        made, scale = _move(post, x, log_p, log_q, beta, mode, factor, scale, rng, ACCEPTED_MOVES * effort)
+        made, scale = _move(post, x, log_p, log_q, beta, start, scale, rng, ACCEPTED_MOVES * effort)
         moves += made
     return _State(x, log_p, log_q, scale, bool(np.all(beta >= 1.0)), stages, moves)
 
@@ -248,7 +267,7 @@ def _normalised(log_w: np.ndarray) -> np.ndarray | None:
     return w / w.sum()
 
 
-def _move(post, x, log_p, log_q, beta, mode, factor, scale, rng, wanted: int):
+def _move(post, x, log_p, log_q, beta, start: list, scale, rng, wanted: int):
     """Metropolis moves on each population's pi_beta, in place: independent proposals from a t
     mixture fitted to the population (with the Laplace t as a defensive component) alternating
     with random-walk steps whitened by the particles' covariance; returns the steps made and the
@@ -262,7 +281,7 @@ def _move(post, x, log_p, log_q, beta, mode, factor, scale, rng, wanted: int):
             chol[j] = np.linalg.cholesky(covariance)
         except np.linalg.LinAlgError:
             chol[j] = np.diag(np.sqrt(np.clip(np.diag(covariance), 1e-12, None)))
-        mixtures.append(_moving_mixture(x[j], mode, factor, rng))
+        mixtures.append(_moving_mixture(x[j], start, rng))
     accepted = np.zeros((m, n))
     b = beta[:, None]
     made = 0
@@ -275,7 +294,7 @@ def _move(post, x, log_p, log_q, beta, mode, factor, scale, rng, wanted: int):
             proposal = x + scale[:, None, None] * steps
         flat = proposal.reshape(-1, d)
         new_p = np.asarray(post(flat), dtype=float).reshape(m, n)
-        new_q = _t_log_density(flat, mode.x, factor).reshape(m, n)
+        new_q = _mixture_log_density(flat, start).reshape(m, n)
         old = b * log_p + (1.0 - b) * log_q
         new = np.where(np.isfinite(new_p), b * new_p + (1.0 - b) * new_q, -np.inf)
         if independent:  # the proposal's own density enters the ratio
@@ -292,11 +311,24 @@ def _move(post, x, log_p, log_q, beta, mode, factor, scale, rng, wanted: int):
     return made, scale
 
 
-def _moving_mixture(particles: np.ndarray, mode: Mode, factor: np.ndarray, rng) -> list:
+def _moving_mixture(particles: np.ndarray, start: list, rng) -> list:
     """The independent proposal of one population's moves: a t mixture fitted to its particles,
-    widened, with the (widened) Laplace t as a defensive component."""
+    widened, with the starting distribution (the widened Laplace t, and the ridge's) as a
+    defensive component."""
     mixture = _fit_mixture(particles, MOVE_COMPONENTS, rng)
-    return [(a * (1.0 - DEFENSIVE), m, f * MOVE_WIDENING) for a, m, f in mixture] + [(DEFENSIVE, mode.x, factor)]
+    return [(a * (1.0 - DEFENSIVE), m, f * MOVE_WIDENING) for a, m, f in mixture] + _defensive(start)
+
+
+def _start_draws(start: list, count: int, rng) -> np.ndarray:
+    """Draws of the starting distribution (one t alone draws as before the ridge was added)."""
+    if len(start) == 1:
+        return _t_draws(start[0][1], start[0][2], count, rng)
+    return _mixture_draws(start, count, rng)
+
+
+def _defensive(start: list) -> list:
+    """The starting distribution as a :data:`DEFENSIVE` share of a proposal."""
+    return [(DEFENSIVE * a, m, f) for a, m, f in start]
 
 
 def _fit_mixture(particles: np.ndarray, components: int, rng) -> list:
@@ -313,21 +345,37 @@ def _fit_mixture(particles: np.ndarray, components: int, rng) -> list:
     return mixture
 
 
-def _check(post, mode: Mode, particles: np.ndarray, draws: int, rng, rounds: int = CHECK_ROUNDS) -> _Round:
-    """Importance sampling from a t mixture fitted to the particles, with the Laplace t as a
-    defensive component, adapted to the posterior by :data:`CHECK_ROUNDS` rounds of population
-    Monte Carlo (module docstring): the final round's weighted proposals, k-hat and ESS."""
-    defensive = [(DEFENSIVE, mode.x, np.linalg.cholesky(np.linalg.inv(mode.precision)) * LAPLACE_WIDENING)]
+def _check(post, mode: Mode, start: list, particles: np.ndarray, draws: int, rng,
+           rounds: int = CHECK_ROUNDS) -> _Round:
+    """Importance sampling from a t mixture fitted to the particles, with the starting distribution
+    as a defensive component, adapted to the posterior by :data:`CHECK_ROUNDS` rounds of
+    population Monte Carlo (module docstring): the final round's weighted proposals, k-hat and
+    ESS.  Where the final round's k-hat is below the limit but its ESS short of ESS_LIMIT, more
+    proposals of the same mixture are drawn and weighed with it, up to :data:`MORE_PROPOSALS`
+    times as many: the ratios' tail is then light enough that more draws only make the estimate
+    finer (a wide proposal along a ridge wastes many)."""
+    defensive = _defensive(start)
     fitted = _fit_mixture(particles, COMPONENTS, rng)
     count = max(PROPOSAL_FACTOR * int(draws), MIN_PROPOSALS)
     for round_ in range(rounds + 1):
         mixture = [(a * (1.0 - DEFENSIVE), m, f * WIDENING) for a, m, f in fitted] + defensive
         x = _mixture_draws(mixture, count, rng)
-        log_w, k_hat = psis(np.asarray(post(x), dtype=float) - mode.log_density - _mixture_log_density(x, mixture))
-        weights = np.exp(log_w)
-        usable = bool(np.isfinite(weights).all() and weights.sum() > 0)
-        ess = float(1.0 / np.sum(weights ** 2)) if usable else 0.0
-        last = _Round(x, weights, float(k_hat), ess)
-        if round_ < rounds and usable:
+        log_r = np.asarray(post(x), dtype=float) - mode.log_density - _mixture_log_density(x, mixture)
+        last = _weighed(x, log_r)
+        if round_ < rounds and last.ess > 0:
             fitted = _update([*fitted, *defensive], last) or fitted
+    while last.k_hat < K_HAT_LIMIT and 0 < last.ess < ESS_LIMIT and len(x) < MORE_PROPOSALS * count:
+        more = _mixture_draws(mixture, count, rng)
+        x = np.concatenate([x, more])
+        log_r = np.concatenate([log_r, np.asarray(post(more), dtype=float) - mode.log_density
+                                - _mixture_log_density(more, mixture)])
+        last = _weighed(x, log_r)
     return last
+
+
+def _weighed(x: np.ndarray, log_ratios: np.ndarray) -> _Round:
+    """The proposals ``x`` with their Pareto-smoothed weights, k-hat and ESS (0 where unusable)."""
+    log_w, k_hat = psis(log_ratios)
+    weights = np.exp(log_w)
+    usable = bool(np.isfinite(weights).all() and weights.sum() > 0)
+    return _Round(x, weights, float(k_hat), float(1.0 / np.sum(weights ** 2)) if usable else 0.0)

@@ -113,20 +113,24 @@ def test_smc_follows_a_curved_ridge_that_one_t_distribution_misses():
 
 
 def test_auto_never_falls_into_nuts_and_says_why_the_fast_draws_are_not_trusted(monkeypatch):
-    """SYNTHETIC: the unresolved-arc spectrum's long ridge, on which Laplace + PSIS and SMC are
-    both refused: under ``auto`` the spectrum keeps SMC's particles with its gate failed, naming
-    the refused check and how to sample it, without a NUTS run."""
+    """SYNTHETIC: the unresolved-arc spectrum's long ridge, on which Laplace + PSIS is refused,
+    and SMC's check made to refuse every population (a k-hat limit of 0.01; with the real one SMC
+    started along the ridge is accepted at some seeds, refused at others): under ``auto`` the
+    spectrum keeps SMC's particles with its gate failed, naming the refused check and how to
+    sample it, without a NUTS run."""
+    from nassb.inference.eis import smc as smc_module
 
     def no_nuts(*args, **kwargs):
         raise AssertionError("NUTS ran under auto")
 
     monkeypatch.setattr(fit_module, "_nuts", no_nuts)
+    monkeypatch.setattr(smc_module, "K_HAT_LIMIT", 0.01)
     spectrum = read_spectra(SYNTHETIC / "nzsp-unresolved-arc.csv")[0]
     fit = fit_spectra([spectrum], "R0-p(R1,CPE1)-p(R2,CPE2)", QUICK).fits[0]
     assert fit.method.startswith("SMC (k-hat"), fit.method
     assert not fit.ok
     problem = next(p for p in fit.diagnostics.problems if "not accepted" in p)
-    assert "k-hat >= 0.7" in problem and "--method nuts" in problem and "not trusted" in problem
+    assert "check k-hat >= 0.01" in problem and "--method nuts" in problem and "not trusted" in problem
     assert problem in fit.to_json()["diagnostics"]["problems"]
 
 
