@@ -8,7 +8,11 @@ the warning names the parameters and gives the sum that the data do determine.  
 named "outside the measured window: not resolved", and where its time constant lies more than a
 decade beyond the window in a quarter of the draws or more (towards the assumed bound two
 decades beyond it, nassb.inference.eis.coordinates) the warning says that the fit's assumption
-sets it, not the data.
+sets it, not the data.  An arc whose CPE exponent lies near 0 (below :data:`FLAT_N` in most
+draws) is named nearly flat: it spreads over many decades as a weak constant-phase dispersion,
+not a semicircle, and its R, Q and time constant trade off along a curved sheet (yadg's
+vsp_peis_with, n 0.05-0.08: the fast samplers' checks refuse such posteriors more often than
+not, bench/README.md).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ WIDE = 0.5            # relative sd above which a parameter is called poorly det
 WIDE_N = 0.15         # sd of a CPE exponent above which it is called poorly determined
 PINNED_DECADES = 1.0  # an arc's tau more than this many decades beyond the window's edge ...
 PINNED_SHARE = 0.25   # ... in this share of the draws rests on the fit's assumption
+FLAT_N = 0.25         # a CPE arc whose exponent lies below this ...
+FLAT_SHARE = 0.5      # ... in this share of the draws or more is called nearly flat
 
 
 def identifiability_warnings(circuit, spectrum, draws: dict, units: dict) -> list[str]:
@@ -59,6 +65,7 @@ def identifiability_warnings(circuit, spectrum, draws: dict, units: dict) -> lis
                        f"{arc.resistor} is an extrapolation, "
                        "not a measurement; extend the spectrum to lower frequencies")
             named.add((arc.resistor, arc.resistor))
+    out.extend(_flat_arcs(circuit, spectrum, draws))
     resistors = [p.name for p in circuit.parameters if p.kind == "R"]
     for a, b in itertools.combinations(resistors, 2):
         if tuple(sorted((a, b))) in named:
@@ -75,6 +82,24 @@ def identifiability_warnings(circuit, spectrum, draws: dict, units: dict) -> lis
     if wide:
         out.append(f"{spectrum.name}: poorly determined by the data: {', '.join(wide)} "
                    "(posterior much wider than the fit suggests); quote them with their intervals")
+    return out
+
+
+def _flat_arcs(circuit, spectrum, draws: dict) -> list[str]:
+    """Warnings for the CPE arcs whose exponent lies below :data:`FLAT_N` in
+    :data:`FLAT_SHARE` of the draws or more."""
+    out = []
+    for arc in circuit.arcs:
+        if arc.capacitor.kind != "CPE":
+            continue
+        n = np.asarray(draws[f"{arc.capacitor.name}_n"], dtype=float)
+        share = float(np.mean(n < FLAT_N))
+        if share >= FLAT_SHARE:
+            out.append(f"{spectrum.name}: arc {arc.label()} is nearly flat: its exponent {arc.capacitor.name}_n lies "
+                       f"below {FLAT_N:g} in {share:.0%} of draws (median {np.median(n):.2f}), so it spreads over "
+                       f"many decades as a weak constant-phase dispersion, not a semicircle; {arc.resistor}, "
+                       f"{arc.capacitor.name}_Q and its time constant are not determined by it; fit that part of the "
+                       "spectrum with another element (a series CPE, or fewer arcs)")
     return out
 
 

@@ -291,3 +291,26 @@ def test_an_arc_beyond_the_window_is_named_not_resolved_and_its_fit_passes():
                                         "window (tau 1.59 ns to 15.9 s)")
     assert doc["tau_bounds"] == pytest.approx([1e-2 / (2 * np.pi * 1e6), 1e2 / (2 * np.pi)])
     assert doc["assumption"] in repr(fit)
+
+
+def test_a_nearly_flat_arc_is_named_and_a_semicircle_is_not():
+    """Draws whose CPE exponent lies near 0 (0.04-0.08, as yadg's vsp_peis_with's fast arc) name
+    the arc nearly flat, with the share and median; exponents near 0.85 do not."""
+    from nassb.inference.eis.identifiability import identifiability_warnings
+
+    f = np.logspace(5, -1, 40)
+    spectrum = Spectrum(frequency=f, z=10.0 + 5.0 / (1 + 1j * 2 * np.pi * f * 1e-3), source="arc.csv",
+                        name="arc.csv", unit="ohm")
+    circuit = Circuit("R0-p(R1,CPE1)")
+    rng = np.random.default_rng(0)
+    units = {"R0": "ohm", "R1": "ohm", "CPE1_Q": "F s^(n-1)", "CPE1_n": ""}
+
+    def draws(n):
+        return {"R0": 10.0 + 0.01 * rng.standard_normal(2000), "R1": 5.0 + 0.01 * rng.standard_normal(2000),
+                "CPE1_Q": np.full(2000, 1e-3 ** 0.85 / 5.0), "CPE1_n": n}
+
+    flat = identifiability_warnings(circuit, spectrum, draws(rng.uniform(0.04, 0.08, 2000)), units)
+    named = [w for w in flat if "nearly flat" in w]
+    assert len(named) == 1 and "CPE1_n lies below 0.25 in 100% of draws (median 0.06)" in named[0]
+    round_ = identifiability_warnings(circuit, spectrum, draws(0.85 + 0.01 * rng.standard_normal(2000)), units)
+    assert not any("nearly flat" in w for w in round_)
