@@ -1,9 +1,10 @@
 """BLAS on one thread, where the matrices are small.
 
-The fast impedance fits (Laplace, SMC, the DRT) multiply matrices of some ten columns by
-thousands of rows.  OpenBLAS runs those on every core; on a machine whose cores are busy (a batch
-fitting spectra in parallel, other jobs) its threads wait on one another: a vsp_peis_with fit
-took 47-78 s of wall time that way against 9 s on one thread (bench/README.md).
+The fast impedance fits (Laplace, SMC) multiply matrices of about ten columns, the DRT of about
+a hundred, by thousands of rows.  OpenBLAS runs those on every core; on a machine whose cores are
+busy (a batch fitting spectra in parallel, other jobs) its threads wait on one another: one
+vsp_peis_with fit took 78 s wall and 54 s CPU that way against 9 s and 7 s on one thread
+(bench/README.md).
 """
 
 from __future__ import annotations

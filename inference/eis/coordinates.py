@@ -149,17 +149,23 @@ class Layout:
         arc's ln tau brought within the window widened by ``margin`` decades (by default the
         assumed range), the arcs kept in order; None where all lie within it.
 
-        Least squares does not see that range and may leave an arc decades beyond it (tau 1e21 s),
-        where the prior's walls are so steep that Newton steps from there stall far from the
-        posterior's mode (yadg's vsp_peis_with, nassb.inference.eis.laplace.find_mode)."""
+        Least squares does not see that range and may leave an arc decades beyond it (tau 3e6 s
+        where the range ends at 159 s, yadg's vsp_peis_with), where the prior's walls are so steep
+        that Newton steps from there stall far from the posterior's mode
+        (nassb.inference.eis.laplace.find_mode).  Arcs brought to the same edge are set
+        :data:`_MIN_GAP` apart, inwards from it."""
         logs, log_tau, exponents, _ = self.unpack(np.asarray(theta, dtype=float))
         widen = margin * math.log(10.0)
         lo, hi = window[0] - window[1] - widen, window[0] + window[1] + widen
-        inside = [min(max(float(lt), lo), hi) for lt in log_tau]
-        for k in range(1, len(inside)):
-            inside[k] = max(inside[k], inside[k - 1] + _MIN_GAP)
-        if np.allclose(inside, [float(lt) for lt in log_tau]):
+        given = [float(lt) for lt in log_tau]
+        inside = [min(max(lt, lo), hi) for lt in given]
+        if np.allclose(inside, given):
             return None
+        for k in range(1, len(inside)):           # in order, upwards from the lower edge ...
+            inside[k] = max(inside[k], inside[k - 1] + _MIN_GAP)
+        inside[-1] = min(inside[-1], hi)
+        for k in range(len(inside) - 2, -1, -1):  # ... and downwards from the upper one
+            inside[k] = min(inside[k], inside[k + 1] - _MIN_GAP)
         return self.pack(logs, inside, exponents)
 
     def prior_precision(self) -> np.ndarray:

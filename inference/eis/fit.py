@@ -31,6 +31,7 @@ import time
 import zlib
 from dataclasses import replace
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,11 +44,14 @@ from .circuit import Circuit
 from .coordinates import Layout
 from .batch import run_batch
 from .expressions import Derived, parse_all_derived
-from .leastsq import fit_least_squares
+from .leastsq import LeastSquares, fit_least_squares
 from .results import EISFit, SpectrumFit, joint_note
 from .settings import METHODS, TARGET_ACCEPT, EISSettings
 from .units import _derived_units, _parameter_units
 from .spectrum import Spectrum
+
+if TYPE_CHECKING:
+    from .laplace import ImportanceDraws
 
 
 __all__ = [
@@ -188,7 +192,8 @@ def _without_nuts(spectrum: Spectrum, layout: Layout, start, settings: EISSettin
     return posterior, diagnostics
 
 
-def _fast_draws(spectrum: Spectrum, layout: Layout, start, method: str, count: int, seed: int):
+def _fast_draws(spectrum: Spectrum, layout: Layout, start: LeastSquares, method: str, count: int,
+                seed: int) -> tuple[ImportanceDraws, tuple[str, ...]]:
     """(draws, the verdicts of the stages before them): Laplace + PSIS, then SMC started at the
     mode and along the ridges of the arcs' time constants (nassb.inference.eis.ridge) where
     ``auto`` has it refused, or SMC alone for ``method="smc"``."""

@@ -61,6 +61,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from ..diagnostics import ESS_LIMIT
 from ..statistics import gpd_fit
@@ -81,6 +82,10 @@ MAX_NEWTON = 40
 MAX_NEWTON_INSIDE = 400  # steps of the searches started within the assumed range (a ridge is crawled along)
 STALLED = 1e-4           # ... which stop where ln p rose less than this over their last 10 steps
 _PRIOR_STEP = 1e-4   # finite-difference step of the prior's gradient and curvature
+
+# A mixture of t distributions: (weight, mean, lower Cholesky factor of the scale) per component,
+# the weights summing to 1.
+Mixture = list[tuple[float, np.ndarray, np.ndarray]]
 
 
 class LogPosterior:
@@ -175,8 +180,9 @@ def find_mode(post: LogPosterior, theta0: np.ndarray) -> Mode:
     ln p rises, with damping where the curvature is not negative definite.
 
     Where ``theta0`` puts an arc beyond the assumed range of time constants
-    (nassb.inference.eis.coordinates), a second search starts from the same point with each such
-    arc's ln tau brought to the range's edge, and one with it brought to the window's edge: each
+    (nassb.inference.eis.coordinates), a second search starts from the same point with every arc
+    outside the range brought to its edge, and a third with every arc outside the measured window
+    brought to the window's edge: each
     first with the arcs' time constants held there (the other coordinates follow them along the
     ridge), then free, with up to :data:`MAX_NEWTON_INSIDE` steps.  The highest of the modes is
     returned.  From the least-squares point alone, the prior's steep walls stalled the steps far
@@ -395,8 +401,6 @@ def _t_draws(mean: np.ndarray, factor: np.ndarray, count: int, rng: np.random.Ge
 def _t_log_density(x: np.ndarray, mean: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """ln of the Student t density (``DOF``, location ``mean``, scale ``factor factor^T``) up to
     a constant common to every t of this dimension."""
-    from scipy.linalg import solve_triangular
-
     # the factor's inverse (d x d) times the points: a triangular solve with thousands of
     # right-hand sides goes to threaded BLAS, which on a loaded machine spends more than it saves
     inverse = solve_triangular(factor, np.eye(mean.size), lower=True, check_finite=False)

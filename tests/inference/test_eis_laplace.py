@@ -149,7 +149,7 @@ def test_a_well_determined_spectrum_is_accepted_and_an_unresolved_arc_refused():
 
 def test_the_mode_is_found_from_a_start_that_puts_an_arc_far_beyond_the_assumed_range():
     """SYNTHETIC (Fig. 5's file): least squares may leave an arc decades beyond the range of time
-    constants the fit assumes (tau 1e21 s on yadg's vsp_peis_with), where the prior's walls stall
+    constants the fit assumes (tau 3e6 s on yadg's vsp_peis_with), where the prior's walls stall
     Newton steps far below the posterior's mode.  From such a start the mode search brings the arc
     within the range first and reaches the mode it reaches from the least-squares point."""
     spectrum, layout, start = _fig5()
@@ -163,3 +163,18 @@ def test_the_mode_is_found_from_a_start_that_puts_an_arc_far_beyond_the_assumed_
     found = L.find_mode(post, far)
     assert found.log_density == pytest.approx(good.log_density, abs=0.05)
     np.testing.assert_allclose(found.x, good.x, atol=0.02)
+
+
+def test_arcs_are_brought_within_the_range_in_order_and_arcs_inside_it_are_left():
+    """Two arcs beyond the upper edge land below it, a tenth of ln tau apart and in order; arcs
+    already inside the range, however close together, are left alone (None)."""
+    layout = Layout.of(Circuit("R0-p(R1,CPE1)-p(R2,CPE2)"))
+    window = np.array([0.0, 5.0])  # ln tau from -5 to 5, the range from -9.6 to 9.6
+    logs, exponents = {"R0": 1.0, "R1": 2.0, "R2": 3.0}, {"CPE1_n": 0.8, "CPE2_n": 0.7}
+    beyond = layout.pack(logs, [12.0, 20.0], exponents)
+    moved = layout.unpack(layout.within_bounds(beyond, window))[1]
+    edge = 5.0 + 2.0 * math.log(10.0)
+    assert moved[1] == pytest.approx(edge) and moved[0] == pytest.approx(edge - 0.1)
+    assert layout.within_bounds(layout.pack(logs, [1.0, 1.05], exponents), window) is None
+    low = layout.unpack(layout.within_bounds(layout.pack(logs, [-30.0, -20.0], exponents), window))[1]
+    assert low[0] == pytest.approx(-edge) and low[1] == pytest.approx(-edge + 0.1)
