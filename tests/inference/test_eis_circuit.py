@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from nassb.inference.eis import read_spectra
 from nassb.inference.eis.circuit import Circuit
@@ -191,6 +191,9 @@ def test_labels_follow_time_constants_not_starts(slow_first):
 @settings(max_examples=25, deadline=None)
 @given(r0=st.floats(0.1, 100), r1=st.floats(1, 1000), r2=st.floats(1, 1000), n=st.floats(0.7, 0.995),
        f1=st.floats(3.0, 5.0), gap=st.floats(1.5, 3.0))
+# the race leader's continuation ran off here (ln R0 to -8e8, 1.58 % rms) while the next two starts
+# converge to the truth: they are now continued too
+@example(r0=0.125, r1=567.0, r2=136.0, n=0.703125, f1=3.0, gap=3.0)
 def test_least_squares_fits_any_resolved_two_arc_spectrum(r0, r1, r2, n, f1, gap):
     """Noise-free spectra with both arcs inside the window are fitted to < 0.1 % of |Z|.
 
