@@ -34,7 +34,7 @@ from .spectrum import Spectrum
 
 N_RANGE = (0.05, 0.9995)  # least squares keeps n inside; the posterior may go further
 INDUCTANCE_FLOOR = 1e-4   # omega_max L at least this share of the series resistance in least squares
-RESISTANCE_FLOOR = 1e-6  # a resistor stays above this share of the spectrum's resistance
+RESISTANCE_FLOOR = 1e-6   # a resistor stays above this share of the spectrum's resistance
 GAP_FLOOR = -12.0          # ln of the smallest gap between two arcs' ln tau
 MAX_EVALUATIONS = 300      # per start: an arc the data cannot place crawls on for thousands
 RACE_EVALUATIONS = 20      # every start runs this many evaluations first ...
