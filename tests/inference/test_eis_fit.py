@@ -294,8 +294,9 @@ def test_an_arc_beyond_the_window_is_named_not_resolved_and_its_fit_passes():
 
 
 def test_a_nearly_flat_arc_is_named_and_a_semicircle_is_not():
-    """Draws whose CPE exponent lies near 0 (0.04-0.08, as yadg's vsp_peis_with's fast arc) name
-    the arc nearly flat, with the share and median; exponents near 0.85 do not."""
+    """SYNTHETIC draws (made here, on a SYNTHETIC one-arc spectrum) whose CPE exponent lies near 0
+    (0.04-0.08, as yadg's vsp_peis_with's fast arc on cycle 4) name the arc nearly flat, with the
+    share and median; exponents near 0.85 do not."""
     from nassb.inference.eis.identifiability import identifiability_warnings
 
     f = np.logspace(5, -1, 40)
