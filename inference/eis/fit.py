@@ -196,19 +196,28 @@ def _fast_draws(spectrum: Spectrum, layout: Layout, start: LeastSquares, method:
                 seed: int) -> tuple[ImportanceDraws, tuple[str, ...]]:
     """(draws, the verdicts of the stages before them): Laplace + PSIS, then SMC started at the
     mode and along the ridges of the arcs' time constants (nassb.inference.eis.ridge) where
-    ``auto`` has it refused, or SMC alone for ``method="smc"``."""
+    ``auto`` has it refused, or SMC alone for ``method="smc"``.  Both sample in the sheet
+    coordinates (nassb.inference.eis.sheet) where the circuit has a CPE arc or a series
+    resistance beside an arc, and the draws are mapped back to the fitted coordinates."""
     from .laplace import LogPosterior, find_mode, importance_sample
     from .ridge import ridge_components
+    from .sheet import SheetPosterior
     from .smc import smc_sample
 
     density = LogPosterior(spectrum, layout)
     mode = find_mode(density, start.theta)
+    sheet = SheetPosterior.of(density, mode)
+    target: LogPosterior | SheetPosterior = density if sheet is None else sheet
+    at = mode if sheet is None else sheet.mode(mode)
     rng = np.random.default_rng(seed)
-    draws = None if method == "smc" else importance_sample(density, mode, count, rng)
-    if draws is not None and (draws.accepted or method != "auto"):
-        return draws, ()
-    earlier = (draws.verdict,) if draws is not None else ()
-    return smc_sample(density, mode, count, rng, ridge=ridge_components(density, mode)), earlier
+    draws = None if method == "smc" else importance_sample(target, at, count, rng)
+    if draws is None or not (draws.accepted or method != "auto"):
+        earlier = (draws.verdict,) if draws is not None else ()
+        ridge = ridge_components(density, mode)
+        draws = smc_sample(target, at, count, rng, ridge=ridge if sheet is None else sheet.mixture(ridge))
+    else:
+        earlier = ()
+    return (draws if sheet is None else sheet.draws(draws)), earlier
 
 
 def _nuts(spectrum: Spectrum, layout: Layout, start, sampler: SamplerSettings, seed: int,

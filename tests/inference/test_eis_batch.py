@@ -113,17 +113,19 @@ def test_smc_follows_a_curved_ridge_that_one_t_distribution_misses():
 
 
 def test_auto_never_falls_into_nuts_and_says_why_the_fast_draws_are_not_trusted(monkeypatch):
-    """SYNTHETIC: the unresolved-arc spectrum's long ridge, on which Laplace + PSIS is refused,
-    and SMC's check made to refuse every population (a k-hat limit of 0.01; with the real one SMC
-    started along the ridge is accepted at some seeds, refused at others): under ``auto`` the
-    spectrum keeps SMC's particles with its gate failed, naming the refused check and how to
-    sample it, without a NUTS run."""
+    """SYNTHETIC: the unresolved-arc spectrum's long ridge, with the Laplace stage's and SMC's
+    checks both made to refuse (a k-hat limit of 0.01; with the real one both accept it in the
+    sheet coordinates, tests/inference/test_eis_sheet.py): under ``auto`` the spectrum keeps
+    SMC's particles with its gate failed, naming the refused check and how to sample it, without
+    a NUTS run."""
+    from nassb.inference.eis import laplace as laplace_module
     from nassb.inference.eis import smc as smc_module
 
     def no_nuts(*args, **kwargs):
         raise AssertionError("NUTS ran under auto")
 
     monkeypatch.setattr(fit_module, "_nuts", no_nuts)
+    monkeypatch.setattr(laplace_module, "K_HAT_LIMIT", 0.01)
     monkeypatch.setattr(smc_module, "K_HAT_LIMIT", 0.01)
     spectrum = read_spectra(SYNTHETIC / "nzsp-unresolved-arc.csv")[0]
     fit = fit_spectra([spectrum], "R0-p(R1,CPE1)-p(R2,CPE2)", QUICK).fits[0]
