@@ -11,8 +11,8 @@ decades beyond it, nassb.inference.eis.coordinates) the warning says that the fi
 sets it, not the data.  An arc whose CPE exponent lies near 0 (below :data:`FLAT_N` in most
 draws) is named nearly flat: it spreads over many decades as a weak constant-phase dispersion,
 not a semicircle, and its R, Q and time constant trade off along a curved sheet (yadg's
-vsp_peis_with, n 0.05-0.2 on some cycles: the fast samplers' checks refuse such posteriors more
-often than not, bench/README.md).
+vsp_peis_with, n 0.05-0.2 on some cycles; the fast samplers follow that sheet in the coordinates
+of nassb.inference.eis.sheet, but the data still do not fix R, Q and tau one by one).
 """
 
 from __future__ import annotations
