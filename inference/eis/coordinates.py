@@ -21,7 +21,8 @@ that what trades off against it is a bounded ridge rather than an improper one. 
 data put beyond the window is reported as not resolved (nassb.inference.eis.identifiability):
 its time constant, and what trades off against it, then rest on the assumption, not the data.
 (Before, the flat part ended at the window with tails of one decade's sd: the samplers'
-diagnostics passed on 16 of vsp_peis_with's 32 spectra, against 22 with this one, bench/README.md.)
+diagnostics passed on 16 of vsp_peis_with's 32 spectra, against 22 with this one, bench/README.md;
+the fast samplers now work in the coordinates of nassb.inference.eis.sheet, and pass on 32.)
 
 Scales: each log quantity gets a weakly informative normal prior centred on a magnitude the
 spectrum itself gives (its resistance span, its frequency window) with a wide spread, so the

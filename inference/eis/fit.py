@@ -7,7 +7,10 @@ spectrum), it comes from the Laplace approximation corrected by Pareto-smoothed 
 sampling, and where it is skewed or curved, from a mixture of t distributions adapted to it from
 there (nassb.inference.eis.laplace), in a fraction of a second; where the importance sampling's
 diagnostics refuse it (an arc outside the window, a ridge), tempered sequential Monte Carlo
-(nassb.inference.eis.smc) in seconds; and where that is refused too, the spectrum keeps SMC's
+(nassb.inference.eis.smc) in seconds.  Both sample in coordinates in which a broad or nearly
+flat arc beyond the window does not bend the posterior, where the circuit has a CPE arc or a
+series resistance beside an arc (nassb.inference.eis.sheet), and the draws are mapped back
+exactly.  Where SMC is refused too, the spectrum keeps SMC's
 particles with its gate failed, naming the diagnostics that refused them, rather than minutes of
 NUTS: NUTS samples the spectrum's own model (nassb.inference.eis.model) only when asked
 (``method="nuts"``).  A batch is fitted

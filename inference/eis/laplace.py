@@ -41,10 +41,14 @@ thousands of draws in one vectorised pass over the frequencies, it costs millise
    effective sample size 1 / sum w^2 of the smoothed, normalised weights is at least
    :data:`~nassb.inference.diagnostics.ESS_LIMIT` and at least :data:`MIN_EFFICIENCY` of the
    proposals; they are then resampled (systematic resampling) to equally weighted draws.
-   Otherwise the spectrum goes to NUTS.
+   Otherwise the fit goes on to tempered SMC (nassb.inference.eis.smc).
 
-An arc outside the window makes a long curved ridge that no mixture of a few t's follows:
-k-hat exceeds the limit (or the ESS collapses) and NUTS takes over.
+An arc outside the window makes a long curved ridge that no mixture of a few t's follows in the
+fitted coordinates: k-hat exceeds the limit (or the ESS collapses), or, worse, the mixture never
+reaches the ridge's far end and k-hat cannot tell.  The fit (nassb.inference.eis.fit) therefore
+runs this stage in coordinates in which that ridge is not bent where the circuit has a CPE arc
+or a series resistance beside an arc (nassb.inference.eis.sheet); the functions here take any
+callable ln p.
 
 Limits.  k-hat judges the ratios of the draws made; a tail the proposals never reach leaves no
 trace in them.  On two spectra of the paper's Fig. 7 cell the adapted mixture's sds are within

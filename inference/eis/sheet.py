@@ -1,5 +1,6 @@
-"""The coordinates the tempered SMC (nassb.inference.eis.smc) moves in: those in which a broad or
-nearly flat arc beyond the window gives a posterior of gentle shape, not a curved sheet.
+"""The coordinates the fast samplers work in (the Laplace stage, nassb.inference.eis.laplace, and
+tempered SMC, nassb.inference.eis.smc): those in which a broad or nearly flat arc beyond the
+window gives a posterior of gentle shape, not a curved sheet.
 
 **What the data fix.**  A CPE arc R / (1 + (j omega tau)^n) enters the measured window through
 (omega tau)^n.  Where its time constant lies beyond the window's fast edge (tau < tau_top =
@@ -15,19 +16,21 @@ decades of tau as n falls, and along R_s + R = const, which in (ln R_s, ln R) ru
 R_s = 0 while ln R stays nearly where it is.  Neither the moves' nor the check's mixtures of t's
 follow those bends.
 
-**The coordinates.**  Each CPE arc's time-constant coordinate becomes its log amplitude as the
-window sees it, s + ln R at the fast edge and s - ln R at the slow one, pivoted at the window's
-edge nearer to the arc's time constant at the posterior's mode.  Where the circuit has one
-resistor in series at its top level and an arc, that resistor's and the first arc's ln R become
-ln(R_s + R_1) and ln(R_s / R_1) (a map whose Jacobian determinant is 1).  Inside the window, with
+**The coordinates.**  Each CPE arc's time-constant coordinate becomes what the window sees of
+it, pivoted at the window's edge nearer to the arc's time constant at the posterior's mode:
+s + ln R at the fast edge (the log amplitude, ln(R (omega_max tau)^n)) and s - ln R at the slow
+one (minus the log amplitude, ln(R (omega_min tau)^-n)).  Where the circuit has one resistor in
+series at its top level and an arc, that resistor's and the first arc's ln R become
+ln(R_s + R_1) and ln(R_s / R_1) (a map that keeps volume: its Jacobian determinant is -1).  Inside the window, with
 n near 1, these are nearly linear changes of coordinates and change nothing that matters.
 
 **Measured** on yadg's vsp_peis_with with the issue's circuit (fast arc n 0.05-0.5, its tau on
 the assumed range's bound; bench/README.md, "Sheet coordinates").  In the fitted coordinates
 the whole fit refused 17 of 32 spectra (the check 16 at k-hat 0.71-0.87, R-hat 6).  SMC alone,
 at two or three seeds each, accepted 20-22 of 32 with s alone (pivoted at the fast edge for
-every arc 14-24, at the window's middle no better), 27-29 with the series pair too, and 31-32
-with the amplitude as well (check k-hat 0.38 on average, against 0.59).
+every arc 14-24; at the window's middle, tried on two spectra, neither, where both edges
+accepted both), 27-29 with the series pair too, and 31-32 with the amplitude as well (check
+k-hat 0.38 on average, against 0.59).
 
 The map y -> theta is a bijection between the y's whose arcs' ln tau are in increasing order
 and all theta; elsewhere the density is -inf.  The density in y carries the log-Jacobian, so
@@ -42,6 +45,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from .circuit import Element, Series
+from .coordinates import Layout
 from .laplace import ImportanceDraws, LogPosterior, Mixture, Mode, _positive_definite
 
 Draws = TypeVar("Draws", bound=ImportanceDraws)
@@ -49,7 +54,22 @@ Draws = TypeVar("Draws", bound=ImportanceDraws)
 
 class SheetPosterior:
     """ln p in sheet coordinates y (module docstring), for arrays of points (..., d + 1) with the
-    noise last, as :class:`~nassb.inference.eis.laplace.LogPosterior`'s."""
+    noise last, as :class:`~nassb.inference.eis.laplace.LogPosterior`'s.
+
+    ``post`` is the posterior in the fitted coordinates; ``theta`` (the posterior mode's, without
+    the noise) says which edge of the window each arc is pivoted at.
+
+    Attributes
+    ----------
+    pivots : list of float
+        Per arc, ln tau of the window's edge it is pivoted at.
+    signs : list of float
+        Per arc, +1 (fast edge: y = s + ln R), -1 (slow edge: y = s - ln R) or 0 (a capacitor
+        arc, y = ln tau).
+    pair : (int, int) or None
+        Indices in theta of the series resistance and the first arc's resistance, where they
+        become ln(R_s + R_1) and ln(R_s / R_1).
+    """
 
     def __init__(self, post: LogPosterior, theta: np.ndarray):
         layout = post.layout
@@ -91,8 +111,10 @@ class SheetPosterior:
                 exponents.append(n)
         return log_taus, exponents
 
-    def theta(self, y: np.ndarray) -> np.ndarray:
-        """The fitted coordinates at ``y`` (..., d) or (..., d + 1); NaN where the arcs are out of order."""
+    def to_theta(self, y: np.ndarray) -> np.ndarray:
+        """The fitted coordinates at ``y`` (..., d) or (..., d + 1); NaN where the arcs are out of
+        order (where y has no density: draws come from where it has, except the samplers' own
+        last-resort fallbacks when no weight or no tempering step is usable)."""
         return self._theta(y)[0]
 
     def log_jacobian(self, y: np.ndarray) -> np.ndarray:
@@ -100,7 +122,10 @@ class SheetPosterior:
         return self._theta(y)[1]
 
     def _theta(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        y = np.asarray(y, dtype=float)
+        with np.errstate(all="ignore"):  # far out (logit n below -709, arcs out of order): -inf, no warnings
+            return self._theta_unguarded(np.asarray(y, dtype=float))
+
+    def _theta_unguarded(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = y.copy()
         if self.pair is not None:
             series, first = self.pair
@@ -113,15 +138,14 @@ class SheetPosterior:
             if n is not None:
                 log_jacobian = log_jacobian - np.log(n)
         x[..., self.taus[0]] = log_taus[0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            for k in range(1, len(log_taus)):
-                gap = np.log(log_taus[k] - log_taus[k - 1])
-                x[..., self.taus[k]] = gap
-                log_jacobian = log_jacobian - gap
+        for k in range(1, len(log_taus)):
+            gap = np.log(log_taus[k] - log_taus[k - 1])
+            x[..., self.taus[k]] = gap
+            log_jacobian = log_jacobian - gap
         return x, log_jacobian
 
-    def coordinates(self, x: np.ndarray) -> np.ndarray:
-        """y at the fitted coordinates ``x`` (the inverse of :meth:`theta`)."""
+    def to_sheet(self, x: np.ndarray) -> np.ndarray:
+        """y at the fitted coordinates ``x`` (the inverse of :meth:`to_theta`)."""
         x = np.asarray(x, dtype=float)
         y = x.copy()
         if self.pair is not None:
@@ -141,7 +165,7 @@ class SheetPosterior:
     def __call__(self, y: np.ndarray) -> np.ndarray:
         """ln p at ``y``: the posterior's at theta(y) plus ln |d theta / d y|; -inf out of order."""
         x, log_jacobian = self._theta(y)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(all="ignore"):
             out = self.post(x) + log_jacobian
         return np.where(np.isfinite(out), out, -np.inf)
 
@@ -153,7 +177,7 @@ class SheetPosterior:
             series, first = self.pair
             share = 1.0 / (1.0 + np.exp(-y[first]))  # R_series / (R_series + R_1)
             out[series, first], out[first, series], out[first, first] = 1.0 - share, 1.0, -share
-        log_taus, exponents = self._log_taus(y, self.theta(y))
+        log_taus, exponents = self._log_taus(y, self.to_theta(y))
         rows = np.zeros((len(log_taus), y.size))  # d ln tau_k / d y
         for k, (j, e, n) in enumerate(zip(self.taus, self.exponents, exponents)):
             if e is None or n is None:
@@ -171,7 +195,7 @@ class SheetPosterior:
         """The posterior's mode carried to y, its curvature by the chain rule (the log-Jacobian's
         own curvature left out: the mode starts the tempering and scales the check's ratios, and
         the tempering corrects it)."""
-        y = self.coordinates(mode.x)
+        y = self.to_sheet(mode.x)
         jacobian = self.jacobian(y)
         precision = _positive_definite(jacobian.T @ mode.precision @ jacobian)
         return Mode(y, precision, float(self(y[None, :])[0]), mode.converged)
@@ -180,22 +204,19 @@ class SheetPosterior:
         """t's carried to y, each linearised at its mean."""
         out = []
         for weight, mean, factor in mixture:
-            y = self.coordinates(mean)
+            y = self.to_sheet(mean)
             back = np.linalg.solve(self.jacobian(y), factor)
             out.append((weight, y, np.linalg.cholesky(_positive_definite(back @ back.T))))
         return out
 
     def draws(self, draws: Draws) -> Draws:
         """``draws`` (theta in y) with theta in the fitted coordinates."""
-        return replace(draws, theta=self.theta(draws.theta))
+        return replace(draws, theta=self.to_theta(draws.theta))
 
 
-
-def _series_pair(layout) -> tuple[int, int] | None:
+def _series_pair(layout: Layout) -> tuple[int, int] | None:
     """(index of the series resistor, index of the first arc's resistor) in theta, where the
     circuit has one resistor in series at its top level and an arc."""
-    from .circuit import Element, Series
-
     tree = layout.circuit.tree
     parts = tree.parts if isinstance(tree, Series) else (tree,)
     series = [e.name for e in parts if isinstance(e, Element) and e.kind == "R"]

@@ -54,12 +54,13 @@ draws without biasing the estimate; k-hat is what says whether its tails cover t
 posterior's.)  The reported draws are that round's, resampled ("SMC + PSIS").  On that ridge
 the check refused the particles (k-hat 0.77-0.91) at four seeds of five, and accepted them at one
 with R0 in [3.6, 6.8] ohm where NUTS gives [0.0, 8.9] (bench/README.md).  Started along the ridge
-too, the fit accepts them at two seeds of three, R0 in [3.5, 9.8] and [3.8, 9.8]: wider, still
-short of R0 = 0 (NUTS itself does not converge there: R-hat 1.2-2.2).  Like every
+too, in the fitted coordinates, SMC was accepted at two seeds of three, R0 in [3.5, 9.8] and
+[3.8, 9.8]: wider, still short of R0 = 0 (NUTS itself does not converge there: R-hat 1.2-2.2).  Like every
 importance-sampling check it cannot see a region that neither the particles nor the starting
 distribution reach.  The fit (nassb.inference.eis.fit) therefore runs SMC in coordinates in which
 that ridge is not bent (nassb.inference.eis.sheet): there SMC's draws on that spectrum reach
-R0 in [0.01, 9.2-9.3] at three seeds of three, as NUTS's.
+R0 in [0.01, 9.2-9.3] at three seeds of three, as NUTS's.  The functions here take any callable
+ln p, in whichever coordinates.
 """
 
 from __future__ import annotations

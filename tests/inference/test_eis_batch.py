@@ -183,7 +183,9 @@ def test_the_smc_fallback_covers_the_truth_at_its_stated_rate():
     fitted by tempered SMC: of their 116 95 % intervals 90-99 % hold the truth, at least 85 % of
     each circuit's, and SMC's own diagnostics accept at least three in four spectra of each
     (2026-12-07: every spectrum accepted, 110 of 116 = 94.8 %: 56 of 56 and 54 of 60; 18-37 s on two
-    shared cores).  bench/bench_eis_sbc.py runs both circuits with more spectra."""
+    shared cores; in the sheet coordinates of nassb.inference.eis.sheet 108 of 116 = 93.1 %: 56 of
+    56 and 52 of 60).  bench/bench_eis_sbc.py runs both circuits with more spectra (Fig. 7's cell
+    2: 98.8 % of 240)."""
     settings = EISSettings(sampler=SamplerSettings(draws=1000, chains=2, seed=3), method="smc")
     cases = [(FIG5, _fig5_truth(), 8, 1.0), (FIG7, truth_of(read_spectra(SYNTHETIC / "cell-2-after-formation.csv")[0]),
                                                5, 0.1)]

@@ -1,5 +1,5 @@
-"""SMC moves in sheet coordinates: a CPE arc's n (ln tau - ln tau_edge) for its ln tau, and
-ln(R_s + R_1), ln(R_s / R_1) for a series resistance beside the first arc."""
+"""The fast samplers work in sheet coordinates: a CPE arc's n (ln tau - ln tau_edge) ± ln R for its
+ln tau, and ln(R_s + R_1), ln(R_s / R_1) for a series resistance beside the first arc."""
 
 from __future__ import annotations
 
@@ -50,9 +50,9 @@ def test_the_map_is_a_bijection_whose_jacobian_and_log_determinant_agree():
     post, mode, sheet = _mixed()
     rng = np.random.default_rng(0)
     x = mode.x + 0.3 * rng.standard_normal((20, mode.x.size))
-    y = sheet.coordinates(x)
-    assert np.allclose(sheet.theta(y), x, atol=1e-10)
-    assert np.allclose(sheet.coordinates(sheet.theta(y)), y, atol=1e-10)
+    y = sheet.to_sheet(x)
+    assert np.allclose(sheet.to_theta(y), x, atol=1e-10)
+    assert np.allclose(sheet.to_sheet(sheet.to_theta(y)), y, atol=1e-10)
     taus = post.layout.tau_indices()
     _, log_taus, _, _ = post.layout.unpack(x[:, :-1])
     assert np.allclose(y[:, taus[1]], log_taus[1])  # p(R2,C2): ln tau as it is
@@ -66,10 +66,30 @@ def test_the_map_is_a_bijection_whose_jacobian_and_log_determinant_agree():
         for i in range(point.size):
             step = np.zeros(point.size)
             step[i] = 1e-6
-            numeric[:, i] = (sheet.theta(point + step) - sheet.theta(point - step)) / 2e-6
+            numeric[:, i] = (sheet.to_theta(point + step) - sheet.to_theta(point - step)) / 2e-6
         assert np.allclose(analytic, numeric, atol=1e-6)
         assert np.isclose(np.linalg.slogdet(analytic)[1], float(sheet.log_jacobian(point)), atol=1e-10)
     assert np.allclose(sheet(y), post(x) + sheet.log_jacobian(y))
+
+
+def test_the_mode_and_the_ts_are_carried_by_the_jacobian():
+    """SYNTHETIC: the mode's covariance in y is J^-1 C J^-T (J = d theta / d y at the carried
+    mode, C the covariance in theta), and a t's scale is carried the same way, its mean mapped
+    exactly."""
+    post, mode, sheet = _mixed()
+    carried = sheet.mode(mode)
+    assert np.allclose(carried.x, sheet.to_sheet(mode.x))
+    back = np.linalg.inv(sheet.jacobian(carried.x))
+    covariance = back @ np.linalg.inv(mode.precision) @ back.T
+    assert np.allclose(np.linalg.inv(carried.precision), covariance, rtol=1e-6, atol=1e-12)
+    assert carried.log_density == pytest.approx(float(sheet(carried.x[None, :])[0]))
+    factor = np.linalg.cholesky(np.linalg.inv(mode.precision))
+    mean = mode.x + 0.1
+    [(weight, y, f)] = sheet.mixture([(1.0, mean, factor)])
+    back = np.linalg.inv(sheet.jacobian(y))
+    assert weight == 1.0 and np.allclose(y, sheet.to_sheet(mean))
+    assert np.allclose(f @ f.T, back @ factor @ factor.T @ back.T, rtol=1e-6, atol=1e-12)
+    assert np.allclose(f, np.tril(f)) and np.all(np.diag(f) > 0)
 
 
 def test_arcs_out_of_order_have_no_density_and_a_circuit_without_cpe_keeps_its_coordinates():
@@ -77,7 +97,7 @@ def test_arcs_out_of_order_have_no_density_and_a_circuit_without_cpe_keeps_its_c
     (ln p = -inf, not NaN); a circuit whose arcs are all capacitors, with no resistor in series
     beside them, gets no sheet at all."""
     post, mode, sheet = _mixed()
-    y = sheet.coordinates(mode.x)
+    y = sheet.to_sheet(mode.x)
     taus = post.layout.tau_indices()
     y[taus[1]] = -50.0  # ln tau_2 far below ln tau_1
     assert sheet(y[None])[0] == -np.inf
@@ -114,8 +134,8 @@ def test_a_nearly_flat_arc_beyond_the_window_is_sampled_and_covers_the_truth(see
 def test_an_unresolved_arcs_series_resistance_reaches_down_to_zero_as_nuts_finds(method):
     """SYNTHETIC: the unresolved-arc spectrum (its first arc peaks at 10 MHz above a 1 MHz sweep),
     where R0 trades off against R1 down to R0 = 0: NUTS gives R0 in [0.0, 8.9] ohm (smc.py).  In
-    the fitted coordinates SMC's accepted draws stopped short, [3.5, 9.8]; in sheet coordinates the
-    Laplace stage (which ``auto`` accepts here) and SMC both reach down to 0."""
+    the fitted coordinates SMC's accepted draws stopped short, [3.5, 9.8]; in sheet coordinates
+    ``auto`` (its Laplace stage accepts, at this seed) and SMC both reach down to 0."""
     spectrum = read_spectra(SYNTHETIC / "nzsp-unresolved-arc.csv")[0]
     settings = EISSettings(sampler=SamplerSettings(seed=1), method=method)
     fit = fit_spectrum(spectrum, "R0-p(R1,CPE1)-p(R2,CPE2)", settings)
