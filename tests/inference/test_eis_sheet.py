@@ -76,7 +76,7 @@ def test_the_mode_and_the_ts_are_carried_by_the_jacobian():
     """SYNTHETIC: the mode's covariance in y is J^-1 C J^-T (J = d theta / d y at the carried
     mode, C the covariance in theta), and a t's scale is carried the same way, its mean mapped
     exactly."""
-    post, mode, sheet = _mixed()
+    _, mode, sheet = _mixed()
     carried = sheet.mode(mode)
     assert np.allclose(carried.x, sheet.to_sheet(mode.x))
     back = np.linalg.inv(sheet.jacobian(carried.x))
