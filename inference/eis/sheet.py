@@ -91,10 +91,8 @@ class SheetPosterior:
     def of(cls, post: LogPosterior, mode: Mode) -> SheetPosterior | None:
         """The sheet coordinates of ``post`` pivoted as its ``mode`` says, or None where no arc
         has a CPE and no resistor is in series with an arc (nothing would change)."""
-        layout = post.layout
-        if any(exponent for _, _, exponent in layout.arcs) or _series_pair(layout) is not None:
-            return cls(post, mode.x[:-1])
-        return None
+        sheet = cls(post, mode.x[:-1])
+        return sheet if any(sheet.signs) or sheet.pair is not None else None
 
     def _log_taus(self, y: np.ndarray, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
         """The arcs' ln tau at ``y`` (``x`` with its resistances already), and their n (None for
@@ -193,8 +191,8 @@ class SheetPosterior:
 
     def mode(self, mode: Mode) -> Mode:
         """The posterior's mode carried to y, its curvature by the chain rule (the log-Jacobian's
-        own curvature left out: the mode starts the tempering and scales the check's ratios, and
-        the tempering corrects it)."""
+        own curvature left out, and the point not moved to y's own mode: it centres the Laplace
+        stage's t and starts the tempering, whose weights correct for both)."""
         y = self.to_sheet(mode.x)
         jacobian = self.jacobian(y)
         precision = _positive_definite(jacobian.T @ mode.precision @ jacobian)
