@@ -213,13 +213,14 @@ def _fast_draws(spectrum: Spectrum, layout: Layout, start: LeastSquares, method:
     target: LogPosterior | SheetPosterior = density if sheet is None else sheet
     at = mode if sheet is None else sheet.mode(mode)
     rng = np.random.default_rng(seed)
-    draws = None if method == "smc" else importance_sample(target, at, count, rng)
-    if draws is None or not (draws.accepted or method != "auto"):
-        earlier = (draws.verdict,) if draws is not None else ()
-        ridge = ridge_components(density, mode)
-        draws = smc_sample(target, at, count, rng, ridge=ridge if sheet is None else sheet.mixture(ridge))
-    else:
-        earlier = ()
+    earlier: tuple[str, ...] = ()
+    if method != "smc":
+        draws = importance_sample(target, at, count, rng)
+        if draws.accepted or method == "laplace":
+            return (draws if sheet is None else sheet.draws(draws)), earlier
+        earlier = (draws.verdict,)
+    ridge = ridge_components(density, mode)
+    draws = smc_sample(target, at, count, rng, ridge=ridge if sheet is None else sheet.mixture(ridge))
     return (draws if sheet is None else sheet.draws(draws)), earlier
 
 
